@@ -1,0 +1,1 @@
+// elementwise kernels: see src/backend/raw.ts for the contract of each export.

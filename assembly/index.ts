@@ -1,0 +1,15 @@
+// regula's Wasm kernels. Every export takes byte pointers into linear memory, sizes and
+// scalars, `out` first. Kernels never allocate: the JS side owns the heap (see
+// src/backend/wasm/allocator.ts) and passes any scratch space in. Validation is the
+// facade's job (src/kernels.ts); kernels trust their input.
+
+export * from './matmul';
+export * from './optim';
+export * from './dropout';
+export * from './prox';
+export * from './elementwise';
+
+/** First byte after the module's static data: the JS allocator starts its heap here. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,1 @@
+// matmul kernels: see src/backend/raw.ts for the contract of each export.

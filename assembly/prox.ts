@@ -1,0 +1,1 @@
+// prox kernels: see src/backend/raw.ts for the contract of each export.

@@ -1,0 +1,399 @@
+import { ShapeError, describe, fmtShape } from './errors.js';
+import { Rng, Tensor } from './tensor.js';
+import type { Storage } from './backend/storage.js';
+import { seedState, dropThreshold } from './rng.js';
+import { checkNumber, checkShape, expectShape, hyper, shapeSize, checkBool } from './validate.js';
+
+export type BackendKind = 'wasm' | 'js';
+
+/** What is allocated now. */
+export interface MemoryInfo {
+  /** Tensors created and not yet disposed (gradients included). */
+  liveTensors: number;
+  /** Bytes held by live tensors and RNG states. */
+  liveBytes: number;
+  /** Size of the backing heap: the Wasm memory (wasm) or liveBytes (js). */
+  heapBytes: number;
+}
+
+export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
+
+export interface SgdStepOptions {
+  lr: number; momentum?: number; dampening?: number; weightDecay?: number;
+  nesterov?: boolean; maximize?: boolean; l1?: number;
+  /** True on the first step with momentum: the buffer is set to d_p rather than updated. */
+  first?: boolean;
+}
+
+export interface AdamStepOptions {
+  lr: number; betas?: [number, number]; eps?: number; weightDecay?: number;
+  /** false: Adam (L2 added to the gradient); true: AdamW (p ← p·(1 − lr·wd) first). */
+  decoupled?: boolean;
+  amsgrad?: boolean; maximize?: boolean; l1?: number;
+  /** The step number t ≥ 1 (after incrementing), for the bias corrections. */
+  step: number;
+}
+
+/**
+ * A backend: tensor factory, validated kernels, RNGs and memory accounting, written once
+ * over a `Storage` (wasm or js). Obtain one with `loadBackend()`.
+ */
+export class Backend {
+  readonly kind: BackendKind;
+  /** Raw kernels on tensors: in place, `out` first, no autograd; every argument validated. */
+  readonly kernels: Kernels;
+  /** @internal */
+  readonly _s: Storage<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  private liveTensors = 0;
+
+  /** @internal use loadBackend(). */
+  constructor(storage: Storage<unknown, unknown, unknown>) {
+    this._s = storage as Storage<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    this.kind = storage.kind;
+    this.kernels = new Kernels(this);
+  }
+
+  /** A float32 tensor of `shape`, with `data` copied in (zeros when omitted). */
+  tensor(shape: readonly number[], data?: ArrayLike<number>): Tensor {
+    const s = checkShape(shape);
+    const n = shapeSize(s);
+    if (data !== undefined) {
+      if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
+        throw new TypeError(`tensor(): expected data as an array or typed array of ${n} numbers, got ${describe(data)}`);
+      }
+      if (data.length !== n) {
+        throw new ShapeError(`tensor(): shape ${fmtShape(s)} holds ${n} elements, but data has length ${data.length}`);
+      }
+    }
+    const t = this._make(s, n, false);
+    if (data !== undefined && n > 0) t.data.set(data);
+    return t;
+  }
+
+  /** A zero tensor of `shape`. */
+  zeros(shape: readonly number[]): Tensor {
+    const s = checkShape(shape);
+    return this._make(s, shapeSize(s), false);
+  }
+
+  /** A trainable tensor: requiresGrad, with a zero `grad` of the same shape. */
+  param(shape: readonly number[], data?: ArrayLike<number>): Tensor {
+    const t = this.tensor(shape, data);
+    t.requiresGrad = true;
+    t.grad = this._make(t.shape, t.size, false);
+    return t;
+  }
+
+  /** A dropout RNG seeded from a 32-bit unsigned integer seed. */
+  rng(seed: number): Rng {
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw new RangeError(`rng(): expected an integer seed in [0, 2^32 − 1], got ${describe(seed)}`);
+    }
+    const h = this._s.allocRng();
+    seedState(this._s.rngState(h), seed);
+    return new Rng(this, h, seed);
+  }
+
+  /** What is allocated now: live tensors, their bytes, and the heap size. */
+  memory(): MemoryInfo {
+    return { liveTensors: this.liveTensors, liveBytes: this._s.liveBytes(), heapBytes: this._s.heapBytes() };
+  }
+
+  /** @internal */
+  _make(shape: readonly number[], size: number, requiresGrad: boolean): Tensor {
+    const h = this._s.allocF32(size);
+    this.liveTensors++;
+    return new Tensor(this, shape, size, h, requiresGrad);
+  }
+
+  /** @internal called by Tensor.dispose(). */
+  _release(t: Tensor): void {
+    this._s.freeF32(t._h, t.size);
+    this.liveTensors--;
+  }
+
+  /** @internal checks that t is a live tensor of this backend. */
+  _check(t: unknown, what: string): Tensor {
+    if (!(t instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor, got ${describe(t)}`);
+    t.assertLive(what);
+    if (t._be !== this) throw new TypeError(`${what}: the tensor belongs to another backend (${t._be.kind}) than this one (${this.kind})`);
+    return t;
+  }
+}
+
+function opt<T>(v: T | undefined, d: T): T {
+  return v === undefined ? d : v;
+}
+
+function dims2(t: Tensor, what: string): [number, number] {
+  if (t.shape.length !== 2) throw new ShapeError(`${what}: expected a 2-D tensor, got shape ${fmtShape(t.shape)}`);
+  return [t.shape[0]!, t.shape[1]!];
+}
+
+/**
+ * The validated kernel facade (`be.kernels`). Every method checks its tensors (type, backend,
+ * disposal, shapes) and options before anything is written, returns early on empty work,
+ * then calls the backend's raw kernel.
+ */
+export class Kernels {
+  constructor(private readonly be: Backend) {}
+
+  private get raw() { return this.be._s.raw; }
+
+  /** out (+)= op(a)·op(b); a: m×k (k×m when transA), b: k×n (n×k when transB), out: m×n. */
+  matmul(out: Tensor, a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+    const be = this.be;
+    be._check(out, 'matmul out'); be._check(a, 'matmul a'); be._check(b, 'matmul b');
+    const transA = checkBool(opt(options.transA, false), 'matmul transA');
+    const transB = checkBool(opt(options.transB, false), 'matmul transB');
+    const accumulate = checkBool(opt(options.accumulate, false), 'matmul accumulate');
+    const [ar, ac] = dims2(a, 'matmul a');
+    const [br, bc] = dims2(b, 'matmul b');
+    const [m, k] = transA ? [ac, ar] : [ar, ac];
+    const [k2, n] = transB ? [bc, br] : [br, bc];
+    if (k !== k2) {
+      throw new ShapeError(`matmul: inner dimensions differ: op(a) is ${m}×${k} (a ${fmtShape(a.shape)}${transA ? ', transposed' : ''}), ` +
+        `op(b) is ${k2}×${n} (b ${fmtShape(b.shape)}${transB ? ', transposed' : ''})`);
+    }
+    expectShape(out.shape, [m, n], 'matmul out');
+    if (out === a || out === b) throw new ShapeError('matmul: out must not be the same tensor as a or b');
+    if (m === 0 || n === 0) return out;
+    if (k === 0) {
+      if (!accumulate) this.raw.fill(out._h, m * n, 0);
+      return out;
+    }
+    this.raw.matmul(out._h, a._h, b._h, m, n, k, transA, transB, accumulate);
+    return out;
+  }
+
+  /** out = sign(x)·max(|x| − t, 0); out may be x. */
+  softThreshold(out: Tensor, x: Tensor, t: number): Tensor {
+    this.be._check(out, 'softThreshold out'); this.be._check(x, 'softThreshold x');
+    expectShape(out.shape, x.shape, 'softThreshold out');
+    checkNumber(t, 'softThreshold t (threshold)', { min: 0 });
+    if (x.size > 0) this.raw.softThreshold(out._h, x._h, x.size, t);
+    return out;
+  }
+
+  /**
+   * Inverted dropout: out = x·m/(1 − p), m ~ Bernoulli(1 − p) drawn from rng (which
+   * advances). mask, when given, receives 1 (kept) or 0 (dropped). out may be x.
+   */
+  dropout(out: Tensor, x: Tensor, p: number, rng: Rng, mask?: Tensor | null): Tensor {
+    this.be._check(out, 'dropout out'); this.be._check(x, 'dropout x');
+    expectShape(out.shape, x.shape, 'dropout out');
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: expected p in [0, 1], got ${describe(p)}`);
+    if (!(rng instanceof Rng)) throw new TypeError(`dropout: expected an Rng from be.rng(seed), got ${describe(rng)}`);
+    rng.assertLive('dropout rng');
+    if (rng._be !== this.be) throw new TypeError('dropout: the RNG belongs to another backend');
+    const m = mask ?? null;
+    if (m !== null) {
+      this.be._check(m, 'dropout mask');
+      expectShape(m.shape, x.shape, 'dropout mask');
+      if (m === x || m === out) throw new ShapeError('dropout: mask must be a tensor of its own');
+    }
+    const n = x.size;
+    if (n === 0) return out;
+    if (p === 0) {
+      if (out !== x) out.data.set(x.data);
+      if (m !== null) this.raw.fill(m._h, n, 1);
+    } else if (p === 1) {
+      this.raw.fill(out._h, n, 0);
+      if (m !== null) this.raw.fill(m._h, n, 0);
+    } else {
+      this.raw.dropout(out._h, x._h, n, dropThreshold(p), 1 / (1 - p), rng._h, m === null ? null : m._h);
+    }
+    return out;
+  }
+
+  /** One fused SGD step on p with gradient g (torch.optim.SGD), then the L1 prox when l1 > 0. */
+  sgdStep(p: Tensor, g: Tensor, buf: Tensor | null, o: SgdStepOptions): Tensor {
+    const be = this.be;
+    be._check(p, 'sgdStep p'); be._check(g, 'sgdStep g');
+    expectShape(g.shape, p.shape, 'sgdStep g');
+    const lr = hyper.lr(o.lr);
+    const momentum = hyper.momentum(opt(o.momentum, 0));
+    const dampening = hyper.dampening(opt(o.dampening, 0));
+    const weightDecay = hyper.weightDecay(opt(o.weightDecay, 0));
+    const nesterov = checkBool(opt(o.nesterov, false), 'nesterov');
+    const maximize = checkBool(opt(o.maximize, false), 'maximize');
+    const l1 = hyper.l1(opt(o.l1, 0));
+    const first = checkBool(opt(o.first, false), 'first');
+    hyper.nesterov(nesterov, momentum, dampening);
+    if (momentum !== 0) {
+      if (buf === null || buf === undefined) throw new TypeError('sgdStep: momentum > 0 needs a momentum buffer tensor, got none');
+      be._check(buf, 'sgdStep momentum buffer');
+      expectShape(buf.shape, p.shape, 'sgdStep momentum buffer');
+    }
+    if (p.size === 0) return p;
+    this.raw.sgdStep(p._h, g._h, momentum !== 0 ? buf!._h : p._h, p.size, lr, momentum, dampening,
+      weightDecay, nesterov, maximize, lr * l1, first);
+    return p;
+  }
+
+  /** One fused Adam (coupled L2) or AdamW (decoupled) step, then the L1 prox when l1 > 0. */
+  adamStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | null, o: AdamStepOptions): Tensor {
+    const be = this.be;
+    be._check(p, 'adamStep p'); be._check(g, 'adamStep g'); be._check(m, 'adamStep m'); be._check(v, 'adamStep v');
+    for (const [t, name] of [[g, 'g'], [m, 'm (first moment)'], [v, 'v (second moment)']] as const) expectShape(t.shape, p.shape, `adamStep ${name}`);
+    const lr = hyper.lr(o.lr);
+    const [beta1, beta2] = hyper.betas(opt(o.betas, [0.9, 0.999]));
+    const eps = hyper.eps(opt(o.eps, 1e-8));
+    const weightDecay = hyper.weightDecay(opt(o.weightDecay, 0));
+    const decoupled = checkBool(opt(o.decoupled, false), 'decoupled');
+    const amsgrad = checkBool(opt(o.amsgrad, false), 'amsgrad');
+    const maximize = checkBool(opt(o.maximize, false), 'maximize');
+    const l1 = hyper.l1(opt(o.l1, 0));
+    const step = o.step;
+    if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 1) throw new RangeError(`adamStep: expected step as an integer ≥ 1, got ${describe(step)}`);
+    if (amsgrad) {
+      if (vmax === null || vmax === undefined) throw new TypeError('adamStep: amsgrad needs a max-second-moment tensor (vmax), got none');
+      be._check(vmax, 'adamStep vmax');
+      expectShape(vmax.shape, p.shape, 'adamStep vmax');
+    }
+    if (p.size === 0) return p;
+    const stepSize = lr / (1 - beta1 ** step);
+    const bc2sqrt = Math.sqrt(1 - beta2 ** step);
+    this.raw.adamStep(p._h, g._h, m._h, v._h, amsgrad ? vmax!._h : v._h, p.size, beta1, beta2, stepSize, bc2sqrt, eps,
+      decoupled ? 0 : weightDecay, decoupled ? 1 - lr * weightDecay : 1, amsgrad, maximize, lr * l1);
+    return p;
+  }
+
+  // ---- elementwise and reductions ----
+
+  private same(what: string, ...ts: Tensor[]): void {
+    ts.forEach((t, i) => this.be._check(t, `${what} argument ${i + 1}`));
+    for (let i = 1; i < ts.length; i++) expectShape(ts[i]!.shape, ts[0]!.shape, `${what} argument ${i + 1}`);
+  }
+
+  /** out = x + b with b (length cols) added to every row of x (rows×cols). out may be x. */
+  addRowVector(out: Tensor, x: Tensor, b: Tensor): Tensor {
+    this.same('addRowVector', out, x);
+    this.be._check(b, 'addRowVector b');
+    const [rows, cols] = dims2(x, 'addRowVector x');
+    if (b.size !== cols || b.shape.length !== 1) throw new ShapeError(`addRowVector b: expected shape [${cols}], got ${fmtShape(b.shape)}`);
+    if (b === out) throw new ShapeError('addRowVector: out must not be b');
+    if (x.size > 0) this.raw.addRowVector(out._h, x._h, b._h, rows, cols);
+    return out;
+  }
+
+  /** out = a + b. */
+  add(out: Tensor, a: Tensor, b: Tensor): Tensor {
+    this.same('add', out, a, b);
+    if (a.size > 0) this.raw.add(out._h, a._h, b._h, a.size);
+    return out;
+  }
+
+  /** out = a · b elementwise. */
+  mul(out: Tensor, a: Tensor, b: Tensor): Tensor {
+    this.same('mul', out, a, b);
+    if (a.size > 0) this.raw.mul(out._h, a._h, b._h, a.size);
+    return out;
+  }
+
+  /** out = alpha · x. */
+  scale(out: Tensor, x: Tensor, alpha: number): Tensor {
+    this.same('scale', out, x);
+    checkNumber(alpha, 'scale alpha');
+    if (x.size > 0) this.raw.scale(out._h, x._h, x.size, alpha);
+    return out;
+  }
+
+  /** y += alpha · x. */
+  axpy(y: Tensor, x: Tensor, alpha: number): Tensor {
+    this.same('axpy', y, x);
+    checkNumber(alpha, 'axpy alpha');
+    if (y === x) throw new ShapeError('axpy: y must not be x');
+    if (x.size > 0) this.raw.axpy(y._h, x._h, x.size, alpha);
+    return y;
+  }
+
+  /** out[i] = value. */
+  fill(out: Tensor, value: number): Tensor {
+    this.be._check(out, 'fill out');
+    if (typeof value !== 'number') throw new TypeError(`fill: expected a number, got ${describe(value)}`);
+    if (out.size > 0) this.raw.fill(out._h, out.size, value);
+    return out;
+  }
+
+  /** out = max(x, 0). */
+  relu(out: Tensor, x: Tensor): Tensor {
+    this.same('relu', out, x);
+    if (x.size > 0) this.raw.relu(out._h, x._h, x.size);
+    return out;
+  }
+
+  /** out = x > 0 ? g : 0. out may be g. */
+  reluBackward(out: Tensor, g: Tensor, x: Tensor): Tensor {
+    this.same('reluBackward', out, g, x);
+    if (out === x && out !== g) throw new ShapeError('reluBackward: out may alias g, not x');
+    if (x.size > 0) this.raw.reluBackward(out._h, g._h, x._h, x.size);
+    return out;
+  }
+
+  /** out[j] = Σ_i x[i, j] (x rows×cols, out [cols]). */
+  sumRows(out: Tensor, x: Tensor): Tensor {
+    this.be._check(out, 'sumRows out'); this.be._check(x, 'sumRows x');
+    const [rows, cols] = dims2(x, 'sumRows x');
+    expectShape(out.shape, [cols], 'sumRows out');
+    if (cols === 0) return out;
+    if (rows === 0) this.raw.fill(out._h, cols, 0);
+    else this.raw.sumRows(out._h, x._h, rows, cols);
+    return out;
+  }
+
+  /** Σ x. */
+  sum(x: Tensor): number {
+    this.be._check(x, 'sum x');
+    return x.size === 0 ? 0 : this.raw.sum(x._h, x.size);
+  }
+
+  /** Σ x². */
+  sumSquares(x: Tensor): number {
+    this.be._check(x, 'sumSquares x');
+    return x.size === 0 ? 0 : this.raw.sumSquares(x._h, x.size);
+  }
+
+  /** mean((a − b)²). */
+  mse(a: Tensor, b: Tensor): number {
+    this.same('mse', a, b);
+    if (a.size === 0) throw new ShapeError('mse: expected at least one element, got an empty tensor');
+    return this.raw.mse(a._h, b._h, a.size);
+  }
+
+  /** out = alpha·(a − b). */
+  mseBackward(out: Tensor, a: Tensor, b: Tensor, alpha: number): Tensor {
+    this.same('mseBackward', out, a, b);
+    checkNumber(alpha, 'mseBackward alpha');
+    if (a.size > 0) this.raw.mseBackward(out._h, a._h, b._h, a.size, alpha);
+    return out;
+  }
+
+  private checkLabels(logits: Tensor, labels: unknown, what: string): [number, number, Int32Array] {
+    const [rows, cols] = dims2(logits, `${what} logits`);
+    if (!(labels instanceof Int32Array)) throw new TypeError(`${what}: expected labels as an Int32Array, got ${describe(labels)}`);
+    if (labels.length !== rows) throw new ShapeError(`${what}: expected ${rows} labels (one per row of logits ${fmtShape(logits.shape)}), got ${labels.length}`);
+    if (rows === 0) throw new ShapeError(`${what}: expected at least one row of logits, got ${fmtShape(logits.shape)}`);
+    for (let i = 0; i < rows; i++) {
+      const l = labels[i]!;
+      if (l < 0 || l >= cols) throw new RangeError(`${what}: label ${i} is ${l}, expected a class in [0, ${cols - 1}]`);
+    }
+    return [rows, cols, labels];
+  }
+
+  /** Mean softmax cross-entropy of logits (rows×cols) against int32 labels. */
+  crossEntropy(logits: Tensor, labels: Int32Array): number {
+    this.be._check(logits, 'crossEntropy logits');
+    const [rows, cols] = this.checkLabels(logits, labels, 'crossEntropy');
+    return this.raw.crossEntropy(logits._h, this.be._s.labels(labels), rows, cols);
+  }
+
+  /** out = alpha·(softmax(logits) − onehot(labels)); out may be logits. */
+  crossEntropyBackward(out: Tensor, logits: Tensor, labels: Int32Array, alpha: number): Tensor {
+    this.same('crossEntropyBackward', out, logits);
+    const [rows, cols] = this.checkLabels(logits, labels, 'crossEntropyBackward');
+    checkNumber(alpha, 'crossEntropyBackward alpha');
+    this.raw.crossEntropyBackward(out._h, logits._h, this.be._s.labels(labels), rows, cols, alpha);
+    return out;
+  }
+}

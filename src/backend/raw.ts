@@ -1,0 +1,104 @@
+/**
+ * The raw kernel contract shared by both backends.
+ *
+ * Every kernel exists twice with the same name and argument order: in AssemblyScript
+ * (`assembly/<family>.ts`, reached through `src/backend/wasm/<family>.ts`) and in plain
+ * TypeScript (`src/backend/js/<family>.ts`). `H` is the storage handle of a float32 buffer:
+ * a byte pointer into Wasm linear memory for the wasm backend, a `Float32Array` for the js
+ * backend. `R` is the handle of an RNG state (16 uint32 lanes): a byte pointer, or a
+ * `Uint32Array`. `I` is the handle of an int32 buffer (labels): a byte pointer or an
+ * `Int32Array`.
+ *
+ * Rules every implementation follows:
+ * - `out` first; sizes after buffers; scalars last.
+ * - Kernels trust their input: the facade (`src/kernels.ts`) validates shapes, ranges and
+ *   disposal before calling, and returns early on zero-sized work.
+ * - Scalars arrive as JS numbers (float64). Any scalar derived from user options (bias
+ *   corrections, 1 - lr*wd, thresholds) is computed once by shared facade code in float64
+ *   and passed in; each kernel rounds its scalars to float32 once on entry
+ *   (`Math.fround` in js, an `f32` parameter in wasm), so both backends see the same bits.
+ * - Both implementations do float32 arithmetic in the same order with no fused
+ *   multiply-add, so results are bit-identical. Reductions use the layout documented on
+ *   each kernel.
+ */
+export interface RawKernels<H, R, I> {
+  /**
+   * out (+)= op(a) · op(b), out m×n row-major. op(a) is m×k: a is stored m×k, or k×m when
+   * transA. op(b) is k×n: b is stored k×n, or n×k when transB. Each output is
+   * s = (accumulate ? out[i,j] : 0); for p in 0..k-1: s = f32(s + f32(a[i,p]·b[p,j])).
+   * out must not alias a or b.
+   */
+  matmul(out: H, a: H, b: H, m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean): void;
+
+  /** out[i] = sign(x[i])·max(|x[i]| − t, 0), t ≥ 0; exact zeros (+0). out may be x. */
+  softThreshold(out: H, x: H, n: number, t: number): void;
+
+  /**
+   * Inverted dropout: out[i] = keep ? f32(x[i]·scale) : 0, where keep is decided by the
+   * RNG stream (layout in src/rng.ts) against `threshold` (a uint32: drop when the draw is
+   * < threshold), and scale = f32(1/(1−p)) computed by the facade. Advances the RNG state.
+   * mask (or null) receives 1 for kept and 0 for dropped. out may be x.
+   */
+  dropout(out: H, x: H, n: number, threshold: number, scale: number, rng: R, mask: H | null): void;
+
+  /**
+   * One fused SGD step over n parameters (torch.optim.SGD semantics), then the L1
+   * proximal step p = S_{l1t}(p) when l1t > 0. buf is the momentum buffer (ignored when
+   * momentum == 0). first: true on the first step with momentum (buf = d_p).
+   */
+  sgdStep(p: H, g: H, buf: H, n: number, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: boolean, maximize: boolean, l1t: number, first: boolean): void;
+
+  /**
+   * One fused Adam/AdamW step over n parameters (torch.optim semantics), then the L1
+   * proximal step when l1t > 0. weightDecay is the coupled L2 coefficient (Adam; 0 for
+   * AdamW); decay is the decoupled factor 1 − lr·wd (AdamW; 1 for Adam). stepSize =
+   * lr / (1 − β1^t), bc2sqrt = sqrt(1 − β2^t). vmax is used only when amsgrad.
+   */
+  adamStep(p: H, g: H, m: H, v: H, vmax: H, n: number, beta1: number, beta2: number,
+    stepSize: number, bc2sqrt: number, eps: number, weightDecay: number, decay: number,
+    amsgrad: boolean, maximize: boolean, l1t: number): void;
+
+  // ---- elementwise and reductions for a training step ----
+
+  /** out = x + b broadcast over rows: out[i·cols + j] = x[i·cols + j] + b[j]. out may be x. */
+  addRowVector(out: H, x: H, b: H, rows: number, cols: number): void;
+  /** out = a + b elementwise. out may be a or b. */
+  add(out: H, a: H, b: H, n: number): void;
+  /** out = a · b elementwise. out may be a or b. */
+  mul(out: H, a: H, b: H, n: number): void;
+  /** out = alpha · x. out may be x. */
+  scale(out: H, x: H, n: number, alpha: number): void;
+  /** y = y + alpha · x (y updated in place). */
+  axpy(y: H, x: H, n: number, alpha: number): void;
+  /** out[i] = value. */
+  fill(out: H, n: number, value: number): void;
+  /** out = max(x, 0) (−0 and NaN map as f32x4.max(x, 0) does; see elementwise). out may be x. */
+  relu(out: H, x: H, n: number): void;
+  /** out = x > 0 ? g : 0 (gradient of relu at x). out may be g. */
+  reluBackward(out: H, g: H, x: H, n: number): void;
+  /** out[j] = Σ_i x[i·cols + j], i in order 0..rows−1 (bias gradients). */
+  sumRows(out: H, x: H, rows: number, cols: number): void;
+  /** Σ x[i], returned. Reduction layout: see elementwise. */
+  sum(x: H, n: number): number;
+  /** Σ x[i]², returned. Same reduction layout as sum. */
+  sumSquares(x: H, n: number): number;
+  /** mean((a − b)²), returned. */
+  mse(a: H, b: H, n: number): number;
+  /** out = alpha · (a − b) (the MSE gradient with alpha = 2·upstream/n). out may be a. */
+  mseBackward(out: H, a: H, b: H, n: number, alpha: number): void;
+  /**
+   * Mean softmax cross-entropy over rows of logits (rows×cols) against int32 labels in
+   * [0, cols), stable for large logits (max subtracted). Returned as a number.
+   */
+  crossEntropy(logits: H, labels: I, rows: number, cols: number): number;
+  /** out = alpha · (softmax(logits) − onehot(labels)), rows×cols; alpha = upstream/rows. */
+  crossEntropyBackward(out: H, logits: H, labels: I, rows: number, cols: number, alpha: number): void;
+}
+
+/** The names of every raw kernel, for checks that both backends implement all of them. */
+export const RAW_KERNEL_NAMES = [
+  'matmul', 'softThreshold', 'dropout', 'sgdStep', 'adamStep', 'addRowVector', 'add', 'mul',
+  'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'sumRows', 'sum', 'sumSquares', 'mse',
+  'mseBackward', 'crossEntropy', 'crossEntropyBackward',
+] as const;

@@ -1,0 +1,16 @@
+import type { WasmAllocator } from './allocator.js';
+
+/** The exports of build/regula.wasm: kernels by name, plus `heapBase`. */
+export type WasmExports = Record<string, (...args: number[]) => number> & { heapBase(): number };
+
+/** What a family's wasm glue (src/backend/wasm/<family>.ts) gets to call its kernels. */
+export interface WasmContext {
+  readonly exports: WasmExports;
+  readonly memory: WebAssembly.Memory;
+  readonly alloc: WasmAllocator;
+  /**
+   * A scratch block of at least `bytes`, owned by `slot` (e.g. 'matmul.packB'), reused
+   * across calls and grown on demand. Valid until the next scratch() call for that slot.
+   */
+  scratch(slot: string, bytes: number): number;
+}

@@ -1,0 +1,43 @@
+/** Errors thrown by regula's facade. Each message says what was expected and what came. */
+
+/** A tensor shape, length or dimension does not fit the operation. */
+export class ShapeError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShapeError';
+  }
+}
+
+/** A tensor (or RNG) was used after `dispose()`. */
+export class DisposedError extends TypeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DisposedError';
+  }
+}
+
+/** The Wasm backend could not be loaded or instantiated. */
+export class BackendLoadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BackendLoadError';
+  }
+}
+
+/** Formats a shape for messages: [2, 3]. */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Describes a value for "got ..." in messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as unknown as { length: number }).length}`;
+  if (typeof v === 'function') return 'a function';
+  return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+}

@@ -1,0 +1,32 @@
+/**
+ * regula: train regularized models in a web page or a Node script, on a WebAssembly SIMD
+ * core (`wasm`) or a bit-identical pure-TypeScript one (`js`).
+ */
+import { Backend } from './backend.js';
+import { JsStorage } from './backend/js/index.js';
+import { loadWasmStorage, wasmSimdSupported, type WasmSource } from './backend/wasm/index.js';
+
+export { Backend, Kernels } from './backend.js';
+export type { BackendKind, MemoryInfo, MatmulOptions, SgdStepOptions, AdamStepOptions } from './backend.js';
+export { Tensor, Rng } from './tensor.js';
+export { ShapeError, DisposedError, BackendLoadError } from './errors.js';
+export { wasmSimdSupported, defaultWasmUrl } from './backend/wasm/index.js';
+export type { WasmSource } from './backend/wasm/index.js';
+
+export interface LoadOptions {
+  /** Where to get the Wasm binary: a URL or path, its bytes, or a compiled WebAssembly.Module. */
+  wasm?: WasmSource;
+}
+
+/**
+ * Loads a backend. 'wasm': the SIMD core (rejects with BackendLoadError, saying how to fix
+ * it, when it cannot load); 'js': pure TypeScript, same results; 'auto': wasm where Wasm
+ * SIMD validates, else js.
+ */
+export async function loadBackend(kind: 'wasm' | 'js' | 'auto' = 'auto', options: LoadOptions = {}): Promise<Backend> {
+  if (kind !== 'wasm' && kind !== 'js' && kind !== 'auto') {
+    throw new TypeError(`loadBackend: expected 'wasm', 'js' or 'auto', got ${JSON.stringify(kind)}`);
+  }
+  if (kind === 'js' || (kind === 'auto' && !wasmSimdSupported())) return new Backend(new JsStorage());
+  return new Backend(await loadWasmStorage(options.wasm));
+}

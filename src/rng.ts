@@ -1,0 +1,45 @@
+/**
+ * Dropout's random stream, shared by both backends.
+ *
+ * The generator is 16 independent xorshift32 lanes (shifts 13, 17, 5; Marsaglia 2003).
+ * Stream layout, which both backends follow exactly:
+ * - `be.rng(seed)` seeds lane j (j = 0..15) with splitmix32(seed + (j + 1)·0x9E3779B9)
+ *   (a zero result is replaced by 0x6D2B79F5, since xorshift must not start at 0).
+ * - A dropout call over n elements advances every lane ceil(n / 16) times. Element i is
+ *   decided by lane i mod 16, on that lane's (floor(i / 16) + 1)-th step of this call; the
+ *   draw is the lane's state after the step. Lanes whose last draw falls past n still step,
+ *   so the state after a call depends only on the seed and the sizes of earlier calls.
+ * - Element i is dropped when draw < threshold, threshold = min(floor(p·2^32), 2^32 − 1)
+ *   as an unsigned 32-bit compare. p = 0 and p = 1 draw nothing (identity / all zeros).
+ *
+ * In Wasm the 16 lanes are four i32x4 vectors, so one loop pass decides 16 elements.
+ */
+
+export const RNG_LANES = 16;
+
+/** splitmix32 finalizer of (seed + (j+1)·golden), the initial state of lane j. */
+export function seedLane(seed: number, j: number): number {
+  let z = (seed + Math.imul(j + 1, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  z = (z ^ (z >>> 16)) >>> 0;
+  return z === 0 ? 0x6d2b79f5 : z;
+}
+
+/** Fills `state` (16 lanes) from a 32-bit seed. */
+export function seedState(state: Uint32Array, seed: number): void {
+  for (let j = 0; j < RNG_LANES; j++) state[j] = seedLane(seed >>> 0, j);
+}
+
+/** One xorshift32 step of a uint32 state, returned as uint32. */
+export function xorshift32(x: number): number {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return x >>> 0;
+}
+
+/** The uint32 drop threshold for probability p in (0, 1). */
+export function dropThreshold(p: number): number {
+  return Math.min(Math.floor(p * 4294967296), 4294967295);
+}

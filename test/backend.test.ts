@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { loadBackend, BackendLoadError, DisposedError, ShapeError, wasmSimdSupported, defaultWasmUrl } from '../src/index.js';
+import { RAW_KERNEL_NAMES } from '../src/backend/raw.js';
+import { WasmAllocator } from '../src/backend/wasm/allocator.js';
+
+describe('loadBackend', () => {
+  it('loads wasm in Node from the binary beside the code', async () => {
+    expect(wasmSimdSupported()).toBe(true);
+    const be = await loadBackend('wasm');
+    expect(be.kind).toBe('wasm');
+  });
+
+  it("'auto' picks wasm where SIMD validates", async () => {
+    expect((await loadBackend('auto')).kind).toBe('wasm');
+    expect((await loadBackend('js')).kind).toBe('js');
+  });
+
+  it('accepts bytes and a compiled WebAssembly.Module', async () => {
+    const bytes = await readFile(defaultWasmUrl());
+    expect((await loadBackend('wasm', { wasm: bytes })).kind).toBe('wasm');
+    const mod = await WebAssembly.compile(bytes);
+    const be = await loadBackend('wasm', { wasm: mod });
+    const t = be.tensor([2], [1, 2]);
+    expect(Array.from(t.data)).toEqual([1, 2]);
+  });
+
+  it('rejects a missing binary with a message that says how to fix it', async () => {
+    const err = await loadBackend('wasm', { wasm: new URL('file:///nonexistent/regula.wasm') }).catch((e) => e);
+    expect(err).toBeInstanceOf(BackendLoadError);
+    expect(err.message).toMatch(/npm run build/);
+    const bad = await loadBackend('wasm', { wasm: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99]) }).catch((e) => e);
+    expect(bad).toBeInstanceOf(BackendLoadError);
+    expect(bad.message).toMatch(/rebuild/);
+  });
+
+  it('rejects an unknown kind', async () => {
+    await expect(loadBackend('gpu' as never)).rejects.toThrow(TypeError);
+  });
+
+  it.each(['wasm', 'js'] as const)('%s implements every raw kernel', async (kind) => {
+    const be = await loadBackend(kind);
+    for (const name of RAW_KERNEL_NAMES) expect(typeof be._s.raw[name], name).toBe('function');
+  });
+});
+
+describe.each(['wasm', 'js'] as const)('tensors on %s', (kind) => {
+  it('copies data in and exposes a live view', async () => {
+    const be = await loadBackend(kind);
+    const t = be.tensor([2, 3], [1, 2, 3, 4, 5, 6]);
+    expect(t.shape).toEqual([2, 3]);
+    expect(Array.from(t.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    t.data[0] = 9;
+    expect(t.data[0]).toBe(9);
+    const z = be.zeros([0, 4]);
+    expect(z.size).toBe(0);
+    expect(z.data.length).toBe(0);
+    t.dispose(); z.dispose();
+    expect(be.memory().liveTensors).toBe(0);
+  });
+
+  it('params carry a zero grad of the same shape', async () => {
+    const be = await loadBackend(kind);
+    const w = be.param([3, 4]);
+    expect(w.requiresGrad).toBe(true);
+    expect(w.grad!.shape).toEqual([3, 4]);
+    expect(Array.from(w.grad!.data).every((x) => x === 0)).toBe(true);
+    expect(be.memory().liveTensors).toBe(2);
+    w.dispose();
+    expect(be.memory().liveTensors).toBe(0);
+  });
+
+  it('rejects bad shapes and data with clear errors', async () => {
+    const be = await loadBackend(kind);
+    expect(() => be.tensor([2, -1])).toThrow(ShapeError);
+    expect(() => be.tensor([2, 1.5])).toThrow(/non-negative integer/);
+    expect(() => be.tensor([2, 3], [1, 2, 3])).toThrow(/holds 6 elements, but data has length 3/);
+    expect(() => be.tensor('2' as never)).toThrow(TypeError);
+    expect(() => be.rng(-1)).toThrow(RangeError);
+    expect(be.memory().liveTensors).toBe(0);
+  });
+
+  it('throws DisposedError on use after dispose', async () => {
+    const be = await loadBackend(kind);
+    const t = be.tensor([2], [1, 2]);
+    t.dispose();
+    expect(() => t.data).toThrow(DisposedError);
+    expect(() => be.kernels.relu(t, t)).toThrow(DisposedError);
+    t.dispose(); // a second dispose is a no-op
+    expect(be.memory().liveTensors).toBe(0);
+  });
+
+  it('keeps data views valid after the memory grows', async () => {
+    const be = await loadBackend(kind);
+    const t = be.tensor([4], [1, 2, 3, 4]);
+    const before = be.memory().heapBytes;
+    const big = be.zeros([8 * 1024 * 1024]); // 32 MiB forces a grow on wasm
+    if (kind === 'wasm') expect(be.memory().heapBytes).toBeGreaterThan(before);
+    expect(Array.from(t.data)).toEqual([1, 2, 3, 4]);
+    big.dispose(); t.dispose();
+  });
+
+  it('20,000 tensors allocated and disposed leave nothing live and the heap bounded', async () => {
+    const be = await loadBackend(kind);
+    const sizes = [1, 3, 17, 64, 100, 1000, 4097];
+    const warm = sizes.map((n) => be.zeros([n]));
+    warm.forEach((t) => t.dispose());
+    const heap0 = be.memory().heapBytes;
+    const held = [];
+    for (let i = 0; i < 20000; i++) {
+      held.push(be.zeros([sizes[i % sizes.length]!]));
+      if (held.length > 5) held.shift()!.dispose();
+    }
+    held.forEach((t) => t.dispose());
+    const mem = be.memory();
+    expect(mem.liveTensors).toBe(0);
+    expect(mem.liveBytes).toBe(0);
+    if (kind === 'wasm') expect(mem.heapBytes).toBeLessThanOrEqual(heap0 + 65536 * 2);
+  });
+});
+
+describe('WasmAllocator', () => {
+  it('rounds to size classes within 25% and 64-byte multiples', () => {
+    for (const n of [1, 63, 64, 65, 1000, 1024, 1025, 4096, 5000, 1 << 20, (1 << 20) + 1, 123456789]) {
+      const c = WasmAllocator.sizeClass(n);
+      expect(c).toBeGreaterThanOrEqual(n);
+      expect(c % 64).toBe(0);
+      if (n > 1024) expect(c).toBeLessThanOrEqual(n * 1.25 + 64);
+    }
+  });
+
+  it('aligns to 64 bytes, never hands out 0, reuses freed blocks, rejects a bad free', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const a = new WasmAllocator(memory, 10);
+    const p = a.alloc(100);
+    expect(p % 64).toBe(0);
+    expect(p).toBeGreaterThan(0);
+    a.release(p);
+    expect(a.alloc(90)).toBe(p); // same class (128)
+    expect(() => a.release(12345)).toThrow(/not an allocated block/);
+    const big = a.alloc(200000);
+    expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(big + 200000);
+  });
+});

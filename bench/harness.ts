@@ -1,0 +1,109 @@
+/**
+ * The benchmark harness behind `npm run bench`: suites (bench/<family>.bench.ts) declare
+ * groups of cases doing the same work; the harness checks every case's result once, then
+ * times the cases of a group back to back with tinybench in this one process, and reports
+ * medians, throughput and ratios against the group's baseline case.
+ */
+import { Bench } from 'tinybench';
+
+export type Unit = 'FLOP' | 'byte' | 'elem' | 'param' | 'step';
+
+export interface Case {
+  name: string;
+  /** The timed work. */
+  fn: () => unknown | Promise<unknown>;
+  /** Runs once before timing; throws when the case computes a wrong result. */
+  check?: () => void | Promise<void>;
+}
+
+export interface Group {
+  /** e.g. "matmul 256x256x256". */
+  title: string;
+  /** Work done by one call of fn, in `unit` (FLOPs, bytes, elements, parameters, steps). */
+  work: number;
+  unit: Unit;
+  /** The case that ratios are taken against (default: the first). */
+  baseline?: string;
+  cases: Case[];
+  /** Frees what the group allocated, after timing. */
+  teardown?: () => void;
+}
+
+export interface Row {
+  suite: string;
+  group: string;
+  case: string;
+  medianMs: number;
+  meanMs: number;
+  samples: number;
+  rate: number;
+  rateUnit: string;
+  vsBaseline: number;
+  baseline: string;
+}
+
+export interface Suite {
+  name: string;
+  groups: () => Promise<Group[]>;
+}
+
+const RATE: Record<Unit, [number, string]> = {
+  FLOP: [1e9, 'GFLOP/s'],
+  byte: [1e9, 'GB/s'],
+  elem: [1e6, 'Melem/s'],
+  param: [1e6, 'Mparam/s'],
+  step: [1, 'steps/s'],
+};
+
+export async function runGroup(suite: string, g: Group, timeMs: number): Promise<Row[]> {
+  for (const c of g.cases) {
+    try {
+      await c.check?.();
+    } catch (e) {
+      throw new Error(`bench ${suite} / ${g.title} / ${c.name}: result check failed before timing: ${(e as Error).message}`);
+    }
+  }
+  const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs / 2), iterations: 5 });
+  for (const c of g.cases) bench.add(c.name, c.fn);
+  await bench.run();
+  const medians = new Map<string, number>();
+  const rows: Row[] = [];
+  for (const task of bench.tasks) {
+    const r = task.result;
+    if (r.state !== 'completed') throw new Error(`bench ${suite} / ${g.title} / ${task.name}: ${r.state}${'error' in r ? `: ${String(r.error)}` : ''}`);
+    medians.set(task.name, r.latency.p50);
+    const [div, unit] = RATE[g.unit];
+    rows.push({
+      suite, group: g.title, case: task.name, medianMs: r.latency.p50, meanMs: r.latency.mean,
+      samples: r.latency.samplesCount, rate: g.work / (r.latency.p50 / 1000) / div, rateUnit: unit,
+      vsBaseline: NaN, baseline: g.baseline ?? g.cases[0]!.name,
+    });
+  }
+  const base = medians.get(g.baseline ?? g.cases[0]!.name)!;
+  for (const row of rows) row.vsBaseline = base / row.medianMs;
+  g.teardown?.();
+  return rows;
+}
+
+export function formatRows(rows: Row[]): string {
+  const head = ['group', 'case', 'median', 'rate', 'x baseline'];
+  const body = rows.map((r) => [
+    r.group, r.case, fmtMs(r.medianMs), `${fmtNum(r.rate)} ${r.rateUnit}`,
+    r.case === r.baseline ? '1 (baseline)' : `${r.vsBaseline.toFixed(2)}x vs ${r.baseline}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+function fmtMs(ms: number): string {
+  if (ms < 1e-3) return `${(ms * 1e6).toFixed(0)} ns`;
+  if (ms < 1) return `${(ms * 1e3).toFixed(1)} µs`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+function fmtNum(x: number): string {
+  if (x >= 100) return x.toFixed(0);
+  if (x >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}

@@ -8,6 +8,7 @@ export * from './optim';
 export * from './dropout';
 export * from './prox';
 export * from './elementwise';
+export * from './activation';
 
 /** First byte after the module's static data: the JS allocator starts its heap here. */
 export function heapBase(): usize {

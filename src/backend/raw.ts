@@ -94,6 +94,9 @@ export interface RawKernels<H, R, I> {
   crossEntropy(logits: H, labels: I, rows: number, cols: number): number;
   /** out = alpha · (softmax(logits) − onehot(labels)), rows×cols; alpha = upstream/rows. */
   crossEntropyBackward(out: H, logits: H, labels: I, rows: number, cols: number, alpha: number): void;
+
+  // ---- activations (family 'activation': assembly/activation.ts, src/backend/{wasm,js}/activation.ts) ----
+  // (the training-API work adds gelu, tanh, sign and their backwards here)
 }
 
 /** The names of every raw kernel, for checks that both backends implement all of them. */

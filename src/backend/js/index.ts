@@ -5,6 +5,7 @@ import { optimKernels } from './optim.js';
 import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { elementwiseKernels } from './elementwise.js';
+import { activationKernels } from './activation.js';
 
 type JsRaw = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
@@ -17,6 +18,7 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
     ...dropoutKernels,
     ...proxKernels,
     ...elementwiseKernels,
+    ...activationKernels,
   };
   private live = 0;
 

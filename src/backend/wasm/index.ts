@@ -9,6 +9,7 @@ import { optimKernels } from './optim.js';
 import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { elementwiseKernels } from './elementwise.js';
+import { activationKernels } from './activation.js';
 
 /** Where the Wasm binary can come from: a URL or path, its bytes, or a compiled module. */
 export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
@@ -112,6 +113,7 @@ export class WasmStorage implements Storage<number, number, number> {
       ...dropoutKernels(ctx),
       ...proxKernels(ctx),
       ...elementwiseKernels(ctx),
+      ...activationKernels(ctx),
     };
   }
 

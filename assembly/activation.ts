@@ -1,0 +1,1 @@
+// activation kernels (gelu, tanh, sign and their backwards): see src/backend/raw.ts.

@@ -5,6 +5,8 @@ type K = RawKernels<number, number, number>;
 
 /** The prox kernels of the wasm backend: thin calls into assembly/prox.ts. */
 export function proxKernels(ctx: WasmContext): Pick<K, 'softThreshold'> {
-  void ctx;
-  return {} as Pick<K, 'softThreshold'>; // TODO(kernel core): implement
+  const kernel = ctx.exports.softThreshold!;
+  return {
+    softThreshold(out, x, n, t) { kernel(out, x, n, t); },
+  };
 }

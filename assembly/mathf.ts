@@ -1,0 +1,98 @@
+// exp and log for the kernels, written once in f64 and mirrored line by line in
+// src/backend/js/mathf.ts. Wasm has no exp/log instruction, and JS's Math.exp is another
+// algorithm than AssemblyScript's musl port, so both backends use this one: only f64
+// +, −, ×, ÷, floor and bit casts, which round identically in Wasm and in JS. Keep the
+// two files in step (same constants, same operation order); the tests compare them bit
+// for bit.
+//
+// Accuracy: exp64 and log64 are within a few f64 ulps (Taylor / atanh series far past
+// f32 needs); rounding their result to f32 is within 1 f32 ulp of the true value.
+
+const LOG2E: f64 = 1.4426950408889634;
+/** ln 2 split (fdlibm): k·LN2_HI is exact for |k| < 2^20. */
+const LN2_HI: f64 = 6.93147180369123816490e-01;
+const LN2_LO: f64 = 1.90821492927058770002e-10;
+const SQRT2: f64 = 1.4142135623730951;
+
+/**
+ * e^x in f64. x ≤ −708 gives 0 (f64 subnormal results are flushed); x > 709.79 gives
+ * +∞; NaN stays NaN. Range reduction x = k·ln2 + r with k = floor(x·log2e + 0.5) (not
+ * `nearest`: JS has no round-half-even), |r| ≤ ln2/2, then the degree-11 Taylor
+ * polynomial of e^r by Horner (truncation error < 1e-14 relative), scaled by 2^(k−1)·2 so
+ * that k = 1024 still builds a normal power of two.
+ */
+// @ts-ignore: decorator
+@inline
+export function exp64(x: f64): f64 {
+  if (!(x > -708.0)) return x != x ? x : 0.0;
+  if (x > 709.8) return Infinity;
+  const k = Math.floor(x * LOG2E + 0.5);
+  const r = (x - k * LN2_HI) - k * LN2_LO;
+  let p: f64 = 2.505210838544172e-8;
+  p = p * r + 2.755731922398589e-7;
+  p = p * r + 0.0000027557319223985893;
+  p = p * r + 0.0000248015873015873;
+  p = p * r + 0.0001984126984126984;
+  p = p * r + 0.001388888888888889;
+  p = p * r + 0.008333333333333333;
+  p = p * r + 0.041666666666666664;
+  p = p * r + 0.16666666666666666;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  const pow = reinterpret<f64>(<u64>(<i64>k + 1022) << 52);
+  return (p * pow) * 2.0;
+}
+
+/**
+ * ln x in f64. x = 2^e·m with m in [√½, √2), f = (m − 1)/(m + 1), ln m = 2·atanh f =
+ * 2f + f·f²·(2/3 + f²·(2/5 + … + f²·2/19)) (|f| ≤ 0.172, truncation < 1e-16 relative),
+ * ln x = e·LN2_HI + (e·LN2_LO + ln m). ln 0 = −∞, ln(x < 0) = NaN, ln ∞ = ∞,
+ * subnormals are scaled by 2^54 first.
+ */
+// @ts-ignore: decorator
+@inline
+export function log64(x: f64): f64 {
+  if (!(x > 0.0)) return x == 0.0 ? -Infinity : NaN;
+  if (x == Infinity) return x;
+  let e: i32 = 0;
+  if (x < 2.2250738585072014e-308) {
+    x = x * 18014398509481984.0;
+    e = -54;
+  }
+  const bits = reinterpret<u64>(x);
+  e += <i32>(bits >> 52) - 1023;
+  let m = reinterpret<f64>((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000);
+  if (m > SQRT2) {
+    m = m * 0.5;
+    e += 1;
+  }
+  const f = (m - 1.0) / (m + 1.0);
+  const f2 = f * f;
+  let q: f64 = 0.10526315789473684;
+  q = q * f2 + 0.11764705882352941;
+  q = q * f2 + 0.13333333333333333;
+  q = q * f2 + 0.15384615384615385;
+  q = q * f2 + 0.18181818181818182;
+  q = q * f2 + 0.2222222222222222;
+  q = q * f2 + 0.2857142857142857;
+  q = q * f2 + 0.4;
+  q = q * f2 + 0.6666666666666666;
+  const lm = f * 2.0 + (f * f2) * q;
+  const ef = <f64>e;
+  return ef * LN2_HI + (ef * LN2_LO + lm);
+}
+
+/** e^x for f32: exp64 rounded once to f32 (within 1 ulp). */
+// @ts-ignore: decorator
+@inline
+export function expf(x: f32): f32 {
+  return <f32>exp64(<f64>x);
+}
+
+/** ln x for f32: log64 rounded once to f32 (within 1 ulp). */
+// @ts-ignore: decorator
+@inline
+export function logf(x: f32): f32 {
+  return <f32>log64(<f64>x);
+}

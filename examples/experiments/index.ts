@@ -1,0 +1,8 @@
+import type { Experiment } from './types.js';
+import { geometry } from './geometry.js';
+import { adamw } from './adamw.js';
+import { dropoutMean } from './dropout.js';
+import { dropoutL2 } from './dropout-l2.js';
+
+/** The experiments of `npm start`, in the order the lesson tells them. */
+export const experiments: Experiment[] = [geometry, adamw, dropoutMean, dropoutL2];

@@ -1,0 +1,75 @@
+/**
+ * `npm start`: the lesson's claims as measured experiments on regula.
+ *   npm start [-- --backend wasm|js] [--json FILE] [--quick]
+ * Prints each experiment as a table with its verdict, then a summary; --json writes every
+ * figure (for the demo page and for tests).
+ */
+import { writeFile } from 'node:fs/promises';
+import { loadBackend } from '../src/index.js';
+import { progress, table } from './report.js';
+import { experiments } from './experiments/index.js';
+import type { Result } from './experiments/types.js';
+
+function parseArgs(argv: string[]): { backend: 'wasm' | 'js'; json: string | null; quick: boolean; only: string[] } {
+  let backend: 'wasm' | 'js' = 'wasm';
+  let json: string | null = null;
+  let quick = false;
+  const only: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--backend') {
+      const v = argv[++i];
+      if (v !== 'wasm' && v !== 'js') throw new Error(`--backend: expected wasm or js, got ${v ?? 'nothing'}`);
+      backend = v;
+    } else if (a === '--json') {
+      json = argv[++i] ?? null;
+      if (json === null) throw new Error('--json: expected a file name');
+    } else if (a === '--quick') quick = true;
+    else if (a === '--only') only.push(...(argv[++i] ?? '').split(','));
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: npm start -- [--backend wasm|js] [--json FILE] [--quick] [--only id,id]');
+      console.log('experiments: ' + experiments.map((e) => e.id).join(', '));
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  return { backend, json, quick, only };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const be = await loadBackend(args.backend);
+  const t0 = performance.now();
+  console.log(`regula: the lesson's claims, measured (backend ${be.kind}${args.quick ? ', quick' : ''})\n`);
+  const results: (Result & { seconds: number })[] = [];
+  const chosen = experiments.filter((e) => args.only.length === 0 || args.only.includes(e.id));
+  for (const [i, e] of chosen.entries()) {
+    console.log(`${i + 1}. ${e.title}`);
+    const s0 = performance.now();
+    const r = await e.run({ be, quick: args.quick, progress });
+    const seconds = (performance.now() - s0) / 1000;
+    results.push({ ...r, seconds });
+    console.log(`   claim: ${r.claim}`);
+    for (const t of r.tables) {
+      if (t.caption) console.log(`\n   ${t.caption}`);
+      console.log(table(t.head, t.rows));
+    }
+    console.log(`\n   ${r.verdict.holds ? 'HOLDS' : 'DOES NOT HOLD'}: ${r.verdict.detail} (${seconds.toFixed(1)} s)\n`);
+  }
+  const total = (performance.now() - t0) / 1000;
+  console.log('summary');
+  console.log(table(['#', 'experiment', 'verdict', 'seconds'], results.map((r, i) => [i + 1, r.title, r.verdict.holds ? 'holds' : 'DOES NOT HOLD', r.seconds])));
+  const held = results.filter((r) => r.verdict.holds).length;
+  console.log(`\n${held} of ${results.length} claims hold on the ${be.kind} backend; ${total.toFixed(1)} s in all.`);
+  const mem = be.memory();
+  if (mem.liveTensors !== 0) console.log(`warning: ${mem.liveTensors} tensors still live at the end`);
+  if (args.json) {
+    await writeFile(args.json, JSON.stringify({ backend: be.kind, quick: args.quick, seconds: total, node: process.version, results }, null, 1));
+    console.log(`figures written to ${args.json}`);
+  }
+  if (held !== results.length) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});

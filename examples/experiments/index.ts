@@ -3,6 +3,8 @@ import { geometry } from './geometry.js';
 import { adamw } from './adamw.js';
 import { dropoutMean } from './dropout.js';
 import { dropoutL2 } from './dropout-l2.js';
+import { priors } from './priors.js';
+import { lassoPath } from './lasso-path.js';
 
 /** The experiments of `npm start`, in the order the lesson tells them. */
-export const experiments: Experiment[] = [geometry, adamw, dropoutMean, dropoutL2];
+export const experiments: Experiment[] = [priors, lassoPath, geometry, adamw, dropoutMean, dropoutL2];

@@ -1,0 +1,237 @@
+/**
+ * Learning-rate schedules with torch.optim.lr_scheduler semantics: the constructor takes
+ * its initial step (epoch 0), each `step()` advances one epoch (or one iteration, if you
+ * call it per batch) and writes the new rate into every parameter group's `lr`. The rates
+ * follow torch's chainable (recursive) forms, so schedules compose as in torch.
+ *
+ * Weight decay follows the rate as it does in torch: the kernels read `lr` from the group
+ * at each step, so AdamW's decoupled shrink is 1 − lr_t·wd and SGD's coupled decay enters
+ * through lr_t·(g + wd·p).
+ */
+import { describe } from './errors.js';
+import { Optimizer } from './optim.js';
+import { checkNumber } from './validate.js';
+
+type AnyOptimizer = Optimizer<{ lr?: number }>;
+
+function checkInt(v: unknown, what: string, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
+  return v;
+}
+
+/** The base of every schedule: base rates, the epoch counter, the last rates. */
+export abstract class LRScheduler {
+  /** Epochs (or iterations) taken; 0 after construction. */
+  lastEpoch = -1;
+  /** The groups' rates when the first schedule was attached (torch's base_lrs). */
+  readonly baseLrs: number[];
+  protected lastLr: number[] = [];
+
+  protected constructor(readonly optimizer: AnyOptimizer, protected readonly name: string) {
+    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${name}: expected an optimizer (optim.SGD, Adam or AdamW), got ${describe(optimizer)}`);
+    for (const g of optimizer.paramGroups) if (g.initialLr === undefined) g.initialLr = g.lr;
+    this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr!);
+  }
+
+  /** Subclasses call this last in their constructor: torch's _initial_step. */
+  protected initialStep(): void {
+    this.step();
+  }
+
+  /** The rates for `lastEpoch` from the groups' current rates (torch's get_lr). */
+  protected abstract getLr(): number[];
+
+  /** The closed form at `lastEpoch` from the base rates (torch's _get_closed_form_lr). */
+  abstract closedForm(epoch: number): number[];
+
+  /** Advances one epoch and writes the new rates into the groups. */
+  step(): void {
+    this.lastEpoch++;
+    this.apply(this.getLr());
+  }
+
+  /** @internal restart at epoch 0 from the base rates (SequentialLR at a milestone: torch's step(0)). */
+  _restart(): void {
+    this.lastEpoch = 0;
+    this.apply(this.closedForm(0));
+  }
+
+  private apply(lrs: number[]): void {
+    const groups = this.optimizer.paramGroups;
+    if (lrs.length !== groups.length) throw new RangeError(`${this.name}: the optimizer has ${groups.length} parameter groups, the schedule was made for ${lrs.length}`);
+    lrs.forEach((lr, i) => { groups[i]!.lr = lr; });
+    this.lastLr = lrs.slice();
+  }
+
+  /** The rates set by the last step (torch's get_last_lr()). */
+  getLastLr(): number[] {
+    return this.lastLr.slice();
+  }
+
+  protected get groupLrs(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+}
+
+/** lr = base·gamma^⌊epoch / stepSize⌋ (torch StepLR; gamma default 0.1). */
+export class StepLR extends LRScheduler {
+  readonly stepSize: number;
+  readonly gamma: number;
+  constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number }) {
+    super(optimizer, 'StepLR');
+    const o = options ?? ({} as { stepSize: number });
+    this.stepSize = checkInt(o.stepSize, 'StepLR stepSize', 1);
+    this.gamma = checkNumber(o.gamma ?? 0.1, 'StepLR gamma', { min: 0 });
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groupLrs;
+    return this.groupLrs.map((lr) => lr * this.gamma);
+  }
+
+  closedForm(epoch: number): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** Math.floor(epoch / this.stepSize));
+  }
+}
+
+/** lr = base·gamma^epoch (torch ExponentialLR). */
+export class ExponentialLR extends LRScheduler {
+  readonly gamma: number;
+  constructor(optimizer: AnyOptimizer, options: { gamma: number }) {
+    super(optimizer, 'ExponentialLR');
+    this.gamma = checkNumber((options ?? ({} as { gamma: number })).gamma, 'ExponentialLR gamma', { min: 0 });
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groupLrs;
+    return this.groupLrs.map((lr) => lr * this.gamma);
+  }
+
+  closedForm(epoch: number): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** epoch);
+  }
+}
+
+/**
+ * lr = etaMin + (base − etaMin)·(1 + cos(π·epoch/tMax))/2 (torch CosineAnnealingLR,
+ * computed recursively as torch does; past tMax it rises again, as torch's does).
+ */
+export class CosineAnnealingLR extends LRScheduler {
+  readonly tMax: number;
+  readonly etaMin: number;
+  constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number }) {
+    super(optimizer, 'CosineAnnealingLR');
+    const o = options ?? ({} as { tMax: number });
+    this.tMax = checkInt(o.tMax, 'CosineAnnealingLR tMax', 1);
+    this.etaMin = checkNumber(o.etaMin ?? 0, 'CosineAnnealingLR etaMin', { min: 0 });
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    const e = this.lastEpoch, T = this.tMax, lo = this.etaMin;
+    const lrs = this.groupLrs;
+    if (e === 0) return lrs;
+    if ((e - 1 - T) % (2 * T) === 0) {
+      return lrs.map((lr, i) => lr + (this.baseLrs[i]! - lo) * (1 - Math.cos(Math.PI / T)) / 2);
+    }
+    return lrs.map((lr) => (1 + Math.cos(Math.PI * e / T)) / (1 + Math.cos(Math.PI * (e - 1) / T)) * (lr - lo) + lo);
+  }
+
+  closedForm(epoch: number): number[] {
+    return this.baseLrs.map((b) => this.etaMin + (b - this.etaMin) * (1 + Math.cos(Math.PI * epoch / this.tMax)) / 2);
+  }
+}
+
+/**
+ * The rate's factor goes linearly from startFactor to endFactor over totalIters steps,
+ * then stays (torch LinearLR; defaults 1/3, 1, 5). Linear warm-up: startFactor small,
+ * endFactor 1.
+ */
+export class LinearLR extends LRScheduler {
+  readonly startFactor: number;
+  readonly endFactor: number;
+  readonly totalIters: number;
+  constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
+    super(optimizer, 'LinearLR');
+    const o = options ?? {};
+    this.startFactor = checkNumber(o.startFactor ?? 1 / 3, 'LinearLR startFactor', { min: 0, max: 1, minExclusive: true });
+    this.endFactor = checkNumber(o.endFactor ?? 1, 'LinearLR endFactor', { min: 0, max: 1 });
+    this.totalIters = checkInt(o.totalIters ?? 5, 'LinearLR totalIters', 1);
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    const e = this.lastEpoch, s = this.startFactor, t = this.endFactor, n = this.totalIters;
+    if (e === 0) return this.groupLrs.map((lr) => lr * s);
+    if (e > n) return this.groupLrs;
+    return this.groupLrs.map((lr) => lr * (1 + (t - s) / (n * s + (e - 1) * (t - s))));
+  }
+
+  closedForm(epoch: number): number[] {
+    const s = this.startFactor, t = this.endFactor, n = this.totalIters;
+    return this.baseLrs.map((b) => b * (s + (t - s) * Math.min(n, epoch) / n));
+  }
+}
+
+/**
+ * Linear warm-up over `steps` steps from startFactor·lr to lr: LinearLR with endFactor 1
+ * and totalIters = steps (startFactor default 0.01; torch needs it > 0).
+ */
+export class LinearWarmup extends LinearLR {
+  constructor(optimizer: AnyOptimizer, options: { steps: number; startFactor?: number }) {
+    const o = options ?? ({} as { steps: number });
+    super(optimizer, { startFactor: o.startFactor ?? 0.01, endFactor: 1, totalIters: checkInt(o.steps, 'LinearWarmup steps', 1) });
+  }
+}
+
+/**
+ * Runs schedules one after the other: schedulers[i] takes over at milestones[i−1] and
+ * restarts from epoch 0 (torch SequentialLR), e.g. LinearWarmup then CosineAnnealingLR.
+ */
+export class SequentialLR extends LRScheduler {
+  readonly schedulers: readonly LRScheduler[];
+  readonly milestones: readonly number[];
+  constructor(optimizer: AnyOptimizer, schedulers: LRScheduler[], milestones: number[]) {
+    super(optimizer, 'SequentialLR');
+    if (!Array.isArray(schedulers) || schedulers.length < 1) throw new TypeError(`SequentialLR: expected a non-empty array of schedules, got ${describe(schedulers)}`);
+    schedulers.forEach((s, i) => {
+      if (!(s instanceof LRScheduler)) throw new TypeError(`SequentialLR schedulers[${i}]: expected a schedule, got ${describe(s)}`);
+      if (s.optimizer !== optimizer) throw new TypeError(`SequentialLR schedulers[${i}]: made for another optimizer`);
+    });
+    if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
+      throw new RangeError(`SequentialLR: expected ${schedulers.length - 1} milestones (one fewer than schedules), got ${describe(milestones)}`);
+    }
+    milestones.forEach((m, i) => {
+      checkInt(m, `SequentialLR milestones[${i}]`, 1);
+      if (i > 0 && m <= milestones[i - 1]!) throw new RangeError(`SequentialLR milestones: expected increasing values, got ${milestones.join(', ')}`);
+    });
+    this.schedulers = schedulers.slice();
+    this.milestones = milestones.slice();
+    // As torch: undo the children's initial steps, reset the rates, then take the first one's.
+    optimizer.paramGroups.forEach((g) => { g.lr = g.initialLr!; });
+    for (const s of this.schedulers) s.lastEpoch--;
+    this.lastEpoch = 0;
+    this.schedulers[0]!.step();
+    this.lastLr = this.schedulers[0]!.getLastLr();
+  }
+
+  override step(): void {
+    this.lastEpoch++;
+    let idx = 0;
+    while (idx < this.milestones.length && this.milestones[idx]! <= this.lastEpoch) idx++;
+    const s = this.schedulers[idx]!;
+    if (idx > 0 && this.milestones[idx - 1] === this.lastEpoch) s._restart();
+    else s.step();
+    this.lastLr = s.getLastLr();
+  }
+
+  protected getLr(): number[] { return this.groupLrs; }
+
+  closedForm(epoch: number): number[] {
+    let idx = 0;
+    while (idx < this.milestones.length && this.milestones[idx]! <= epoch) idx++;
+    return this.schedulers[idx]!.closedForm(idx === 0 ? epoch : epoch - this.milestones[idx - 1]!);
+  }
+}

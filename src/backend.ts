@@ -3,6 +3,8 @@ import { Rng, Tensor } from './tensor.js';
 import type { Storage } from './backend/storage.js';
 import { seedState, dropThreshold } from './rng.js';
 import { checkNumber, checkShape, expectShape, hyper, shapeSize, checkBool } from './validate.js';
+import * as ag from './autograd.js';
+import type { AutogradMatmulOptions } from './autograd.js';
 
 export type BackendKind = 'wasm' | 'js';
 
@@ -111,6 +113,99 @@ export class Backend {
     this._s.freeF32(t._h, t.size);
     this.liveTensors--;
   }
+
+  // ---- autograd ops (src/autograd.ts: each op's backward is beside its forward) ----
+  // Their results are op results: freed at the next step boundary unless kept (see the
+  // memory rules at the top of src/autograd.ts).
+
+  /** op(a)·op(b) with gradients; a: m×k (k×m when transA), b: k×n (n×k when transB). */
+  matmul(a: Tensor, b: Tensor, options?: AutogradMatmulOptions): Tensor { return ag.matmul(this, a, b, options); }
+  /** x·wᵀ + b (a torch Linear): x [rows, in], w [out, in], b [out] or null. */
+  linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor { return ag.linear(this, x, w, b); }
+  /** a + b: equal shapes, or [rows, cols] + [cols] (a bias added to every row). */
+  add(a: Tensor, b: Tensor): Tensor { return ag.add(this, a, b); }
+  /** alpha·x. */
+  scale(x: Tensor, alpha: number): Tensor { return ag.scale(this, x, alpha); }
+  /** max(x, 0). */
+  relu(x: Tensor): Tensor { return ag.relu(this, x); }
+  /** Exact (erf) GELU, x·Φ(x). */
+  gelu(x: Tensor): Tensor { return ag.gelu(this, x); }
+  /** tanh(x). */
+  tanh(x: Tensor): Tensor { return ag.tanh(this, x); }
+  /** Train-mode inverted dropout with drop probability p; rng advances (a new mask per call). */
+  dropout(x: Tensor, p: number, rng: Rng): Tensor { return ag.dropout(this, x, p, rng); }
+  /** Mean softmax cross-entropy of logits [rows, classes] against Int32Array labels; a one-element result. */
+  crossEntropy(logits: Tensor, labels: Int32Array): Tensor { return ag.crossEntropy(this, logits, labels); }
+  /** mean((pred − target)²); a one-element result. */
+  mse(pred: Tensor, target: Tensor): Tensor { return ag.mse(this, pred, target); }
+  /** Σ x; a one-element result. */
+  sum(x: Tensor): Tensor { return ag.sum(this, x); }
+  /** mean(x); a one-element result. */
+  mean(x: Tensor): Tensor { return ag.mean(this, x); }
+  /** ½‖w‖² (gradient w); a one-element result. */
+  l2Penalty(w: Tensor): Tensor { return ag.l2Penalty(this, w); }
+  /** ‖w‖₁ (subgradient sign(w)); a one-element result. */
+  l1Penalty(w: Tensor): Tensor { return ag.l1Penalty(this, w); }
+
+  /**
+   * A step boundary: frees every op result not kept (see src/autograd.ts). Call it after
+   * forward-only work; backward() does it itself.
+   */
+  endStep(): void { this._endStep(null); }
+
+  /** Returns the step pool's idle buffers to the heap (they are reused otherwise). */
+  releasePool(): void {
+    for (const [size, list] of this._pool) for (let i = 0; i < list.length; i++) this._s.freeF32(list[i], size);
+    this._pool.clear();
+  }
+
+  /** @internal idle step buffers by element count. */
+  private readonly _pool = new Map<number, any[]>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** @internal op results of the current step (some may be kept or disposed since). */
+  private _stepTensors: Tensor[] = [];
+
+  /** @internal a pooled tensor, not managed (a temporary: dispose it when done). */
+  _temp(shape: readonly number[], size: number): Tensor {
+    const list = this._pool.get(size);
+    const h = list !== undefined && list.length > 0 ? list.pop() : this._s.allocF32(size);
+    this.liveTensors++;
+    const t = new Tensor(this, shape, size, h, false);
+    t._pooled = true;
+    return t;
+  }
+
+  /** @internal a pooled op result, freed at the next step boundary unless kept. */
+  _acquire(shape: readonly number[], size: number): Tensor {
+    const t = this._temp(shape, size);
+    t._managed = true;
+    this._stepTensors.push(t);
+    return t;
+  }
+
+  /** @internal called by Tensor.dispose() for pooled tensors. */
+  _releasePooled(t: Tensor): void {
+    let list = this._pool.get(t.size);
+    if (list === undefined) this._pool.set(t.size, (list = []));
+    list.push(t._h);
+    this.liveTensors--;
+  }
+
+  /** @internal frees the step's op results except `survivor` (the loss of a backward). */
+  _endStep(survivor: Tensor | null): void {
+    const list = this._stepTensors;
+    this._stepTensors = [];
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i]!;
+      if (t === survivor) { if (t._managed && !t.disposed) this._stepTensors.push(t); continue; }
+      if (t._managed && !t.disposed) {
+        t._freedBy = 'freed at a step boundary (backward() or be.endStep()); call keep() on an op result to hold it longer';
+        t.dispose();
+      }
+    }
+  }
+
+  /** @internal Tensor.backward(). */
+  _backwardFrom(root: Tensor): void { ag.backward(this, root); }
 
   /** @internal checks that t is a live tensor of this backend. */
   _check(t: unknown, what: string): Tensor {
@@ -225,6 +320,7 @@ export class Kernels {
       be._check(buf, 'sgdStep momentum buffer');
       expectShape(buf.shape, p.shape, 'sgdStep momentum buffer');
     }
+    if (g === p || (momentum !== 0 && (buf === p || buf === g))) throw new ShapeError('sgdStep: p, g and the momentum buffer must be distinct tensors');
     if (p.size === 0) return p;
     this.raw.sgdStep(p._h, g._h, momentum !== 0 ? buf!._h : p._h, p.size, lr, momentum, dampening,
       weightDecay, nesterov, maximize, lr * l1, first);
@@ -251,6 +347,8 @@ export class Kernels {
       be._check(vmax, 'adamStep vmax');
       expectShape(vmax.shape, p.shape, 'adamStep vmax');
     }
+    const all = amsgrad ? [p, g, m, v, vmax!] : [p, g, m, v];
+    if (new Set(all).size !== all.length) throw new ShapeError('adamStep: p, g, m, v (and vmax) must be distinct tensors');
     if (p.size === 0) return p;
     const stepSize = lr / (1 - beta1 ** step);
     const bc2sqrt = Math.sqrt(1 - beta2 ** step);
@@ -263,7 +361,9 @@ export class Kernels {
 
   private same(what: string, ...ts: Tensor[]): void {
     ts.forEach((t, i) => this.be._check(t, `${what} argument ${i + 1}`));
-    for (let i = 1; i < ts.length; i++) expectShape(ts[i]!.shape, ts[0]!.shape, `${what} argument ${i + 1}`);
+    // inputs against the first input, then out against the inputs, so messages read "out: expected [shape of x]"
+    for (let i = 2; i < ts.length; i++) expectShape(ts[i]!.shape, ts[1]!.shape, `${what} argument ${i + 1}`);
+    if (ts.length > 1) expectShape(ts[0]!.shape, ts[1]!.shape, `${what} argument 1`);
   }
 
   /** out = x + b with b (length cols) added to every row of x (rows×cols). out may be x. */
@@ -395,5 +495,48 @@ export class Kernels {
     checkNumber(alpha, 'crossEntropyBackward alpha');
     this.raw.crossEntropyBackward(out._h, logits._h, this.be._s.labels(labels), rows, cols, alpha);
     return out;
+  }
+
+  // ---- activations (family 'activation') ----
+
+  /** out = x·Φ(x), exact (erf) GELU. out may be x. */
+  gelu(out: Tensor, x: Tensor): Tensor {
+    this.same('gelu', out, x);
+    if (x.size > 0) this.raw.gelu(out._h, x._h, x.size);
+    return out;
+  }
+
+  /** out = g·(Φ(x) + x·φ(x)), the GELU gradient. out may be g or x. */
+  geluBackward(out: Tensor, g: Tensor, x: Tensor): Tensor {
+    this.same('geluBackward', out, g, x);
+    if (x.size > 0) this.raw.geluBackward(out._h, g._h, x._h, x.size);
+    return out;
+  }
+
+  /** out = tanh(x). out may be x. */
+  tanh(out: Tensor, x: Tensor): Tensor {
+    this.same('tanh', out, x);
+    if (x.size > 0) this.raw.tanh(out._h, x._h, x.size);
+    return out;
+  }
+
+  /** out = g·(1 − y²), y = tanh(x). out may be g or y. */
+  tanhBackward(out: Tensor, g: Tensor, y: Tensor): Tensor {
+    this.same('tanhBackward', out, g, y);
+    if (y.size > 0) this.raw.tanhBackward(out._h, g._h, y._h, y.size);
+    return out;
+  }
+
+  /** out = sign(x) ∈ {−1, 0, 1}. out may be x. */
+  sign(out: Tensor, x: Tensor): Tensor {
+    this.same('sign', out, x);
+    if (x.size > 0) this.raw.sign(out._h, x._h, x.size);
+    return out;
+  }
+
+  /** Σ|x|. */
+  absSum(x: Tensor): number {
+    this.be._check(x, 'absSum x');
+    return x.size === 0 ? 0 : this.raw.absSum(x._h, x.size);
   }
 }

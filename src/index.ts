@@ -9,9 +9,24 @@ import { loadWasmStorage, wasmSimdSupported, type WasmSource } from './backend/w
 export { Backend, Kernels } from './backend.js';
 export type { BackendKind, MemoryInfo, MatmulOptions, SgdStepOptions, AdamStepOptions } from './backend.js';
 export { Tensor, Rng } from './tensor.js';
+export * as nn from './nn.js';
+export type { Module, StateDict, LinearOptions, DropoutOptions } from './nn.js';
+export type { AutogradMatmulOptions } from './autograd.js';
 export { ShapeError, DisposedError, BackendLoadError } from './errors.js';
 export { wasmSimdSupported, defaultWasmUrl } from './backend/wasm/index.js';
 export type { WasmSource } from './backend/wasm/index.js';
+export * as linear from './linear.js';
+export type { FitOptions as LinearFitOptions, FitResult as LinearFitResult, PathOptions as LinearPathOptions, PathResult as LinearPathResult, Solver as LinearSolver } from './linear.js';
+export * as datasets from './data/index.js';
+export { loadDigits, loadDiabetes, trainTestSplit, takeRows } from './data/index.js';
+export type { Digits, Diabetes, DigitsOptions, DiabetesOptions, SplitOptions } from './data/index.js';
+export * as optim from './optim.js';
+export type { SGDOptions, AdamOptions, ParamGroup, ParamGroupInput, ParamsInput, ParamState, OptimizerStateDict } from './optim.js';
+export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LinearWarmup, SequentialLR } from './schedule.js';
+export * as prior from './prior.js';
+export type { PriorOptions } from './prior.js';
+export { fit } from './fit.js';
+export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingOptions } from './fit.js';
 
 export interface LoadOptions {
   /** Where to get the Wasm binary: a URL or path, its bytes, or a compiled WebAssembly.Module. */

@@ -21,6 +21,26 @@ export class Tensor {
   private _view: Float32Array | null = null;
   private _disposed = false;
 
+  // ---- autograd and step memory (src/autograd.ts); all @internal ----
+  /** @internal the inputs of the op that made this tensor; null for leaves and after backward(). */
+  _prev: Tensor[] | null = null;
+  /** @internal adds this tensor's gradient `g` into its inputs' gradients (the op's backward). */
+  _backward: ((g: Tensor) => void) | null = null;
+  /** @internal the op that made this tensor, for messages. */
+  _op: string | null = null;
+  /** @internal this node's gradient while backward() runs (non-leaves only). */
+  _g: Tensor | null = null;
+  /** @internal an op result that the library frees at the next step boundary (see keep()). */
+  _managed = false;
+  /** @internal the buffer comes from the backend's step pool and goes back there on dispose(). */
+  _pooled = false;
+  /** @internal set by backward() on its root: its graph is gone. */
+  _graphFreed = false;
+  /** @internal traversal stamp of backward(). */
+  _mark = 0;
+  /** @internal why the library freed this tensor, for the DisposedError message. */
+  _freedBy: string | null = null;
+
   /** @internal use be.tensor(), be.zeros() or be.param(). */
   constructor(be: Backend, shape: readonly number[], size: number, handle: unknown, requiresGrad = false) {
     this._be = be;
@@ -56,18 +76,44 @@ export class Tensor {
     return this.data.slice();
   }
 
+  /**
+   * Backpropagation from this one-element tensor (a loss): adds d(this)/d(p) into `p.grad`
+   * of every parameter it depends on (gradients accumulate, as in torch), then frees the
+   * graph's intermediates. The rules of how long op results live are in src/autograd.ts.
+   */
+  backward(): void {
+    this._be._backwardFrom(this);
+  }
+
+  /**
+   * Takes this op result out of the library's step memory: it is no longer freed at step
+   * boundaries (backward(), be.endStep()) and is yours to dispose(). Returns this. A no-op on
+   * tensors you created (they are always yours).
+   */
+  keep(): this {
+    this.assertLive('keep()');
+    this._managed = false;
+    return this;
+  }
+
   /** Frees the tensor's memory (and its gradient's). Further use throws DisposedError. */
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
     this._view = null;
-    this._be._release(this);
+    this._managed = false;
+    this._prev = null;
+    this._backward = null;
+    if (this._pooled) this._be._releasePooled(this);
+    else this._be._release(this);
     if (this.grad !== null) this.grad.dispose();
   }
 
   /** @internal throws DisposedError when disposed. */
   assertLive(what: string): void {
-    if (this._disposed) throw new DisposedError(`${what}: the tensor of shape ${fmtShape(this.shape)} was disposed`);
+    if (this._disposed) {
+      throw new DisposedError(`${what}: the tensor of shape ${fmtShape(this.shape)} was ${this._freedBy ?? 'disposed'}`);
+    }
   }
 }
 

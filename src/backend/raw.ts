@@ -11,7 +11,7 @@
  *
  * Rules every implementation follows:
  * - `out` first; sizes after buffers; scalars last.
- * - Kernels trust their input: the facade (`src/kernels.ts`) validates shapes, ranges and
+ * - Kernels trust their input: the facade (`Kernels` in `src/backend.ts`) validates shapes, ranges and
  *   disposal before calling, and returns early on zero-sized work.
  * - Scalars arrive as JS numbers (float64). Any scalar derived from user options (bias
  *   corrections, 1 - lr*wd, thresholds) is computed once by shared facade code in float64
@@ -96,7 +96,25 @@ export interface RawKernels<H, R, I> {
   crossEntropyBackward(out: H, logits: H, labels: I, rows: number, cols: number, alpha: number): void;
 
   // ---- activations (family 'activation': assembly/activation.ts, src/backend/{wasm,js}/activation.ts) ----
-  // (the training-API work adds gelu, tanh, sign and their backwards here)
+  // exp, erf and tanh have no Wasm instruction: both backends run one shared f64 algorithm
+  // (fixed polynomials, Cody–Waite exp, a fixed-length continued fraction; see
+  // assembly/activation.ts) and round to f32 once, so they agree bit for bit.
+
+  /** out = f32(x·Φ(x)), Φ the standard normal CDF: exact (erf) GELU, as torch's default. out may be x. */
+  gelu(out: H, x: H, n: number): void;
+  /** out = f32(g·(Φ(x) + x·φ(x))), the GELU gradient (φ the normal density), in f64. out may be g or x. */
+  geluBackward(out: H, g: H, x: H, n: number): void;
+  /** out = f32(tanh(x)) via f64. out may be x. */
+  tanh(out: H, x: H, n: number): void;
+  /** out = f32(g·f32(1 − f32(y·y))), y the tanh output. out may be g or y. */
+  tanhBackward(out: H, g: H, y: H, n: number): void;
+  /** out = 1 (x > 0), −1 (x < 0), +0 otherwise (±0, NaN): the L1 subgradient. out may be x. */
+  sign(out: H, x: H, n: number): void;
+  /**
+   * Σ|x[i]| in f32, returned. Layout: lane j (0..3) sums |x[4q + j]| over the first n & ~3
+   * elements in order; s = (s0 + s1) + (s2 + s3); the tail is then added in order.
+   */
+  absSum(x: H, n: number): number;
 }
 
 /** The names of every raw kernel, for checks that both backends implement all of them. */
@@ -104,4 +122,5 @@ export const RAW_KERNEL_NAMES = [
   'matmul', 'softThreshold', 'dropout', 'sgdStep', 'adamStep', 'addRowVector', 'add', 'mul',
   'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'sumRows', 'sum', 'sumSquares', 'mse',
   'mseBackward', 'crossEntropy', 'crossEntropyBackward',
+  'gelu', 'geluBackward', 'tanh', 'tanhBackward', 'sign', 'absSum',
 ] as const;

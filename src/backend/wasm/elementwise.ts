@@ -2,7 +2,7 @@ import type { RawKernels } from '../raw.js';
 import type { WasmContext } from './context.js';
 
 type K = RawKernels<number, number, number>;
-type EW = Pick<K, Exclude<keyof K, 'matmul' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold'>>;
+type EW = Pick<K, Exclude<keyof K, 'matmul' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum'>>;
 
 /** The elementwise kernels of the wasm backend: thin calls into assembly/elementwise.ts. */
 export function elementwiseKernels(ctx: WasmContext): EW {

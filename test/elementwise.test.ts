@@ -16,7 +16,7 @@ function expectBits(a: Float32Array, b: Float32Array, what: string): void {
 }
 
 /** Runs body on a backend with fresh tensors made from `inputs`; returns every tensor's data afterwards. */
-function withTensors(be: Backend, shapes: number[][], inputs: Float32Array[], body: (t: Tensor[]) => number | void) {
+function withTensors(be: Backend, shapes: number[][], inputs: Float32Array[], body: (t: Tensor[]) => number | string | void) {
   const ts = shapes.map((s, i) => be.tensor(s, inputs[i]!));
   const value = body(ts);
   const data = ts.map((t) => t.data.slice());
@@ -152,7 +152,7 @@ describe('reductions (f64, 8 interleaved partial sums)', () => {
   function layoutSum(terms: (i: number) => number, n: number): number {
     const s = new Float64Array(8);
     const n8 = n - (n % 8);
-    for (let i = 0; i < n8; i++) s[i % 8] += terms(i);
+    for (let i = 0; i < n8; i++) s[i % 8]! += terms(i);
     let t = ((s[0]! + s[1]!) + (s[2]! + s[3]!)) + ((s[4]! + s[5]!) + (s[6]! + s[7]!));
     for (let i = n8; i < n; i++) t += terms(i);
     return t;

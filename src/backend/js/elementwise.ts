@@ -90,7 +90,7 @@ function mse(a: Float32Array, b: Float32Array, n: number): number {
   for (; i < n8; i += 8) {
     for (let j = 0; j < 8; j++) {
       const d = a[i + j]! - b[i + j]!;
-      s[j] += d * d;
+      s[j]! += d * d;
     }
   }
   let t = ((s[0]! + s[1]!) + (s[2]! + s[3]!)) + ((s[4]! + s[5]!) + (s[6]! + s[7]!));

@@ -1,1 +1,245 @@
 // matmul kernels: see src/backend/raw.ts for the contract of each export.
+//
+// Design (GotoBLAS-style, single thread): K is cut into blocks of KC; for each K block all
+// of op(b) is packed into 8-column panels, then M is cut into blocks of MC rows whose
+// op(a) is packed into 4-row micro-panels, and a 4×8 register tile (8 f32x4 accumulators)
+// runs over each (micro-panel, panel) pair. The accumulators start from C — the values
+// in `out` (or zero for the first K block without accumulate) — and add the products in
+// p order, so every output sees s = f32(s + f32(a·b)) for p = 0..k-1 in order: exactly
+// the scalar loop of the js backend, hence the same bits. Adding C at the end instead
+// would change the rounding.
+//
+// The block sizes are mirrored in src/backend/wasm/matmul.ts, which sizes the scratch.
+
+/** K block: a 4×KC A micro-panel (4 KiB) and an 8×KC B panel (8 KiB) sit in L1. */
+const KC: i32 = 256;
+/** M block: the packed A block (MC×KC floats, 64 KiB) stays in L2 while B panels stream. */
+const MC: i32 = 64;
+
+/** C staging for edge tiles (m % 4 or n % 8 left over): 4 rows × 8 floats. */
+const EDGE: usize = memory.data(128, 16);
+
+/**
+ * The 4×8 micro-kernel: C[0..3][0..7] (row stride ldc bytes) = (load ? C : 0) + Σ_p
+ * A[p][0..3] ⊗ B[p][0..7], p = 0..kc-1 in order, one rounding per multiply and per add.
+ * pa: 4 floats per p; pb: 8 floats per p.
+ */
+// @ts-ignore: decorator
+@inline
+function tile4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, load: bool): void {
+  let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
+  if (load) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
+    c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
+    c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
+  } else {
+    c00 = f32x4.splat(0); c01 = c00; c10 = c00; c11 = c00;
+    c20 = c00; c21 = c00; c30 = c00; c31 = c00;
+  }
+  // One induction variable: A advances 16 bytes per p, B twice that (fewer loop ops).
+  const end = <usize>kc * 16;
+  for (let o: usize = 0; o < end; o += 16) {
+    const b0 = v128.load(pb + (o << 1));
+    const b1 = v128.load(pb + (o << 1), 16);
+    let x = v128.load32_splat(pa + o, 0);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa + o, 4);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa + o, 8);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0));
+    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(pa + o, 12);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0));
+    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
+}
+
+/**
+ * The 4×4 micro-kernel for a last panel with at most 4 valid columns: as tile4x8 on
+ * columns 0..3 of the panel only (pb still advances 8 floats per p).
+ */
+// @ts-ignore: decorator
+@inline
+function tile4x4(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize): void {
+  let c0 = v128.load(c), c1 = v128.load(c + ldc), c2 = v128.load(c + 2 * ldc), c3 = v128.load(c + 3 * ldc);
+  const end = <usize>kc * 16;
+  for (let o: usize = 0; o < end; o += 16) {
+    const b0 = v128.load(pb + (o << 1));
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa + o), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + o, 4), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + o, 8), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + o, 12), b0));
+  }
+  v128.store(c, c0); v128.store(c + ldc, c1); v128.store(c + 2 * ldc, c2); v128.store(c + 3 * ldc, c3);
+}
+
+/** Stores the 4×4 transpose of rows v0..v3 at dst, dst+stride, dst+2·stride, dst+3·stride. */
+// @ts-ignore: decorator
+@inline
+function transpose4Store(v0: v128, v1: v128, v2: v128, v3: v128, dst: usize, stride: usize): void {
+  const t0 = f32x4.shuffle(v0, v1, 0, 4, 1, 5);
+  const t1 = f32x4.shuffle(v0, v1, 2, 6, 3, 7);
+  const t2 = f32x4.shuffle(v2, v3, 0, 4, 1, 5);
+  const t3 = f32x4.shuffle(v2, v3, 2, 6, 3, 7);
+  v128.store(dst, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + stride, f32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * stride, f32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * stride, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
+/**
+ * Packs op(a)[i0..i0+mc-1][pc..pc+kc-1] into 4-row micro-panels: element (i0+4q+r, pc+p)
+ * at dst + (q·kc·4 + p·4 + r)·4 bytes; rows past m are zero.
+ */
+function packA(dst: usize, a: usize, m: i32, k: i32, i0: i32, mc: i32, pc: i32, kc: i32, transA: bool): void {
+  for (let q = 0; q < mc; q += 4) {
+    const mr = min(4, mc - q);
+    const i = i0 + q;
+    let d = dst + <usize>(q * kc) * 4;
+    if (transA) {
+      // a stored k×m: the 4 rows of one p are adjacent.
+      let s = a + (<usize>pc * m + i) * 4;
+      const ls = <usize>m * 4;
+      if (mr == 4) {
+        for (let p = 0; p < kc; p++) { v128.store(d, v128.load(s)); d += 16; s += ls; }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          for (let r = 0; r < 4; r++) store<f32>(d + r * 4, r < mr ? load<f32>(s + r * 4) : 0);
+          d += 16; s += ls;
+        }
+      }
+    } else {
+      // a stored m×k: each row is contiguous in p; transpose 4×4 blocks.
+      const ls = <usize>k * 4;
+      const s = a + (<usize>i * k + pc) * 4;
+      if (mr == 4) {
+        let p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          const o = s + <usize>p * 4;
+          transpose4Store(v128.load(o), v128.load(o + ls), v128.load(o + 2 * ls), v128.load(o + 3 * ls), d + <usize>p * 16, 16);
+        }
+        for (; p < kc; p++) {
+          const o = s + <usize>p * 4;
+          for (let r = 0; r < 4; r++) store<f32>(d + <usize>p * 16 + r * 4, load<f32>(o + <usize>r * ls));
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const o = s + <usize>p * 4;
+          for (let r = 0; r < 4; r++) store<f32>(d + <usize>p * 16 + r * 4, r < mr ? load<f32>(o + <usize>r * ls) : 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs op(b)[pc..pc+kc-1][0..n-1] into 8-column panels: element (pc+p, 8j+c) at
+ * dst + (j·kc·8 + p·8 + c)·4 bytes; columns past n are zero.
+ */
+function packB(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, transB: bool): void {
+  for (let j0 = 0; j0 < n; j0 += 8) {
+    const nr = min(8, n - j0);
+    let d = dst + <usize>(j0 * kc) * 4;
+    if (!transB) {
+      // b stored k×n: 8 adjacent columns of one p.
+      let s = b + (<usize>pc * n + j0) * 4;
+      const ls = <usize>n * 4;
+      if (nr == 8) {
+        for (let p = 0; p < kc; p++) {
+          v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
+          d += 32; s += ls;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          for (let c = 0; c < 8; c++) store<f32>(d + c * 4, c < nr ? load<f32>(s + c * 4) : 0);
+          d += 32; s += ls;
+        }
+      }
+    } else {
+      // b stored n×k: each column of op(b) is contiguous in p; transpose 4×4 blocks.
+      const ls = <usize>k * 4;
+      const s = b + (<usize>j0 * k + pc) * 4;
+      if (nr == 8) {
+        let p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          const o = s + <usize>p * 4;
+          const e = d + <usize>p * 32;
+          transpose4Store(v128.load(o), v128.load(o + ls), v128.load(o + 2 * ls), v128.load(o + 3 * ls), e, 32);
+          const o4 = o + 4 * ls;
+          transpose4Store(v128.load(o4), v128.load(o4 + ls), v128.load(o4 + 2 * ls), v128.load(o4 + 3 * ls), e + 16, 32);
+        }
+        for (; p < kc; p++) {
+          const o = s + <usize>p * 4;
+          for (let c = 0; c < 8; c++) store<f32>(d + <usize>p * 32 + c * 4, load<f32>(o + <usize>c * ls));
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const o = s + <usize>p * 4;
+          for (let c = 0; c < 8; c++) store<f32>(d + <usize>p * 32 + c * 4, c < nr ? load<f32>(o + <usize>c * ls) : 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * out (+)= op(a)·op(b) (contract in src/backend/raw.ts). out is m×n row-major; a is m×k
+ * (k×m when transA); b is k×n (n×k when transB). Each output is
+ * s = (accumulate ? out : 0); s = f32(s + f32(a·b)) for p = 0..k-1 in order (no FMA).
+ * m, n, k ≥ 1. out must not overlap a, b or the scratch. Scratch (16-byte aligned):
+ * scratchA holds ceil4(min(m, 64))·min(k, 256) floats, scratchB ceil8(n)·min(k, 256).
+ * Reads and writes nothing outside out[0..m·n), a, b and the scratch.
+ */
+export function matmul(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
+  transA: bool, transB: bool, accumulate: bool, scratchA: usize, scratchB: usize): void {
+  const ldc = <usize>n * 4;
+  // Equal K blocks of at most KC (784 → 4 × 196, not 3 × 256 + 16): no short last block
+  // that reloads and stores all of C for a few products.
+  const blocks = (k + KC - 1) / KC;
+  const kb = (k + blocks - 1) / blocks;
+  for (let pc = 0; pc < k; pc += kb) {
+    const kc = min(kb, k - pc);
+    const fromC = accumulate || pc > 0;
+    packB(scratchB, b, n, k, pc, kc, transB);
+    for (let ic = 0; ic < m; ic += MC) {
+      const mc = min(MC, m - ic);
+      packA(scratchA, a, m, k, ic, mc, pc, kc, transA);
+      for (let j0 = 0; j0 < n; j0 += 8) {
+        const nr = min(8, n - j0);
+        const pb = scratchB + <usize>(j0 * kc) * 4;
+        for (let q = 0; q < mc; q += 4) {
+          const mr = min(4, mc - q);
+          const i = ic + q;
+          const pa = scratchA + <usize>(q * kc) * 4;
+          const c = out + (<usize>i * n + j0) * 4;
+          if (mr == 4 && nr == 8) {
+            tile4x8(pa, pb, kc, c, ldc, fromC);
+          } else {
+            // Edge tile: stage the valid part of C, run the full tile, copy back only that part.
+            for (let r = 0; r < 4; r++) {
+              for (let cc = 0; cc < 8; cc++) {
+                store<f32>(EDGE + <usize>(r * 8 + cc) * 4,
+                  fromC && r < mr && cc < nr ? load<f32>(c + <usize>r * ldc + <usize>cc * 4) : 0);
+              }
+            }
+            // Half the work when at most 4 columns are left (e.g. n = 10: 8 + 2).
+            if (nr <= 4) tile4x4(pa, pb, kc, EDGE, 32);
+            else tile4x8(pa, pb, kc, EDGE, 32, true);
+            for (let r = 0; r < mr; r++) {
+              for (let cc = 0; cc < nr; cc++) {
+                store<f32>(c + <usize>r * ldc + <usize>cc * 4, load<f32>(EDGE + <usize>(r * 8 + cc) * 4));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -31,8 +31,8 @@ describe('large kernels: wasm and js give the same bits', () => {
       [ta, tb, out].forEach((t) => t.dispose());
       return [acc, plain];
     });
-    expect(firstBitDiff(rw[0], rj[0])).toBe(-1);
-    expect(firstBitDiff(rw[1], rj[1])).toBe(-1);
+    expect(firstBitDiff(rw[0]!, rj[0]!)).toBe(-1);
+    expect(firstBitDiff(rw[1]!, rj[1]!)).toBe(-1);
   });
 
   it('every elementwise kernel on 2^22 + 13 elements', () => {

@@ -12,6 +12,7 @@ import { Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import type { LRScheduler } from './schedule.js';
 import { Optimizer } from './optim.js';
+import { mulberry32 } from './rng.js';
 
 /** What fit() needs of a model. */
 export interface FitModel {
@@ -94,17 +95,6 @@ export interface FitResult {
   restoredBest: boolean;
 }
 
-/** mulberry32: the seeded stream of the shuffles. */
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffleInPlace(a: Int32Array, rand: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {
@@ -253,7 +243,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
     val = checkData(options.validationData, loss, 'validationData');
     if (val.d !== train.d || val.k !== train.k) throw new RangeError(`fit: validationData has d = ${val.d}, k = ${val.k}; the training data has d = ${train.d}, k = ${train.k}`);
   }
-  const rand = makeRandom(seed);
+  const rand = mulberry32(seed);
   if (options.validationSplit !== undefined) {
     const f = options.validationSplit;
     if (typeof f !== 'number' || !(f > 0 && f < 1)) throw new RangeError(`fit: options.validationSplit: expected a fraction in (0, 1), got ${describe(f)}`);

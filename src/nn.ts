@@ -15,6 +15,7 @@
 import { ShapeError, describe, fmtShape } from './errors.js';
 import { Backend } from './backend.js';
 import { Rng, Tensor } from './tensor.js';
+import { mulberry32 } from './rng.js';
 
 // ---- seeds ---------------------------------------------------------------------------------
 
@@ -46,17 +47,6 @@ function checkSeed(seed: unknown, what: string): number {
   return seed;
 }
 
-/** mulberry32: the layer-initialization generator; returns uniforms in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- Module ----------------------------------------------------------------------------------
 

@@ -43,3 +43,19 @@ export function xorshift32(x: number): number {
 export function dropThreshold(p: number): number {
   return Math.min(Math.floor(p * 4294967296), 4294967295);
 }
+
+/**
+ * mulberry32: the small seeded generator behind layer initialization, fit()'s shuffles,
+ * trainTestSplit and the examples (not dropout, which uses the lanes above). Returns
+ * uniforms u = next32 / 2^32 in [0, 1); the same seed gives the same stream everywhere.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -12,6 +12,7 @@
  *   (BSD-3-Clause).
  */
 import { ShapeError, describe } from '../errors.js';
+import { mulberry32 } from '../rng.js';
 import { DIGITS_D, DIGITS_LABELS_B64, DIGITS_N, DIGITS_PIXELS_B64 } from './digits.generated.js';
 import { DIABETES_COLUMNS, DIABETES_N, DIABETES_TARGET } from './diabetes.generated.js';
 
@@ -186,14 +187,9 @@ export function trainTestSplit(n: number, options: SplitOptions = {}): { train: 
   }
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  let a = seed >>> 0;
+  const next = mulberry32(seed);
   for (let i = n - 1; i > 0; i--) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    const j = Math.floor(u * (i + 1));
+    const j = Math.floor(next() * (i + 1));
     const s = idx[i]!; idx[i] = idx[j]!; idx[j] = s;
   }
   const train = idx.slice(0, nTrain).sort();

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   }
   const total = (performance.now() - t0) / 1000;
   console.log('summary');
-  console.log(table(['#', 'experiment', 'verdict', 'seconds'], results.map((r, i) => [i + 1, r.title, r.verdict.holds ? 'holds' : 'DOES NOT HOLD', r.seconds])));
+  console.log(table(['#', 'experiment', 'verdict', 'seconds'], results.map((r, i) => [i + 1, r.title, r.verdict.holds ? 'holds' : 'DOES NOT HOLD', r.seconds.toFixed(2)])));
   const held = results.filter((r) => r.verdict.holds).length;
   console.log(`\n${held} of ${results.length} claims hold on the ${be.kind} backend; ${total.toFixed(1)} s in all.`);
   const mem = be.memory();

@@ -1,0 +1,30 @@
+/** The demo page: loads regula's backend for panels 1 and 2, and starts the training panel's worker. */
+import { loadBackend } from '../../src/index.js';
+import { initGeometry } from './geometry-panel.js';
+import { initDropout } from './dropout-panel.js';
+import { initTraining } from './train-panel.js';
+import { byId } from './svg.js';
+
+function showError(message: string): void {
+  const el = byId('page-error');
+  el.textContent = message;
+  el.hidden = false;
+}
+
+async function main(): Promise<void> {
+  initTraining();
+  const be = await loadBackend('auto');
+  const kind = byId('backend-kind');
+  kind.textContent = be.kind;
+  kind.title = be.kind === 'wasm' ? 'WebAssembly SIMD core' : 'pure TypeScript (this browser lacks Wasm SIMD)';
+  initGeometry(be);
+  initDropout(be);
+  document.body.dataset['ready'] = 'true';
+}
+
+main().catch((e: unknown) => {
+  const msg = e instanceof Error ? e.message : String(e);
+  byId('backend-kind').textContent = 'failed';
+  showError(`The demo could not start: ${msg}`);
+  throw e;
+});

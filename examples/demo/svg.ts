@@ -1,0 +1,42 @@
+/** A few lines of SVG plumbing shared by the panels (no charting library needed). */
+
+const NS = 'http://www.w3.org/2000/svg';
+
+/** Creates an SVG element with attributes (numbers rounded to 0.01 px) and appends it to parent. */
+export function svg<K extends keyof SVGElementTagNameMap>(parent: Element | null, tag: K, attrs: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, typeof v === 'number' ? String(Math.round(v * 100) / 100) : v);
+  if (text !== undefined) e.textContent = text;
+  if (parent !== null) parent.appendChild(e);
+  return e;
+}
+
+/** Empties an <svg> and sets its coordinate system (it scales with its CSS width). */
+export function reset(el: SVGSVGElement, width: number, height: number): void {
+  el.replaceChildren();
+  el.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  el.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+}
+
+/** A linear map from [d0, d1] to [r0, r1]. */
+export function scale(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
+  const k = (r1 - r0) / (d1 - d0);
+  return (v) => r0 + (v - d0) * k;
+}
+
+/** About n round tick values covering [lo, hi]. */
+export function ticks(lo: number, hi: number, n: number): number[] {
+  const raw = (hi - lo) / Math.max(1, n);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  return out;
+}
+
+/** The element with this id, typed; throws if the page lacks it. */
+export function byId<T extends HTMLElement | SVGElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (e === null) throw new Error(`demo: element #${id} missing from the page`);
+  return e as unknown as T;
+}

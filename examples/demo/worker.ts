@@ -1,0 +1,128 @@
+/**
+ * The training worker: regula runs here, so the page never waits on a training step.
+ * fit() yields to the event loop after every epoch; that is when 'stop', 'update' and a new
+ * 'start' are read, so an epoch (13 steps of batch 32) is the longest a stop waits.
+ */
+import { loadBackend, nn, optim, fit, type Backend } from '../../src/index.js';
+import { digitsSplit } from '../experiments/digits.js';
+import type { BackendChoice, FromWorker, Histogram, ToWorker, TrainSettings } from './protocol.js';
+
+const scope = self as unknown as {
+  postMessage(m: FromWorker): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+};
+const post = (m: FromWorker): void => scope.postMessage(m);
+
+const HIDDEN = 256;
+const BATCH = 32;
+const BINS = 40;
+/** The split of the digits experiment: 400 images to train on, 100 to validate on. */
+const data = digitsSplit();
+const backends = new Map<BackendChoice, Promise<Backend>>();
+
+function backend(kind: BackendChoice): Promise<Backend> {
+  let be = backends.get(kind);
+  if (be === undefined) { be = loadBackend(kind); backends.set(kind, be); }
+  return be;
+}
+
+function build(be: Backend, dropout: number): nn.Sequential {
+  const layers: nn.Module[] = [new nn.Linear(be, 64, HIDDEN, { seed: 1 }), new nn.ReLU()];
+  if (dropout > 0) layers.push(new nn.Dropout(dropout, { seed: 11 }));
+  layers.push(new nn.Linear(be, HIDDEN, HIDDEN, { seed: 2 }), new nn.ReLU());
+  if (dropout > 0) layers.push(new nn.Dropout(dropout, { seed: 12 }));
+  layers.push(new nn.Linear(be, HIDDEN, 10, { seed: 3 }));
+  return new nn.Sequential(...layers);
+}
+
+/** Weight decay and L1 act on the weights only; the biases get a group without them. */
+function makeOptimizer(model: nn.Sequential, s: TrainSettings): optim.Adam | optim.AdamW {
+  const named = model.namedParameters();
+  const weights = named.filter(([k]) => k.endsWith('weight')).map(([, p]) => p);
+  const biases = named.filter(([k]) => k.endsWith('bias')).map(([, p]) => p);
+  const Opt = s.optimizer === 'Adam' ? optim.Adam : optim.AdamW;
+  return new Opt([{ params: weights, weightDecay: s.weightDecay, l1: s.l1 }, { params: biases, weightDecay: 0, l1: 0 }], { lr: s.lr });
+}
+
+/** Histogram of all weights that are not exactly zero, over [−max|w|, max|w|]; and the exact zeros. */
+function weightStats(model: nn.Sequential): { zeros: number; weights: number; histogram: Histogram } {
+  const arrays = model.namedParameters().filter(([k]) => k.endsWith('weight')).map(([, p]) => p.data);
+  let zeros = 0, weights = 0, m = 0;
+  for (const a of arrays) {
+    weights += a.length;
+    for (let i = 0; i < a.length; i++) { const v = Math.abs(a[i]!); if (v === 0) zeros++; else if (v > m) m = v; }
+  }
+  const hi = m > 0 ? m : 1, lo = -hi, counts = new Array<number>(BINS).fill(0);
+  const scale = BINS / (hi - lo);
+  for (const a of arrays) {
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i]!;
+      if (v !== 0) counts[Math.min(BINS - 1, Math.floor((v - lo) * scale))]!++;
+    }
+  }
+  return { zeros, weights, histogram: { lo, hi, counts } };
+}
+
+interface Run { id: number; settings: TrainSettings; abort: AbortController; done: Promise<void>; opt: optim.Adam | optim.AdamW | null }
+let current: Run | null = null;
+
+async function train(run: Run): Promise<void> {
+  const s = run.settings;
+  const be = await backend(s.backend);
+  if (run.abort.signal.aborted) return;
+  const model = build(be, s.dropout);
+  const opt = makeOptimizer(model, s);
+  run.opt = opt;
+  post({ type: 'ready', run: run.id, backend: be.kind, nTrain: data.nTrain, nVal: data.nVal, architecture: `64-${HIDDEN}-${HIDDEN}-10` });
+  try {
+    const res = await fit(model, { x: data.xTrain, y: data.yTrain, n: data.nTrain, d: 64 }, {
+      optimizer: opt, loss: 'crossEntropy', epochs: 100_000, batchSize: BATCH, seed: 5,
+      validationData: { x: data.xVal, y: data.yVal, n: data.nVal, d: 64 },
+      signal: run.abort.signal,
+      onEpoch: (log) => {
+        post({
+          type: 'epoch', run: run.id, backend: be.kind, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!,
+          accuracy: log.accuracy!, valAccuracy: log.valAccuracy!, stepsPerSecond: log.stepsPerSecond, ...weightStats(model),
+        });
+      },
+    });
+    post({ type: 'stopped', run: run.id, reason: res.stopReason });
+  } finally {
+    run.opt = null;
+    opt.dispose();
+    model.dispose();
+  }
+}
+
+async function start(id: number, settings: TrainSettings): Promise<void> {
+  await stop();
+  const run: Run = { id, settings, abort: new AbortController(), done: Promise.resolve(), opt: null };
+  run.done = train(run).catch((e: unknown) => {
+    post({ type: 'error', run: id, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+  });
+  current = run;
+}
+
+async function stop(): Promise<void> {
+  const run = current;
+  if (run === null) return;
+  current = null;
+  run.abort.abort();
+  await run.done;
+}
+
+/** Messages are handled one after another, so a stop cannot overtake the start before it. */
+let queue: Promise<void> = Promise.resolve();
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  if (m.type === 'start') queue = queue.then(() => start(m.run, m.settings));
+  else if (m.type === 'stop') queue = queue.then(stop);
+  else if (m.type === 'update' && current !== null && current.id === m.run && current.opt !== null) {
+    // torch semantics: group options are read at every step, so a change applies from the next one
+    const [weights, biases] = current.opt.paramGroups;
+    weights!.lr = m.settings.lr; weights!.weightDecay = m.settings.weightDecay; weights!.l1 = m.settings.l1;
+    biases!.lr = m.settings.lr;
+    current.settings = m.settings;
+  }
+};

@@ -1,0 +1,64 @@
+/**
+ * Helpers of the browser tests: build the demo page when dist-demo/ is missing or older
+ * than its sources, and serve a directory on 127.0.0.1 with plain node:http.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DIST = join(ROOT, 'dist-demo');
+
+/** What the built page is made of: a change to any of these makes dist-demo/ stale. */
+const SOURCES = ['examples/demo', 'examples/experiments', 'src', 'build/regula.wasm', 'vite.config.ts', 'package.json'];
+
+function newest(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = st.mtimeMs;
+  for (const name of readdirSync(path)) if (name !== 'screenshots') m = Math.max(m, newest(join(path, name)));
+  return m;
+}
+
+/** Runs `vite build` unless dist-demo/index.html is newer than every source. Returns whether it built. */
+export function ensureBuilt(): boolean {
+  if (!existsSync(join(ROOT, 'build/regula.wasm'))) {
+    throw new Error('build/regula.wasm is missing: run `npm run build` (npm install does it) before the browser tests');
+  }
+  const built = join(DIST, 'index.html');
+  const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(...SOURCES.map((s) => newest(join(ROOT, s))));
+  if (stale) {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  return stale;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+};
+
+/** A static file server for `dir` on 127.0.0.1 and a free port; resolves to it and its base URL. */
+export async function serve(dir: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
+    if (!file.startsWith(dir + sep) || !existsSync(file) || statSync(file).isDirectory()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}/` };
+}

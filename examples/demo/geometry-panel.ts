@@ -4,37 +4,9 @@
  * the proximal `l1` step, or with `weightDecay`, on the page's backend) and compared with
  * the closed form, as examples/experiments/geometry.ts does in Node.
  */
-import { optim, type Backend } from '../../src/index.js';
-import { W_STAR } from '../experiments/geometry.js';
+import type { Backend } from '../../src/index.js';
+import { MAP_LR, MAP_STEPS, W_STAR, closedForm, solveMap, type Penalty } from '../experiments/geometry.js';
 import { byId, reset, scale, svg, ticks } from './svg.js';
-
-type Penalty = 'l1' | 'l2';
-
-const STEPS = 80;
-const LR = 0.5;
-
-/** Minimizes ½‖w − w*‖² + penalty by (proximal) gradient steps with regula's SGD. */
-export function solveMap(be: Backend, penalty: Penalty, lambda: number): [number, number] {
-  const w = be.param([2], [0, 0]);
-  const opt = new optim.SGD([w], penalty === 'l1' ? { lr: LR, l1: lambda } : { lr: LR, weightDecay: lambda });
-  try {
-    for (let s = 0; s < STEPS; s++) {
-      const d = w.data, g = w.grad!.data;
-      g[0] = d[0]! - W_STAR[0];
-      g[1] = d[1]! - W_STAR[1];
-      opt.step();
-    }
-    return [w.data[0]!, w.data[1]!];
-  } finally {
-    opt.dispose();
-    w.dispose();
-  }
-}
-
-export function closedForm(penalty: Penalty, lambda: number): [number, number] {
-  const soft = (x: number): number => Math.sign(x) * Math.max(Math.abs(x) - lambda, 0);
-  return penalty === 'l1' ? [soft(W_STAR[0]), soft(W_STAR[1])] : [W_STAR[0] / (1 + lambda), W_STAR[1] / (1 + lambda)];
-}
 
 /** "0" for an exact zero (either sign), else four decimals. */
 export function fmtCoord(v: number): string {
@@ -102,7 +74,7 @@ export function initGeometry(be: Backend): void {
     const gap = Math.max(Math.abs(map[0] - exact[0]), Math.abs(map[1] - exact[1]));
     const how = penalty === 'l1' ? `S_λ(w*), the soft threshold` : 'w*/(1 + λ)';
     byId('map-note').textContent =
-      `regula (${be.kind}): optim.SGD, ${STEPS} ${penalty === 'l1' ? 'proximal-gradient steps with l1 = λ' : 'gradient steps with weightDecay = λ'}, lr ${LR}. ` +
+      `regula (${be.kind}): optim.SGD, ${MAP_STEPS} ${penalty === 'l1' ? 'proximal-gradient steps with l1 = λ' : 'gradient steps with weightDecay = λ'}, lr ${MAP_LR}. ` +
       `Closed form ${how}; largest difference ${gap === 0 ? '0' : gap.toExponential(1)}.` +
       (penalty === 'l1' ? (map[1] === 0 ? ' w₂ is exactly zero: the corner of the diamond.' : ` w₂ reaches 0 at λ = ${Math.abs(W_STAR[1])}.`) : ' w₂ shrinks but never reaches 0.');
     draw(map);

@@ -4,7 +4,7 @@
  * 'start' are read, so an epoch (13 steps of batch 32) is the longest a stop waits.
  */
 import { loadBackend, nn, optim, fit, type Backend } from '../../src/index.js';
-import { digitsSplit } from '../experiments/digits.js';
+import { buildMlp, digitsSplit, makeOptimizer } from '../experiments/digits.js';
 import type { BackendChoice, FromWorker, Histogram, ToWorker, TrainSettings } from './protocol.js';
 
 const scope = self as unknown as {
@@ -24,24 +24,6 @@ function backend(kind: BackendChoice): Promise<Backend> {
   let be = backends.get(kind);
   if (be === undefined) { be = loadBackend(kind); backends.set(kind, be); }
   return be;
-}
-
-function build(be: Backend, dropout: number): nn.Sequential {
-  const layers: nn.Module[] = [new nn.Linear(be, 64, HIDDEN, { seed: 1 }), new nn.ReLU()];
-  if (dropout > 0) layers.push(new nn.Dropout(dropout, { seed: 11 }));
-  layers.push(new nn.Linear(be, HIDDEN, HIDDEN, { seed: 2 }), new nn.ReLU());
-  if (dropout > 0) layers.push(new nn.Dropout(dropout, { seed: 12 }));
-  layers.push(new nn.Linear(be, HIDDEN, 10, { seed: 3 }));
-  return new nn.Sequential(...layers);
-}
-
-/** Weight decay and L1 act on the weights only; the biases get a group without them. */
-function makeOptimizer(model: nn.Sequential, s: TrainSettings): optim.Adam | optim.AdamW {
-  const named = model.namedParameters();
-  const weights = named.filter(([k]) => k.endsWith('weight')).map(([, p]) => p);
-  const biases = named.filter(([k]) => k.endsWith('bias')).map(([, p]) => p);
-  const Opt = s.optimizer === 'Adam' ? optim.Adam : optim.AdamW;
-  return new Opt([{ params: weights, weightDecay: s.weightDecay, l1: s.l1 }, { params: biases, weightDecay: 0, l1: 0 }], { lr: s.lr });
 }
 
 /** Histogram of all weights that are not exactly zero, over [−max|w|, max|w|]; and the exact zeros. */
@@ -70,7 +52,7 @@ async function train(run: Run): Promise<void> {
   const s = run.settings;
   const be = await backend(s.backend);
   if (run.abort.signal.aborted) return;
-  const model = build(be, s.dropout);
+  const model = buildMlp(be, s.dropout);
   const opt = makeOptimizer(model, s);
   run.opt = opt;
   post({ type: 'ready', run: run.id, backend: be.kind, nTrain: data.nTrain, nVal: data.nVal, architecture: `64-${HIDDEN}-${HIDDEN}-10` });

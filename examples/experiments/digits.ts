@@ -29,22 +29,23 @@ export const CONFIGS: Config[] = [
 const LR = 1e-3;
 const BATCH = 32;
 
-function build(be: Backend, c: Config): nn.Sequential {
+/** The 64-256-256-10 ReLU MLP, with dropout after each hidden layer when dropout > 0. */
+export function buildMlp(be: Backend, dropout: number): nn.Sequential {
   const layers: nn.Module[] = [new nn.Linear(be, 64, 256, { seed: 1 }), new nn.ReLU()];
-  if (c.dropout > 0) layers.push(new nn.Dropout(c.dropout, { seed: 11 }));
+  if (dropout > 0) layers.push(new nn.Dropout(dropout, { seed: 11 }));
   layers.push(new nn.Linear(be, 256, 256, { seed: 2 }), new nn.ReLU());
-  if (c.dropout > 0) layers.push(new nn.Dropout(c.dropout, { seed: 12 }));
+  if (dropout > 0) layers.push(new nn.Dropout(dropout, { seed: 12 }));
   layers.push(new nn.Linear(be, 256, 10, { seed: 3 }));
   return new nn.Sequential(...layers);
 }
 
-function makeOptimizer(model: nn.Sequential, c: Config) {
-  // decay and L1 on weights only; biases in their own group without them
+/** Adam or AdamW with weight decay and L1 on the weights only; biases in a group without them. */
+export function makeOptimizer(model: nn.Sequential, o: { optimizer: 'Adam' | 'AdamW'; weightDecay: number; l1: number; lr: number }): optim.Adam | optim.AdamW {
   const named = model.namedParameters();
   const weights = named.filter(([k]) => k.endsWith('weight')).map(([, p]) => p);
   const biases = named.filter(([k]) => k.endsWith('bias')).map(([, p]) => p);
-  const Opt = c.optimizer === 'Adam' ? optim.Adam : optim.AdamW;
-  return new Opt([{ params: weights, weightDecay: c.weightDecay, l1: c.l1 }, { params: biases, weightDecay: 0, l1: 0 }], { lr: LR });
+  const Opt = o.optimizer === 'Adam' ? optim.Adam : optim.AdamW;
+  return new Opt([{ params: weights, weightDecay: o.weightDecay, l1: o.l1 }, { params: biases, weightDecay: 0, l1: 0 }], { lr: o.lr });
 }
 
 /** Mean cross-entropy and accuracy of the model (eval mode) on x, y. */
@@ -69,8 +70,8 @@ function evaluate(be: Backend, model: nn.Sequential, x: Float32Array, y: Int32Ar
 }
 
 async function train(be: Backend, c: Config, data: Split, maxEpochs: number, patience: number) {
-  const model = build(be, c);
-  const opt = makeOptimizer(model, c);
+  const model = buildMlp(be, c.dropout);
+  const opt = makeOptimizer(model, { ...c, lr: LR });
   try {
     const t0 = performance.now();
     const res = await fit(model, { x: data.xTrain, y: data.yTrain, n: data.nTrain, d: 64 }, {
@@ -115,8 +116,8 @@ export function digitsSplit(): Split {
 /** Seconds per epoch of the same training on another backend, over a few epochs. */
 async function timeOther(kind: 'wasm' | 'js', c: Config, data: Split, epochs: number): Promise<number> {
   const be = await loadBackend(kind);
-  const model = build(be, c);
-  const opt = makeOptimizer(model, c);
+  const model = buildMlp(be, c.dropout);
+  const opt = makeOptimizer(model, { ...c, lr: LR });
   try {
     const t0 = performance.now();
     await fit(model, { x: data.xTrain, y: data.yTrain, n: data.nTrain, d: 64 }, { optimizer: opt, loss: 'crossEntropy', epochs, batchSize: BATCH, seed: 5 });

@@ -5,20 +5,34 @@
  * Both are computed in closed form and by regula's optimizer (SGD with `weightDecay` for L2,
  * SGD with the proximal `l1` step for L1), and the two must agree.
  */
-import { optim } from '../../src/index.js';
+import { optim, type Backend } from '../../src/index.js';
 import type { Ctx, Experiment, Result } from './types.js';
 
 export const W_STAR: [number, number] = [1.5, 0.62];
+
+export type Penalty = 'l1' | 'l2';
+
+/** Steps and learning rate of solveMap: each step halves the distance to the MAP point. */
+export const MAP_STEPS = 80;
+export const MAP_LR = 0.5;
 
 function soft(x: number, t: number): number {
   return Math.sign(x) * Math.max(Math.abs(x) - t, 0);
 }
 
-/** Minimizes ½‖w − w*‖² + penalty by proximal gradient with regula's SGD; returns w. */
-function solve(ctx: Ctx, penalty: 'l1' | 'l2', lambda: number, steps: number): [number, number] {
-  const { be } = ctx;
+/** The MAP point in closed form: S_λ(w*) under L1, w* / (1+λ) under L2. */
+export function closedForm(penalty: Penalty, lambda: number): [number, number] {
+  return penalty === 'l1'
+    ? [soft(W_STAR[0], lambda), soft(W_STAR[1], lambda)]
+    : [W_STAR[0] / (1 + lambda), W_STAR[1] / (1 + lambda)];
+}
+
+/**
+ * Minimizes ½‖w − w*‖² + penalty by proximal gradient with regula's SGD (the `l1` option
+ * for L1, `weightDecay` for L2), from w = 0; returns w.
+ */
+export function solveMap(be: Backend, penalty: Penalty, lambda: number, steps = MAP_STEPS, lr = MAP_LR): [number, number] {
   const w = be.param([2], [0, 0]);
-  const lr = 0.5;
   const opt = new optim.SGD([w], penalty === 'l1' ? { lr, l1: lambda } : { lr, weightDecay: lambda });
   try {
     for (let s = 0; s < steps; s++) {
@@ -29,7 +43,7 @@ function solve(ctx: Ctx, penalty: 'l1' | 'l2', lambda: number, steps: number): [
     }
     return [w.data[0]!, w.data[1]!];
   } finally {
-    opt.dispose?.();
+    opt.dispose();
     w.dispose();
   }
 }
@@ -39,18 +53,18 @@ export const geometry: Experiment = {
   title: 'L1 picks corners, L2 picks circles (the 2-D picture)',
   async run(ctx): Promise<Result> {
     const lambdas = Array.from({ length: ctx.quick ? 11 : 21 }, (_, i) => (i * 1.0) / (ctx.quick ? 10 : 20));
-    const steps = 80;
+    const steps = MAP_STEPS;
     const rows = [];
     const p = ctx.progress('2-D MAP', lambdas.length, 'λ');
     for (let i = 0; i < lambdas.length; i++) {
       const lam = lambdas[i]!;
-      const l1 = solve(ctx, 'l1', lam, steps);
-      const l2 = solve(ctx, 'l2', lam, steps);
+      const l1 = solveMap(ctx.be, 'l1', lam, steps);
+      const l2 = solveMap(ctx.be, 'l2', lam, steps);
       rows.push({
         lambda: lam,
-        l1Closed: [soft(W_STAR[0], lam), soft(W_STAR[1], lam)] as [number, number],
+        l1Closed: closedForm('l1', lam),
         l1Solved: l1,
-        l2Closed: [W_STAR[0] / (1 + lam), W_STAR[1] / (1 + lam)] as [number, number],
+        l2Closed: closedForm('l2', lam),
         l2Solved: l2,
       });
       p.update(i + 1);
@@ -66,7 +80,7 @@ export const geometry: Experiment = {
       title: this.title,
       claim: `Under L1 the smaller coordinate of w* = (${W_STAR.join(', ')}) is exactly 0 once λ ≥ |w2*| = ${small}; under L2 it never is.`,
       tables: [{
-        caption: `MAP point for data loss ½‖w − w*‖², closed form vs regula's SGD (${steps} proximal-gradient steps, lr 0.5)`,
+        caption: `MAP point for data loss ½‖w − w*‖², closed form vs regula's SGD (${steps} proximal-gradient steps, lr ${MAP_LR})`,
         head: ['λ', 'L1 w1', 'L1 w2', 'L1 w2 solved', 'L2 w1', 'L2 w2', 'L2 w2 solved'],
         rows: rows.map((r) => [r.lambda, r.l1Closed[0], r.l1Closed[1], r.l1Solved[1], r.l2Closed[0], r.l2Closed[1], r.l2Solved[1]]),
       }],

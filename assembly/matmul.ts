@@ -9,6 +9,12 @@
 // the scalar loop of the js backend, hence the same bits. Adding C at the end instead
 // would change the rounding.
 //
+// Threads (src/backend/wasm/matmul.ts): matmulPackB packs disjoint panel ranges of op(b)
+// for all K blocks into one shared buffer, then for each K block in order
+// matmulBlockPacked runs blocks of output rows over it, each thread with its own A
+// scratch and edge staging. Rows only, never k:
+// every output keeps the order above, so any thread count gives the same bits.
+//
 // The block sizes are mirrored in src/backend/wasm/matmul.ts, which sizes the scratch.
 
 /** K block: a 4×KC A micro-panel (4 KiB) and an 8×KC B panel (8 KiB) sit in L1. */
@@ -190,12 +196,64 @@ function packB(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, transB: b
 }
 
 /**
+ * packB over the panels of columns jFrom..jTo-1 only (jFrom a multiple of 8): the same
+ * layout at the same places. A copy rather than a parameter of packB, so that the
+ * single-thread kernel's code stays as it was measured.
+ */
+function packBRange(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, transB: bool, jFrom: i32, jTo: i32): void {
+  for (let j0 = jFrom; j0 < jTo; j0 += 8) {
+    const nr = min(8, n - j0);
+    let d = dst + <usize>(j0 * kc) * 4;
+    if (!transB) {
+      // b stored k×n: 8 adjacent columns of one p.
+      let s = b + (<usize>pc * n + j0) * 4;
+      const ls = <usize>n * 4;
+      if (nr == 8) {
+        for (let p = 0; p < kc; p++) {
+          v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
+          d += 32; s += ls;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          for (let c = 0; c < 8; c++) store<f32>(d + c * 4, c < nr ? load<f32>(s + c * 4) : 0);
+          d += 32; s += ls;
+        }
+      }
+    } else {
+      // b stored n×k: each column of op(b) is contiguous in p; transpose 4×4 blocks.
+      const ls = <usize>k * 4;
+      const s = b + (<usize>j0 * k + pc) * 4;
+      if (nr == 8) {
+        let p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          const o = s + <usize>p * 4;
+          const e = d + <usize>p * 32;
+          transpose4Store(v128.load(o), v128.load(o + ls), v128.load(o + 2 * ls), v128.load(o + 3 * ls), e, 32);
+          const o4 = o + 4 * ls;
+          transpose4Store(v128.load(o4), v128.load(o4 + ls), v128.load(o4 + 2 * ls), v128.load(o4 + 3 * ls), e + 16, 32);
+        }
+        for (; p < kc; p++) {
+          const o = s + <usize>p * 4;
+          for (let c = 0; c < 8; c++) store<f32>(d + <usize>p * 32 + c * 4, load<f32>(o + <usize>c * ls));
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const o = s + <usize>p * 4;
+          for (let c = 0; c < 8; c++) store<f32>(d + <usize>p * 32 + c * 4, c < nr ? load<f32>(o + <usize>c * ls) : 0);
+        }
+      }
+    }
+  }
+}
+
+/**
  * out (+)= op(a)·op(b) (contract in src/backend/raw.ts). out is m×n row-major; a is m×k
  * (k×m when transA); b is k×n (n×k when transB). Each output is
  * s = (accumulate ? out : 0); s = f32(s + f32(a·b)) for p = 0..k-1 in order (no FMA).
  * m, n, k ≥ 1. out must not overlap a, b or the scratch. Scratch (16-byte aligned):
  * scratchA holds ceil4(min(m, 64))·min(k, 256) floats, scratchB ceil8(n)·min(k, 256).
- * Reads and writes nothing outside out[0..m·n), a, b and the scratch.
+ * Reads and writes nothing outside out[0..m·n), a, b, the scratch and the module's own
+ * edge-tile staging (static: one caller at a time; threads use matmulBlockPacked).
  */
 export function matmul(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   transA: bool, transB: bool, accumulate: bool, scratchA: usize, scratchB: usize): void {
@@ -236,6 +294,79 @@ export function matmul(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
               for (let cc = 0; cc < nr; cc++) {
                 store<f32>(c + <usize>r * ldc + <usize>cc * 4, load<f32>(EDGE + <usize>(r * 8 + cc) * 4));
               }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs op(b) for matmulBlockPacked: for every K block of matmul (the same blocking), the
+ * 8-column panels j0..j1-1 (j0 a multiple of 8, j1 ≤ n or n rounded up to 8). Block pc
+ * (kc rows) starts at dst + pc·ceil8(n)·4 bytes and holds packB's layout; dst holds
+ * ceil8(n)·k floats in all. Threads pack disjoint panel ranges of one dst at the same time.
+ */
+export function matmulPackB(dst: usize, b: usize, n: i32, k: i32, transB: bool, j0: i32, j1: i32): void {
+  const n8 = (n + 7) & ~7;
+  const blocks = (k + KC - 1) / KC;
+  const kb = (k + blocks - 1) / blocks;
+  for (let pc = 0; pc < k; pc += kb) {
+    packBRange(dst + <usize>pc * n8 * 4, b, n, k, pc, min(kb, k - pc), transB, j0, min(j1, n));
+  }
+}
+
+/**
+ * K block pc (kc = its length, as matmul blocks k) of rows i0..i1-1, from op(b) packed
+ * beforehand by matmulPackB (all panels): out[i0..i1)[0..n) = (fromC ? out : 0) +
+ * op(a)[i0..i1)[pc..pc+kc)·op(b)[pc..pc+kc) in p order. Run for every K block in order
+ * (fromC = accumulate || pc > 0), this is matmul's per-output order, so the same bits.
+ * Scratch: scratchA ceil4(min(i1−i0, 64))·kc floats and a 128-byte `edge`, both the
+ * caller's own; callers on disjoint row ranges of one K block may run at the same time.
+ */
+export function matmulBlockPacked(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, fromC: bool,
+  pc: i32, kc: i32, i0: i32, i1: i32, packedB: usize, scratchA: usize, edge: usize): void {
+  blockRows(out, a, m, n, k, transA, fromC, pc, kc, i0, i1, packedB + <usize>pc * ((n + 7) & ~7) * 4, scratchA, edge);
+}
+
+/**
+ * One K block (pc, kc) of rows i0..i1-1 (the loop body of matmul, with the caller's own
+ * edge staging): C (+)= op(a)[i0..i1)[pc..pc+kc)·B, B packed
+ * (packB layout) at pbBlock; fromC: start from C's values (else from zero).
+ */
+// @ts-ignore: decorator
+@inline
+function blockRows(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, fromC: bool, pc: i32, kc: i32,
+  i0: i32, i1: i32, pbBlock: usize, scratchA: usize, edge: usize): void {
+  const ldc = <usize>n * 4;
+  for (let ic = i0; ic < i1; ic += MC) {
+    const mc = min(MC, i1 - ic);
+    packA(scratchA, a, m, k, ic, mc, pc, kc, transA);
+    for (let j0 = 0; j0 < n; j0 += 8) {
+      const nr = min(8, n - j0);
+      const pb = pbBlock + <usize>(j0 * kc) * 4;
+      for (let q = 0; q < mc; q += 4) {
+        const mr = min(4, mc - q);
+        const i = ic + q;
+        const pa = scratchA + <usize>(q * kc) * 4;
+        const c = out + (<usize>i * n + j0) * 4;
+        if (mr == 4 && nr == 8) {
+          tile4x8(pa, pb, kc, c, ldc, fromC);
+        } else {
+          // Edge tile: stage the valid part of C, run the full tile, copy back only that part.
+          for (let r = 0; r < 4; r++) {
+            for (let cc = 0; cc < 8; cc++) {
+              store<f32>(edge + <usize>(r * 8 + cc) * 4,
+                fromC && r < mr && cc < nr ? load<f32>(c + <usize>r * ldc + <usize>cc * 4) : 0);
+            }
+          }
+          // Half the work when at most 4 columns are left (e.g. n = 10: 8 + 2).
+          if (nr <= 4) tile4x4(pa, pb, kc, edge, 32);
+          else tile4x8(pa, pb, kc, edge, 32, true);
+          for (let r = 0; r < mr; r++) {
+            for (let cc = 0; cc < nr; cc++) {
+              store<f32>(c + <usize>r * ldc + <usize>cc * 4, load<f32>(edge + <usize>(r * 8 + cc) * 4));
             }
           }
         }

@@ -1,33 +1,49 @@
 /**
- * One full training step — zeroGrad, forward, loss, backward, optimizer step — of a
- * 64-128-10 MLP (Linear, ReLU, Dropout 0.2, Linear; softmax cross-entropy), batch 64:
- * regula wasm (AdamW) vs regula js (AdamW) vs tfjs-backend-wasm's tf.layers
- * `model.trainOnBatch` with Adam (tfjs has no AdamW; the decay's cost is one multiply per
- * weight, well under 1% of a step), and for reference the same tfjs step written with ops
- * and `optimizer.minimize` (no tf.layers bookkeeping). Unit: steps.
+ * Full training steps — zeroGrad, forward, loss, backward, optimizer step — of two MLPs
+ * (Linear, ReLU, Dropout 0.2, Linear; softmax cross-entropy; batch 64): 64-128-10 and
+ * 784-256-10. Cases: regula wasm on 1 thread and on every core (AdamW), regula js (AdamW),
+ * tfjs-backend-wasm's tf.layers `model.trainOnBatch` with Adam (tfjs has no AdamW; the
+ * decay's cost is one multiply per weight, well under 1% of a step) and the same tfjs step
+ * written with ops and `optimizer.minimize`; and, when `python3 -c 'import torch'` works
+ * (Debian: python3-torch), PyTorch on 1 and 2 threads, driven in this run through
+ * bench/torch_train.py (one subprocess per thread count, timing in the subprocess is not
+ * used: the harness times the request, which runs `STEPS` steps, so every case of a group
+ * does the same work per call and the pipe's round trip is shared by those steps).
+ * Unit: steps. Plus a matmul 512x512x512 group: wasm 1 thread vs every core.
  *
- * Checks before timing: the wasm and js steps give the same bits (losses and weights after
- * 3 steps), and every case lowers the loss on its fixed batch over 30 steps.
+ * Checks before timing: wasm (1 thread and all threads) and js give the same bits (losses
+ * and weights after 3 steps), and every case lowers the loss on its fixed batch over 30
+ * steps; the threaded matmul equals the single-thread one bit for bit.
  */
-import { loadBackend, nn, optim, type Backend, type Tensor } from '../src/index.js';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { loadBackend, nn, optim, type Backend } from '../src/index.js';
 import { firstBitDiff, randomF32 } from '../test/helpers.js';
 import type { Case, Group, Suite } from './harness.js';
 import { loadTfWasm } from './tfjs.js';
 
-const BATCH = 64, IN = 64, HIDDEN = 128, OUT = 10, P = 0.2;
-const xData = randomF32(BATCH * IN, 101, 1);
-const labels = Int32Array.from({ length: BATCH }, (_, i) => (i * 7 + 3) % OUT);
+const BATCH = 64, P = 0.2;
+const MODELS = [
+  { IN: 64, HIDDEN: 128, OUT: 10, STEPS: 10 },
+  { IN: 784, HIDDEN: 256, OUT: 10, STEPS: 2 },
+] as const;
+type Model = (typeof MODELS)[number];
 
 interface Trainer { step: () => number; model: nn.Sequential; dispose: () => void }
 
-function regula(be: Backend): Trainer {
-  const fc1 = new nn.Linear(be, IN, HIDDEN, { seed: 1 }), fc2 = new nn.Linear(be, HIDDEN, OUT, { seed: 2 });
+const xOf = (m: Model) => randomF32(BATCH * m.IN, 101, 1);
+const labelsOf = (m: Model) => Int32Array.from({ length: BATCH }, (_, i) => (i * 7 + 3) % m.OUT);
+
+function regula(be: Backend, md: Model): Trainer {
+  const fc1 = new nn.Linear(be, md.IN, md.HIDDEN, { seed: 1 }), fc2 = new nn.Linear(be, md.HIDDEN, md.OUT, { seed: 2 });
   const model = new nn.Sequential(fc1, new nn.ReLU(), new nn.Dropout(P, { seed: 3 }), fc2);
   const opt = new optim.AdamW([
     { params: [fc1.weight, fc2.weight], weightDecay: 0.01 },
     { params: [fc1.bias!, fc2.bias!], weightDecay: 0 },
   ], { lr: 1e-3 });
-  const x = be.tensor([BATCH, IN], xData);
+  const x = be.tensor([BATCH, md.IN], xOf(md));
+  const labels = labelsOf(md);
   model.train();
   return {
     model,
@@ -51,65 +67,167 @@ function lowers(step: () => number | Promise<number>, what: string): Promise<voi
   })();
 }
 
+/** Runs `n` steps per call. */
+const times = (n: number, step: () => unknown) => () => { for (let i = 0; i < n; i++) step(); };
+
+// ---- PyTorch through bench/torch_train.py ----------------------------------------------------
+
+/** A python3 that imports torch, or null. */
+function findTorchPython(): string | null {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+interface TorchServer { request: (line: string) => Promise<string>; close: () => void }
+
+async function torchServer(py: string, threads: number): Promise<TorchServer> {
+  const script = fileURLToPath(new URL('./torch_train.py', import.meta.url));
+  const specs = MODELS.map((m) => `${m.IN},${m.HIDDEN},${m.OUT}`);
+  const child: ChildProcessWithoutNullStreams = spawn(py, [script, String(threads), ...specs, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let buf = '';
+  const waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
+  let err = '';
+  child.once('exit', (code) => { for (const w of waiting.splice(0)) w.reject(new Error(`torch_train.py exited (${code}): ${err}`)); });
+  child.stderr.on('data', (d) => { err += String(d); });
+  child.stdout.on('data', (d) => {
+    buf += String(d);
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      waiting.shift()?.resolve(line);
+    }
+  });
+  const next = () => new Promise<string>((resolve, reject) => { waiting.push({ resolve, reject }); });
+  const ready = await next();
+  if (ready !== 'ready') throw new Error(`torch_train.py: expected "ready", got ${ready}`);
+  child.unref();
+  return {
+    request(line) { const p = next(); child.stdin.write(line + '\n'); return p; },
+    close() { child.stdin.end(); child.kill(); },
+  };
+}
+
+function torchCase(server: TorchServer, threads: number, index: number, md: Model): Case {
+  return {
+    name: `PyTorch ${threads} thread${threads > 1 ? 's' : ''} (AdamW)`,
+    fn: async () => {
+      const r = await server.request(`run ${index} ${md.STEPS}`);
+      if (!r.startsWith('ok ')) throw new Error(`torch_train.py: ${r}`);
+    },
+    check: async () => {
+      const [tag, first, last] = (await server.request(`check ${index}`)).split(' ');
+      if (tag !== 'check' || !(Number(last) < Number(first) * 0.9)) throw new Error(`PyTorch: loss went from ${first} to ${last} over 30 steps`);
+    },
+  };
+}
+
+// ---- the suite -----------------------------------------------------------------------------
+
 const suite: Suite = {
   name: 'train',
   async groups(): Promise<Group[]> {
-    const wasm = await loadBackend('wasm'), js = await loadBackend('js');
-    const tw = regula(wasm), tj = regula(js);
+    const cores = os.availableParallelism();
+    const wasm1 = await loadBackend('wasm', { threads: 1 });
+    const wasmN = await loadBackend('wasm', { threads: cores });
+    const js = await loadBackend('js');
     const tf = await loadTfWasm();
     const tfl = await import('@tensorflow/tfjs-layers');
-    const tfModel = tfl.sequential({
-      layers: [
-        tfl.layers.dense({ inputShape: [IN], units: HIDDEN, activation: 'relu' }),
-        tfl.layers.dropout({ rate: P }),
-        tfl.layers.dense({ units: OUT, activation: 'softmax' }),
-      ],
-    });
-    tfModel.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
-    const tx = tf.tensor2d(xData, [BATCH, IN]);
-    const ty = tf.tensor2d(Float32Array.from(labels), [BATCH, 1]);
-    const tfStep = async () => Number(await tfModel.trainOnBatch(tx, ty));
-    // The same step written with tfjs ops and optimizer.minimize (no tf.layers bookkeeping).
-    const v = [tf.variable(tf.randomUniform([IN, HIDDEN], -0.125, 0.125, 'float32', 1)), tf.variable(tf.zeros([HIDDEN])),
-      tf.variable(tf.randomUniform([HIDDEN, OUT], -0.088, 0.088, 'float32', 2)), tf.variable(tf.zeros([OUT]))] as const;
-    const tfOpt = tf.train.adam(1e-3);
-    const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), OUT);
-    const tfOpsStep = () => {
-      const l = tfOpt.minimize(() => {
-        const h = tf.dropout(tf.relu(tf.add(tf.matMul(tx, v[0]), v[1])), P);
-        return tf.losses.softmaxCrossEntropy(oneHot, tf.add(tf.matMul(h, v[2]), v[3])) as import('@tensorflow/tfjs-core').Scalar;
-      }, true)!;
-      const r = l.dataSync()[0]!;
-      l.dispose();
-      return r;
-    };
+    const py = findTorchPython();
+    const torch = py === null ? [] : await Promise.all([1, 2].map(async (t) => ({ t, server: await torchServer(py, t) })));
+    if (py === null) process.stderr.write('train: python3 with torch not found (Debian: apt-get install python3-torch); PyTorch cases skipped\n');
+    const nLabel = `${cores} thread${cores > 1 ? 's' : ''}`;
 
-    const cases: Case[] = [
-      {
-        name: 'regula wasm (AdamW)',
-        fn: tw.step,
-        check: async () => {
-          const a = regula(wasm), b = regula(js);
-          const la = [a.step(), a.step(), a.step()], lb = [b.step(), b.step(), b.step()];
-          if (firstBitDiff(Float32Array.from(la), Float32Array.from(lb)) !== -1) throw new Error(`wasm and js losses differ: ${la} vs ${lb}`);
-          const sa = a.model.stateDict(), sb = b.model.stateDict();
-          for (const k of Object.keys(sa)) if (firstBitDiff(sa[k]!, sb[k]!) !== -1) throw new Error(`wasm and js differ in ${k} after 3 steps`);
-          a.dispose(); b.dispose();
-          await lowers(tw.step, 'regula wasm');
+    const groups: Group[] = MODELS.map((md, index) => {
+      const { IN, HIDDEN, OUT, STEPS } = md;
+      const xData = xOf(md), labels = labelsOf(md);
+      const tw1 = regula(wasm1, md), twN = regula(wasmN, md), tj = regula(js, md);
+      const tfModel = tfl.sequential({
+        layers: [
+          tfl.layers.dense({ inputShape: [IN], units: HIDDEN, activation: 'relu' }),
+          tfl.layers.dropout({ rate: P }),
+          tfl.layers.dense({ units: OUT, activation: 'softmax' }),
+        ],
+      });
+      tfModel.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
+      const tx = tf.tensor2d(xData, [BATCH, IN]);
+      const ty = tf.tensor2d(Float32Array.from(labels), [BATCH, 1]);
+      const tfStep = async () => Number(await tfModel.trainOnBatch(tx, ty));
+      // The same step written with tfjs ops and optimizer.minimize (no tf.layers bookkeeping).
+      const r1 = 1 / Math.sqrt(IN), r2 = 1 / Math.sqrt(HIDDEN);
+      const v = [tf.variable(tf.randomUniform([IN, HIDDEN], -r1, r1, 'float32', 1)), tf.variable(tf.zeros([HIDDEN])),
+        tf.variable(tf.randomUniform([HIDDEN, OUT], -r2, r2, 'float32', 2)), tf.variable(tf.zeros([OUT]))] as const;
+      const tfOpt = tf.train.adam(1e-3);
+      const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), OUT);
+      const tfOpsStep = () => {
+        const l = tfOpt.minimize(() => {
+          const h = tf.dropout(tf.relu(tf.add(tf.matMul(tx, v[0]), v[1])), P);
+          return tf.losses.softmaxCrossEntropy(oneHot, tf.add(tf.matMul(h, v[2]), v[3])) as import('@tensorflow/tfjs-core').Scalar;
+        }, true)!;
+        const r = l.dataSync()[0]!;
+        l.dispose();
+        return r;
+      };
+
+      const cases: Case[] = [
+        {
+          name: 'regula wasm 1 thread (AdamW)',
+          fn: times(STEPS, tw1.step),
+          check: async () => {
+            const a = regula(wasm1, md), b = regula(js, md), c = regula(wasmN, md);
+            const la = [a.step(), a.step(), a.step()], lb = [b.step(), b.step(), b.step()], lc = [c.step(), c.step(), c.step()];
+            if (firstBitDiff(Float32Array.from(la), Float32Array.from(lb)) !== -1) throw new Error(`wasm and js losses differ: ${la} vs ${lb}`);
+            if (firstBitDiff(Float32Array.from(la), Float32Array.from(lc)) !== -1) throw new Error(`wasm 1 thread and ${nLabel} losses differ: ${la} vs ${lc}`);
+            const sa = a.model.stateDict(), sb = b.model.stateDict(), sc = c.model.stateDict();
+            for (const k of Object.keys(sa)) {
+              if (firstBitDiff(sa[k]!, sb[k]!) !== -1) throw new Error(`wasm and js differ in ${k} after 3 steps`);
+              if (firstBitDiff(sa[k]!, sc[k]!) !== -1) throw new Error(`wasm 1 thread and ${nLabel} differ in ${k} after 3 steps`);
+            }
+            a.dispose(); b.dispose(); c.dispose();
+            await lowers(tw1.step, 'regula wasm');
+          },
         },
-      },
-      { name: 'regula js (AdamW)', fn: tj.step, check: () => lowers(tj.step, 'regula js') },
-      { name: 'tfjs-wasm layers trainOnBatch (Adam)', fn: tfStep, check: () => lowers(tfStep, 'tfjs trainOnBatch') },
-      { name: 'tfjs-wasm ops + adam.minimize', fn: tfOpsStep, check: () => lowers(tfOpsStep, 'tfjs ops + minimize') },
-    ];
-    return [{
-      title: `train step ${IN}-${HIDDEN}-${OUT} MLP, dropout ${P}, batch ${BATCH}`,
-      work: 1, unit: 'step', baseline: 'tfjs-wasm layers trainOnBatch (Adam)', cases,
-      teardown: () => {
-        tw.dispose(); tj.dispose(); tx.dispose(); ty.dispose(); tfModel.dispose(); oneHot.dispose(); tfOpt.dispose();
-        for (const t of v) t.dispose();
-      },
-    }];
+        { name: `regula wasm ${nLabel} (AdamW)`, fn: times(STEPS, twN.step), check: () => lowers(twN.step, `regula wasm ${nLabel}`) },
+        ...torch.map(({ t, server }) => torchCase(server, t, index, md)),
+        { name: 'regula js (AdamW)', fn: times(STEPS, tj.step), check: () => lowers(tj.step, 'regula js') },
+        { name: 'tfjs-wasm layers trainOnBatch (Adam)', fn: async () => { for (let i = 0; i < STEPS; i++) await tfStep(); }, check: () => lowers(tfStep, 'tfjs trainOnBatch') },
+        { name: 'tfjs-wasm ops + adam.minimize', fn: times(STEPS, tfOpsStep), check: () => lowers(tfOpsStep, 'tfjs ops + minimize') },
+      ];
+      return {
+        title: `train step ${IN}-${HIDDEN}-${OUT} MLP, dropout ${P}, batch ${BATCH} (${STEPS} steps per call)`,
+        work: STEPS, unit: 'step', baseline: 'regula wasm 1 thread (AdamW)', cases,
+        teardown: () => {
+          tw1.dispose(); twN.dispose(); tj.dispose(); tx.dispose(); ty.dispose(); tfModel.dispose(); oneHot.dispose(); tfOpt.dispose();
+          for (const t of v) t.dispose();
+          if (index === MODELS.length - 1) for (const { server } of torch) server.close();
+        },
+      };
+    });
+
+    // matmul 512³ on one thread and on every core: the pool's speedup on a large product.
+    const S = 512;
+    const ad = randomF32(S * S, 11), bd = randomF32(S * S, 12);
+    const mm = [wasm1, wasmN].map((be) => ({ be, a: be.tensor([S, S], ad), b: be.tensor([S, S], bd), out: be.zeros([S, S]) }));
+    groups.push({
+      title: `matmul ${S}x${S}x${S}, wasm threads`,
+      work: 2 * S * S * S, unit: 'FLOP', baseline: 'regula wasm 1 thread',
+      cases: mm.map(({ be, a, b, out }, i) => ({
+        name: i === 0 ? 'regula wasm 1 thread' : `regula wasm ${nLabel}`,
+        fn: () => be.kernels.matmul(out, a, b),
+        check: () => {
+          be.kernels.matmul(out, a, b);
+          if (i === 1) {
+            const d = firstBitDiff(out.data, mm[0]!.out.data);
+            if (d !== -1) throw new Error(`${nLabel} differ from 1 thread at element ${d}`);
+          }
+        },
+      })),
+      teardown: () => { for (const { a, b, out } of mm) { a.dispose(); b.dispose(); out.dispose(); } wasmN.dispose(); },
+    });
+    return groups;
   },
 };
 export default suite;

@@ -18,6 +18,19 @@ export interface MemoryInfo {
   heapBytes: number;
 }
 
+/** How a backend runs (be.info()). */
+export interface BackendInfo {
+  kind: BackendKind;
+  /** Threads a kernel call may use, the calling thread included (1: single thread). */
+  threads: number;
+  /** Whether the Wasm heap is a shared memory (SharedArrayBuffer). */
+  sharedMemory: boolean;
+  /** Why it runs on fewer threads than asked for, or null. */
+  reason: string | null;
+  /** Threads asked for (loadBackend's threads option, or the core count by default). */
+  requested: number;
+}
+
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
 
 export interface SgdStepOptions {
@@ -94,6 +107,22 @@ export class Backend {
     const h = this._s.allocRng();
     seedState(this._s.rngState(h), seed);
     return new Rng(this, h, seed);
+  }
+
+  /** Threads, shared memory, and why threads are off when they are. */
+  info(): BackendInfo {
+    const s = this._s as { info?: () => Omit<BackendInfo, 'kind'> };
+    if (typeof s.info === 'function') return { kind: this.kind, ...s.info() };
+    return { kind: this.kind, threads: 1, sharedMemory: false, reason: 'the js backend runs on the calling thread', requested: 1 };
+  }
+
+  /**
+   * Stops the backend's worker threads (wasm with threads); kernels keep working on the
+   * calling thread. Tensors stay valid. Idempotent. Workers never keep Node alive anyway.
+   */
+  dispose(): void {
+    const s = this._s as { dispose?: () => void };
+    if (typeof s.dispose === 'function') s.dispose();
   }
 
   /** What is allocated now: live tensors, their bytes, and the heap size. */
@@ -220,6 +249,19 @@ function opt<T>(v: T | undefined, d: T): T {
   return v === undefined ? d : v;
 }
 
+/** True when t is a live tensor of be (what Backend._check accepts), without building a message. */
+function ok(t: unknown, be: Backend): boolean {
+  return t instanceof Tensor && !t.disposed && t._be === be;
+}
+
+/** sameShape without a closure (hot path); expectShape still makes the message. */
+function dimsEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function dims2(t: Tensor, what: string): [number, number] {
   if (t.shape.length !== 2) throw new ShapeError(`${what}: expected a 2-D tensor, got shape ${fmtShape(t.shape)}`);
   return [t.shape[0]!, t.shape[1]!];
@@ -242,15 +284,18 @@ export class Kernels {
     const transA = checkBool(opt(options.transA, false), 'matmul transA');
     const transB = checkBool(opt(options.transB, false), 'matmul transB');
     const accumulate = checkBool(opt(options.accumulate, false), 'matmul accumulate');
-    const [ar, ac] = dims2(a, 'matmul a');
-    const [br, bc] = dims2(b, 'matmul b');
-    const [m, k] = transA ? [ac, ar] : [ar, ac];
-    const [k2, n] = transB ? [bc, br] : [br, bc];
+    // dims2 (which throws with the message) only when a tensor is not 2-D: no arrays per call.
+    const as = a.shape, bs = b.shape;
+    if (as.length !== 2) dims2(a, 'matmul a');
+    if (bs.length !== 2) dims2(b, 'matmul b');
+    const m = transA ? as[1]! : as[0]!, k = transA ? as[0]! : as[1]!;
+    const k2 = transB ? bs[1]! : bs[0]!, n = transB ? bs[0]! : bs[1]!;
     if (k !== k2) {
       throw new ShapeError(`matmul: inner dimensions differ: op(a) is ${m}×${k} (a ${fmtShape(a.shape)}${transA ? ', transposed' : ''}), ` +
         `op(b) is ${k2}×${n} (b ${fmtShape(b.shape)}${transB ? ', transposed' : ''})`);
     }
-    expectShape(out.shape, [m, n], 'matmul out');
+    const os = out.shape;
+    if (os.length !== 2 || os[0] !== m || os[1] !== n) expectShape(os, [m, n], 'matmul out');
     if (out === a || out === b) throw new ShapeError('matmul: out must not be the same tensor as a or b');
     if (m === 0 || n === 0) return out;
     if (k === 0) {
@@ -331,15 +376,16 @@ export class Kernels {
   adamStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | null, o: AdamStepOptions): Tensor {
     const be = this.be;
     be._check(p, 'adamStep p'); be._check(g, 'adamStep g'); be._check(m, 'adamStep m'); be._check(v, 'adamStep v');
-    for (const [t, name] of [[g, 'g'], [m, 'm (first moment)'], [v, 'v (second moment)']] as const) expectShape(t.shape, p.shape, `adamStep ${name}`);
-    const lr = hyper.lr(o.lr);
-    const [beta1, beta2] = hyper.betas(opt(o.betas, [0.9, 0.999]));
-    const eps = hyper.eps(opt(o.eps, 1e-8));
-    const weightDecay = hyper.weightDecay(opt(o.weightDecay, 0));
+    const ps = p.shape;
+    if (!dimsEqual(g.shape, ps)) expectShape(g.shape, ps, 'adamStep g');
+    if (!dimsEqual(m.shape, ps)) expectShape(m.shape, ps, 'adamStep m (first moment)');
+    if (!dimsEqual(v.shape, ps)) expectShape(v.shape, ps, 'adamStep v (second moment)');
+    const h = this.adamHyper(o);
     const decoupled = checkBool(opt(o.decoupled, false), 'decoupled');
     const amsgrad = checkBool(opt(o.amsgrad, false), 'amsgrad');
     const maximize = checkBool(opt(o.maximize, false), 'maximize');
-    const l1 = hyper.l1(opt(o.l1, 0));
+    const l1raw = opt(o.l1, 0);
+    const l1 = l1raw === this.adamL1 ? l1raw : (this.adamL1 = hyper.l1(l1raw));
     const step = o.step;
     if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 1) throw new RangeError(`adamStep: expected step as an integer ≥ 1, got ${describe(step)}`);
     if (amsgrad) {
@@ -347,9 +393,12 @@ export class Kernels {
       be._check(vmax, 'adamStep vmax');
       expectShape(vmax.shape, p.shape, 'adamStep vmax');
     }
-    const all = amsgrad ? [p, g, m, v, vmax!] : [p, g, m, v];
-    if (new Set(all).size !== all.length) throw new ShapeError('adamStep: p, g, m, v (and vmax) must be distinct tensors');
+    if (g === p || m === p || m === g || v === p || v === g || v === m ||
+      (amsgrad && (vmax === p || vmax === g || vmax === m || vmax === v))) {
+      throw new ShapeError('adamStep: p, g, m, v (and vmax) must be distinct tensors');
+    }
     if (p.size === 0) return p;
+    const { lr, beta1, beta2, eps, weightDecay } = h;
     const stepSize = lr / (1 - beta1 ** step);
     const bc2sqrt = Math.sqrt(1 - beta2 ** step);
     this.raw.adamStep(p._h, g._h, m._h, v._h, amsgrad ? vmax!._h : v._h, p.size, beta1, beta2, stepSize, bc2sqrt, eps,
@@ -357,13 +406,55 @@ export class Kernels {
     return p;
   }
 
+  /**
+   * The last few hyperparameter sets adamHyper() validated: an optimizer passes the same
+   * ones every step, one set per parameter group.
+   */
+  private adamSeen: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number }[] = [];
+  /** The last l1 validated by adamStep. */
+  private adamL1 = NaN;
+
+  /**
+   * lr, betas, eps and weightDecay of `o`, validated (defaults filled in). Values equal
+   * (===) to a set validated before are valid and skip the checks; NaN never compares
+   * equal, so anything else is checked in full, in the order and with the messages of
+   * the hyper.* checks. The returned object is shared: read it, do not keep it.
+   */
+  private adamHyper(o: AdamStepOptions): { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number } {
+    const betas = o.betas;
+    const lr = o.lr, eps = opt(o.eps, 1e-8), weightDecay = opt(o.weightDecay, 0);
+    const b1 = betas === undefined ? 0.9 : Array.isArray(betas) && betas.length === 2 ? betas[0] : NaN;
+    const b2 = betas === undefined ? 0.999 : Array.isArray(betas) && betas.length === 2 ? betas[1] : NaN;
+    const seen = this.adamSeen;
+    for (let i = 0; i < seen.length; i++) {
+      const c = seen[i]!;
+      if (lr === c.lr && eps === c.eps && weightDecay === c.weightDecay && b1 === c.beta1 && b2 === c.beta2) return c;
+    }
+    hyper.lr(lr);
+    const [beta1, beta2] = hyper.betas(opt(betas, [0.9, 0.999]));
+    hyper.eps(eps);
+    hyper.weightDecay(weightDecay);
+    const c = { lr, beta1, beta2, eps, weightDecay };
+    if (seen.length >= 8) seen.shift();
+    seen.push(c);
+    return c;
+  }
+
   // ---- elementwise and reductions ----
 
-  private same(what: string, ...ts: Tensor[]): void {
-    ts.forEach((t, i) => this.be._check(t, `${what} argument ${i + 1}`));
-    // inputs against the first input, then out against the inputs, so messages read "out: expected [shape of x]"
-    for (let i = 2; i < ts.length; i++) expectShape(ts[i]!.shape, ts[1]!.shape, `${what} argument ${i + 1}`);
-    if (ts.length > 1) expectShape(ts[0]!.shape, ts[1]!.shape, `${what} argument 1`);
+  // same(what, t1, t2[, t3]): each tensor checked (live, this backend), then t3 against t2,
+  // then t1 against t2, so messages read "out: expected [shape of x]". Written without a
+  // rest array or closure: it runs on every elementwise call of a training step.
+  private same(what: string, t1: Tensor, t2: Tensor, t3?: Tensor): void {
+    const be = this.be;
+    // the message is built only when a check fails (_check then throws it)
+    if (!ok(t1, be)) be._check(t1, `${what} argument 1`);
+    if (!ok(t2, be)) be._check(t2, `${what} argument 2`);
+    if (t3 !== undefined) {
+      if (!ok(t3, be)) be._check(t3, `${what} argument 3`);
+      if (!dimsEqual(t3.shape, t2.shape)) expectShape(t3.shape, t2.shape, `${what} argument 3`);
+    }
+    if (!dimsEqual(t1.shape, t2.shape)) expectShape(t1.shape, t2.shape, `${what} argument 1`);
   }
 
   /** out = x + b with b (length cols) added to every row of x (rows×cols). out may be x. */

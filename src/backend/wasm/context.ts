@@ -1,4 +1,5 @@
 import type { WasmAllocator } from './allocator.js';
+import type { ThreadPool } from './threads.js';
 
 /** The exports of build/regula.wasm: kernels by name, plus `heapBase`. */
 export type WasmExports = Record<string, (...args: number[]) => number> & { heapBase(): number };
@@ -13,4 +14,10 @@ export interface WasmContext {
    * across calls and grown on demand. Valid until the next scratch() call for that slot.
    */
   scratch(slot: string, bytes: number): number;
+  /**
+   * The thread pool (shared-memory binary with workers), or null: single thread. Glue
+   * reads it on every call (it becomes null after be.dispose()) and cuts a call into
+   * parts only above the size where that pays.
+   */
+  pool: ThreadPool | null;
 }

@@ -10,6 +10,38 @@ import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { elementwiseKernels } from './elementwise.js';
 import { activationKernels } from './activation.js';
+import { ThreadPool, availableCores, threadsUnavailableReason, type WorkerSource } from './threads.js';
+
+/** The exports the thread pool may run in its workers (the glue cuts their calls into parts). */
+const POOLED = ['matmulPackB', 'matmulBlockPacked', 'add', 'mul', 'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'addRowVector',
+  'mseBackward', 'sgdStep', 'adamStep'] as const;
+
+/** Upper bound of the pool size (threads, caller included). */
+const MAX_THREADS = 64;
+
+/** How the wasm backend runs: see be.info(). */
+export interface ThreadInfo {
+  /** Threads a kernel call may use (1: single thread). */
+  threads: number;
+  /** Whether the heap is a shared WebAssembly.Memory (the regula-mt.wasm binary). */
+  sharedMemory: boolean;
+  /** Why the backend runs on fewer threads than asked for (or on one), or null. */
+  reason: string | null;
+  /** The threads asked for (loadBackend's `threads`, or the core count by default). */
+  requested: number;
+}
+
+/** Options of the wasm loader (see loadBackend). */
+export interface WasmLoadOptions {
+  /** The single-thread binary (default build/regula.wasm beside the code). */
+  wasm?: WasmSource;
+  /** The shared-memory binary (default build/regula-mt.wasm beside the code). */
+  wasmThreads?: WasmSource;
+  /** Threads per kernel call, caller included: an integer ≥ 1; default the available cores. */
+  threads?: number;
+  /** URL of the worker module (default ./worker.js beside threads.js, which bundlers find). */
+  workerUrl?: WorkerSource;
+}
 
 /** Where the Wasm binary can come from: a URL or path, its bytes, or a compiled module. */
 export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
@@ -17,6 +49,11 @@ export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssem
 /** The binary beside the code: build/regula.wasm, three levels above this file (src/ or dist/). */
 export function defaultWasmUrl(): URL {
   return new URL('../../../build/regula.wasm', import.meta.url);
+}
+
+/** The shared-memory binary beside the code: build/regula-mt.wasm. */
+export function defaultWasmThreadsUrl(): URL {
+  return new URL('../../../build/regula-mt.wasm', import.meta.url);
 }
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only with SIMD.
@@ -38,9 +75,9 @@ function isNode(): boolean {
   return typeof p?.versions?.node === 'string';
 }
 
-async function readSource(source: WasmSource | undefined): Promise<ArrayBuffer | ArrayBufferView | WebAssembly.Module> {
+async function readSource(source: WasmSource | undefined, fallback: () => URL = defaultWasmUrl): Promise<ArrayBuffer | ArrayBufferView | WebAssembly.Module> {
   if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source;
-  const url = source === undefined ? defaultWasmUrl() : source;
+  const url = source === undefined ? fallback() : source;
   const where = String(url);
   if (isNode() && (typeof url === 'string' ? !/^https?:/.test(url) : url.protocol === 'file:')) {
     const fsName = 'node:fs/promises';
@@ -71,14 +108,86 @@ async function readSource(source: WasmSource | undefined): Promise<ArrayBuffer |
   return response.arrayBuffer();
 }
 
-/** Instantiates regula's Wasm module on a fresh memory and returns its storage. */
-export async function loadWasmStorage(source?: WasmSource): Promise<WasmStorage> {
+/**
+ * A shared memory for regula-mt.wasm (declared maximum 4 GiB). A shared memory reserves
+ * its maximum up front, which a 32-bit or memory-tight browser may refuse: then 1 GiB,
+ * then 256 MiB.
+ */
+function sharedMemory(): WebAssembly.Memory {
+  for (const maximum of [65536, 16384]) {
+    try { return new WebAssembly.Memory({ initial: 2, maximum, shared: true }); } catch { /* try a smaller reservation */ }
+  }
+  return new WebAssembly.Memory({ initial: 2, maximum: 4096, shared: true });
+}
+
+function checkThreads(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new RangeError(`loadBackend: expected threads as an integer ≥ 1, got ${typeof v === 'number' ? v : typeof v}`);
+  }
+  return v;
+}
+
+/**
+ * Instantiates regula's Wasm module and returns its storage. With more than one thread
+ * (default: the available cores) and SharedArrayBuffer available, that is the shared-memory
+ * binary on a shared memory with a pool of workers; otherwise the single-thread binary,
+ * and `info().reason` says why.
+ */
+export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Promise<WasmStorage> {
   if (!wasmSimdSupported()) {
     throw new BackendLoadError(
       'regula: this host does not support WebAssembly SIMD, which the wasm backend needs. ' +
       "Use loadBackend('js') (same results, slower) or loadBackend('auto').");
   }
-  const bytes = await readSource(source);
+  const o: WasmLoadOptions = source !== undefined && typeof source === 'object' && !(source instanceof URL) &&
+    !(source instanceof WebAssembly.Module) && !(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)
+    ? source : { wasm: source as WasmSource | undefined };
+  const asked = checkThreads(o.threads);
+  const requested = Math.min(MAX_THREADS, asked ?? await availableCores());
+  let reason: string | null = null;
+  if (requested > 1) {
+    reason = threadsUnavailableReason();
+    if (reason === null && o.wasm !== undefined && o.wasmThreads === undefined) {
+      reason = 'a single-thread binary was given (wasm) without the shared-memory one (wasmThreads)';
+    }
+    let bytes: ArrayBuffer | ArrayBufferView | WebAssembly.Module | null = null;
+    if (reason === null) {
+      try {
+        bytes = await readSource(o.wasmThreads, defaultWasmThreadsUrl);
+      } catch (e) {
+        if (o.wasmThreads !== undefined) throw e;
+        // e.g. a bundle that ships build/regula.wasm only: run on one thread and say why.
+        reason = `the shared-memory binary (build/regula-mt.wasm) could not be loaded: ${(e as Error).message}`;
+      }
+    }
+    if (bytes !== null) {
+      let module: WebAssembly.Module, memory: WebAssembly.Memory, exports: WasmExports;
+      try {
+        module = bytes instanceof WebAssembly.Module ? bytes : await WebAssembly.compile(bytes as BufferSource);
+        memory = sharedMemory();
+        const result = await instantiate<Record<string, unknown>>(module as never, { env: { memory } });
+        exports = result.exports as unknown as WasmExports;
+      } catch (e) {
+        throw new BackendLoadError(
+          `regula: instantiating the shared-memory Wasm module failed (${(e as Error).message}). The binary may be ` +
+          "stale or from another version: rebuild it with `npm run build`, or load with { threads: 1 }.", { cause: e });
+      }
+      const storage = new WasmStorage(exports, memory, { threads: 1, sharedMemory: true, reason: null, requested });
+      try {
+        // A scratch slot: not counted as live tensor memory, and never re-requested, so it never moves.
+        const ctrl = storage._scratch('threads.ctrl', ThreadPool.ctrlBytes(requested - 1));
+        const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, POOLED, o.workerUrl);
+        storage._setPool(pool);
+      } catch (e) {
+        storage._info.reason = `the worker threads did not start (${(e as Error).message}); running on one thread`;
+      }
+      return storage;
+    }
+  } else {
+    reason = asked === 1 ? 'threads: 1 was asked for' : 'this host reports one core';
+  }
+  const bytes = await readSource(o.wasm);
   const memory = new WebAssembly.Memory({ initial: 2 });
   let exports: WasmExports;
   try {
@@ -89,7 +198,7 @@ export async function loadWasmStorage(source?: WasmSource): Promise<WasmStorage>
       `regula: instantiating the Wasm module failed (${(e as Error).message}). The binary may be ` +
       'stale or from another version: rebuild it with `npm run build`.', { cause: e });
   }
-  return new WasmStorage(exports, memory);
+  return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested });
 }
 
 /** The wasm backend's storage: buffers in Wasm linear memory, handed out by WasmAllocator. */
@@ -98,14 +207,20 @@ export class WasmStorage implements Storage<number, number, number> {
   readonly raw: RawKernels<number, number, number>;
   readonly alloc: WasmAllocator;
   private readonly slots = new Map<string, { ptr: number; bytes: number }>();
+  private readonly ctx: WasmContext;
+  /** @internal what info() reports. */
+  readonly _info: ThreadInfo;
 
-  constructor(readonly exports: WasmExports, readonly memory: WebAssembly.Memory) {
+  constructor(readonly exports: WasmExports, readonly memory: WebAssembly.Memory,
+    info: ThreadInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1 }) {
     this.alloc = new WasmAllocator(memory, exports.heapBase());
-    const ctx: WasmContext = {
+    this._info = { ...info };
+    const ctx: WasmContext = this.ctx = {
       exports,
       memory,
       alloc: this.alloc,
       scratch: (slot, bytes) => this.scratch(slot, bytes),
+      pool: null,
     };
     this.raw = {
       ...matmulKernels(ctx),
@@ -116,6 +231,33 @@ export class WasmStorage implements Storage<number, number, number> {
       ...activationKernels(ctx),
     };
   }
+
+  /** @internal attaches the thread pool (loadWasmStorage). */
+  _setPool(pool: ThreadPool): void {
+    this.ctx.pool = pool;
+    this._info.threads = pool.size;
+  }
+
+  /** Threads, shared memory and why threads are off (be.info()). */
+  info(): ThreadInfo {
+    return { ...this._info };
+  }
+
+  /** Stops the worker threads; kernels run on the calling thread afterwards. */
+  dispose(): void {
+    const pool = this.ctx.pool;
+    if (pool === null) return;
+    this.ctx.pool = null;
+    pool.terminate();
+    this._info.threads = 1;
+    this._info.reason = 'the thread pool was disposed (be.dispose())';
+  }
+
+  /** @internal the thread pool, or null. */
+  get _pool(): ThreadPool | null { return this.ctx.pool; }
+
+  /** @internal a scratch slot (see WasmContext.scratch). */
+  _scratch(slot: string, bytes: number): number { return this.scratch(slot, bytes); }
 
   private scratch(slot: string, bytes: number): number {
     const have = this.slots.get(slot);

@@ -1,0 +1,302 @@
+/**
+ * Threads: the wasm backend on a shared memory with a worker pool gives the same bits for
+ * 1, 2 and 3 threads and the same as the js backend — matmul in all four transpose modes,
+ * with and without accumulate, above and below the size where threads are used, m not a
+ * multiple of the thread count; the elementwise and optimizer passes likewise. be.info()
+ * says how the backend runs and why threads are off; memory growth keeps views and workers
+ * right; a Node process with a pool exits by itself.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadBackend, type Backend, type Tensor } from '../src/index.js';
+import type { ThreadPool } from '../src/backend/wasm/threads.js';
+import { MATMUL_THREAD_MIN } from '../src/backend/wasm/matmul.js';
+import { ELEMENTWISE_THREAD_MIN } from '../src/backend/wasm/elementwise.js';
+import { OPTIM_THREAD_MIN } from '../src/backend/wasm/optim.js';
+import { firstBitDiff, randomF32 } from './helpers.js';
+
+const [t1, t2, t3, js] = await Promise.all([
+  loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }), loadBackend('wasm', { threads: 3 }), loadBackend('js'),
+]);
+/** Parallel calls of one threaded matmul with inner dimension k: packing op(b), then the rows of each K block (256 deep at most). */
+const matmulCalls = (k: number) => 1 + Math.ceil(k / 256);
+const ALL = [['wasm 1 thread', t1], ['wasm 2 threads', t2], ['wasm 3 threads', t3], ['js', js]] as const;
+
+function pool(be: Backend): ThreadPool {
+  const p = (be._s as { _pool?: ThreadPool | null })._pool;
+  if (p === null || p === undefined) throw new Error('expected a thread pool');
+  return p;
+}
+
+/** Runs `f` on every backend and expects the same bits from each as from js; returns how many parallel calls each pooled backend made. */
+function sameOnAll(f: (be: Backend) => Float32Array[]): number[] {
+  const before = [pool(t2).parallelCalls, pool(t3).parallelCalls];
+  const ref = f(js);
+  for (const [name, be] of ALL) {
+    if (be === js) continue;
+    const got = f(be);
+    got.forEach((g, i) => {
+      const d = firstBitDiff(g, ref[i]!);
+      expect(d, `${name}, output ${i}: element ${d} is ${g[d]}, js gives ${ref[i]![d]}`).toBe(-1);
+    });
+  }
+  return [pool(t2).parallelCalls - before[0]!, pool(t3).parallelCalls - before[1]!];
+}
+
+describe('loading with threads', () => {
+  it('be.info() reports threads, shared memory and why threads are off', () => {
+    expect(t1.info()).toEqual({ kind: 'wasm', threads: 1, sharedMemory: false, reason: 'threads: 1 was asked for', requested: 1 });
+    expect(t2.info()).toEqual({ kind: 'wasm', threads: 2, sharedMemory: true, reason: null, requested: 2 });
+    expect(t3.info()).toMatchObject({ threads: 3, sharedMemory: true, reason: null });
+    expect(js.info()).toMatchObject({ kind: 'js', threads: 1, sharedMemory: false });
+    expect(t2.memory().liveBytes).toBe(0); // the control block and scratch are not live tensor memory
+  });
+
+  it('defaults to the available cores', async () => {
+    const os = await import('node:os');
+    const be = await loadBackend('wasm');
+    try {
+      const cores = os.availableParallelism();
+      expect(be.info().requested).toBe(cores);
+      expect(be.info().threads).toBe(cores);
+      expect(be.info().sharedMemory).toBe(cores > 1);
+    } finally {
+      be.dispose();
+    }
+  });
+
+  it('runs on one thread, saying why, where the page is not cross-origin isolated', async () => {
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    g.crossOriginIsolated = false;
+    try {
+      const be = await loadBackend('wasm', { threads: 2 });
+      const info = be.info();
+      expect(info).toMatchObject({ threads: 1, sharedMemory: false, requested: 2 });
+      expect(info.reason).toMatch(/cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+      const a = be.tensor([2, 2], [1, 2, 3, 4]), out = be.zeros([2, 2]);
+      be.kernels.matmul(out, a, a);
+      expect(Array.from(out.data)).toEqual([7, 10, 15, 22]);
+    } finally {
+      delete g.crossOriginIsolated;
+    }
+  });
+
+  it('takes both binaries as bytes; with only the single-thread one it runs on one thread and says why', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const wasm = await readFile(new URL('../build/regula.wasm', import.meta.url));
+    const wasmThreads = await readFile(new URL('../build/regula-mt.wasm', import.meta.url));
+    const both = await loadBackend('wasm', { threads: 2, wasm, wasmThreads });
+    expect(both.info()).toMatchObject({ threads: 2, sharedMemory: true, reason: null });
+    both.dispose();
+    const one = await loadBackend('wasm', { threads: 2, wasm });
+    expect(one.info()).toMatchObject({ threads: 1, sharedMemory: false, requested: 2 });
+    expect(one.info().reason).toMatch(/wasmThreads/);
+  });
+
+  it('rejects a bad threads option with a RangeError', async () => {
+    for (const bad of [0, -1, 1.5, NaN, '2']) {
+      await expect(loadBackend('wasm', { threads: bad as number })).rejects.toThrow(RangeError);
+    }
+  });
+
+  it('be.dispose() stops the workers; kernels keep working on one thread with the same bits', async () => {
+    const be = await loadBackend('wasm', { threads: 2 });
+    const m = 128, n = 128, k = 64; // at MATMUL_THREAD_MIN
+    const a = randomF32(m * k, 5), b = randomF32(k * n, 6);
+    const mm = (x: Backend) => {
+      const out = x.zeros([m, n]);
+      x.kernels.matmul(out, x.tensor([m, k], a), x.tensor([k, n], b));
+      return out.data.slice();
+    };
+    const before = mm(be);
+    expect(pool(be).parallelCalls).toBe(matmulCalls(k));
+    be.dispose();
+    be.dispose(); // idempotent
+    expect(be.info()).toMatchObject({ threads: 1, sharedMemory: true });
+    expect(be.info().reason).toMatch(/dispose/);
+    expect(firstBitDiff(mm(be), before)).toBe(-1);
+    expect(firstBitDiff(before, mm(js))).toBe(-1);
+  });
+});
+
+describe('matmul: the same bits for 1, 2 and 3 threads and js', () => {
+  const MODES = [[false, false], [false, true], [true, false], [true, true]] as const;
+  // m·n·k above and below MATMUL_THREAD_MIN; m not a multiple of 2, 3 or 4; n with an edge panel; k over several K blocks.
+  const SHAPES = [[67, 129, 300], [130, 67, 129], [301, 33, 257], [64, 256, 784], [97, 10, 1200], [64, 128, 64], [20, 9, 5], [8, 8, 8], [17, 40, 100]] as const;
+  for (const [m, n, k] of SHAPES) {
+    const above = m * n * k >= MATMUL_THREAD_MIN;
+    it(`${m}x${k}x${n} (${above ? 'threaded' : 'below the threshold'}), all transpose modes, with and without accumulate`, () => {
+      let calls = [0, 0];
+      for (const [tA, tB] of MODES) {
+        for (const accumulate of [false, true]) {
+          const a = randomF32(m * k, m + 3 * n), b = randomF32(k * n, k + 7), c0 = randomF32(m * n, 99, 3);
+          const c = sameOnAll((be) => {
+            const A = be.tensor(tA ? [k, m] : [m, k], a), B = be.tensor(tB ? [n, k] : [k, n], b), out = be.tensor([m, n], c0);
+            be.kernels.matmul(out, A, B, { transA: tA, transB: tB, accumulate });
+            const r = [out.data.slice(), A.data.slice(), B.data.slice()];
+            A.dispose(); B.dispose(); out.dispose();
+            return r;
+          });
+          calls = [calls[0]! + c[0]!, calls[1]! + c[1]!];
+        }
+      }
+      // The threaded path ran exactly where it should (so these comparisons test it).
+      const runs = 8 * matmulCalls(k);
+      expect(calls).toEqual(above && m >= 16 ? [runs, above && m >= 24 ? runs : 0] : [0, 0]);
+    });
+  }
+});
+
+describe('elementwise and optimizer passes: the same bits for 1, 2 and 3 threads and js', () => {
+  const SIZES = [1000, ELEMENTWISE_THREAD_MIN - 1, ELEMENTWISE_THREAD_MIN, ELEMENTWISE_THREAD_MIN + 17, 200_003];
+  type Op = [string, (be: Backend, t: (seed: number) => Tensor) => Tensor[]];
+  const OPS: Op[] = [
+    ['add', (be, t) => { const a = t(1), b = t(2); return [be.kernels.add(a, a, b)]; }],
+    ['mul', (be, t) => { const a = t(1), b = t(2), o = t(3); return [be.kernels.mul(o, a, b)]; }],
+    ['scale', (be, t) => { const a = t(1), o = t(3); return [be.kernels.scale(o, a, -1.7)]; }],
+    ['axpy', (be, t) => { const y = t(1), x = t(2); return [be.kernels.axpy(y, x, 0.3)]; }],
+    ['fill', (be, t) => [be.kernels.fill(t(1), 2.5)]],
+    ['relu', (be, t) => { const a = t(1); return [be.kernels.relu(a, a)]; }],
+    ['reluBackward', (be, t) => { const g = t(1), x = t(2); return [be.kernels.reluBackward(g, g, x)]; }],
+    ['mseBackward', (be, t) => { const a = t(1), b = t(2), o = t(3); return [be.kernels.mseBackward(o, a, b, 0.01)]; }],
+  ];
+  for (const [name, op] of OPS) {
+    it(`${name} at sizes ${SIZES.join(', ')}`, () => {
+      let calls = 0;
+      for (const n of SIZES) {
+        calls += sameOnAll((be) => {
+          const made: Tensor[] = [];
+          const t = (seed: number) => { const x = be.tensor([n], randomF32(n, seed + n)); made.push(x); return x; };
+          const r = op(be, t).map((x) => x.data.slice());
+          for (const x of made) x.dispose();
+          return r;
+        })[0]!;
+      }
+      expect(calls).toBe(SIZES.filter((n) => n >= ELEMENTWISE_THREAD_MIN).length);
+    });
+  }
+
+  it('addRowVector over row ranges', () => {
+    const calls = [[8, 3], [16411, 17], [1031, 256], [3, 100000]].map(([rows, cols]) => sameOnAll((be) => {
+      const x = be.tensor([rows!, cols!], randomF32(rows! * cols!, rows!)), b = be.tensor([cols!], randomF32(cols!, 7));
+      be.kernels.addRowVector(x, x, b);
+      const r = [x.data.slice()];
+      x.dispose(); b.dispose();
+      return r;
+    })[0]!);
+    expect(calls).toEqual([0, 1, 1, 0]);
+  });
+
+  const OSIZES = [5000, OPTIM_THREAD_MIN + 3, 200_003];
+  it(`adamStep (Adam, AdamW, amsgrad, l1, maximize) over 3 steps at sizes ${OSIZES.join(', ')}`, () => {
+    let calls = 0;
+    for (const n of OSIZES) {
+      for (const [decoupled, amsgrad, l1, maximize] of [[true, false, 0, false], [false, true, 1e-3, false], [true, true, 0, true]] as const) {
+        calls += sameOnAll((be) => {
+          const p = be.tensor([n], randomF32(n, 1)), m = be.zeros([n]), v = be.zeros([n]), vmax = be.zeros([n]), g = be.tensor([n], randomF32(n, 2));
+          for (let step = 1; step <= 3; step++) {
+            be.kernels.adamStep(p, g, m, v, amsgrad ? vmax : null, { lr: 0.01, weightDecay: 0.05, decoupled, amsgrad, l1, maximize, step });
+          }
+          const r = [p.data.slice(), m.data.slice(), v.data.slice(), vmax.data.slice()];
+          for (const x of [p, m, v, vmax, g]) x.dispose();
+          return r;
+        })[0]!;
+      }
+    }
+    expect(calls).toBe(2 * 3 * 3);
+  });
+
+  it(`sgdStep (momentum, nesterov, dampening, l1) over 3 steps at sizes ${OSIZES.join(', ')}`, () => {
+    let calls = 0;
+    for (const n of OSIZES) {
+      for (const o of [{ lr: 0.1 }, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }, { lr: 0.05, momentum: 0.8, dampening: 0.1, l1: 1e-2, maximize: true }]) {
+        calls += sameOnAll((be) => {
+          const p = be.tensor([n], randomF32(n, 3)), g = be.tensor([n], randomF32(n, 4)), buf = be.zeros([n]);
+          for (let step = 1; step <= 3; step++) be.kernels.sgdStep(p, g, o.momentum ? buf : null, { ...o, first: step === 1 });
+          const r = [p.data.slice(), buf.data.slice()];
+          for (const x of [p, g, buf]) x.dispose();
+          return r;
+        })[0]!;
+      }
+    }
+    expect(calls).toBe(2 * 3 * 3);
+  });
+});
+
+describe('memory growth while a pool exists', () => {
+  it('views stay valid and workers compute on memory added after they started', async () => {
+    const be = await loadBackend('wasm', { threads: 2 });
+    try {
+      const keep = be.tensor([1000], randomF32(1000, 1));
+      const view = keep.data;
+      const heap0 = be.memory().heapBytes;
+      // ~40 MB more: the shared memory grows several times; the new tensors lie above the old end.
+      const m = 512, k = 1024, n = 1024;
+      const a = be.tensor([m, k], randomF32(m * k, 2)), b = be.tensor([k, n], randomF32(k * n, 3));
+      const filler = be.zeros([8 << 20]);
+      const out = be.zeros([m, n]);
+      expect(be.memory().heapBytes).toBeGreaterThan(heap0 + 35e6);
+      expect(out._h).toBeGreaterThan(heap0);
+      // The old view still reads the same memory (shared buffers are never detached), and data is current.
+      expect(firstBitDiff(view, randomF32(1000, 1))).toBe(-1);
+      expect(keep.data.buffer).toBe(be._s.buffer());
+      const calls = pool(be).parallelCalls;
+      be.kernels.matmul(out, a, b);
+      be.kernels.add(filler, filler, filler);
+      expect(pool(be).parallelCalls).toBe(calls + matmulCalls(k) + 1);
+      // the rows computed by the worker (the second half) too
+      const ja = js.tensor([m, k], a.data), jb = js.tensor([k, n], b.data), jo = js.zeros([m, n]);
+      js.kernels.matmul(jo, ja, jb);
+      expect(firstBitDiff(out.data, jo.data)).toBe(-1);
+      for (const t of [ja, jb, jo, keep, a, b, filler, out]) t.dispose();
+    } finally {
+      be.dispose();
+    }
+  });
+});
+
+describe('the pool passes arguments exactly', () => {
+  it('a pointer above 8 MB that is 4 mod 8 reaches the worker unchanged (f64 argument words are not overwritten)', () => {
+    const be = t2;
+    const big = be.zeros([3 << 20]); // 12 MB: addresses past 2^23 need the low word of their f64
+    try {
+      const p = pool(be);
+      const base = big._h as number;
+      let first = Math.max(1, Math.ceil(((1 << 23) - base) / 4) + 1);
+      if ((base + 4 * first) % 8 === 0) first++;
+      const ptr = base + 4 * first;
+      expect(ptr).toBeGreaterThan(1 << 23);
+      expect(ptr % 8).toBe(4);
+      p.begin();
+      p.post(1, p.fn('fill'), [ptr, 5, 7]);
+      p.join(1);
+      const d = big.data;
+      expect(Array.from(d.subarray(first - 1, first + 6))).toEqual([0, 7, 7, 7, 7, 7, 0]);
+    } finally {
+      big.dispose();
+    }
+  });
+});
+
+describe('Node processes exit with a pool alive', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const script = (dispose: boolean) => `
+    import { loadBackend } from './src/index.ts';
+    const be = await loadBackend('wasm', { threads: 2 });
+    const a = be.tensor([256, 256], new Float32Array(65536).fill(1)), out = be.zeros([256, 256]);
+    be.kernels.matmul(out, a, a);
+    console.log(JSON.stringify({ info: be.info(), v: out.data[0] }));
+    ${dispose ? 'be.dispose();' : ''}`;
+  for (const dispose of [false, true]) {
+    it(`exits promptly ${dispose ? 'after be.dispose()' : 'without be.dispose() (workers are unref()ed)'}`, () => {
+      const t0 = Date.now();
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(dispose)], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+      expect(r.error, r.stderr).toBeUndefined();
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim()) as { info: { threads: number }; v: number };
+      expect(out).toEqual({ info: expect.objectContaining({ threads: 2, sharedMemory: true }), v: 256 });
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    });
+  }
+});

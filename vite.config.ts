@@ -6,6 +6,11 @@ import { defineConfig } from 'vite';
 // src/backend/wasm/index.ts, which Vite turns into a hashed asset: no copy by hand.
 const root = fileURLToPath(new URL('./examples/demo', import.meta.url));
 
+// Cross-origin isolation: with these headers the page may use SharedArrayBuffer, so regula's
+// wasm backend runs its kernels on a pool of Web Workers (be.info().threads > 1). A static
+// host without them still works, on one thread (be.info().reason says why).
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
   root,
   base: './', // relative URLs: dist-demo/ can be hosted under any path by any static server
@@ -16,6 +21,6 @@ export default defineConfig({
     assetsInlineLimit: 0, // keep regula.wasm a separate file (fetched and compiled, not a data: URL)
   },
   worker: { format: 'es' },
-  server: { host: '127.0.0.1', port: 5173, strictPort: false },
-  preview: { host: '127.0.0.1' },
+  server: { host: '127.0.0.1', port: 5173, strictPort: false, headers: isolation },
+  preview: { host: '127.0.0.1', headers: isolation },
 });

@@ -46,7 +46,7 @@ function groupFor(bes: { wasm: Backend; js: Backend }, withMask: boolean): Group
 const suite: Suite = {
   name: 'dropout',
   async groups() {
-    const bes = { wasm: await loadBackend('wasm'), js: await loadBackend('js') };
+    const bes = { wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') };
     return [groupFor(bes, false), groupFor(bes, true)];
   },
 };

@@ -41,7 +41,7 @@ const N = 4 * 1024 * 1024;
 const suite: Suite = {
   name: 'elementwise',
   async groups() {
-    const bes = { wasm: await loadBackend('wasm'), js: await loadBackend('js') };
+    const bes = { wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') };
     const xd = randomF32(N, 21, 3);
     const R = 1024, C = 1024, bd = randomF32(C, 22);
     const ROWS = 4096, CLS = 10, logits = randomF32(ROWS * CLS, 23, 8);

@@ -80,7 +80,7 @@ function pathGroup(p: Problem, bes: { wasm: Backend; js: Backend }): Group {
 const suite: Suite = {
   name: 'linear',
   async groups() {
-    const bes = { wasm: await loadBackend('wasm'), js: await loadBackend('js') };
+    const bes = { wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') };
     const dia = loadDiabetes({ standardize: true });
     const diabetes = { X: dia.x, y: dia.y, n: dia.n, d: dia.d };
     // Synthetic: 4000 × 200, 10 true nonzeros, noise 0.1.

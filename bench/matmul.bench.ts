@@ -119,7 +119,7 @@ async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: bo
 const suite: Suite = {
   name: 'matmul',
   async groups() {
-    const bes = { wasm: await loadBackend('wasm'), js: await loadBackend('js') };
+    const bes = { wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') };
     const big = { js: false, naive: false };
     return [
       await group({ m: 256, k: 256, n: 256 }, { js: true }, bes),

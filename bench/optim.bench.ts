@@ -134,7 +134,7 @@ function sgdGroup(bes: { wasm: Backend; js: Backend }): Group {
 const suite: Suite = {
   name: 'optim',
   async groups() {
-    const bes = { wasm: await loadBackend('wasm'), js: await loadBackend('js') };
+    const bes = { wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') };
     return [await adamGroup(bes), sgdGroup(bes)];
   },
 };

@@ -41,7 +41,7 @@ function group(bes: { wasm: Backend; js: Backend }): Group {
 const suite: Suite = {
   name: 'prox',
   async groups() {
-    return [group({ wasm: await loadBackend('wasm'), js: await loadBackend('js') })];
+    return [group({ wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') })];
   },
 };
 

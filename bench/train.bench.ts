@@ -86,7 +86,12 @@ interface TorchServer { request: (line: string) => Promise<string>; close: () =>
 async function torchServer(py: string, threads: number): Promise<TorchServer> {
   const script = fileURLToPath(new URL('./torch_train.py', import.meta.url));
   const specs = MODELS.map((m) => `${m.IN},${m.HIDDEN},${m.OUT}`);
-  const child: ChildProcessWithoutNullStreams = spawn(py, [script, String(threads), ...specs, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // This machine sets OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for old OpenBLAS builds; they slow
+  // a current one, so they are unset for this benchmark process only (never in tests).
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  delete env['OPENBLAS_CORETYPE'];
+  delete env['OPENBLAS_L2_SIZE'];
+  const child: ChildProcessWithoutNullStreams = spawn(py, [script, String(threads), ...specs, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let buf = '';
   const waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
   let err = '';

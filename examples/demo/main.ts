@@ -17,6 +17,12 @@ async function main(): Promise<void> {
   const kind = byId('backend-kind');
   kind.textContent = be.kind;
   kind.title = be.kind === 'wasm' ? 'WebAssembly SIMD core' : 'pure TypeScript (this browser lacks Wasm SIMD)';
+  const info = be.info();
+  const threads = byId('backend-threads');
+  threads.textContent = String(info.threads);
+  threads.title = info.reason ?? `kernels split over ${info.threads} threads (cross-origin isolated page, shared memory)`;
+  // for the console (and the browser tests): the library itself and what this page loaded
+  Object.assign(window, { regula: { loadBackend }, regulaInfo: info });
   initGeometry(be);
   initDropout(be);
   document.body.dataset['ready'] = 'true';

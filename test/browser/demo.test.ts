@@ -77,6 +77,56 @@ if (!HAVE_CHROMIUM && IN_CI) {
     expect(problems).toEqual([]);
   });
 
+  it('cross-origin isolated: kernels run on several threads with the same bits as one thread', async () => {
+    const r = await page.evaluate(async () => {
+      const w = window as unknown as { crossOriginIsolated: boolean; regulaInfo: { threads: number; sharedMemory: boolean }; regula: { loadBackend: (k: string, o?: object) => Promise<any> } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const run = async (threads?: number) => {
+        const be = await w.regula.loadBackend('wasm', threads === undefined ? {} : { threads });
+        const n = 192, k = 300;
+        const a = be.tensor([n, k], Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.37)));
+        const b = be.tensor([k, n], Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.11)));
+        const out = be.zeros([n, n]);
+        be.kernels.matmul(out, a, b);
+        const bits = Array.from(new Uint32Array(out.data.slice().buffer));
+        const info = be.info();
+        be.dispose();
+        return { bits, info };
+      };
+      const one = await run(1);
+      const many = await run();
+      return { isolated: w.crossOriginIsolated, page: w.regulaInfo, oneThreads: one.info.threads, manyThreads: many.info.threads, shared: many.info.sharedMemory, same: one.bits.every((x: number, i: number) => x === many.bits[i]) };
+    });
+    expect(r.isolated).toBe(true);
+    expect(r.page.threads).toBeGreaterThan(1);
+    expect(r.page.sharedMemory).toBe(true);
+    expect(r.oneThreads).toBe(1);
+    expect(r.manyThreads).toBeGreaterThan(1);
+    expect(r.shared).toBe(true);
+    expect(r.same).toBe(true);
+    expect(await text('backend-threads')).toBe(String(r.page.threads));
+  });
+
+  it('from a plain static host (no isolation headers) the page still works, on one thread, and says why', async () => {
+    const plain = await serve(DIST, { isolated: false });
+    const p2 = await context.newPage();
+    const errors: string[] = [];
+    p2.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    p2.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await p2.goto(plain.url);
+      await p2.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+      expect((await p2.getByTestId('backend-kind').textContent())?.trim()).toBe('wasm');
+      expect((await p2.getByTestId('backend-threads').textContent())?.trim()).toBe('1');
+      const info = await p2.evaluate(() => (window as unknown as { regulaInfo: { threads: number; reason: string | null } }).regulaInfo);
+      expect(info.threads).toBe(1);
+      expect(info.reason).toMatch(/isolat/i);
+      expect(errors).toEqual([]);
+    } finally {
+      await p2.close();
+      plain.server.close();
+    }
+  });
+
   it('L1 snaps map-w2 to exactly 0 for λ ≥ |w2*| and only there; L2 never does', async () => {
     const small = Math.abs(W_STAR[1]);
     const lambdas = [0, 0.1, 0.3, 0.5, 0.6, 0.61, small, 0.63, 0.7, 1, 1.49, 1.5, 2];

@@ -46,8 +46,16 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** A static file server for `dir` on 127.0.0.1 and a free port; resolves to it and its base URL. */
-export async function serve(dir: string): Promise<{ server: Server; url: string }> {
+/** The headers that make a page cross-origin isolated (SharedArrayBuffer, so regula's threads). */
+export const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+/**
+ * A static file server for `dir` on 127.0.0.1 and a free port; resolves to it and its base
+ * URL. With `isolated` (the default) it sends the cross-origin isolation headers, as the
+ * demo's Vite server does; without, it is any plain static host.
+ */
+export async function serve(dir: string, options: { isolated?: boolean } = {}): Promise<{ server: Server; url: string }> {
+  const extra = options.isolated ?? true ? ISOLATION_HEADERS : {};
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
@@ -55,7 +63,7 @@ export async function serve(dir: string): Promise<{ server: Server; url: string 
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...extra });
     res.end(readFileSync(file));
   });
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });

@@ -150,55 +150,12 @@ function packA(dst: usize, a: usize, m: i32, k: i32, i0: i32, mc: i32, pc: i32, 
  * dst + (j·kc·8 + p·8 + c)·4 bytes; columns past n are zero.
  */
 function packB(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, transB: bool): void {
-  for (let j0 = 0; j0 < n; j0 += 8) {
-    const nr = min(8, n - j0);
-    let d = dst + <usize>(j0 * kc) * 4;
-    if (!transB) {
-      // b stored k×n: 8 adjacent columns of one p.
-      let s = b + (<usize>pc * n + j0) * 4;
-      const ls = <usize>n * 4;
-      if (nr == 8) {
-        for (let p = 0; p < kc; p++) {
-          v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
-          d += 32; s += ls;
-        }
-      } else {
-        for (let p = 0; p < kc; p++) {
-          for (let c = 0; c < 8; c++) store<f32>(d + c * 4, c < nr ? load<f32>(s + c * 4) : 0);
-          d += 32; s += ls;
-        }
-      }
-    } else {
-      // b stored n×k: each column of op(b) is contiguous in p; transpose 4×4 blocks.
-      const ls = <usize>k * 4;
-      const s = b + (<usize>j0 * k + pc) * 4;
-      if (nr == 8) {
-        let p = 0;
-        for (; p + 4 <= kc; p += 4) {
-          const o = s + <usize>p * 4;
-          const e = d + <usize>p * 32;
-          transpose4Store(v128.load(o), v128.load(o + ls), v128.load(o + 2 * ls), v128.load(o + 3 * ls), e, 32);
-          const o4 = o + 4 * ls;
-          transpose4Store(v128.load(o4), v128.load(o4 + ls), v128.load(o4 + 2 * ls), v128.load(o4 + 3 * ls), e + 16, 32);
-        }
-        for (; p < kc; p++) {
-          const o = s + <usize>p * 4;
-          for (let c = 0; c < 8; c++) store<f32>(d + <usize>p * 32 + c * 4, load<f32>(o + <usize>c * ls));
-        }
-      } else {
-        for (let p = 0; p < kc; p++) {
-          const o = s + <usize>p * 4;
-          for (let c = 0; c < 8; c++) store<f32>(d + <usize>p * 32 + c * 4, c < nr ? load<f32>(o + <usize>c * ls) : 0);
-        }
-      }
-    }
-  }
+  packBRange(dst, b, n, k, pc, kc, transB, 0, n);
 }
 
 /**
  * packB over the panels of columns jFrom..jTo-1 only (jFrom a multiple of 8): the same
- * layout at the same places. A copy rather than a parameter of packB, so that the
- * single-thread kernel's code stays as it was measured.
+ * layout at the same places, so threads can pack disjoint panels of one shared buffer.
  */
 function packBRange(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, transB: bool, jFrom: i32, jTo: i32): void {
   for (let j0 = jFrom; j0 < jTo; j0 += 8) {

@@ -214,7 +214,6 @@ function packBRange(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, tran
  */
 export function matmul(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   transA: bool, transB: bool, accumulate: bool, scratchA: usize, scratchB: usize): void {
-  const ldc = <usize>n * 4;
   // Equal K blocks of at most KC (784 → 4 × 196, not 3 × 256 + 16): no short last block
   // that reloads and stores all of C for a few products.
   const blocks = (k + KC - 1) / KC;
@@ -223,39 +222,7 @@ export function matmul(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
     const kc = min(kb, k - pc);
     const fromC = accumulate || pc > 0;
     packB(scratchB, b, n, k, pc, kc, transB);
-    for (let ic = 0; ic < m; ic += MC) {
-      const mc = min(MC, m - ic);
-      packA(scratchA, a, m, k, ic, mc, pc, kc, transA);
-      for (let j0 = 0; j0 < n; j0 += 8) {
-        const nr = min(8, n - j0);
-        const pb = scratchB + <usize>(j0 * kc) * 4;
-        for (let q = 0; q < mc; q += 4) {
-          const mr = min(4, mc - q);
-          const i = ic + q;
-          const pa = scratchA + <usize>(q * kc) * 4;
-          const c = out + (<usize>i * n + j0) * 4;
-          if (mr == 4 && nr == 8) {
-            tile4x8(pa, pb, kc, c, ldc, fromC);
-          } else {
-            // Edge tile: stage the valid part of C, run the full tile, copy back only that part.
-            for (let r = 0; r < 4; r++) {
-              for (let cc = 0; cc < 8; cc++) {
-                store<f32>(EDGE + <usize>(r * 8 + cc) * 4,
-                  fromC && r < mr && cc < nr ? load<f32>(c + <usize>r * ldc + <usize>cc * 4) : 0);
-              }
-            }
-            // Half the work when at most 4 columns are left (e.g. n = 10: 8 + 2).
-            if (nr <= 4) tile4x4(pa, pb, kc, EDGE, 32);
-            else tile4x8(pa, pb, kc, EDGE, 32, true);
-            for (let r = 0; r < mr; r++) {
-              for (let cc = 0; cc < nr; cc++) {
-                store<f32>(c + <usize>r * ldc + <usize>cc * 4, load<f32>(EDGE + <usize>(r * 8 + cc) * 4));
-              }
-            }
-          }
-        }
-      }
-    }
+    blockRows(out, a, m, n, k, transA, fromC, pc, kc, 0, m, scratchB, scratchA, EDGE);
   }
 }
 

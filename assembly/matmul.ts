@@ -2,8 +2,9 @@
 //
 // Design (GotoBLAS-style, single thread): K is cut into blocks of KC; for each K block all
 // of op(b) is packed into 8-column panels, then M is cut into blocks of MC rows whose
-// op(a) is packed into 4-row micro-panels, and a 4×8 register tile (8 f32x4 accumulators)
-// runs over each (micro-panel, panel) pair. The accumulators start from C — the values
+// op(a) is packed into 4-row micro-panels (each value stored four times, pre-broadcast
+// for the f32x4 lanes), and a 4×8 register tile (8 f32x4 accumulators) runs over each
+// (micro-panel, panel) pair. The accumulators start from C — the values
 // in `out` (or zero for the first K block without accumulate) — and add the products in
 // p order, so every output sees s = f32(s + f32(a·b)) for p = 0..k-1 in order: exactly
 // the scalar loop of the js backend, hence the same bits. Adding C at the end instead
@@ -17,9 +18,9 @@
 //
 // The block sizes are mirrored in src/backend/wasm/matmul.ts, which sizes the scratch.
 
-/** K block: a 4×KC A micro-panel (4 KiB) and an 8×KC B panel (8 KiB) sit in L1. */
+/** K block: an 8×KC B panel (8 KiB) sits in L1 while 4-row A micro-panels (16 KiB, pre-broadcast) stream past it. */
 const KC: i32 = 256;
-/** M block: the packed A block (MC×KC floats, 64 KiB) stays in L2 while B panels stream. */
+/** M block: the packed A block (4·MC×KC floats, 256 KiB) stays in L2. */
 const MC: i32 = 64;
 
 /** C staging for edge tiles (m % 4 or n % 8 left over): 4 rows × 8 floats. */
@@ -28,7 +29,13 @@ const EDGE: usize = memory.data(128, 16);
 /**
  * The 4×8 micro-kernel: C[0..3][0..7] (row stride ldc bytes) = (load ? C : 0) + Σ_p
  * A[p][0..3] ⊗ B[p][0..7], p = 0..kc-1 in order, one rounding per multiply and per add.
- * pa: 4 floats per p; pb: 8 floats per p.
+ * pa: 16 floats per p (each of the 4 A values four times, see packA); pb: 8 floats per p.
+ *
+ * Why A comes pre-broadcast: V8 (11.3) does not fold the offset of a load32_splat into its
+ * address, so splatting A in the loop costs an extra lea per row on top of the broadcast;
+ * with 16 mul/add per p the loop was bound by instruction count, not by the FP ports.
+ * Plain v128 loads with immediate offsets and two bumped pointers cut it to 6 loads, 16
+ * FP ops and the loop control (about +10% on this kernel alone; bench/PROFILE.md).
  */
 // @ts-ignore: decorator
 @inline
@@ -43,23 +50,23 @@ function tile4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, load: bool
     c00 = f32x4.splat(0); c01 = c00; c10 = c00; c11 = c00;
     c20 = c00; c21 = c00; c30 = c00; c31 = c00;
   }
-  // One induction variable: A advances 16 bytes per p, B twice that (fewer loop ops).
-  const end = <usize>kc * 16;
-  for (let o: usize = 0; o < end; o += 16) {
-    const b0 = v128.load(pb + (o << 1));
-    const b1 = v128.load(pb + (o << 1), 16);
-    let x = v128.load32_splat(pa + o, 0);
+  const end = pb + <usize>kc * 32;
+  while (pb < end) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let x = v128.load(pa);
     c00 = f32x4.add(c00, f32x4.mul(x, b0));
     c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(pa + o, 4);
+    x = v128.load(pa, 16);
     c10 = f32x4.add(c10, f32x4.mul(x, b0));
     c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(pa + o, 8);
+    x = v128.load(pa, 32);
     c20 = f32x4.add(c20, f32x4.mul(x, b0));
     c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(pa + o, 12);
+    x = v128.load(pa, 48);
     c30 = f32x4.add(c30, f32x4.mul(x, b0));
     c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    pa += 64; pb += 32;
   }
   v128.store(c, c00); v128.store(c, c01, 16);
   v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
@@ -75,13 +82,14 @@ function tile4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, load: bool
 @inline
 function tile4x4(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize): void {
   let c0 = v128.load(c), c1 = v128.load(c + ldc), c2 = v128.load(c + 2 * ldc), c3 = v128.load(c + 3 * ldc);
-  const end = <usize>kc * 16;
-  for (let o: usize = 0; o < end; o += 16) {
-    const b0 = v128.load(pb + (o << 1));
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa + o), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + o, 4), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + o, 8), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + o, 12), b0));
+  const end = pb + <usize>kc * 32;
+  while (pb < end) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load(pa, 16), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load(pa, 32), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load(pa, 48), b0));
+    pa += 64; pb += 32;
   }
   v128.store(c, c0); v128.store(c + ldc, c1); v128.store(c + 2 * ldc, c2); v128.store(c + 3 * ldc, c3);
 }
@@ -100,45 +108,67 @@ function transpose4Store(v0: v128, v1: v128, v2: v128, v3: v128, dst: usize, str
   v128.store(dst + 3 * stride, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 
+/** Stores v's lanes 0..3, each splatted, at d, d+16, d+32, d+48 (one p of an A micro-panel). */
+// @ts-ignore: decorator
+@inline
+function splat4Store(v: v128, d: usize): void {
+  v128.store(d, f32x4.shuffle(v, v, 0, 0, 0, 0));
+  v128.store(d, f32x4.shuffle(v, v, 1, 1, 1, 1), 16);
+  v128.store(d, f32x4.shuffle(v, v, 2, 2, 2, 2), 32);
+  v128.store(d, f32x4.shuffle(v, v, 3, 3, 3, 3), 48);
+}
+
 /**
- * Packs op(a)[i0..i0+mc-1][pc..pc+kc-1] into 4-row micro-panels: element (i0+4q+r, pc+p)
- * at dst + (q·kc·4 + p·4 + r)·4 bytes; rows past m are zero.
+ * Packs op(a)[i0..i0+mc-1][pc..pc+kc-1] into 4-row micro-panels, each value four times
+ * (pre-broadcast for tile4x8): element (i0+4q+r, pc+p) fills the 16 bytes at
+ * dst + (q·kc·16 + p·16 + r·4)·4; rows past m are zero.
  */
 function packA(dst: usize, a: usize, m: i32, k: i32, i0: i32, mc: i32, pc: i32, kc: i32, transA: bool): void {
   for (let q = 0; q < mc; q += 4) {
     const mr = min(4, mc - q);
     const i = i0 + q;
-    let d = dst + <usize>(q * kc) * 4;
+    let d = dst + <usize>(q * kc) * 16;
     if (transA) {
       // a stored k×m: the 4 rows of one p are adjacent.
       let s = a + (<usize>pc * m + i) * 4;
       const ls = <usize>m * 4;
       if (mr == 4) {
-        for (let p = 0; p < kc; p++) { v128.store(d, v128.load(s)); d += 16; s += ls; }
+        for (let p = 0; p < kc; p++) { splat4Store(v128.load(s), d); d += 64; s += ls; }
       } else {
         for (let p = 0; p < kc; p++) {
-          for (let r = 0; r < 4; r++) store<f32>(d + r * 4, r < mr ? load<f32>(s + r * 4) : 0);
-          d += 16; s += ls;
+          for (let r = 0; r < 4; r++) v128.store(d + r * 16, f32x4.splat(r < mr ? load<f32>(s + r * 4) : 0));
+          d += 64; s += ls;
         }
       }
     } else {
-      // a stored m×k: each row is contiguous in p; transpose 4×4 blocks.
+      // a stored m×k: each row is contiguous in p; transpose 4×4 blocks, then splat.
       const ls = <usize>k * 4;
       const s = a + (<usize>i * k + pc) * 4;
       if (mr == 4) {
         let p = 0;
         for (; p + 4 <= kc; p += 4) {
           const o = s + <usize>p * 4;
-          transpose4Store(v128.load(o), v128.load(o + ls), v128.load(o + 2 * ls), v128.load(o + 3 * ls), d + <usize>p * 16, 16);
+          const v0 = v128.load(o), v1 = v128.load(o + ls), v2 = v128.load(o + 2 * ls), v3 = v128.load(o + 3 * ls);
+          const t0 = f32x4.shuffle(v0, v1, 0, 4, 1, 5);
+          const t1 = f32x4.shuffle(v0, v1, 2, 6, 3, 7);
+          const t2 = f32x4.shuffle(v2, v3, 0, 4, 1, 5);
+          const t3 = f32x4.shuffle(v2, v3, 2, 6, 3, 7);
+          const e = d + <usize>p * 64;
+          splat4Store(f32x4.shuffle(t0, t2, 0, 1, 4, 5), e);
+          splat4Store(f32x4.shuffle(t0, t2, 2, 3, 6, 7), e + 64);
+          splat4Store(f32x4.shuffle(t1, t3, 0, 1, 4, 5), e + 128);
+          splat4Store(f32x4.shuffle(t1, t3, 2, 3, 6, 7), e + 192);
         }
         for (; p < kc; p++) {
           const o = s + <usize>p * 4;
-          for (let r = 0; r < 4; r++) store<f32>(d + <usize>p * 16 + r * 4, load<f32>(o + <usize>r * ls));
+          for (let r = 0; r < 4; r++) v128.store(d + <usize>p * 64 + r * 16, f32x4.splat(load<f32>(o + <usize>r * ls)));
         }
       } else {
         for (let p = 0; p < kc; p++) {
           const o = s + <usize>p * 4;
-          for (let r = 0; r < 4; r++) store<f32>(d + <usize>p * 16 + r * 4, r < mr ? load<f32>(o + <usize>r * ls) : 0);
+          for (let r = 0; r < 4; r++) {
+            v128.store(d + <usize>p * 64 + r * 16, f32x4.splat(r < mr ? load<f32>(o + <usize>r * ls) : 0));
+          }
         }
       }
     }
@@ -208,7 +238,7 @@ function packBRange(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, tran
  * (k×m when transA); b is k×n (n×k when transB). Each output is
  * s = (accumulate ? out : 0); s = f32(s + f32(a·b)) for p = 0..k-1 in order (no FMA).
  * m, n, k ≥ 1. out must not overlap a, b or the scratch. Scratch (16-byte aligned):
- * scratchA holds ceil4(min(m, 64))·min(k, 256) floats, scratchB ceil8(n)·min(k, 256).
+ * scratchA holds 4·ceil4(min(m, 64))·min(k, 256) floats, scratchB ceil8(n)·min(k, 256).
  * Reads and writes nothing outside out[0..m·n), a, b, the scratch and the module's own
  * edge-tile staging (static: one caller at a time; threads use matmulBlockPacked).
  */
@@ -246,7 +276,7 @@ export function matmulPackB(dst: usize, b: usize, n: i32, k: i32, transB: bool, 
  * beforehand by matmulPackB (all panels): out[i0..i1)[0..n) = (fromC ? out : 0) +
  * op(a)[i0..i1)[pc..pc+kc)·op(b)[pc..pc+kc) in p order. Run for every K block in order
  * (fromC = accumulate || pc > 0), this is matmul's per-output order, so the same bits.
- * Scratch: scratchA ceil4(min(i1−i0, 64))·kc floats and a 128-byte `edge`, both the
+ * Scratch: scratchA 4·ceil4(min(i1−i0, 64))·kc floats and a 128-byte `edge`, both the
  * caller's own; callers on disjoint row ranges of one K block may run at the same time.
  */
 export function matmulBlockPacked(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, fromC: bool,
@@ -273,7 +303,7 @@ function blockRows(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, f
       for (let q = 0; q < mc; q += 4) {
         const mr = min(4, mc - q);
         const i = ic + q;
-        const pa = scratchA + <usize>(q * kc) * 4;
+        const pa = scratchA + <usize>(q * kc) * 16;
         const c = out + (<usize>i * n + j0) * 4;
         if (mr == 4 && nr == 8) {
           tile4x8(pa, pb, kc, c, ldc, fromC);

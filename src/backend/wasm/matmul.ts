@@ -41,7 +41,7 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
         // Row blocks: about four per thread (threads claim them as they finish: balance on a
         // busy machine), multiples of the 4-row tile, at most one M block.
         const rows = Math.min(MC, chunkLength(m, 4 * T, 4));
-        const aBytes = 4 * kc * rows;
+        const aBytes = 16 * kc * rows; // A micro-panels are pre-broadcast: 4 floats per value
         // All scratch first: a later grow never moves earlier pointers, and no worker runs yet.
         const packed = ctx.scratch('matmul.packedB', 4 * n8 * k);
         for (let t = 0; t < T; t++) scratch[t] = ctx.scratch(slotA(t), aBytes + 128);
@@ -70,7 +70,7 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
         return;
       }
       // Both slots are requested before the call; a later grow never moves earlier pointers.
-      const packA = ctx.scratch('matmul.packA', 4 * kc * (((Math.min(m, MC) + 3) >> 2) << 2));
+      const packA = ctx.scratch('matmul.packA', 16 * kc * (((Math.min(m, MC) + 3) >> 2) << 2));
       const packB = ctx.scratch('matmul.packB', 4 * kc * (((n + 7) >> 3) << 3));
       kernel(out, a, b, m, n, k, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, packA, packB);
     },

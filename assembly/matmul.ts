@@ -1,10 +1,10 @@
 // matmul kernels: see src/backend/raw.ts for the contract of each export.
 //
 // Design (GotoBLAS-style, single thread): K is cut into blocks of KC; for each K block all
-// of op(b) is packed into 8-column panels, then M is cut into blocks of MC rows whose
-// op(a) is packed into 4-row micro-panels (each value stored four times, pre-broadcast
-// for the f32x4 lanes), and a 4×8 register tile (8 f32x4 accumulators) runs over each
-// (micro-panel, panel) pair. The accumulators start from C — the values
+// of op(b) is packed into 8-column panels (kept in L2), then for each 4 rows of op(a)
+// those rows are packed into one micro-panel (each value stored four times, pre-broadcast
+// for the f32x4 lanes; 16 KiB at KC = 256, kept in L1) and a 4×8 register tile (8 f32x4
+// accumulators) runs it against every panel. The accumulators start from C — the values
 // in `out` (or zero for the first K block without accumulate) — and add the products in
 // p order, so every output sees s = f32(s + f32(a·b)) for p = 0..k-1 in order: exactly
 // the scalar loop of the js backend, hence the same bits. Adding C at the end instead
@@ -18,10 +18,11 @@
 //
 // The block sizes are mirrored in src/backend/wasm/matmul.ts, which sizes the scratch.
 
-/** K block: an 8×KC B panel (8 KiB) sits in L1 while 4-row A micro-panels (16 KiB, pre-broadcast) stream past it. */
+/**
+ * K block: the A micro-panel (4 rows pre-broadcast, 16 KiB) stays in L1 while the packed
+ * B of the block (8·KC floats per panel, 256 KiB at n = 256) streams from L2.
+ */
 const KC: i32 = 256;
-/** M block: the packed A block (4·MC×KC floats, 256 KiB) stays in L2. */
-const MC: i32 = 64;
 
 /** C staging for edge tiles (m % 4 or n % 8 left over): 4 rows × 8 floats. */
 const EDGE: usize = memory.data(128, 16);
@@ -188,7 +189,24 @@ function packB(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, transB: b
  * layout at the same places, so threads can pack disjoint panels of one shared buffer.
  */
 function packBRange(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, transB: bool, jFrom: i32, jTo: i32): void {
-  for (let j0 = jFrom; j0 < jTo; j0 += 8) {
+  let j0 = jFrom;
+  if (!transB) {
+    // Two panels per pass: a row's 16 floats are one 64-byte line, read once (one panel
+    // at a time fetched every line twice, the second time from L3 when B outgrows L2).
+    const ls = <usize>n * 4;
+    for (; j0 + 16 <= jTo; j0 += 16) {
+      let d = dst + <usize>(j0 * kc) * 4;
+      const d8 = <usize>kc * 32;
+      let s = b + (<usize>pc * n + j0) * 4;
+      for (let p = 0; p < kc; p++) {
+        const v0 = v128.load(s), v1 = v128.load(s, 16), v2 = v128.load(s, 32), v3 = v128.load(s, 48);
+        v128.store(d, v0); v128.store(d, v1, 16);
+        v128.store(d + d8, v2); v128.store(d + d8, v3, 16);
+        d += 32; s += ls;
+      }
+    }
+  }
+  for (; j0 < jTo; j0 += 8) {
     const nr = min(8, n - j0);
     let d = dst + <usize>(j0 * kc) * 4;
     if (!transB) {
@@ -238,7 +256,7 @@ function packBRange(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, tran
  * (k×m when transA); b is k×n (n×k when transB). Each output is
  * s = (accumulate ? out : 0); s = f32(s + f32(a·b)) for p = 0..k-1 in order (no FMA).
  * m, n, k ≥ 1. out must not overlap a, b or the scratch. Scratch (16-byte aligned):
- * scratchA holds 4·ceil4(min(m, 64))·min(k, 256) floats, scratchB ceil8(n)·min(k, 256).
+ * scratchA holds 16·min(k, 256) floats, scratchB ceil8(n)·min(k, 256).
  * Reads and writes nothing outside out[0..m·n), a, b, the scratch and the module's own
  * edge-tile staging (static: one caller at a time; threads use matmulBlockPacked).
  */
@@ -276,7 +294,7 @@ export function matmulPackB(dst: usize, b: usize, n: i32, k: i32, transB: bool, 
  * beforehand by matmulPackB (all panels): out[i0..i1)[0..n) = (fromC ? out : 0) +
  * op(a)[i0..i1)[pc..pc+kc)·op(b)[pc..pc+kc) in p order. Run for every K block in order
  * (fromC = accumulate || pc > 0), this is matmul's per-output order, so the same bits.
- * Scratch: scratchA 4·ceil4(min(i1−i0, 64))·kc floats and a 128-byte `edge`, both the
+ * Scratch: scratchA 16·kc floats and a 128-byte `edge`, both the
  * caller's own; callers on disjoint row ranges of one K block may run at the same time.
  */
 export function matmulBlockPacked(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, fromC: bool,
@@ -286,42 +304,41 @@ export function matmulBlockPacked(out: usize, a: usize, m: i32, n: i32, k: i32, 
 
 /**
  * One K block (pc, kc) of rows i0..i1-1 (the loop body of matmul, with the caller's own
- * edge staging): C (+)= op(a)[i0..i1)[pc..pc+kc)·B, B packed
- * (packB layout) at pbBlock; fromC: start from C's values (else from zero).
+ * edge staging): C (+)= op(a)[i0..i1)[pc..pc+kc)·B, B packed (packB layout) at pbBlock;
+ * fromC: start from C's values (else from zero). Four rows at a time: their micro-panel
+ * is packed into scratchA (L1) and run against every B panel (streamed from L2). An
+ * M block kept in L2 instead (A block 4·64·KC floats pre-broadcast, plus packed B) did
+ * not fit L2 with B; per-micro-panel packing keeps the working set to B.
  */
 // @ts-ignore: decorator
 @inline
 function blockRows(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, fromC: bool, pc: i32, kc: i32,
   i0: i32, i1: i32, pbBlock: usize, scratchA: usize, edge: usize): void {
   const ldc = <usize>n * 4;
-  for (let ic = i0; ic < i1; ic += MC) {
-    const mc = min(MC, i1 - ic);
-    packA(scratchA, a, m, k, ic, mc, pc, kc, transA);
+  for (let i = i0; i < i1; i += 4) {
+    const mr = min(4, i1 - i);
+    packA(scratchA, a, m, k, i, mr, pc, kc, transA);
+    const pa = scratchA;
     for (let j0 = 0; j0 < n; j0 += 8) {
       const nr = min(8, n - j0);
       const pb = pbBlock + <usize>(j0 * kc) * 4;
-      for (let q = 0; q < mc; q += 4) {
-        const mr = min(4, mc - q);
-        const i = ic + q;
-        const pa = scratchA + <usize>(q * kc) * 16;
-        const c = out + (<usize>i * n + j0) * 4;
-        if (mr == 4 && nr == 8) {
-          tile4x8(pa, pb, kc, c, ldc, fromC);
-        } else {
-          // Edge tile: stage the valid part of C, run the full tile, copy back only that part.
-          for (let r = 0; r < 4; r++) {
-            for (let cc = 0; cc < 8; cc++) {
-              store<f32>(edge + <usize>(r * 8 + cc) * 4,
-                fromC && r < mr && cc < nr ? load<f32>(c + <usize>r * ldc + <usize>cc * 4) : 0);
-            }
+      const c = out + (<usize>i * n + j0) * 4;
+      if (mr == 4 && nr == 8) {
+        tile4x8(pa, pb, kc, c, ldc, fromC);
+      } else {
+        // Edge tile: stage the valid part of C, run the full tile, copy back only that part.
+        for (let r = 0; r < 4; r++) {
+          for (let cc = 0; cc < 8; cc++) {
+            store<f32>(edge + <usize>(r * 8 + cc) * 4,
+              fromC && r < mr && cc < nr ? load<f32>(c + <usize>r * ldc + <usize>cc * 4) : 0);
           }
-          // Half the work when at most 4 columns are left (e.g. n = 10: 8 + 2).
-          if (nr <= 4) tile4x4(pa, pb, kc, edge, 32);
-          else tile4x8(pa, pb, kc, edge, 32, true);
-          for (let r = 0; r < mr; r++) {
-            for (let cc = 0; cc < nr; cc++) {
-              store<f32>(c + <usize>r * ldc + <usize>cc * 4, load<f32>(edge + <usize>(r * 8 + cc) * 4));
-            }
+        }
+        // Half the work when at most 4 columns are left (e.g. n = 10: 8 + 2).
+        if (nr <= 4) tile4x4(pa, pb, kc, edge, 32);
+        else tile4x8(pa, pb, kc, edge, 32, true);
+        for (let r = 0; r < mr; r++) {
+          for (let cc = 0; cc < nr; cc++) {
+            store<f32>(c + <usize>r * ldc + <usize>cc * 4, load<f32>(edge + <usize>(r * 8 + cc) * 4));
           }
         }
       }

@@ -1,8 +1,8 @@
 /**
  * The benchmark harness behind `npm run bench`: suites (bench/<family>.bench.ts) declare
  * groups of cases doing the same work; the harness checks every case's result once, then
- * times the cases of a group back to back with tinybench in this one process, and reports
- * medians, throughput and ratios against the group's baseline case.
+ * times the cases of a group with tinybench in this one process, in interleaved rounds,
+ * and reports medians, throughput and ratios against the group's baseline case.
  */
 import { Bench } from 'tinybench';
 
@@ -55,7 +55,7 @@ const RATE: Record<Unit, [number, string]> = {
   step: [1, 'steps/s'],
 };
 
-export async function runGroup(suite: string, g: Group, timeMs: number): Promise<Row[]> {
+export async function runGroup(suite: string, g: Group, timeMs: number, rounds = 5): Promise<Row[]> {
   for (const c of g.cases) {
     try {
       await c.check?.();
@@ -63,19 +63,37 @@ export async function runGroup(suite: string, g: Group, timeMs: number): Promise
       throw new Error(`bench ${suite} / ${g.title} / ${c.name}: result check failed before timing: ${(e as Error).message}`);
     }
   }
-  const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs / 2), iterations: 5 });
-  for (const c of g.cases) bench.add(c.name, c.fn);
-  await bench.run();
+  // Interleaved rounds: the cases of a group take turns (order reversed every other round)
+  // and the medians come from all rounds' samples together, so a slow phase of this shared
+  // host (a neighbour on the sibling hyperthread) hits every case alike instead of
+  // whichever case happened to be running then. Ratios stay within one run.
+  const samples = new Map<string, number[]>(g.cases.map((c) => [c.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const bench = new Bench({
+      time: timeMs / rounds, warmupTime: round === 0 ? Math.min(200, timeMs / 2) : 0,
+      warmupIterations: round === 0 ? 5 : 1, iterations: 5, retainSamples: true,
+    });
+    const order = round % 2 === 0 ? g.cases : [...g.cases].reverse();
+    for (const c of order) bench.add(c.name, c.fn);
+    await bench.run();
+    for (const task of bench.tasks) {
+      const r = task.result;
+      if (r.state !== 'completed') throw new Error(`bench ${suite} / ${g.title} / ${task.name}: ${r.state}${'error' in r ? `: ${String(r.error)}` : ''}`);
+      const into = samples.get(task.name)!;
+      for (const x of r.latency.samples ?? []) into.push(x);
+    }
+  }
   const medians = new Map<string, number>();
   const rows: Row[] = [];
-  for (const task of bench.tasks) {
-    const r = task.result;
-    if (r.state !== 'completed') throw new Error(`bench ${suite} / ${g.title} / ${task.name}: ${r.state}${'error' in r ? `: ${String(r.error)}` : ''}`);
-    medians.set(task.name, r.latency.p50);
+  for (const c of g.cases) {
+    const xs = samples.get(c.name)!.sort((x, y) => x - y);
+    const median = xs.length % 2 === 1 ? xs[xs.length >> 1]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
+    const mean = xs.reduce((acc, x) => acc + x, 0) / xs.length;
+    medians.set(c.name, median);
     const [div, unit] = RATE[g.unit];
     rows.push({
-      suite, group: g.title, case: task.name, medianMs: r.latency.p50, meanMs: r.latency.mean,
-      samples: r.latency.samplesCount, rate: g.work / (r.latency.p50 / 1000) / div, rateUnit: unit,
+      suite, group: g.title, case: c.name, medianMs: median, meanMs: mean,
+      samples: xs.length, rate: g.work / (median / 1000) / div, rateUnit: unit,
       vsBaseline: NaN, baseline: g.baseline ?? g.cases[0]!.name,
     });
   }

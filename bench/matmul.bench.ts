@@ -8,6 +8,7 @@ import { loadBackend, type Backend, type Tensor } from '../src/index.js';
 import { firstBitDiff, randomF32 } from '../test/helpers.js';
 import type { Case, Group, Suite } from './harness.js';
 import { loadTfWasm } from './tfjs.js';
+import { loadPeak, PEAK_FLOP_PER_ITER } from './peak.js';
 
 interface Shape { m: number; k: number; n: number; transA?: boolean; transB?: boolean }
 
@@ -121,7 +122,14 @@ const suite: Suite = {
   async groups() {
     const bes = { wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') };
     const big = { js: false, naive: false };
+    const peak = await loadPeak();
+    const iters = 100_000;
     return [
+      // The ceiling (bench/peak.ts): f32x4 mul + add from registers, no memory, no FMA.
+      {
+        title: 'f32x4 mul+add peak', work: iters * PEAK_FLOP_PER_ITER, unit: 'FLOP',
+        cases: [{ name: 'registers only', fn: () => peak(iters, 0.5), check: () => { if (!Number.isFinite(peak(10, 0.5))) throw new Error('peak loop'); } }],
+      },
       await group({ m: 256, k: 256, n: 256 }, { js: true }, bes),
       await group({ m: 64, k: 784, n: 256 }, big, bes),
       await group({ m: 512, k: 512, n: 512 }, big, bes),

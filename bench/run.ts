@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- <filter>] [--time ms] [--json file]`: runs every suite in bench/
- * (or those whose name contains a filter), prints one table, and writes all figures to
- * bench/results/latest.json (or --json file). Single thread, medians, one process, so the
+ * `npm run bench [-- <filter>] [--time ms] [--rounds r] [--json file]`: runs every suite in
+ * bench/ (or those whose name contains a filter), prints one table, and writes all figures
+ * to bench/results/latest.json (or --json file). Each case is timed for about `time` ms
+ * (default 1000) in `rounds` interleaved slices (default 5); medians, one process, so the
  * ratios in a table come from one run.
  */
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
@@ -13,12 +14,14 @@ import { formatRows, runGroup, type Row, type Suite } from './harness.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 let timeMs = 1000;
+let rounds = 5;
 let jsonOut = join(here, 'results', 'latest.json');
 const filters: string[] = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (a === '--time') timeMs = Number(args[++i]);
   else if (a === '--json') jsonOut = args[++i]!;
+  else if (a === '--rounds') rounds = Number(args[++i]);
   else if (a === '--quick') timeMs = 250;
   else filters.push(a);
 }
@@ -30,7 +33,7 @@ for (const f of files) {
   if (filters.length > 0 && !filters.some((x) => suite.name.includes(x) || f.includes(x))) continue;
   for (const g of await suite.groups()) {
     process.stderr.write(`running ${suite.name} / ${g.title} ...\n`);
-    const r = await runGroup(suite.name, g, timeMs);
+    const r = await runGroup(suite.name, g, timeMs, rounds);
     rows.push(...r);
     console.log(formatRows(r) + '\n');
   }
@@ -40,6 +43,6 @@ await mkdir(dirname(jsonOut), { recursive: true });
 await writeFile(jsonOut, JSON.stringify({
   date: new Date().toISOString(),
   command: `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`,
-  node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, timeMs, rows,
+  node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, timeMs, rounds, rows,
 }, null, 2));
 console.log(`\nfigures written to ${jsonOut}`);

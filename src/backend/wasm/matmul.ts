@@ -4,9 +4,11 @@ import { chunkLength } from './threads.js';
 
 type K = RawKernels<number, number, number>;
 
-// Block sizes of assembly/matmul.ts (KC, MC): they size the packing scratch.
+// K block of assembly/matmul.ts: it sizes the packing scratch (the A micro-panel is 4 rows
+// × KC values, each stored four times: 64·KC bytes).
 const KC = 256;
-const MC = 64;
+/** Rows per block that threads claim from the shared counter (at most). */
+const ROW_BLOCK = 64;
 
 /**
  * Threads are used when m·n·k reaches this many multiply-adds and op(a) has at least 8
@@ -40,8 +42,8 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
         const T = pool.size, n8 = (n + 7) & ~7;
         // Row blocks: about four per thread (threads claim them as they finish: balance on a
         // busy machine), multiples of the 4-row tile, at most one M block.
-        const rows = Math.min(MC, chunkLength(m, 4 * T, 4));
-        const aBytes = 16 * kc * rows; // A micro-panels are pre-broadcast: 4 floats per value
+        const rows = Math.min(ROW_BLOCK, chunkLength(m, 4 * T, 4));
+        const aBytes = 64 * kc;
         // All scratch first: a later grow never moves earlier pointers, and no worker runs yet.
         const packed = ctx.scratch('matmul.packedB', 4 * n8 * k);
         for (let t = 0; t < T; t++) scratch[t] = ctx.scratch(slotA(t), aBytes + 128);
@@ -70,7 +72,7 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
         return;
       }
       // Both slots are requested before the call; a later grow never moves earlier pointers.
-      const packA = ctx.scratch('matmul.packA', 16 * kc * (((Math.min(m, MC) + 3) >> 2) << 2));
+      const packA = ctx.scratch('matmul.packA', 64 * kc);
       const packB = ctx.scratch('matmul.packB', 4 * kc * (((n + 7) >> 3) << 3));
       kernel(out, a, b, m, n, k, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, packA, packB);
     },

@@ -2,7 +2,9 @@
  * matmul: regula wasm vs tfjs-backend-wasm (XNNPACK, one thread) vs the js backend vs a
  * naive JS triple loop. Sizes are m×k×n. Every case checks its result before timing: the
  * wasm kernel against the js kernel bit for bit, tfjs and the naive loop against a float64
- * product within the f32 accumulation bound.
+ * product within the f32 accumulation bound. The three target shapes also time the
+ * machine's f32x4 mul+add ceiling (bench/peak.ts) in the same interleaved rounds, so each
+ * run shows how far the kernel is from it at that moment.
  */
 import { loadBackend, type Backend, type Tensor } from '../src/index.js';
 import { firstBitDiff, randomF32 } from '../test/helpers.js';
@@ -50,7 +52,9 @@ function checkClose(got: ArrayLike<number>, a: Float32Array, b: Float32Array, s:
 
 const label = (s: Shape) => `${s.m}x${s.k}x${s.n}${s.transA ? ' tA' : ''}${s.transB ? ' tB' : ''}`;
 
-async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: boolean }, bes: { wasm: Backend; js: Backend }): Promise<Group> {
+type Peak = (n: number, s: number) => number;
+
+async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: boolean; peak?: Peak }, bes: { wasm: Backend; js: Backend }): Promise<Group> {
   const { m, k, n } = s;
   const { aShape, bShape } = stored(s);
   const ad = randomF32(m * k, 11), bd = randomF32(k * n, 12);
@@ -94,6 +98,12 @@ async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: bo
       check: () => checkClose(jsOnce(), ad, bd, s, 'js'),
     });
   }
+  if (which.peak !== undefined) {
+    // The ceiling, timed in the same interleaved rounds as the kernels: the register-only
+    // loop of bench/peak.ts doing the group's FLOP count (rounded to whole iterations).
+    const peak = which.peak, iters = Math.round((2 * m * k * n) / PEAK_FLOP_PER_ITER);
+    cases.push({ name: 'f32x4 mul+add peak', fn: () => peak(iters, 0.5), check: () => { if (!Number.isFinite(peak(10, 0.5))) throw new Error('peak loop'); } });
+  }
   if (which.naive && !s.transA && !s.transB) {
     const out = new Float32Array(m * n);
     const naive = () => {
@@ -123,16 +133,11 @@ const suite: Suite = {
     const bes = { wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') };
     const big = { js: false, naive: false };
     const peak = await loadPeak();
-    const iters = 100_000;
     return [
-      // The ceiling (bench/peak.ts): f32x4 mul + add from registers, no memory, no FMA.
-      {
-        title: 'f32x4 mul+add peak', work: iters * PEAK_FLOP_PER_ITER, unit: 'FLOP',
-        cases: [{ name: 'registers only', fn: () => peak(iters, 0.5), check: () => { if (!Number.isFinite(peak(10, 0.5))) throw new Error('peak loop'); } }],
-      },
-      await group({ m: 256, k: 256, n: 256 }, { js: true }, bes),
-      await group({ m: 64, k: 784, n: 256 }, big, bes),
-      await group({ m: 512, k: 512, n: 512 }, big, bes),
+      // The three shapes of the speed targets, each with the machine's ceiling beside it.
+      await group({ m: 256, k: 256, n: 256 }, { js: true, peak }, bes),
+      await group({ m: 64, k: 784, n: 256 }, { ...big, peak }, bes),
+      await group({ m: 512, k: 512, n: 512 }, { ...big, peak }, bes),
       await group({ m: 256, k: 256, n: 256, transA: true }, big, bes),
       await group({ m: 256, k: 256, n: 256, transB: true }, big, bes),
       await group({ m: 128, k: 128, n: 128 }, { js: true, naive: true }, bes),

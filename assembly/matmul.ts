@@ -23,6 +23,14 @@
  * B of the block (8·KC floats per panel, 256 KiB at n = 256) streams from L2.
  */
 const KC: i32 = 256;
+/**
+ * N block of the threaded path (matmulBlockPacked): the packed B of one K block and NC
+ * columns (KC·NC floats, 256 KiB) stays in each core's L2 while that core's rows run
+ * against it (each 4-row A micro-panel is packed once per N block). Measured on 512³
+ * (bench/PROFILE.md): 3–5% faster on 2 threads, 5% slower on one, so the single-thread
+ * matmul runs all columns at once.
+ */
+const NC: i32 = 256;
 
 /** C staging for edge tiles (m % 4 or n % 8 left over): 4 rows × 8 floats. */
 const EDGE: usize = memory.data(128, 16);
@@ -270,7 +278,7 @@ export function matmul(out: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
     const kc = min(kb, k - pc);
     const fromC = accumulate || pc > 0;
     packB(scratchB, b, n, k, pc, kc, transB);
-    blockRows(out, a, m, n, k, transA, fromC, pc, kc, 0, m, scratchB, scratchA, EDGE);
+    blockRows(out, a, m, n, k, transA, fromC, pc, kc, 0, m, scratchB, scratchA, EDGE, n);
   }
 }
 
@@ -299,46 +307,50 @@ export function matmulPackB(dst: usize, b: usize, n: i32, k: i32, transB: bool, 
  */
 export function matmulBlockPacked(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, fromC: bool,
   pc: i32, kc: i32, i0: i32, i1: i32, packedB: usize, scratchA: usize, edge: usize): void {
-  blockRows(out, a, m, n, k, transA, fromC, pc, kc, i0, i1, packedB + <usize>pc * ((n + 7) & ~7) * 4, scratchA, edge);
+  blockRows(out, a, m, n, k, transA, fromC, pc, kc, i0, i1, packedB + <usize>pc * ((n + 7) & ~7) * 4, scratchA, edge, NC);
 }
 
 /**
  * One K block (pc, kc) of rows i0..i1-1 (the loop body of matmul, with the caller's own
  * edge staging): C (+)= op(a)[i0..i1)[pc..pc+kc)·B, B packed (packB layout) at pbBlock;
- * fromC: start from C's values (else from zero). Four rows at a time: their micro-panel
- * is packed into scratchA (L1) and run against every B panel (streamed from L2). An
+ * fromC: start from C's values (else from zero). Columns in blocks of nb; in each, four
+ * rows at a time: their micro-panel is packed into scratchA (L1) and run against every B
+ * panel of the block (streamed from L2). An
  * M block kept in L2 instead (A block 4·64·KC floats pre-broadcast, plus packed B) did
  * not fit L2 with B; per-micro-panel packing keeps the working set to B.
  */
 // @ts-ignore: decorator
 @inline
 function blockRows(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, fromC: bool, pc: i32, kc: i32,
-  i0: i32, i1: i32, pbBlock: usize, scratchA: usize, edge: usize): void {
+  i0: i32, i1: i32, pbBlock: usize, scratchA: usize, edge: usize, nb: i32): void {
   const ldc = <usize>n * 4;
-  for (let i = i0; i < i1; i += 4) {
-    const mr = min(4, i1 - i);
-    packA(scratchA, a, m, k, i, mr, pc, kc, transA);
-    const pa = scratchA;
-    for (let j0 = 0; j0 < n; j0 += 8) {
-      const nr = min(8, n - j0);
-      const pb = pbBlock + <usize>(j0 * kc) * 4;
-      const c = out + (<usize>i * n + j0) * 4;
-      if (mr == 4 && nr == 8) {
-        tile4x8(pa, pb, kc, c, ldc, fromC);
-      } else {
-        // Edge tile: stage the valid part of C, run the full tile, copy back only that part.
-        for (let r = 0; r < 4; r++) {
-          for (let cc = 0; cc < 8; cc++) {
-            store<f32>(edge + <usize>(r * 8 + cc) * 4,
-              fromC && r < mr && cc < nr ? load<f32>(c + <usize>r * ldc + <usize>cc * 4) : 0);
+  for (let jc = 0; jc < n; jc += nb) {
+    const jEnd = min(jc + nb, n);
+    for (let i = i0; i < i1; i += 4) {
+      const mr = min(4, i1 - i);
+      packA(scratchA, a, m, k, i, mr, pc, kc, transA);
+      const pa = scratchA;
+      for (let j0 = jc; j0 < jEnd; j0 += 8) {
+        const nr = min(8, n - j0);
+        const pb = pbBlock + <usize>(j0 * kc) * 4;
+        const c = out + (<usize>i * n + j0) * 4;
+        if (mr == 4 && nr == 8) {
+          tile4x8(pa, pb, kc, c, ldc, fromC);
+        } else {
+          // Edge tile: stage the valid part of C, run the full tile, copy back only that part.
+          for (let r = 0; r < 4; r++) {
+            for (let cc = 0; cc < 8; cc++) {
+              store<f32>(edge + <usize>(r * 8 + cc) * 4,
+                fromC && r < mr && cc < nr ? load<f32>(c + <usize>r * ldc + <usize>cc * 4) : 0);
+            }
           }
-        }
-        // Half the work when at most 4 columns are left (e.g. n = 10: 8 + 2).
-        if (nr <= 4) tile4x4(pa, pb, kc, edge, 32);
-        else tile4x8(pa, pb, kc, edge, 32, true);
-        for (let r = 0; r < mr; r++) {
-          for (let cc = 0; cc < nr; cc++) {
-            store<f32>(c + <usize>r * ldc + <usize>cc * 4, load<f32>(edge + <usize>(r * 8 + cc) * 4));
+          // Half the work when at most 4 columns are left (e.g. n = 10: 8 + 2).
+          if (nr <= 4) tile4x4(pa, pb, kc, edge, 32);
+          else tile4x8(pa, pb, kc, edge, 32, true);
+          for (let r = 0; r < mr; r++) {
+            for (let cc = 0; cc < nr; cc++) {
+              store<f32>(c + <usize>r * ldc + <usize>cc * 4, load<f32>(edge + <usize>(r * 8 + cc) * 4));
+            }
           }
         }
       }

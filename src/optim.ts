@@ -11,6 +11,7 @@
  */
 import { DisposedError, ShapeError, describe, fmtShape } from './errors.js';
 import { Tensor } from './tensor.js';
+import type { AdamStepOptions, SgdStepOptions } from './backend.js';
 import { checkBool, hyper, sameShape } from './validate.js';
 
 /** Options of SGD (torch.optim.SGD). `lr` has no default, as in torch. */
@@ -169,11 +170,52 @@ export abstract class Optimizer<O extends object> {
     });
   }
 
-  /** Re-checks every group's options (they are writable) before a step changes anything. */
+  /**
+   * Per group, the option values recheck() last found valid, flattened (an array option
+   * such as betas by its elements, since it can be changed in place).
+   */
+  private readonly validated: unknown[][] = [];
+
+  /** True when group gi's options are the values recheck() last validated (===; NaN never is). */
+  private unchanged(g: Record<string, unknown>, gi: number): boolean {
+    const snap = this.validated[gi];
+    if (snap === undefined) return false;
+    let j = 0;
+    for (const k of this.optionKeys) {
+      const v = g[k];
+      if (Array.isArray(v)) {
+        if (snap[j++] !== v.length) return false;
+        for (let e = 0; e < v.length; e++) if (snap[j++] !== v[e]) return false;
+      } else if (snap[j++] !== v) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private remember(g: Record<string, unknown>, gi: number): void {
+    const snap: unknown[] = [];
+    for (const k of this.optionKeys) {
+      const v = g[k];
+      if (Array.isArray(v)) snap.push(v.length, ...v);
+      else snap.push(v);
+    }
+    this.validated[gi] = snap;
+  }
+
+  /**
+   * Re-checks every group's options (they are writable) before a step changes anything.
+   * Values equal to those last validated for the group skip the checks (a schedule that
+   * sets lr each step is checked each step).
+   */
   private recheck(): void {
     this.paramGroups.forEach((g, gi) => {
       const where = `${this.name} paramGroups[${gi}]`;
-      this.resolve(g as unknown as Record<string, unknown>, {}, where);
+      const rec = g as unknown as Record<string, unknown>;
+      if (!this.unchanged(rec, gi)) {
+        this.resolve(rec, {}, where);
+        this.remember(rec, gi);
+      }
       for (const p of g.params) {
         p.assertLive(`${where} parameter`);
         if (p.grad === null) continue;
@@ -387,6 +429,7 @@ function adamResolver(defaultDecay: number): Resolver<AdamOptions> {
  */
 export class SGD extends Optimizer<SGDOptions> {
   protected readonly stateKeys = ['momentumBuffer'] as const;
+  private readonly stepOptions: SgdStepOptions = { lr: 0 };
 
   constructor(params: ParamsInput<SGDOptions>, options: SGDOptions) {
     super('SGD', params, options, resolveSgd, SGD_KEYS);
@@ -399,7 +442,11 @@ export class SGD extends Optimizer<SGDOptions> {
       first = s.momentumBuffer === undefined;
       buf = this.buffer(p, s, 'momentumBuffer');
     }
-    p._be.kernels.sgdStep(p, g, buf, { ...o, first });
+    // One options object per optimizer, refilled per call: no allocation per tensor per step.
+    const so = this.stepOptions;
+    so.lr = o.lr; so.momentum = o.momentum; so.dampening = o.dampening; so.weightDecay = o.weightDecay;
+    so.nesterov = o.nesterov; so.maximize = o.maximize; so.l1 = o.l1; so.first = first;
+    p._be.kernels.sgdStep(p, g, buf, so);
     s.step++;
   }
 
@@ -408,13 +455,19 @@ export class SGD extends Optimizer<SGDOptions> {
 
 abstract class AdamBase extends Optimizer<AdamOptions> {
   protected readonly stateKeys = ['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
+  private readonly stepOptions: AdamStepOptions = { lr: 0, step: 1 };
   protected abstract readonly decoupled: boolean;
 
   protected update(p: Tensor, g: Tensor, s: LiveState, o: Required<AdamOptions>): void {
     const m = this.buffer(p, s, 'expAvg');
     const v = this.buffer(p, s, 'expAvgSq');
     const vmax = o.amsgrad ? this.buffer(p, s, 'maxExpAvgSq') : null;
-    p._be.kernels.adamStep(p, g, m, v, vmax, { ...o, decoupled: this.decoupled, step: s.step + 1 });
+    // One options object per optimizer, refilled per call: no allocation per tensor per step.
+    const so = this.stepOptions;
+    so.lr = o.lr; so.betas = o.betas; so.eps = o.eps; so.weightDecay = o.weightDecay;
+    so.amsgrad = o.amsgrad; so.maximize = o.maximize; so.l1 = o.l1;
+    so.decoupled = this.decoupled; so.step = s.step + 1;
+    p._be.kernels.adamStep(p, g, m, v, vmax, so);
     s.step++;
   }
 

@@ -197,6 +197,50 @@ describe.each(['wasm', 'js'] as const)('optimizer behaviour on %s', (kind) => {
     opt.dispose(); a.dispose(); b.dispose();
   });
 
+  it('re-checks changed options after valid steps: a bad lr or betas changed in place throws and changes nothing', () => {
+    const a = be().param([5], randomF32(5, 1)), b = be().param([5], randomF32(5, 2));
+    a.grad!.data.set(randomF32(5, 3)); b.grad!.data.set(randomF32(5, 4));
+    const opt = new optim.AdamW([{ params: [a] }, { params: [b], weightDecay: 0 }], { lr: 0.1 });
+    opt.step(); opt.step(); // the options were validated and remembered
+    const g1 = opt.paramGroups[1]!;
+    const a0 = a.toFloat32Array(), b0 = b.toFloat32Array(), state0 = JSON.stringify(opt.stateDict().state);
+    const unchanged = () => {
+      expect(firstBitDiff(a.data, a0)).toBe(-1);
+      expect(firstBitDiff(b.data, b0)).toBe(-1);
+      expect(JSON.stringify(opt.stateDict().state)).toBe(state0);
+    };
+    g1.lr = -1;
+    expect(() => opt.step()).toThrow(/AdamW paramGroups\[1\]: lr \(learning rate\)/);
+    unchanged();
+    g1.lr = 0.1;
+    g1.betas[0] = 1.5; // the same array, changed in place
+    expect(() => opt.step()).toThrow(/AdamW paramGroups\[1\].*beta/);
+    unchanged();
+    g1.betas[0] = 0.9;
+    g1.weightDecay = NaN;
+    expect(() => opt.step()).toThrow(/AdamW paramGroups\[1\].*weight/i);
+    unchanged();
+    g1.weightDecay = 0;
+    opt.step();
+    expect(firstBitDiff(b.data, b0)).not.toBe(-1);
+    opt.dispose(); a.dispose(); b.dispose();
+  });
+
+  it('SGD re-checks momentum changed after valid steps', () => {
+    const a = be().param([3], randomF32(3, 5));
+    a.grad!.data.set(randomF32(3, 6));
+    const opt = new optim.SGD([a], { lr: 0.1, momentum: 0.9 });
+    opt.step();
+    const a0 = a.toFloat32Array();
+    opt.paramGroups[0]!.momentum = -0.5;
+    expect(() => opt.step()).toThrow(/SGD paramGroups\[0\].*momentum/);
+    expect(firstBitDiff(a.data, a0)).toBe(-1);
+    opt.paramGroups[0]!.momentum = 0.9;
+    opt.step();
+    expect(firstBitDiff(a.data, a0)).not.toBe(-1);
+    opt.dispose(); a.dispose();
+  });
+
   it('rejects bad parameter lists', () => {
     const p = be().param([3]), q = be().param([2]);
     const plain = be().tensor([2], [1, 2]);

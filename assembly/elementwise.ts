@@ -15,7 +15,7 @@
 // crossEntropy / crossEntropyBackward use exp64 / log64 of ./mathf (one algorithm,
 // mirrored in src/backend/js/mathf.ts).
 
-import { exp64, log64 } from './mathf';
+import { exp64, exp64x2, exp64x2Ok, log64 } from './mathf';
 
 /** out[i·cols + j] = x[i·cols + j] + b[j], rows×cols row-major. out may be x (not b). */
 export function addRowVector(out: usize, x: usize, b: usize, rows: i32, cols: i32): void {
@@ -242,8 +242,22 @@ export function crossEntropy(logits: usize, labels: usize, rows: i32, cols: i32)
   let row = logits;
   for (let i = 0; i < rows; i++, row += rowBytes) {
     const m = <f64>rowMax(row, cols);
+    const mv = f64x2.splat(m);
     let s: f64 = 0;
-    for (let o: usize = 0; o < rowBytes; o += 4) s += exp64(<f64>load<f32>(row + o) - m);
+    let o: usize = 0;
+    // Two exps at a time (exp64x2, the same bits as exp64), summed in j order.
+    for (; o + 8 <= rowBytes; o += 8) {
+      const x = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(row + o)), mv);
+      if (exp64x2Ok(x)) {
+        const e = exp64x2(x);
+        s += f64x2.extract_lane(e, 0);
+        s += f64x2.extract_lane(e, 1);
+      } else {
+        s += exp64(f64x2.extract_lane(x, 0));
+        s += exp64(f64x2.extract_lane(x, 1));
+      }
+    }
+    for (; o < rowBytes; o += 4) s += exp64(<f64>load<f32>(row + o) - m);
     const label = <usize>load<i32>(labels + (<usize>i << 2));
     total += log64(s) - (<f64>load<f32>(row + (label << 2)) - m);
   }
@@ -261,15 +275,36 @@ export function crossEntropyBackward(out: usize, logits: usize, labels: usize, r
   const a = <f64>alpha;
   for (let i = 0; i < rows; i++, logits += rowBytes, out += rowBytes) {
     const m = <f64>rowMax(logits, cols);
+    const mv = f64x2.splat(m);
     let s: f64 = 0;
-    for (let o: usize = 0; o < rowBytes; o += 4) {
+    let o: usize = 0;
+    // Two exps at a time (exp64x2, the same bits as exp64); each rounded to f32 (stored),
+    // then summed in j order.
+    for (; o + 8 <= rowBytes; o += 8) {
+      const x = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(logits + o)), mv);
+      let e32: v128;
+      if (exp64x2Ok(x)) {
+        e32 = f32x4.demote_f64x2_zero(exp64x2(x));
+      } else {
+        e32 = f32x4.replace_lane(f32x4.splat(<f32>exp64(f64x2.extract_lane(x, 0))), 1, <f32>exp64(f64x2.extract_lane(x, 1)));
+      }
+      v128.store64_lane(out + o, e32, 0);
+      s += <f64>f32x4.extract_lane(e32, 0);
+      s += <f64>f32x4.extract_lane(e32, 1);
+    }
+    for (; o < rowBytes; o += 4) {
       const e = <f32>exp64(<f64>load<f32>(logits + o) - m);
       store<f32>(out + o, e);
       s += <f64>e;
     }
     const lo = <usize>load<i32>(labels + (<usize>i << 2)) << 2;
     const el = <f64>load<f32>(out + lo);
-    for (let o: usize = 0; o < rowBytes; o += 4) store<f32>(out + o, <f32>(a * (<f64>load<f32>(out + o) / s)));
+    const av = f64x2.splat(a), sv = f64x2.splat(s);
+    for (o = 0; o + 8 <= rowBytes; o += 8) {
+      const e = f64x2.promote_low_f32x4(v128.load64_zero(out + o));
+      v128.store64_lane(out + o, f32x4.demote_f64x2_zero(f64x2.mul(av, f64x2.div(e, sv))), 0);
+    }
+    for (; o < rowBytes; o += 4) store<f32>(out + o, <f32>(a * (<f64>load<f32>(out + o) / s)));
     store<f32>(out + lo, <f32>(a * (el / s - 1.0)));
   }
 }
@@ -277,7 +312,19 @@ export function crossEntropyBackward(out: usize, logits: usize, labels: usize, r
 /** out[i] = f32(exp64(x[i])) (the kernels' exp, for tests and other kernels). out may be x. */
 export function vexp(out: usize, x: usize, n: i32): void {
   const bytes = <usize>n << 2;
-  for (let o: usize = 0; o < bytes; o += 4) store<f32>(out + o, <f32>exp64(<f64>load<f32>(x + o)));
+  let o: usize = 0;
+  // Pairs through exp64x2 where both lanes are in its range (the tests compare this
+  // against the js exp64 over a million inputs, so they check exp64x2 too).
+  for (; o + 8 <= bytes; o += 8) {
+    const v = f64x2.promote_low_f32x4(v128.load64_zero(x + o));
+    if (exp64x2Ok(v)) {
+      v128.store64_lane(out + o, f32x4.demote_f64x2_zero(exp64x2(v)), 0);
+    } else {
+      store<f32>(out + o, <f32>exp64(f64x2.extract_lane(v, 0)));
+      store<f32>(out + o, <f32>exp64(f64x2.extract_lane(v, 1)), 4);
+    }
+  }
+  for (; o < bytes; o += 4) store<f32>(out + o, <f32>exp64(<f64>load<f32>(x + o)));
 }
 
 /** out[i] = f32(log64(x[i])) (the kernels' log, for tests and other kernels). out may be x. */

@@ -45,6 +45,42 @@ export function exp64(x: f64): f64 {
 }
 
 /**
+ * exp64 on both lanes of an f64x2, for lanes in exp64's normal range only
+ * (−708 < x ≤ 709.8, not NaN; exp64x2Ok tells): the same operations in the same order as
+ * exp64's main path, lane by lane (f64x2 +, −, ×, floor round as the scalar ones), so
+ * each lane is exp64 of it, bit for bit. Callers fall back to exp64 per lane otherwise.
+ */
+// @ts-ignore: decorator
+@inline
+export function exp64x2(x: v128): v128 {
+  const k = f64x2.floor(f64x2.add(f64x2.mul(x, f64x2.splat(LOG2E)), f64x2.splat(0.5)));
+  const r = f64x2.sub(f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2_HI))), f64x2.mul(k, f64x2.splat(LN2_LO)));
+  let p = f64x2.splat(2.505210838544172e-8);
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.755731922398589e-7));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.0000027557319223985893));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.0000248015873015873));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.0001984126984126984));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.001388888888888889));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.008333333333333333));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.041666666666666664));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.16666666666666666));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  // k is integral with |k| ≤ 1025: exact through i32 and i64.
+  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
+  const pow = i64x2.shl(i64x2.add(ki, i64x2.splat(1022)), 52);
+  return f64x2.mul(f64x2.mul(p, pow), f64x2.splat(2.0));
+}
+
+/** True when both lanes of x are in exp64x2's range (−708 < x ≤ 709.8; NaN is not). */
+// @ts-ignore: decorator
+@inline
+export function exp64x2Ok(x: v128): bool {
+  return i64x2.all_true(v128.and(f64x2.gt(x, f64x2.splat(-708.0)), f64x2.le(x, f64x2.splat(709.8))));
+}
+
+/**
  * ln x in f64. x = 2^e·m with m in [√½, √2), f = (m − 1)/(m + 1), ln m = 2·atanh f =
  * 2f + f·f²·(2/3 + f²·(2/5 + … + f²·2/19)) (|f| ≤ 0.172, truncation < 1e-16 relative),
  * ln x = e·LN2_HI + (e·LN2_LO + ln m). ln 0 = −∞, ln(x < 0) = NaN, ln ∞ = ∞,

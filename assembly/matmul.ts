@@ -199,8 +199,30 @@ function packB(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, transB: b
 function packBRange(dst: usize, b: usize, n: i32, k: i32, pc: i32, kc: i32, transB: bool, jFrom: i32, jTo: i32): void {
   let j0 = jFrom;
   if (!transB) {
-    // Two panels per pass: a row's 16 floats are one 64-byte line, read once (one panel
-    // at a time fetched every line twice, the second time from L3 when B outgrows L2).
+    // Row by row: each row of b is read front to back (the prefetchers follow it; reading
+    // panel by panel jumps a row stride every 32 or 64 bytes and crosses a page every few
+    // rows) and its 8-float pieces go to the full panels' p-th slots.
+    // (Measured, paired runs: +6–8% on 64×784×256, +2% on 256³; on n = 64 or 10 it was
+    // 1% slower than the two-panel loop below, so short rows keep that.)
+    const j8 = jFrom + ((jTo - jFrom) & ~7);
+    if (j8 - jFrom >= 128) {
+      const panel = <usize>kc * 32;
+      let s = b + (<usize>pc * n + jFrom) * 4;
+      let d = dst + <usize>(jFrom * kc) * 4;
+      const ls = <usize>n * 4, width = <usize>(j8 - jFrom) * 4;
+      for (let p = 0; p < kc; p++) {
+        let dd = d;
+        for (let o: usize = 0; o < width; o += 32) {
+          v128.store(dd, v128.load(s + o));
+          v128.store(dd, v128.load(s + o, 16), 16);
+          dd += panel;
+        }
+        s += ls; d += 32;
+      }
+      j0 = j8;
+    }
+    // Short rows: two panels per pass, so a row's 16 floats (one 64-byte line) are read
+    // once (one panel at a time fetched every line twice).
     const ls = <usize>n * 4;
     for (; j0 + 16 <= jTo; j0 += 16) {
       let d = dst + <usize>(j0 * kc) * 4;

@@ -234,9 +234,11 @@ function rowMax(row: usize, cols: i32): f32 {
  * Mean softmax cross-entropy of logits (rows ≥ 1 × cols, row-major) against int32 labels
  * in [0, cols) at `labels`. Per row, in f64: m = max of the row; s = Σ_j exp64(x_j − m),
  * j in order; loss = log64(s) − (x_label − m). Rows are summed in order, then divided by
- * rows. Finite for any finite logits (x − m ≤ 0, s ≥ 1).
+ * rows. Finite for any finite logits (x − m ≤ 0, s ≥ 1). exps ≠ 0: also stores
+ * f32(exp64(x_j − m)) at the same place of exps (rows×cols, not logits) for
+ * crossEntropyBackwardExps; the loss is the same.
  */
-export function crossEntropy(logits: usize, labels: usize, rows: i32, cols: i32): f64 {
+export function crossEntropy(logits: usize, labels: usize, rows: i32, cols: i32, exps: usize): f64 {
   const rowBytes = <usize>cols << 2;
   let total: f64 = 0;
   let row = logits;
@@ -248,20 +250,51 @@ export function crossEntropy(logits: usize, labels: usize, rows: i32, cols: i32)
     // Two exps at a time (exp64x2, the same bits as exp64), summed in j order.
     for (; o + 8 <= rowBytes; o += 8) {
       const x = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(row + o)), mv);
+      let e: v128;
       if (exp64x2Ok(x)) {
-        const e = exp64x2(x);
-        s += f64x2.extract_lane(e, 0);
-        s += f64x2.extract_lane(e, 1);
+        e = exp64x2(x);
       } else {
-        s += exp64(f64x2.extract_lane(x, 0));
-        s += exp64(f64x2.extract_lane(x, 1));
+        e = f64x2.replace_lane(f64x2.splat(exp64(f64x2.extract_lane(x, 0))), 1, exp64(f64x2.extract_lane(x, 1)));
       }
+      s += f64x2.extract_lane(e, 0);
+      s += f64x2.extract_lane(e, 1);
+      if (exps != 0) v128.store64_lane(exps + <usize>(row - logits) + o, f32x4.demote_f64x2_zero(e), 0);
     }
-    for (; o < rowBytes; o += 4) s += exp64(<f64>load<f32>(row + o) - m);
+    for (; o < rowBytes; o += 4) {
+      const e = exp64(<f64>load<f32>(row + o) - m);
+      if (exps != 0) store<f32>(exps + <usize>(row - logits) + o, <f32>e);
+      s += e;
+    }
     const label = <usize>load<i32>(labels + (<usize>i << 2));
     total += log64(s) - (<f64>load<f32>(row + (label << 2)) - m);
   }
   return total / <f64>rows;
+}
+
+/**
+ * crossEntropyBackward from the exps crossEntropy stored (e_j = f32(exp64(x_j − m))): per
+ * row s = Σ_j e_j in f64, j in order; out_j = f32(alpha·(e_j / s)) and, for the label,
+ * f32(alpha·(e_j / s − 1)), in f64: crossEntropyBackward's arithmetic after its exps, so
+ * the same bits. out may be exps (the label's e is read before the row is overwritten).
+ */
+export function crossEntropyBackwardExps(out: usize, exps: usize, labels: usize, rows: i32, cols: i32, alpha: f32): void {
+  const rowBytes = <usize>cols << 2;
+  const a = <f64>alpha;
+  const av = f64x2.splat(a);
+  for (let i = 0; i < rows; i++, exps += rowBytes, out += rowBytes) {
+    let s: f64 = 0;
+    for (let o: usize = 0; o < rowBytes; o += 4) s += <f64>load<f32>(exps + o);
+    const lo = <usize>load<i32>(labels + (<usize>i << 2)) << 2;
+    const el = <f64>load<f32>(exps + lo);
+    const sv = f64x2.splat(s);
+    let o: usize = 0;
+    for (; o + 8 <= rowBytes; o += 8) {
+      const e = f64x2.promote_low_f32x4(v128.load64_zero(exps + o));
+      v128.store64_lane(out + o, f32x4.demote_f64x2_zero(f64x2.mul(av, f64x2.div(e, sv))), 0);
+    }
+    for (; o < rowBytes; o += 4) store<f32>(out + o, <f32>(a * (<f64>load<f32>(exps + o) / s)));
+    store<f32>(out + lo, <f32>(a * (el / s - 1.0)));
+  }
 }
 
 /**

@@ -290,16 +290,25 @@ export function dropout(be: Backend, x: Tensor, p: number, rng: Rng): Tensor {
 
 /** Mean softmax cross-entropy of logits [rows, classes] against Int32Array labels in [0, classes). */
 export function crossEntropy(be: Backend, logits: Tensor, labels: Int32Array): Tensor {
-  const value = be.kernels.crossEntropy(logits, labels); // validates logits and labels
-  const out = scalarResult(be, value, 'crossEntropy', [logits]);
-  if (out.requiresGrad) {
-    const lab = labels.slice();
-    const rows = logits.shape[0]!;
-    out._backward = (g) => {
-      const alpha = scalarOf(g) / rows;
-      into(logits, (dst) => be.kernels.crossEntropyBackward(dst, logits, lab, alpha));
-    };
+  if (!logits.requiresGrad) {
+    const value = be.kernels.crossEntropy(logits, labels); // validates logits and labels
+    return scalarResult(be, value, 'crossEntropy', [logits]);
   }
+  // Validated before anything is allocated; the forward keeps its exps (an op result, freed
+  // at the step boundary) so the backward needs no exp of its own: the same bits as
+  // crossEntropyBackward on these logits.
+  be._check(logits, 'crossEntropy logits');
+  be.kernels._checkLabels(logits, labels, 'crossEntropy');
+  const exps = be._acquire(logits.shape, logits.size);
+  const value = be.kernels.crossEntropy(logits, labels, exps);
+  const out = scalarResult(be, value, 'crossEntropy', [logits]);
+  out._prev = [logits, exps]; // exps needs no gradient; listed so backward() checks it is alive
+  const lab = labels.slice();
+  const rows = logits.shape[0]!;
+  out._backward = (g) => {
+    const alpha = scalarOf(g) / rows;
+    into(logits, (dst) => be.kernels.crossEntropyBackwardExps(dst, exps, lab, alpha));
+  };
   return out;
 }
 

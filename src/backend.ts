@@ -572,11 +572,38 @@ export class Kernels {
     return [rows, cols, labels];
   }
 
-  /** Mean softmax cross-entropy of logits (rows×cols) against int32 labels. */
-  crossEntropy(logits: Tensor, labels: Int32Array): number {
+  /**
+   * Mean softmax cross-entropy of logits (rows×cols) against int32 labels. With `exps`
+   * (a tensor of logits' shape, not logits) it also stores f32(exp(x − row max)) there,
+   * for crossEntropyBackwardExps; the loss is the same.
+   */
+  crossEntropy(logits: Tensor, labels: Int32Array, exps?: Tensor | null): number {
     this.be._check(logits, 'crossEntropy logits');
     const [rows, cols] = this.checkLabels(logits, labels, 'crossEntropy');
-    return this.raw.crossEntropy(logits._h, this.be._s.labels(labels), rows, cols);
+    if (exps !== undefined && exps !== null) {
+      this.be._check(exps, 'crossEntropy exps');
+      if (!dimsEqual(exps.shape, logits.shape)) expectShape(exps.shape, logits.shape, 'crossEntropy exps');
+      if (exps === logits) throw new ShapeError('crossEntropy: exps must not be logits');
+      return this.raw.crossEntropy(logits._h, this.be._s.labels(labels), rows, cols, exps._h);
+    }
+    return this.raw.crossEntropy(logits._h, this.be._s.labels(labels), rows, cols, null);
+  }
+
+  /**
+   * out = alpha·(softmax − onehot(labels)) from the exps crossEntropy stored: the same bits
+   * as crossEntropyBackward on the logits of that call, without the exps. out may be exps.
+   */
+  crossEntropyBackwardExps(out: Tensor, exps: Tensor, labels: Int32Array, alpha: number): Tensor {
+    this.same('crossEntropyBackwardExps', out, exps);
+    const [rows, cols] = this.checkLabels(exps, labels, 'crossEntropyBackwardExps');
+    checkNumber(alpha, 'crossEntropyBackwardExps alpha');
+    this.raw.crossEntropyBackwardExps(out._h, exps._h, this.be._s.labels(labels), rows, cols, alpha);
+    return out;
+  }
+
+  /** @internal the labels check of crossEntropy (autograd validates before it allocates). */
+  _checkLabels(logits: Tensor, labels: Int32Array, what: string): void {
+    this.checkLabels(logits, labels, what);
   }
 
   /** out = alpha·(softmax(logits) − onehot(labels)); out may be logits. */

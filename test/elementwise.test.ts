@@ -336,6 +336,61 @@ describe('crossEntropy and crossEntropyBackward', () => {
     }
   });
 
+  it('crossEntropy with exps stores f32(exp64(x − m)) and the same loss; crossEntropyBackwardExps == crossEntropyBackward bit for bit (out may be exps), wasm == js', () => {
+    const shapes: [number, number][] = [[1, 1], [1, 2], [3, 4], [5, 5], [7, 8], [4, 17], [17, 10], [67, 3], [64, 1000]];
+    for (const [rows, cols] of shapes) {
+      for (const scale of [1, 30, 1e4]) {
+        const xd = randomF32(rows * cols, rows * 17 + cols, scale);
+        if (rows * cols > 3) { xd[1] = NaN; xd[2] = Infinity; } // specials take the scalar path in one row
+        const labels = labelsFor(rows, cols, rows + 2 * cols);
+        const alpha = 0.5 / rows;
+        const want = new Float32Array(rows * cols);
+        for (let i = 0; i < rows; i++) {
+          let m = -Infinity;
+          for (let j = 0; j < cols; j++) m = Math.max(m, xd[i * cols + j]!);
+          for (let j = 0; j < cols; j++) want[i * cols + j] = exp64(xd[i * cols + j]! - m);
+        }
+        const got: Float32Array[] = [];
+        for (const [kind, be] of BACKENDS) {
+          const x = be.tensor([rows, cols], xd), e = be.zeros([rows, cols]);
+          const plain = be.kernels.crossEntropy(x, labels);
+          const withExps = be.kernels.crossEntropy(x, labels, e);
+          expect(Object.is(plain, withExps), `${kind} ${rows}x${cols} scale ${scale}: loss ${withExps} vs ${plain}`).toBe(true);
+          expectBits(e.data, want, `${kind} exps ${rows}x${cols} scale ${scale}`);
+          const ref = be.zeros([rows, cols]), out = be.zeros([rows, cols]);
+          be.kernels.crossEntropyBackward(ref, x, labels, alpha);
+          be.kernels.crossEntropyBackwardExps(out, e, labels, alpha);
+          expectBits(out.data, ref.data, `${kind} grad from exps ${rows}x${cols} scale ${scale}`);
+          be.kernels.crossEntropyBackwardExps(e, e, labels, alpha); // aliased
+          expectBits(e.data, ref.data, `${kind} grad from exps, aliased, ${rows}x${cols} scale ${scale}`);
+          got.push(out.data.slice());
+          for (const t of [x, e, ref, out]) t.dispose();
+        }
+        expectBits(got[0]!, got[1]!, `grad from exps wasm vs js ${rows}x${cols} scale ${scale}`);
+      }
+    }
+  });
+
+  it('crossEntropy exps and crossEntropyBackwardExps reject bad input and change nothing', () => {
+    for (const [, be] of BACKENDS) {
+      const k = be.kernels;
+      const x = be.tensor([2, 3], [1, 2, 3, 4, 5, 6]), e = be.tensor([2, 3], [7, 7, 7, 7, 7, 7]), wrong = be.zeros([3, 2]);
+      const gone = be.zeros([2, 3]); gone.dispose();
+      const labels = Int32Array.of(0, 2);
+      expect(() => k.crossEntropy(x, labels, wrong)).toThrow(ShapeError);
+      expect(() => k.crossEntropy(x, labels, x)).toThrow(/exps must not be logits/);
+      expect(() => k.crossEntropy(x, labels, gone)).toThrow(DisposedError);
+      expect(() => k.crossEntropy(x, Int32Array.of(0, 3), e)).toThrow(RangeError);
+      expect(Array.from(e.data)).toEqual([7, 7, 7, 7, 7, 7]);
+      expect(() => k.crossEntropyBackwardExps(wrong, e, labels, 1)).toThrow(ShapeError);
+      expect(() => k.crossEntropyBackwardExps(x, e, Int32Array.of(0, 5), 1)).toThrow(RangeError);
+      expect(() => k.crossEntropyBackwardExps(x, e, labels, NaN)).toThrow(RangeError);
+      expect(() => k.crossEntropyBackwardExps(x, gone, labels, 1)).toThrow(DisposedError);
+      expect(Array.from(x.data)).toEqual([1, 2, 3, 4, 5, 6]);
+      x.dispose(); e.dispose(); wrong.dispose();
+    }
+  });
+
   it('huge logits (±1e4) stay finite and exact: a row [1e4, −1e4, 0] with label 0 has loss ≈ e⁻¹⁰⁰⁰⁰', () => {
     for (const [, be] of BACKENDS) {
       const xd = Float32Array.of(1e4, -1e4, 0, -1e4, 1e4, 1e4);

@@ -89,11 +89,19 @@ export interface RawKernels<H, R, I> {
   mseBackward(out: H, a: H, b: H, n: number, alpha: number): void;
   /**
    * Mean softmax cross-entropy over rows of logits (rows×cols) against int32 labels in
-   * [0, cols), stable for large logits (max subtracted). Returned as a number.
+   * [0, cols), stable for large logits (max subtracted). Returned as a number. When exps
+   * is non-null (rows×cols, not logits) it also receives e_j = f32(exp64(x_j − m)) for
+   * crossEntropyBackwardExps; the loss is the same either way.
    */
-  crossEntropy(logits: H, labels: I, rows: number, cols: number): number;
+  crossEntropy(logits: H, labels: I, rows: number, cols: number, exps: H | null): number;
   /** out = alpha · (softmax(logits) − onehot(labels)), rows×cols; alpha = upstream/rows. */
   crossEntropyBackward(out: H, logits: H, labels: I, rows: number, cols: number, alpha: number): void;
+  /**
+   * crossEntropyBackward from the exps that crossEntropy stored (e_j = f32(exp64(x_j − m)),
+   * m the row max; `exps` non-null there): the same bits as crossEntropyBackward on those
+   * logits, without computing an exp. out may be exps.
+   */
+  crossEntropyBackwardExps(out: H, exps: H, labels: I, rows: number, cols: number, alpha: number): void;
 
   // ---- activations (family 'activation': assembly/activation.ts, src/backend/{wasm,js}/activation.ts) ----
   // exp, erf and tanh have no Wasm instruction: both backends run one shared f64 algorithm
@@ -121,6 +129,6 @@ export interface RawKernels<H, R, I> {
 export const RAW_KERNEL_NAMES = [
   'matmul', 'softThreshold', 'dropout', 'sgdStep', 'adamStep', 'addRowVector', 'add', 'mul',
   'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'sumRows', 'sum', 'sumSquares', 'mse',
-  'mseBackward', 'crossEntropy', 'crossEntropyBackward',
+  'mseBackward', 'crossEntropy', 'crossEntropyBackward', 'crossEntropyBackwardExps',
   'gelu', 'geluBackward', 'tanh', 'tanhBackward', 'sign', 'absSum',
 ] as const;

@@ -113,15 +113,31 @@ function rowMax(x: Float32Array, r: number, cols: number): number {
   return m;
 }
 
-function crossEntropy(logits: Float32Array, labels: Int32Array, rows: number, cols: number): number {
+function crossEntropy(logits: Float32Array, labels: Int32Array, rows: number, cols: number, exps: Float32Array | null): number {
   let total = 0;
   for (let i = 0, r = 0; i < rows; i++, r += cols) {
     const m = rowMax(logits, r, cols);
     let s = 0;
-    for (let j = 0; j < cols; j++) s += exp64(logits[r + j]! - m);
+    for (let j = 0; j < cols; j++) {
+      const e = exp64(logits[r + j]! - m);
+      if (exps !== null) exps[r + j] = e;
+      s += e;
+    }
     total += log64(s) - (logits[r + labels[i]!]! - m);
   }
   return total / rows;
+}
+
+function crossEntropyBackwardExps(out: Float32Array, exps: Float32Array, labels: Int32Array, rows: number, cols: number, alpha: number): void {
+  const a = fround(alpha);
+  for (let i = 0, r = 0; i < rows; i++, r += cols) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += exps[r + j]!;
+    const l = r + labels[i]!;
+    const el = exps[l]!;
+    for (let j = 0; j < cols; j++) out[r + j] = a * (exps[r + j]! / s);
+    out[l] = a * (el / s - 1.0);
+  }
 }
 
 function crossEntropyBackward(out: Float32Array, logits: Float32Array, labels: Int32Array, rows: number, cols: number, alpha: number): void {
@@ -144,5 +160,5 @@ function crossEntropyBackward(out: Float32Array, logits: Float32Array, labels: I
 /** The elementwise kernels of the js backend (same names and order as assembly/elementwise.ts). */
 export const elementwiseKernels: EW = {
   addRowVector, add, mul, scale, axpy, fill, relu, reluBackward, sumRows, sum, sumSquares, mse,
-  mseBackward, crossEntropy, crossEntropyBackward,
+  mseBackward, crossEntropy, crossEntropyBackward, crossEntropyBackwardExps,
 };

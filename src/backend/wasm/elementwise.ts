@@ -26,6 +26,7 @@ export function elementwiseKernels(ctx: WasmContext): EW {
   const fill = f('fill'), relu = f('relu'), reluBackward = f('reluBackward'), sumRows = f('sumRows');
   const sum = f('sum'), sumSquares = f('sumSquares'), mse = f('mse'), mseBackward = f('mseBackward');
   const crossEntropy = f('crossEntropy'), crossEntropyBackward = f('crossEntropyBackward');
+  const crossEntropyBackwardExps = f('crossEntropyBackwardExps');
 
   const args: number[] = new Array(6).fill(0);
   /** fn(p0[, p1[, p2]], n, s0) over n floats, cut into chunks on the pool (ctx.pool non-null). */
@@ -75,7 +76,8 @@ export function elementwiseKernels(ctx: WasmContext): EW {
     sumSquares(x, n) { return sumSquares(x, n); },
     mse(a, b, n) { return mse(a, b, n); },
     mseBackward(out, a, b, n, alpha) { if (big(n)) split('mseBackward', mseBackward, n, 3, out, a, b, alpha); else mseBackward(out, a, b, n, alpha); },
-    crossEntropy(logits, labels, rows, cols) { return crossEntropy(logits, labels, rows, cols); },
+    crossEntropy(logits, labels, rows, cols, exps) { return crossEntropy(logits, labels, rows, cols, exps ?? 0); },
     crossEntropyBackward(out, logits, labels, rows, cols, alpha) { crossEntropyBackward(out, logits, labels, rows, cols, alpha); },
+    crossEntropyBackwardExps(out, exps, labels, rows, cols, alpha) { crossEntropyBackwardExps(out, exps, labels, rows, cols, alpha); },
   };
 }

@@ -594,11 +594,7 @@ export class Kernels {
    * as crossEntropyBackward on the logits of that call, without the exps. out may be exps.
    */
   crossEntropyBackwardExps(out: Tensor, exps: Tensor, labels: Int32Array, alpha: number): Tensor {
-    this.same('crossEntropyBackwardExps', out, exps);
-    const [rows, cols] = this.checkLabels(exps, labels, 'crossEntropyBackwardExps');
-    checkNumber(alpha, 'crossEntropyBackwardExps alpha');
-    this.raw.crossEntropyBackwardExps(out._h, exps._h, this.be._s.labels(labels), rows, cols, alpha);
-    return out;
+    return this.softmaxGrad('crossEntropyBackwardExps', out, exps, labels, alpha);
   }
 
   /** @internal the labels check of crossEntropy (autograd validates before it allocates). */
@@ -608,10 +604,16 @@ export class Kernels {
 
   /** out = alpha·(softmax(logits) − onehot(labels)); out may be logits. */
   crossEntropyBackward(out: Tensor, logits: Tensor, labels: Int32Array, alpha: number): Tensor {
-    this.same('crossEntropyBackward', out, logits);
-    const [rows, cols] = this.checkLabels(logits, labels, 'crossEntropyBackward');
-    checkNumber(alpha, 'crossEntropyBackward alpha');
-    this.raw.crossEntropyBackward(out._h, logits._h, this.be._s.labels(labels), rows, cols, alpha);
+    return this.softmaxGrad('crossEntropyBackward', out, logits, labels, alpha);
+  }
+
+  /** The two cross-entropy backwards: validated the same way, src is logits or exps. */
+  private softmaxGrad(name: 'crossEntropyBackward' | 'crossEntropyBackwardExps', out: Tensor, src: Tensor,
+    labels: Int32Array, alpha: number): Tensor {
+    this.same(name, out, src);
+    const [rows, cols] = this.checkLabels(src, labels, name);
+    checkNumber(alpha, `${name} alpha`);
+    this.raw[name](out._h, src._h, this.be._s.labels(labels), rows, cols, alpha);
     return out;
   }
 

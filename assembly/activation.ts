@@ -3,15 +3,15 @@
 //
 // Wasm has no exp, erf or tanh instruction, so these use ONE algorithm of ours, written
 // twice (here and in src/backend/js/activation.ts) statement for statement: float64
-// arithmetic with fixed polynomials (Horner, no FMA), a Cody–Waite exp and a fixed-length
+// arithmetic with fixed polynomials (Horner, no FMA), the kernels' Cody–Waite exp64
+// (assembly/mathf.ts, used here only in its normal range) and a fixed-length
 // continued fraction, rounded to float32 once at the end. f64 + − × ÷ and floor give the
 // same bits in Wasm and in JS, so both backends agree bit for bit. Accuracy (f64 stage):
 // ~1e-13 relative or better on every range, so the f32 results are within 1 ulp of the
 // correctly rounded value (tested against mpmath values and Math.tanh).
 
-const LOG2E: f64 = 1.4426950408889634;
-const LN2_HI: f64 = 6.93147180369123816490e-01; // 32 significant bits: k·LN2_HI is exact
-const LN2_LO: f64 = 1.90821492927058770002e-10;
+import { exp64 } from './mathf';
+
 const SQRT1_2: f64 = 0.7071067811865476;
 const INV_SQRT_PI: f64 = 0.5641895835477563;
 const INV_SQRT_2PI: f64 = 0.3989422804014327;
@@ -19,27 +19,6 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327;
 const ERF_SPLIT: f64 = 2.0;
 /** Past |u| = 26.5, erfc(u) < 1e-306: treated as 0 (keeps exp's 2^k normal). */
 const ERFC_ZERO: f64 = 26.5;
-
-/** e^z for z in [-703, 30]: z = k·ln2 + r, |r| ≤ ln2/2, degree-13 Taylor in r, times 2^k. */
-@inline function exp64(z: f64): f64 {
-  const kf = Math.floor(z * LOG2E + 0.5);
-  const r = (z - kf * LN2_HI) - kf * LN2_LO;
-  let p = 1.6059043836821613e-10;
-  p = p * r + 2.08767569878681e-09;
-  p = p * r + 2.505210838544172e-08;
-  p = p * r + 2.755731922398589e-07;
-  p = p * r + 2.7557319223985893e-06;
-  p = p * r + 2.48015873015873e-05;
-  p = p * r + 0.0001984126984126984;
-  p = p * r + 0.001388888888888889;
-  p = p * r + 0.008333333333333333;
-  p = p * r + 0.041666666666666664;
-  p = p * r + 0.16666666666666666;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  return p * reinterpret<f64>(<i64>(<i32>kf + 1023) << 52);
-}
 
 /** erf(u) for 0 ≤ u < 2: the Maclaurin series, 31 terms, Horner in u². */
 @inline function erfSeries(u: f64): f64 {

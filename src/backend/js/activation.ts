@@ -2,44 +2,16 @@
 // assembly/activation.ts (see the algorithm note there). f64 arithmetic is JS's own; every
 // f32 rounding is a Math.fround at the place where the Wasm code converts or does an f32 op.
 import type { RawKernels } from '../raw.js';
+import { exp64 } from './mathf.js';
 
 type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
 const fr = Math.fround;
-const LOG2E = 1.4426950408889634;
-const LN2_HI = 6.93147180369123816490e-01;
-const LN2_LO = 1.90821492927058770002e-10;
 const SQRT1_2 = 0.7071067811865476;
 const INV_SQRT_PI = 0.5641895835477563;
 const INV_SQRT_2PI = 0.3989422804014327;
 const ERF_SPLIT = 2.0;
 const ERFC_ZERO = 26.5;
-
-// 2^k built from its bits, as the Wasm code's reinterpret (little-endian high word).
-const pow2Bits = new Float64Array(1);
-const pow2Words = new Uint32Array(pow2Bits.buffer);
-
-function exp64(z: number): number {
-  const kf = Math.floor(z * LOG2E + 0.5);
-  const r = (z - kf * LN2_HI) - kf * LN2_LO;
-  let p = 1.6059043836821613e-10;
-  p = p * r + 2.08767569878681e-09;
-  p = p * r + 2.505210838544172e-08;
-  p = p * r + 2.755731922398589e-07;
-  p = p * r + 2.7557319223985893e-06;
-  p = p * r + 2.48015873015873e-05;
-  p = p * r + 0.0001984126984126984;
-  p = p * r + 0.001388888888888889;
-  p = p * r + 0.008333333333333333;
-  p = p * r + 0.041666666666666664;
-  p = p * r + 0.16666666666666666;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  pow2Words[0] = 0;
-  pow2Words[1] = (kf + 1023) << 20;
-  return p * pow2Bits[0]!;
-}
 
 function erfSeries(u: number): number {
   const u2 = u * u;

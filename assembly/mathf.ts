@@ -45,14 +45,17 @@ export function exp64(x: f64): f64 {
 }
 
 /**
- * exp64 on both lanes of an f64x2, for lanes in exp64's normal range only
- * (−708 < x ≤ 709.8, not NaN; exp64x2Ok tells): the same operations in the same order as
- * exp64's main path, lane by lane (f64x2 +, −, ×, floor round as the scalar ones), so
- * each lane is exp64 of it, bit for bit. Callers fall back to exp64 per lane otherwise.
+ * exp64 of both lanes of an f64x2, bit for bit. Where both lanes are in exp64's main range
+ * (−708 < x ≤ 709.8, not NaN) it runs the same operations in the same order as exp64's
+ * main path, lane by lane (f64x2 +, −, ×, floor round as the scalar ones); otherwise it
+ * calls exp64 per lane.
  */
 // @ts-ignore: decorator
 @inline
 export function exp64x2(x: v128): v128 {
+  if (!i64x2.all_true(v128.and(f64x2.gt(x, f64x2.splat(-708.0)), f64x2.le(x, f64x2.splat(709.8))))) {
+    return f64x2.replace_lane(f64x2.splat(exp64(f64x2.extract_lane(x, 0))), 1, exp64(f64x2.extract_lane(x, 1)));
+  }
   const k = f64x2.floor(f64x2.add(f64x2.mul(x, f64x2.splat(LOG2E)), f64x2.splat(0.5)));
   const r = f64x2.sub(f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2_HI))), f64x2.mul(k, f64x2.splat(LN2_LO)));
   let p = f64x2.splat(2.505210838544172e-8);
@@ -71,13 +74,6 @@ export function exp64x2(x: v128): v128 {
   const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
   const pow = i64x2.shl(i64x2.add(ki, i64x2.splat(1022)), 52);
   return f64x2.mul(f64x2.mul(p, pow), f64x2.splat(2.0));
-}
-
-/** True when both lanes of x are in exp64x2's range (−708 < x ≤ 709.8; NaN is not). */
-// @ts-ignore: decorator
-@inline
-export function exp64x2Ok(x: v128): bool {
-  return i64x2.all_true(v128.and(f64x2.gt(x, f64x2.splat(-708.0)), f64x2.le(x, f64x2.splat(709.8))));
 }
 
 /**

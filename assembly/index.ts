@@ -7,6 +7,7 @@ export * from './matmul';
 export * from './optim';
 export * from './dropout';
 export * from './prox';
+export * from './linear';
 export * from './elementwise';
 export * from './activation';
 

@@ -47,16 +47,9 @@ import type { Tensor } from './tensor.js';
 /** 'cd': cyclic coordinate descent (sklearn's algorithm); 'fista': accelerated proximal gradient. */
 export type Solver = 'cd' | 'fista';
 
-export interface FitOptions {
-  /** Rows of X (samples): a positive integer. */
-  n: number;
-  /** Columns of X (features): a positive integer. */
-  d: number;
-  /** Overall penalty strength, ≥ 0. */
-  alpha: number;
-  /** Mix of L1 in [0, 1]: 1 lasso (default), 0 ridge. */
-  l1Ratio?: number;
-  /** Most iterations (cd: epochs, as sklearn's max_iter; fista: gradient steps). Default 10000. */
+/** The solver settings that fit and path share. */
+export interface SolverOptions {
+  /** Most iterations (cd: epochs, over the working set when one is used, as sklearn's max_iter; fista: gradient steps; ridge: refinement rounds). Default 10000. */
   maxIter?: number;
   /**
    * Stop when the duality gap ≤ tol·‖y‖² (sklearn's scaling). Default 1e-6, tighter than
@@ -65,12 +58,35 @@ export interface FitOptions {
    * near 1e-7.
    */
   tol?: number;
-  /** Initial coefficients (length d); default zeros. */
-  warmStart?: ArrayLike<number>;
-  /** Iterations between convergence checks (each costs two matrix-vector products). Default 10. */
+  /** Iterations between convergence checks (each costs two passes over X). Default 10. */
   checkEvery?: number;
   /** The algorithm; default 'cd' (see the module notes for the measurements behind the choice). */
   solver?: Solver;
+  /**
+   * cd only: keep the Gram matrix XᵀX and Xᵀr (true: each coordinate costs O(d), after an
+   * O(n·d²) start) or the residual r (false: each coordinate costs O(n)). 'auto' (default):
+   * the Gram form when n ≥ d, for a single fit only up to d = 64 (a path reuses it across
+   * alphas). With l1Ratio = 0, true or 'auto' also allows ridge's Cholesky route (d ≤ 1000).
+   */
+  precompute?: 'auto' | boolean;
+  /**
+   * cd in the residual form with an L1 part: solve on working sets with gap-safe screening
+   * (default true); false runs every epoch over all d coordinates.
+   */
+  workingSet?: boolean;
+}
+
+export interface FitOptions extends SolverOptions {
+  /** Rows of X (samples): a positive integer. */
+  n: number;
+  /** Columns of X (features): a positive integer. */
+  d: number;
+  /** Overall penalty strength, ≥ 0. */
+  alpha: number;
+  /** Mix of L1 in [0, 1]: 1 lasso (default), 0 ridge. */
+  l1Ratio?: number;
+  /** Initial coefficients (length d); default zeros. */
+  warmStart?: ArrayLike<number>;
 }
 
 export interface FitResult {
@@ -84,7 +100,7 @@ export interface FitResult {
   dualGap: number;
 }
 
-export interface PathOptions {
+export interface PathOptions extends SolverOptions {
   n: number;
   d: number;
   /** The alphas; sorted decreasing before use (as sklearn). Default: a geometric grid. */
@@ -95,10 +111,6 @@ export interface PathOptions {
   eps?: number;
   /** Default 1 (lasso path). The automatic grid needs l1Ratio > 0. */
   l1Ratio?: number;
-  maxIter?: number;
-  tol?: number;
-  checkEvery?: number;
-  solver?: Solver;
 }
 
 export interface PathResult {
@@ -148,7 +160,7 @@ function checkRatio(v: unknown, what: string): number {
   return v;
 }
 
-function checkSolverOpts(o: { maxIter?: number; tol?: number; checkEvery?: number; solver?: Solver }, what: string): { maxIter: number; tol: number; checkEvery: number; solver: Solver } {
+function checkSolverOpts(o: SolverOptions, what: string): Settings {
   const solver = o.solver ?? 'cd';
   if (solver !== 'cd' && solver !== 'fista') throw new TypeError(`${what} solver: expected 'cd' or 'fista', got ${describe(solver)}`);
   const maxIter = o.maxIter ?? 10000;
@@ -157,24 +169,59 @@ function checkSolverOpts(o: { maxIter?: number; tol?: number; checkEvery?: numbe
   if (typeof tol !== 'number' || !Number.isFinite(tol) || tol < 0) throw new RangeError(`${what} tol: expected a finite number ≥ 0, got ${describe(tol)}`);
   const checkEvery = o.checkEvery ?? 10;
   if (typeof checkEvery !== 'number' || !Number.isSafeInteger(checkEvery) || checkEvery < 1) throw new RangeError(`${what} checkEvery: expected a positive integer, got ${describe(checkEvery)}`);
-  return { maxIter, tol, checkEvery, solver };
+  const precompute = o.precompute ?? 'auto';
+  if (precompute !== 'auto' && precompute !== true && precompute !== false) throw new TypeError(`${what} precompute: expected 'auto', true or false, got ${describe(precompute)}`);
+  const workingSet = o.workingSet ?? true;
+  if (workingSet !== true && workingSet !== false) throw new TypeError(`${what} workingSet: expected true or false, got ${describe(workingSet)}`);
+  return { maxIter, tol, checkEvery, solver, precompute, workingSet };
 }
 
 // ---- the solvers ----
 
-/** X and y on the backend and the work vectors; shared by fit and path. Vectors are row vectors. */
+/** Column indices travel to the kernels as f32 values, exact below this. */
+const MAX_LISTED = 1 << 24;
+/** The smallest working set (features) of the first outer iteration. */
+const WS_MIN = 16;
+/** An inner working-set solve stops once its gap is below this fraction of the last full gap (celer's choice). */
+const WS_INNER = 0.3;
+/** A single fit precomputes the Gram matrix automatically only up to this many features (its n·d² cost pays off over few epochs). */
+const GRAM_FIT_MAX_D = 64;
+/** Ridge takes the Cholesky route up to this many features (d³/6 flops in float64). */
+const RIDGE_MAX_D = 1000;
+
+/** Validated solver settings shared by fit and path. */
+interface Settings { maxIter: number; tol: number; checkEvery: number; solver: Solver; precompute: boolean | 'auto'; workingSet: boolean }
+
+/**
+ * X and y on the backend and the work vectors; shared by fit and path. X is kept column-major
+ * as a [d, n] tensor (row j is column j of X): the coordinate-descent kernels read columns,
+ * and matmul reads it as Xᵀ for FISTA. Vectors are row vectors.
+ */
 class Problem {
-  readonly X: Tensor; readonly y: Tensor;
-  /** [1, n]: Xv or Xw, then residuals (after gap(): r = y − Xw). */
-  private readonly u: Tensor;
-  /** [1, d] work vectors. */
-  private readonly g: Tensor; private readonly z: Tensor; private readonly v: Tensor; private readonly diff: Tensor;
-  private wOld: Tensor; private wNew: Tensor;
-  /** Coordinate descent: the columns of X as [1, n] tensors, ‖X_j‖²/n, and a [1, n] scratch. */
-  private cols: Tensor[] | null = null; private colNorms: Float64Array | null = null; private tmp: Tensor | null = null;
-  private lipschitz = -1;
+  readonly Xc: Tensor; readonly y: Tensor;
+  /** f32(‖X_j‖²/n), the coordinate curvatures. */
+  private readonly norms: Tensor;
+  /** [1, n] residual r = y − Xw (exact after gapAt(), running during cd). */
+  private readonly r: Tensor;
+  /** [1, d] Xᵀr from the last gapAt(). */
+  private readonly xtr: Tensor;
+  /** [1, d] the current coefficients. */
+  private w: Tensor;
+  /** The kernels' stopping statistics. */
+  private readonly stats: Tensor;
+  /** ‖X_j‖ in float64 (the screening radii). */
+  private readonly colNorm: Float64Array;
+  /** Made on first use: Gram matrix, its q = Xᵀr, coordinate list, FISTA work vectors. */
+  private lazy = new Map<string, Tensor>();
+  private gramMade = false;
+  private bound = -1;
   readonly yNorm2: number;
   private readonly yHost: Float64Array;
+  /**
+   * The raw kernels, without the facade's per-call checks: every tensor passed is made by
+   * this Problem on this backend with the shape the kernel needs and is live until dispose().
+   */
+  private readonly raw: Backend['_s']['raw'];
 
   constructor(readonly be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, readonly n: number, readonly d: number) {
     const made: Tensor[] = [];
@@ -184,13 +231,29 @@ class Problem {
       return t;
     };
     try {
-      this.X = mk([n, d], X); this.y = mk([1, n], y);
-      this.u = mk([1, n]);
-      this.g = mk([1, d]); this.z = mk([1, d]); this.v = mk([1, d]); this.diff = mk([1, d]);
-      this.wOld = mk([1, d]); this.wNew = mk([1, d]);
+      this.Xc = mk([d, n]); this.y = mk([1, n], y);
+      this.norms = mk([1, d]); this.r = mk([1, n]); this.xtr = mk([1, d]); this.w = mk([1, d]); this.stats = mk([1, 3]);
     } catch (e) {
       for (const t of made) t.dispose();
       throw e;
+    }
+    this.raw = be._s.raw;
+    // Transpose in 64×64 tiles (the views are fresh: nothing allocates from here on).
+    const xc = this.Xc.data;
+    for (let i0 = 0; i0 < n; i0 += 64) {
+      const i1 = Math.min(n, i0 + 64);
+      for (let j0 = 0; j0 < d; j0 += 64) {
+        const j1 = Math.min(d, j0 + 64);
+        for (let i = i0; i < i1; i++) for (let j = j0, p = i * d + j0; j < j1; j++, p++) xc[j * n + i] = X[p]!;
+      }
+    }
+    this.colNorm = new Float64Array(d);
+    const nd = this.norms.data;
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let i = j * n, e = i + n; i < e; i++) s += xc[i]! * xc[i]!;
+      this.colNorm[j] = Math.sqrt(s);
+      nd[j] = s / n;
     }
     // The float32 y the backend sees, in float64 for the gap.
     this.yHost = Float64Array.from(this.y.data);
@@ -200,67 +263,102 @@ class Problem {
   }
 
   dispose(): void {
-    for (const t of [this.X, this.y, this.u, this.g, this.z, this.v, this.diff, this.wOld, this.wNew]) t.dispose();
-    if (this.cols !== null) for (const t of this.cols) t.dispose();
-    this.tmp?.dispose();
+    for (const t of [this.Xc, this.y, this.norms, this.r, this.xtr, this.w, this.stats, ...this.lazy.values()]) t.dispose();
+  }
+
+  /** A work tensor of this shape, made once under `name`. */
+  private work(name: string, shape: number[]): Tensor {
+    let t = this.lazy.get(name);
+    if (t === undefined) this.lazy.set(name, (t = this.be.zeros(shape)));
+    return t;
   }
 
   /** out [1, n] = (X w)ᵀ: row i is Σ_p X[i, p]·w[p], summed in order of p (matmul's order). */
   private xw(out: Tensor, w: Tensor): void {
-    this.be.kernels.matmul(out, w, this.X, { transB: true });
+    this.be.kernels.matmul(out, w, this.Xc);
   }
 
   /** out [1, d] = (Xᵀ r)ᵀ. */
-  private xtr(out: Tensor, r: Tensor): void {
-    this.be.kernels.matmul(out, r, this.X);
+  private xtrOf(out: Tensor, r: Tensor): void {
+    this.be.kernels.matmul(out, r, this.Xc, { transB: true });
   }
 
-  /**
-   * λmax(XᵀX)/n for the FISTA step, by power iteration on the backend (to a relative change
-   * ≤ 1e-4, at most 100 rounds), times a 5% margin since the estimate approaches from below;
-   * never above the Frobenius bound ‖X‖²_F/n. 0 when X = 0. Computed once per problem.
-   */
-  private get L(): number {
-    if (this.lipschitz >= 0) return this.lipschitz;
-    const { be, u, g: c, v: b, n, d } = this;
-    const k = be.kernels;
-    const b0 = new Float32Array(d);
-    for (let j = 0; j < d; j++) b0[j] = 1 + ((j * 0.6180339887) % 1);
-    b.data.set(b0);
-    k.scale(b, b, 1 / Math.sqrt(k.sumSquares(b)));
-    let lam = 0;
-    for (let it = 0; it < 100; it++) {
-      this.xw(u, b);
-      this.xtr(c, u);
-      const norm = Math.sqrt(k.sumSquares(c));
-      if (norm === 0) break;
-      k.scale(b, c, 1 / norm);
-      const done = Math.abs(norm - lam) <= 1e-4 * norm;
-      lam = norm;
-      if (done) break;
+  /** G = XᵀX (d×d, float32 matmul over the rows in order), made once per problem. */
+  private gram(): Tensor {
+    const G = this.work('G', [this.d, this.d]);
+    if (!this.gramMade) {
+      this.be.kernels.matmul(G, this.Xc, this.Xc, { transB: true });
+      this.gramMade = true;
     }
-    let fro = 0;
-    const xd = this.X.data;
-    for (let i = 0; i < n * d; i++) fro += xd[i]! ** 2;
-    return (this.lipschitz = Math.min(lam * 1.05, fro) / n);
+    return G;
   }
 
   /**
-   * Duality gap of the n-scaled problem at w with a = n·α·ρ, b = n·α·(1−ρ); NaN when
-   * a = b = 0. Leaves r = y − Xw in u (float32, from the kernels) and Xᵀr in g.
+   * λmax(XᵀX)/n estimated by power iteration (to a relative change ≤ 1e-4, at most 100
+   * rounds) on temporary tensors, times a 5% margin. An estimate from below: a start
+   * vector nearly orthogonal to the top eigenvector converges to a lower eigenvalue, so
+   * FISTA only starts from it and backtracks (see fista()).
    */
-  private gap(w: Tensor, a: number, b: number): number {
-    const { be, y, u: r, g: xtr, n, d } = this;
-    this.xw(r, w);
-    be.kernels.mseBackward(r, y, r, 1);
-    this.xtr(xtr, r);
-    if (a === 0 && b === 0) return NaN;
-    const rd = r.data, yd = this.yHost, wd = w.data, xd = xtr.data;
-    let rr = 0, ry = 0;
-    for (let i = 0; i < n; i++) { const ri = rd[i]!; rr += ri * ri; ry += ri * yd[i]!; }
-    let l1 = 0, l2 = 0, dn = 0, conj = 0;
+  private lipschitzEstimate(): number {
+    const { be, n, d } = this;
+    const k = be.kernels;
+    const b = be.zeros([1, d]), c = be.zeros([1, d]), u = be.zeros([1, n]);
+    try {
+      const b0 = new Float32Array(d);
+      for (let j = 0; j < d; j++) b0[j] = 1 + ((j * 0.6180339887) % 1);
+      b.data.set(b0);
+      k.scale(b, b, 1 / Math.sqrt(k.sumSquares(b)));
+      let lam = 0;
+      for (let it = 0; it < 100; it++) {
+        this.xw(u, b);
+        this.xtrOf(c, u);
+        const norm = Math.sqrt(k.sumSquares(c));
+        if (norm === 0) break;
+        k.scale(b, c, 1 / norm);
+        const done = Math.abs(norm - lam) <= 1e-4 * norm;
+        lam = norm;
+        if (done) break;
+      }
+      return (lam * 1.05) / n;
+    } finally {
+      for (const t of [b, c, u]) t.dispose();
+    }
+  }
+
+  /**
+   * A certified upper bound of λmax(XᵀX)/n: min(‖X‖²_F, ‖X‖₁·‖X‖∞)/n (both bound ‖X‖²₂),
+   * in float64; 0 exactly when X = 0. Computed once per problem.
+   */
+  private lipschitzBound(): number {
+    if (this.bound >= 0) return this.bound;
+    const { n, d } = this;
+    const xc = this.Xc.data;
+    const rowAbs = new Float64Array(n);
+    let fro = 0, colMax = 0;
     for (let j = 0; j < d; j++) {
-      const wj = wd[j]!, xj = Math.abs(xd[j]!);
+      let s = 0;
+      for (let i = 0; i < n; i++) { const v = Math.abs(xc[j * n + i]!); s += v; rowAbs[i]! += v; }
+      colMax = Math.max(colMax, s);
+      fro += this.colNorm[j]! ** 2;
+    }
+    let rowMax = 0;
+    for (let i = 0; i < n; i++) rowMax = Math.max(rowMax, rowAbs[i]!);
+    return (this.bound = Math.min(fro, colMax * rowMax) / n);
+  }
+
+  /**
+   * Duality gap of the n-scaled problem ½‖y − Xw‖² + a‖w‖₁ + ½b‖w‖² from r (rd) and X_jᵀr
+   * for the m listed columns (xd[k] for column idx[k], all d in order when idx is null);
+   * w is zero outside the list. NaN when a = b = 0 (no finite dual).
+   */
+  private gapOf(rd: Float32Array, xd: Float32Array, idx: Float32Array | null, m: number, a: number, b: number): number {
+    if (a === 0 && b === 0) return NaN;
+    const yd = this.yHost, wd = this.w.data;
+    let rr = 0, ry = 0;
+    for (let i = 0; i < this.n; i++) { const ri = rd[i]!; rr += ri * ri; ry += ri * yd[i]!; }
+    let l1 = 0, l2 = 0, dn = 0, conj = 0;
+    for (let k = 0; k < m; k++) {
+      const wj = wd[idx === null ? k : idx[k]!]!, xj = Math.abs(xd[k]!);
       l1 += Math.abs(wj); l2 += wj * wj;
       if (xj > dn) dn = xj;
       if (xj > a) conj += (xj - a) ** 2;
@@ -278,46 +376,254 @@ class Problem {
     return primal - dual;
   }
 
-  solve(solver: Solver, alpha: number, l1Ratio: number, w0: ArrayLike<number> | null, maxIter: number, tol: number, checkEvery: number): FitResult {
-    const k = this.be.kernels;
-    if (w0 === null) k.fill(this.wOld, 0);
-    else this.wOld.data.set(w0);
-    return solver === 'cd' ? this.cd(alpha, l1Ratio, maxIter, tol, checkEvery) : this.fista(alpha, l1Ratio, maxIter, tol, checkEvery);
+  /** The gap at the current w over all features; leaves r = y − Xw (recomputed, not the running one) and xtr = Xᵀr. */
+  private gapAt(a: number, b: number): number {
+    const { raw, n, d, r, xtr } = this;
+    raw.residual(r._h, this.y._h, this.Xc._h, this.w._h, n, d);
+    raw.colDots(xtr._h, this.Xc._h, r._h, null, n, d);
+    return this.gapOf(r.data, xtr.data, null, d, a, b);
   }
 
-  /** FISTA with adaptive restart from the coefficients in wOld. */
-  private fista(alpha: number, l1Ratio: number, maxIter: number, tol: number, checkEvery: number): FitResult {
-    const { be, y, u, g, z, v, diff, n } = this;
+  solve(alpha: number, l1Ratio: number, w0: ArrayLike<number> | null, o: Settings, isPath: boolean): FitResult {
+    if (w0 === null) this.w.data.fill(0);
+    else this.w.data.set(w0);
+    const { n, d } = this;
+    const a = n * alpha * l1Ratio, b = n * alpha * (1 - l1Ratio);
+    if (o.solver === 'fista') return this.fista(alpha, l1Ratio, o);
+    if (a === 0 && d <= RIDGE_MAX_D && o.precompute !== false) {
+      const r = this.ridge(b, o);
+      if (r !== null) return r;
+    }
+    const gram = o.precompute === true || (o.precompute === 'auto' && n >= d && (isPath || d <= GRAM_FIT_MAX_D));
+    if (!gram && o.workingSet && a > 0 && d < MAX_LISTED) return this.cdWorkingSet(a, b, alpha, l1Ratio, o);
+    return this.cd(gram, a, b, alpha, l1Ratio, o);
+  }
+
+  /** The result at the current w. */
+  private result(iterations: number, converged: boolean, gap: number): FitResult {
+    return { coef: this.w.data.slice(), iterations, converged, dualGap: gap / this.n };
+  }
+
+  /**
+   * Cyclic coordinate descent from the current w, as sklearn's enet_coordinate_descent
+   * (kernels cdGram or cdResidual run the epochs between checks). The gap is computed
+   * only where it can stop the solve: after an epoch whose largest change is ≤ tol·max|w|
+   * (sklearn's rule), every checkEvery epochs, and at maxIter; each check recomputes r
+   * (and in the Gram form q = Xᵀr) exactly, so float32 drift does not accumulate.
+   */
+  private cd(gram: boolean, a: number, b: number, alpha: number, l1Ratio: number, o: Settings): FitResult {
+    const { raw, n, d, w, r, xtr, stats } = this;
+    const l1 = alpha * l1Ratio, l2 = alpha * (1 - l1Ratio);
+    const lsq = a === 0 && b === 0;
+    const target = o.tol * this.yNorm2;
+    const G = gram ? this.gram() : null;
+    const q = gram ? this.work('q', [1, d]) : null;
+    let gap = this.gapAt(a, b);
+    let converged = !lsq && gap <= target;
+    let it = 0, exactAt = 0;
+    if (q !== null) q.data.set(xtr.data);
+    while (!converged && it < o.maxIter) {
+      const budget = Math.min(o.checkEvery - (it % o.checkEvery), o.maxIter - it);
+      it += G !== null
+        ? raw.cdGram(w._h, q!._h, G._h, this.norms._h, null, d, d, n, l1, l2, o.tol, budget, stats._h)
+        : raw.cdResidual(w._h, r._h, this.Xc._h, this.norms._h, null, n, d, l1, l2, o.tol, budget, stats._h);
+      const st = stats.data;
+      const small = st[2] === 1, still = st[0] === 0;
+      if (lsq) {
+        converged = small;
+      } else if (small || it % o.checkEvery === 0 || it === o.maxIter) {
+        gap = this.gapAt(a, b);
+        converged = gap <= target;
+        if (q !== null) q.data.set(xtr.data);
+        // An epoch that changed nothing from the exact r (or q) repeats forever: float32
+        // cannot get closer. After a drifted one, the refreshed state may move again.
+        if (still && it - 1 === exactAt) break;
+        exactAt = it;
+      }
+    }
+    return this.result(it, converged, lsq ? NaN : gap);
+  }
+
+  /**
+   * Coordinate descent on working sets with gap-safe screening (Fercoq et al. 2015; the
+   * working sets as celer's, Massias et al. 2018), residual form, for a > 0. Each outer
+   * iteration, from the exact r and Xᵀr and the full gap:
+   * - screens: with θ the dual point of gapOf (r, scaled into the feasible set for the
+   *   lasso), the dual optimum lies within √(2·gap) of θ (the dual is 1-strongly concave),
+   *   so |X_jᵀθ| + ‖X_j‖·√(2·gap) < a proves w*_j = 0: such j are set to 0 and left out;
+   * - picks the working set: the non-zero coefficients plus the remaining features nearest
+   *   to their dual constraint ((a − |X_jᵀθ|)/‖X_j‖ smallest), p in all, p doubling each
+   *   outer iteration from max(16, 2·nnz);
+   * - runs cdResidual epochs on it until the subproblem's gap is ≤ 0.3 × the full gap.
+   * It stops on the full gap (the guarantee is the plain solver's), at maxIter (epochs
+   * over working sets), or when a working set holding every unscreened feature stops
+   * changing (the float32 fixed point). Coefficients outside the set stay exact zeros.
+   */
+  private cdWorkingSet(a: number, b: number, alpha: number, l1Ratio: number, o: Settings): FitResult {
+    const { raw, n, d, w, r, xtr, stats, colNorm } = this;
+    const l1 = alpha * l1Ratio, l2 = alpha * (1 - l1Ratio);
+    const target = o.tol * this.yNorm2;
+    const idxT = this.work('idx', [1, d]), xws = this.work('xws', [1, d]);
+    let gap = this.gapAt(a, b);
+    let converged = gap <= target;
+    let it = 0;
+    let nnz = 0;
+    for (const v of w.data) if (v !== 0) nnz++;
+    let p = Math.min(d, Math.max(WS_MIN, 2 * nnz));
+    const prio = new Float64Array(d);
+    while (!converged && it < o.maxIter) {
+      const xd = xtr.data, wd = w.data;
+      let dn = 0;
+      for (let j = 0; j < d; j++) dn = Math.max(dn, Math.abs(xd[j]!));
+      const c = b > 0 || dn <= a ? 1 : a / dn;
+      const radius = Math.sqrt(2 * Math.max(gap, 0));
+      const support: number[] = [], cand: number[] = [];
+      let zeroed = false;
+      for (let j = 0; j < d; j++) {
+        const cn = colNorm[j]!;
+        if (cn === 0) continue; // a zero column: cd never moves w_j
+        const s = c * Math.abs(xd[j]!);
+        if (s + cn * radius < a) {
+          if (wd[j] !== 0) { wd[j] = 0; zeroed = true; }
+        } else if (wd[j] !== 0) {
+          support.push(j);
+        } else {
+          cand.push(j);
+          prio[j] = (a - s) / cn;
+        }
+      }
+      if (zeroed) raw.residual(r._h, this.y._h, this.Xc._h, w._h, n, d);
+      p = Math.max(p, support.length);
+      const take = Math.min(cand.length, p - support.length);
+      if (take < cand.length) cand.sort((i, j) => prio[i]! - prio[j]! || i - j);
+      const ws = support.concat(cand.slice(0, take)).sort((i, j) => i - j);
+      const allIn = take === cand.length;
+      const m = ws.length;
+      const idx = idxT.data;
+      for (let k = 0; k < m; k++) idx[k] = ws[k]!;
+      let stalled = false;
+      const start = it;
+      while (it < o.maxIter) {
+        it += raw.cdResidual(w._h, r._h, this.Xc._h, this.norms._h, idxT._h, n, m, l1, l2, o.tol, Math.min(o.checkEvery, o.maxIter - it), stats._h);
+        const still = stats.data[0] === 0;
+        raw.colDots(xws._h, this.Xc._h, r._h, idxT._h, n, m);
+        if (this.gapOf(r.data, xws.data, idxT.data, m, a, b) <= WS_INNER * gap) break;
+        // No change in an epoch: a fixed point if that epoch started from the exact r.
+        if (still) { stalled = it - 1 === start; break; }
+      }
+      gap = this.gapAt(a, b);
+      converged = gap <= target;
+      if (stalled && allIn) break;
+      p = Math.min(d, 2 * p);
+    }
+    return this.result(it, converged, gap);
+  }
+
+  /**
+   * Ridge (a = 0; b = 0 is least squares) through the Cholesky factor of XᵀX + b·I in
+   * float64 (XᵀX from the float32 matmul): each round solves for the step from the exact
+   * residual, w ← f32(w + (XᵀX + bI)⁻¹(Xᵀr − b·w)) (iterative refinement: the float32
+   * Gram's rounding costs one or two extra rounds, not accuracy). Stops on the gap (b > 0),
+   * on a change ≤ tol·max|w| (least squares), or when a round changes nothing. Null when
+   * the matrix is not positive definite (least squares with rank < d): cd takes over.
+   */
+  private ridge(b: number, o: Settings): FitResult | null {
+    const { d, w, xtr } = this;
+    const g = this.gram().data;
+    // Cholesky A = LLᵀ, L lower, row-major in f64.
+    const L = new Float64Array(d * d);
+    for (let j = 0; j < d; j++) {
+      for (let i = j; i < d; i++) {
+        let s = g[i * d + j]! + (i === j ? b : 0);
+        for (let k = 0; k < j; k++) s -= L[i * d + k]! * L[j * d + k]!;
+        if (i === j) {
+          if (!(s > 0)) return null;
+          L[j * d + j] = Math.sqrt(s);
+        } else {
+          L[i * d + j] = s / L[j * d + j]!;
+        }
+      }
+    }
+    const lsq = b === 0;
+    const target = o.tol * this.yNorm2;
+    let gap = this.gapAt(0, b);
+    let converged = !lsq && gap <= target;
+    let it = 0;
+    const z = new Float64Array(d);
+    while (!converged && it < o.maxIter) {
+      const xd = xtr.data, wd = w.data;
+      for (let j = 0; j < d; j++) z[j] = xd[j]! - b * wd[j]!;
+      for (let i = 0; i < d; i++) { let s = z[i]!; for (let k = 0; k < i; k++) s -= L[i * d + k]! * z[k]!; z[i] = s / L[i * d + i]!; }
+      for (let i = d - 1; i >= 0; i--) { let s = z[i]!; for (let k = i + 1; k < d; k++) s -= L[k * d + i]! * z[k]!; z[i] = s / L[i * d + i]!; }
+      let dmax = 0, wmax = 0;
+      for (let j = 0; j < d; j++) {
+        const old = wd[j]!, nw = Math.fround(old + z[j]!);
+        wd[j] = nw;
+        dmax = Math.max(dmax, Math.abs(nw - old)); wmax = Math.max(wmax, Math.abs(nw));
+      }
+      it++;
+      gap = this.gapAt(0, b);
+      converged = lsq ? dmax <= o.tol * wmax : gap <= target;
+      if (dmax === 0) break;
+    }
+    return this.result(it, converged, lsq ? NaN : gap);
+  }
+
+  /**
+   * FISTA (Beck and Teboulle 2009) with adaptive restart (O'Donoghue and Candès 2015) and
+   * backtracking from the current w. The step 1/L starts from the power-iteration estimate
+   * and doubles whenever the descent lemma fails for the step taken, which for this
+   * quadratic is exactly ½‖X(w − v)‖²/n ≤ ½L‖w − v‖², up to the certified bound
+   * lipschitzBound() where it always holds. (A fixed step from the estimate alone
+   * diverged to NaN when the start vector missed the top eigenvector.)
+   */
+  private fista(alpha: number, l1Ratio: number, o: Settings): FitResult {
+    const { be, y, n, d } = this;
     const k = be.kernels;
     const a = n * alpha * l1Ratio, b = n * alpha * (1 - l1Ratio);
     const lsq = a === 0 && b === 0;
-    const target = tol * this.yNorm2;
-    const L = this.L;
-    if (L === 0) {
+    const target = o.tol * this.yNorm2;
+    const cap = this.lipschitzBound();
+    if (cap === 0) {
       // X = 0: every w fits equally; the penalty (or, without one, the minimum norm) picks 0.
-      k.fill(this.wOld, 0);
-      return { coef: new Float32Array(this.d), iterations: 0, converged: true, dualGap: this.gap(this.wOld, a, b) / n };
+      this.w.data.fill(0);
+      return this.result(0, true, this.gapAt(a, b));
     }
-    const thr = (alpha * l1Ratio) / L;
-    const shrink = 1 / (1 + (alpha * (1 - l1Ratio)) / L);
-    let gap = this.gap(this.wOld, a, b);
+    let L = Math.min(this.lipschitzEstimate(), cap);
+    if (!(L > 0)) L = cap;
+    const u = this.work('u', [1, n]), u2 = this.work('u2', [1, n]);
+    const g = this.work('g', [1, d]), z = this.work('z', [1, d]), v = this.work('v', [1, d]), diff = this.work('diff', [1, d]);
+    let wNew = this.work('wNew', [1, d]);
+    let gap = this.gapAt(a, b);
     let converged = !lsq && gap <= target;
     let it = 0;
-    k.scale(v, this.wOld, 1);
+    k.scale(v, this.w, 1);
     let t = 1;
-    while (!converged && it < maxIter) {
+    while (!converged && it < o.maxIter) {
       it++;
       // Gradient of 1/(2n)‖y − Xv‖² at v: Xᵀ(Xv − y)/n.
       this.xw(u, v);
       k.mseBackward(u, u, y, 1 / n);
-      this.xtr(g, u);
-      // Proximal step: w = S_{αρ/L}(v − g/L) / (1 + α(1−ρ)/L).
-      k.scale(z, v, 1);
-      k.axpy(z, g, -1 / L);
-      const w = this.wNew;
-      k.softThreshold(w, z, thr);
-      if (shrink !== 1) k.scale(w, w, shrink);
-      k.scale(diff, this.wOld, -1);
+      this.xtrOf(g, u);
+      const w = wNew;
+      for (;;) {
+        // Proximal step: w = S_{αρ/L}(v − g/L) / (1 + α(1−ρ)/L).
+        k.scale(z, v, 1);
+        k.axpy(z, g, -1 / L);
+        k.softThreshold(w, z, (alpha * l1Ratio) / L);
+        const shrink = 1 / (1 + (alpha * (1 - l1Ratio)) / L);
+        if (shrink !== 1) k.scale(w, w, shrink);
+        if (L >= cap) break;
+        k.scale(z, v, -1);
+        k.add(z, z, w);
+        const dd = k.sumSquares(z);
+        if (dd === 0) break;
+        this.xw(u2, z);
+        if (k.sumSquares(u2) / n <= L * dd) break;
+        L = Math.min(2 * L, cap);
+      }
+      const wOld = this.w;
+      k.scale(diff, wOld, -1);
       k.add(diff, diff, w);
       // Restart when the momentum points against the step: (v − w)·(w − wOld) > 0.
       k.scale(z, w, -1);
@@ -332,95 +638,23 @@ class Problem {
         k.axpy(v, diff, (t - 1) / t1);
         t = t1;
       }
-      this.wNew = this.wOld;
-      this.wOld = w;
+      this.w = w;
+      wNew = wOld;
+      this.lazy.set('wNew', wNew); // the problem owns both and disposes each once
       const dd = diff.data, wd = w.data;
       let dmax = 0, wmax = 0;
-      for (let j = 0; j < this.d; j++) { dmax = Math.max(dmax, Math.abs(dd[j]!)); wmax = Math.max(wmax, Math.abs(wd[j]!)); }
+      for (let j = 0; j < d; j++) { dmax = Math.max(dmax, Math.abs(dd[j]!)); wmax = Math.max(wmax, Math.abs(wd[j]!)); }
       if (lsq) {
-        converged = dmax <= tol * wmax;
-      } else if (dmax === 0 || it % checkEvery === 0 || it === maxIter) {
-        gap = this.gap(w, a, b);
+        converged = dmax <= o.tol * wmax;
+      } else if (dmax === 0 || it % o.checkEvery === 0 || it === o.maxIter) {
+        gap = this.gapAt(a, b);
         converged = gap <= target;
         // No change at all: v = w and the next iteration would repeat this one bit for bit,
         // so float32 cannot get closer (tol below the float32 floor): stop, unconverged.
         if (dmax === 0) break;
       }
     }
-    if (lsq) gap = NaN;
-    return { coef: this.wOld.data.slice(), iterations: it, converged, dualGap: gap / n };
-  }
-
-  /**
-   * Cyclic coordinate descent from the coefficients in wOld, as sklearn's
-   * enet_coordinate_descent: for each j, ρ = X_jᵀr/n + ‖X_j‖²/n·w_j (mul + sum kernels on the
-   * column), w_j ← S(ρ, α·l1Ratio)/(‖X_j‖²/n + α(1 − l1Ratio)), r −= Δw_j·X_j (axpy). The
-   * residual is recomputed exactly (r = y − Xw) at every gap check, so float32 drift of the
-   * running residual does not accumulate. The gap is checked when an epoch's largest change
-   * is ≤ tol·max|w| (sklearn's rule) and every checkEvery epochs.
-   */
-  private cd(alpha: number, l1Ratio: number, maxIter: number, tol: number, checkEvery: number): FitResult {
-    const { be, u: r, n, d } = this;
-    const k = be.kernels;
-    if (this.cols === null) {
-      this.cols = [];
-      this.colNorms = new Float64Array(d);
-      this.tmp = be.zeros([1, n]);
-      const col = new Float32Array(n);
-      for (let j = 0; j < d; j++) {
-        // Read X.data afresh: the allocation below may grow the Wasm memory and stale a view.
-        const xd = this.X.data;
-        let s = 0;
-        for (let i = 0; i < n; i++) { col[i] = xd[i * d + j]!; s += col[i]! ** 2; }
-        this.cols.push(be.tensor([1, n], col));
-        this.colNorms[j] = s / n;
-      }
-    }
-    const cols = this.cols, norms = this.colNorms!, tmp = this.tmp!;
-    // The inner loop calls the raw kernels: every tensor here was made by this Problem with
-    // shape [1, n] on this backend and is live, so the facade's per-call checks would only
-    // re-prove that (they cost more than the work at n in the hundreds).
-    const raw = be._s.raw;
-    const a = n * alpha * l1Ratio, b = n * alpha * (1 - l1Ratio);
-    const l1 = alpha * l1Ratio, l2 = alpha * (1 - l1Ratio);
-    const lsq = a === 0 && b === 0;
-    const target = tol * this.yNorm2;
-    const wt = this.wOld;
-    const w = Float32Array.from(wt.data);
-    let gap = this.gap(wt, a, b); // also sets r = y − Xw
-    let converged = !lsq && gap <= target;
-    let it = 0;
-    while (!converged && it < maxIter) {
-      it++;
-      let dmax = 0, wmax = 0;
-      for (let j = 0; j < d; j++) {
-        const nj = norms[j]!;
-        if (nj === 0) continue;
-        raw.mul(tmp._h, cols[j]!._h, r._h, n);
-        const rho = raw.sum(tmp._h, n) / n + nj * w[j]!;
-        const mag = Math.abs(rho) - l1;
-        const wj = mag > 0 ? Math.fround((Math.sign(rho) * mag) / (nj + l2)) : 0; // +0, as the softThreshold kernel
-        const old = w[j]!;
-        if (wj !== old) {
-          raw.axpy(r._h, cols[j]!._h, n, old - wj);
-          w[j] = wj;
-          dmax = Math.max(dmax, Math.abs(wj - old));
-        }
-        wmax = Math.max(wmax, Math.abs(wj));
-      }
-      const small = dmax <= tol * wmax;
-      if (lsq) {
-        converged = small;
-      } else if (small || it % checkEvery === 0 || it === maxIter) {
-        wt.data.set(w);
-        gap = this.gap(wt, a, b);
-        converged = gap <= target;
-        // An epoch that changed nothing repeats forever: float32 cannot get closer.
-        if (dmax === 0) break;
-      }
-    }
-    if (lsq) gap = NaN;
-    return { coef: w, iterations: it, converged, dualGap: gap / n };
+    return this.result(it, converged, lsq ? NaN : gap);
   }
 }
 
@@ -444,11 +678,11 @@ export function fit(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, opt
   const { n, d, Xa, ya } = setup(be, X, y, options, 'linear.fit');
   const alpha = checkAlpha(options.alpha, 'linear.fit alpha');
   const l1Ratio = checkRatio(options.l1Ratio ?? 1, 'linear.fit l1Ratio');
-  const { maxIter, tol, checkEvery, solver } = checkSolverOpts(options, 'linear.fit');
+  const settings = checkSolverOpts(options, 'linear.fit');
   const w0 = options.warmStart === undefined ? null : checkData(options.warmStart, d, 'linear.fit warmStart', 'd');
   const p = new Problem(be, Xa, ya, n, d);
   try {
-    return p.solve(solver, alpha, l1Ratio, w0, maxIter, tol, checkEvery);
+    return p.solve(alpha, l1Ratio, w0, settings, false);
   } finally {
     p.dispose();
   }
@@ -482,7 +716,7 @@ export function alphaMax(X: ArrayLike<number>, y: ArrayLike<number>, n: number, 
 export function path(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, options: PathOptions): PathResult {
   const { n, d, Xa, ya } = setup(be, X, y, options, 'linear.path');
   const l1Ratio = checkRatio(options.l1Ratio ?? 1, 'linear.path l1Ratio');
-  const { maxIter, tol, checkEvery, solver } = checkSolverOpts(options, 'linear.path');
+  const settings = checkSolverOpts(options, 'linear.path');
   let alphas: Float64Array;
   if (options.alphas !== undefined) {
     const a = options.alphas;
@@ -510,7 +744,7 @@ export function path(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, op
     const dualGaps = new Float64Array(alphas.length);
     let w: Float32Array | null = null;
     alphas.forEach((alpha, i) => {
-      const r = p.solve(solver, alpha, l1Ratio, w, maxIter, tol, checkEvery);
+      const r = p.solve(alpha, l1Ratio, w, settings, true);
       coefs.push(r.coef);
       zeroCounts[i] = r.coef.reduce((c, x) => c + (x === 0 ? 1 : 0), 0);
       iterations[i] = r.iterations;

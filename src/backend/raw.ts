@@ -123,6 +123,30 @@ export interface RawKernels<H, R, I> {
    * elements in order; s = (s0 + s1) + (s2 + s3); the tail is then added in order.
    */
   absSum(x: H, n: number): number;
+
+  // ---- linear models (family 'linear': assembly/linear.ts, src/backend/{wasm,js}/linear.ts) ----
+  // X is column-major (column j: n floats at offset n·j). idx lists column indices as f32
+  // values (exact below 2²⁴), or is null for all columns in order. Dots are Σ f32(a·b) in
+  // sum's 8-partial-sum f64 layout; vector updates are axpy's. The per-coordinate scalar
+  // logic is f64 (l1, l2, tol are used as f64, not rounded). One thread.
+
+  /**
+   * Epochs of cyclic coordinate descent on the elastic net, residual form: for each listed
+   * j with norms[j] = ‖X_j‖²/n > 0, ρ = X_jᵀr/n + norms[j]·w_j, w_j ← f32(S(ρ, l1)/(norms[j] + l2))
+   * (+0 when |ρ| ≤ l1), r −= Δw_j·X_j. At most `epochs` epochs; stops after one whose largest
+   * change ≤ tol·(largest |w_j| visited). stats (3 floats): that change, that max, 1 if it
+   * stopped so. Returns the epochs done. w (d floats) and r (n) updated in place.
+   */
+  cdResidual(w: H, r: H, x: H, norms: H, idx: H | null, n: number, m: number, l1: number, l2: number, tol: number, epochs: number, stats: H): number;
+  /**
+   * cdResidual in the Gram form: q (d floats) = Xᵀr is kept instead of r, G = XᵀX (d×d)
+   * updates it: q −= Δw_j·G_j. Same rule, stats and return.
+   */
+  cdGram(w: H, q: H, g: H, norms: H, idx: H | null, d: number, m: number, n: number, l1: number, l2: number, tol: number, epochs: number, stats: H): number;
+  /** out[k] = f32(X_jᵀv) for the m listed columns j (X column-major, n rows). */
+  colDots(out: H, x: H, v: H, idx: H | null, n: number, m: number): void;
+  /** r = y − Xw over the non-zero w_j in order (r = y, then r += f32(X_j·(−w_j))). r must not alias y. */
+  residual(r: H, y: H, x: H, w: H, n: number, d: number): void;
 }
 
 /** The names of every raw kernel, for checks that both backends implement all of them. */
@@ -131,4 +155,5 @@ export const RAW_KERNEL_NAMES = [
   'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'sumRows', 'sum', 'sumSquares', 'mse',
   'mseBackward', 'crossEntropy', 'crossEntropyBackward', 'crossEntropyBackwardExps',
   'gelu', 'geluBackward', 'tanh', 'tanhBackward', 'sign', 'absSum',
+  'cdResidual', 'cdGram', 'colDots', 'residual',
 ] as const;

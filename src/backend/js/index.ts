@@ -4,6 +4,7 @@ import { matmulKernels } from './matmul.js';
 import { optimKernels } from './optim.js';
 import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
+import { linearKernels } from './linear.js';
 import { elementwiseKernels } from './elementwise.js';
 import { activationKernels } from './activation.js';
 
@@ -17,6 +18,7 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
     ...optimKernels,
     ...dropoutKernels,
     ...proxKernels,
+    ...linearKernels,
     ...elementwiseKernels,
     ...activationKernels,
   };

@@ -8,6 +8,7 @@ import { matmulKernels } from './matmul.js';
 import { optimKernels } from './optim.js';
 import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
+import { linearKernels } from './linear.js';
 import { elementwiseKernels } from './elementwise.js';
 import { activationKernels } from './activation.js';
 import { ThreadPool, availableCores, threadsUnavailableReason, type WorkerSource } from './threads.js';
@@ -227,6 +228,7 @@ export class WasmStorage implements Storage<number, number, number> {
       ...optimKernels(ctx),
       ...dropoutKernels(ctx),
       ...proxKernels(ctx),
+      ...linearKernels(ctx),
       ...elementwiseKernels(ctx),
       ...activationKernels(ctx),
     };

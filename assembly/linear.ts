@@ -1,0 +1,170 @@
+// linear-model kernels (coordinate descent for src/linear.ts): see src/backend/raw.ts for
+// the contract of each export. The js twin is src/backend/js/linear.ts.
+//
+// X is stored column-major: column j is the n floats at x + 4·n·j. Coordinate lists are
+// f32 buffers of column indices (exact below 2²⁴; the caller keeps d below that), or the
+// null pointer 0 for "all columns in order".
+//
+// Dot products X_jᵀv use the reduction layout of elementwise's sum over the f32 products
+// f32(X_ij·v_i): 8 interleaved f64 partial sums, partial k adds products k, k+8, … of the
+// first 8·floor(n/8), combined ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the
+// tail in order. Vector updates are axpy's: v_i = f32(v_i + f32(X_ij·δ)), δ an f32. The
+// per-coordinate scalar logic runs in f64, with the same operations in the same order in
+// both twins, so the results are bit-identical.
+
+// @ts-ignore: decorator
+@inline
+function hi2(v: v128): v128 {
+  return v128.shuffle<f32>(v, v, 2, 3, 2, 3);
+}
+
+/** Σ f32(a[i]·b[i]) over n floats in f64, in sum's 8-partial-sum layout. */
+// @ts-ignore: decorator
+@inline
+function dot(a: usize, b: usize, n: i32): f64 {
+  let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const end8 = a + ((<usize>n & ~7) << 2);
+  const end = a + (<usize>n << 2);
+  for (; a < end8; a += 32, b += 32) {
+    const p0 = f32x4.mul(v128.load(a), v128.load(b));
+    const p1 = f32x4.mul(v128.load(a, 16), v128.load(b, 16));
+    a0 = f64x2.add(a0, f64x2.promote_low_f32x4(p0));
+    a1 = f64x2.add(a1, f64x2.promote_low_f32x4(hi2(p0)));
+    a2 = f64x2.add(a2, f64x2.promote_low_f32x4(p1));
+    a3 = f64x2.add(a3, f64x2.promote_low_f32x4(hi2(p1)));
+  }
+  let s = ((f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1)) + (f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1))) +
+    ((f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1)) + (f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1)));
+  for (; a < end; a += 4, b += 4) s += <f64>(load<f32>(a) * load<f32>(b));
+  return s;
+}
+
+/** y[i] = f32(y[i] + f32(x[i]·alpha)) over n floats (elementwise's axpy). */
+// @ts-ignore: decorator
+@inline
+function axpyIn(y: usize, x: usize, n: i32, alpha: f32): void {
+  const av = f32x4.splat(alpha);
+  const bytes = <usize>n << 2;
+  const b4 = (<usize>n & ~3) << 2;
+  let o: usize = 0;
+  for (; o < b4; o += 16) v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(v128.load(x + o), av)));
+  for (; o < bytes; o += 4) store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o) * alpha);
+}
+
+/** The column index of list entry k (the entry itself when idx is 0). */
+// @ts-ignore: decorator
+@inline
+function column(idx: usize, k: i32): i32 {
+  return idx == 0 ? k : <i32>load<f32>(idx + (<usize>k << 2));
+}
+
+/**
+ * The coordinate update shared by both forms: ρ = c/n + h·w, w' = S(ρ, l1)/(h + l2)
+ * rounded to f32 (+0 when |ρ| ≤ l1), with c = X_jᵀr and h = ‖X_j‖²/n.
+ */
+// @ts-ignore: decorator
+@inline
+function update(c: f64, n: i32, h: f64, old: f32, l1: f64, l2: f64): f32 {
+  const rho = c / <f64>n + h * <f64>old;
+  const mag = abs(rho) - l1;
+  return mag > 0 ? <f32>((rho < 0 ? -mag : mag) / (h + l2)) : 0;
+}
+
+/**
+ * Epochs of cyclic coordinate descent on the elastic net, residual form. w (d floats) is
+ * updated in place, r (n floats) = y − Xw is kept up to date (r −= Δw_j·X_j). One epoch
+ * visits the m coordinates of idx in order (all d when idx = 0); coordinate j with
+ * norms[j] = ‖X_j‖²/n > 0 becomes f32(S(X_jᵀr/n + norms[j]·w_j, l1)/(norms[j] + l2)).
+ * Runs at most `epochs` epochs and stops after the first whose largest change
+ * dmax ≤ tol·wmax (wmax the largest |w_j| visited). stats[0] = f32(dmax), stats[1] =
+ * f32(wmax) of the last epoch, stats[2] = 1 when it stopped that way, else 0. Returns the
+ * epochs done.
+ */
+export function cdResidual(w: usize, r: usize, x: usize, norms: usize, idx: usize, n: i32, m: i32,
+  l1: f64, l2: f64, tol: f64, epochs: i32, stats: usize): i32 {
+  let e = 0;
+  let dmax = 0.0, wmax = 0.0;
+  let small = false;
+  while (e < epochs) {
+    e++;
+    dmax = 0; wmax = 0;
+    for (let k = 0; k < m; k++) {
+      const j = column(idx, k);
+      const h = <f64>load<f32>(norms + (<usize>j << 2));
+      if (h == 0) continue;
+      const col = x + ((<usize>j * <usize>n) << 2);
+      const wp = w + (<usize>j << 2);
+      const old = load<f32>(wp);
+      const wj = update(dot(col, r, n), n, h, old, l1, l2);
+      if (wj != old) {
+        axpyIn(r, col, n, old - wj);
+        store<f32>(wp, wj);
+        dmax = max(dmax, abs(<f64>wj - <f64>old));
+      }
+      wmax = max(wmax, abs(<f64>wj));
+    }
+    small = dmax <= tol * wmax;
+    if (small) break;
+  }
+  store<f32>(stats, <f32>dmax);
+  store<f32>(stats, <f32>wmax, 4);
+  store<f32>(stats, small ? 1 : 0, 8);
+  return e;
+}
+
+/**
+ * cdResidual's epochs in the Gram form: q (d floats) = Xᵀr is kept instead of r, with G
+ * (d×d row-major, G = XᵀX) giving its update q += Δ·G_j when w_j changes by −Δ; the
+ * coordinate update uses X_jᵀr = q[j]. Same idx, norms, stopping rule, stats and return
+ * as cdResidual.
+ */
+export function cdGram(w: usize, q: usize, g: usize, norms: usize, idx: usize, d: i32, m: i32, n: i32,
+  l1: f64, l2: f64, tol: f64, epochs: i32, stats: usize): i32 {
+  let e = 0;
+  let dmax = 0.0, wmax = 0.0;
+  let small = false;
+  while (e < epochs) {
+    e++;
+    dmax = 0; wmax = 0;
+    for (let k = 0; k < m; k++) {
+      const j = column(idx, k);
+      const h = <f64>load<f32>(norms + (<usize>j << 2));
+      if (h == 0) continue;
+      const wp = w + (<usize>j << 2);
+      const old = load<f32>(wp);
+      const wj = update(<f64>load<f32>(q + (<usize>j << 2)), n, h, old, l1, l2);
+      if (wj != old) {
+        axpyIn(q, g + ((<usize>j * <usize>d) << 2), d, old - wj);
+        store<f32>(wp, wj);
+        dmax = max(dmax, abs(<f64>wj - <f64>old));
+      }
+      wmax = max(wmax, abs(<f64>wj));
+    }
+    small = dmax <= tol * wmax;
+    if (small) break;
+  }
+  store<f32>(stats, <f32>dmax);
+  store<f32>(stats, <f32>wmax, 4);
+  store<f32>(stats, small ? 1 : 0, 8);
+  return e;
+}
+
+/** out[k] = f32(X_jᵀv) for the m columns j of idx (all d in order when idx = 0), X column-major with n rows. */
+export function colDots(out: usize, x: usize, v: usize, idx: usize, n: i32, m: i32): void {
+  for (let k = 0; k < m; k++) {
+    const j = column(idx, k);
+    store<f32>(out + (<usize>k << 2), <f32>dot(x + ((<usize>j * <usize>n) << 2), v, n));
+  }
+}
+
+/**
+ * r = y − Xw over the non-zero w_j only: r = y, then for j = 0..d−1 with w_j ≠ 0,
+ * r_i = f32(r_i + f32(X_ij·(−w_j))). X column-major with n rows. r must not alias y.
+ */
+export function residual(r: usize, y: usize, x: usize, w: usize, n: i32, d: i32): void {
+  memory.copy(r, y, <usize>n << 2);
+  for (let j = 0; j < d; j++) {
+    const wj = load<f32>(w + (<usize>j << 2));
+    if (wj != 0) axpyIn(r, x + ((<usize>j * <usize>n) << 2), n, -wj);
+  }
+}

@@ -1,0 +1,104 @@
+import type { RawKernels } from '../raw.js';
+
+type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
+const fround = Math.fround;
+
+/** Σ f32(a[ao + i]·b[i]) in f64, in sum's 8-partial-sum layout (assembly/linear.ts dot). */
+function dot(a: Float32Array, ao: number, b: Float32Array, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  const n8 = n & ~7;
+  let i = 0;
+  for (; i < n8; i += 8) {
+    const p = ao + i;
+    s0 += fround(a[p]! * b[i]!); s1 += fround(a[p + 1]! * b[i + 1]!);
+    s2 += fround(a[p + 2]! * b[i + 2]!); s3 += fround(a[p + 3]! * b[i + 3]!);
+    s4 += fround(a[p + 4]! * b[i + 4]!); s5 += fround(a[p + 5]! * b[i + 5]!);
+    s6 += fround(a[p + 6]! * b[i + 6]!); s7 += fround(a[p + 7]! * b[i + 7]!);
+  }
+  let s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  for (; i < n; i++) s += fround(a[ao + i]! * b[i]!);
+  return s;
+}
+
+/** y[i] = f32(y[i] + f32(x[xo + i]·alpha)), alpha an f32 (assembly/linear.ts axpyIn). */
+function axpyIn(y: Float32Array, x: Float32Array, xo: number, n: number, alpha: number): void {
+  for (let i = 0; i < n; i++) y[i] = y[i]! + fround(x[xo + i]! * alpha);
+}
+
+/** The coordinate update of assembly/linear.ts: f32(S(c/n + h·old, l1)/(h + l2)), +0 inside the threshold. */
+function update(c: number, n: number, h: number, old: number, l1: number, l2: number): number {
+  const rho = c / n + h * old;
+  const mag = Math.abs(rho) - l1;
+  return mag > 0 ? fround((rho < 0 ? -mag : mag) / (h + l2)) : 0;
+}
+
+function finish(stats: Float32Array, dmax: number, wmax: number, small: boolean): void {
+  stats[0] = dmax; stats[1] = wmax; stats[2] = small ? 1 : 0;
+}
+
+function cdResidual(w: Float32Array, r: Float32Array, x: Float32Array, norms: Float32Array, idx: Float32Array | null,
+  n: number, m: number, l1: number, l2: number, tol: number, epochs: number, stats: Float32Array): number {
+  let e = 0, dmax = 0, wmax = 0, small = false;
+  while (e < epochs) {
+    e++;
+    dmax = 0; wmax = 0;
+    for (let k = 0; k < m; k++) {
+      const j = idx === null ? k : idx[k]!;
+      const h = norms[j]!;
+      if (h === 0) continue;
+      const old = w[j]!;
+      const wj = update(dot(x, j * n, r, n), n, h, old, l1, l2);
+      if (wj !== old) {
+        axpyIn(r, x, j * n, n, fround(old - wj));
+        w[j] = wj;
+        dmax = Math.max(dmax, Math.abs(wj - old));
+      }
+      wmax = Math.max(wmax, Math.abs(wj));
+    }
+    small = dmax <= tol * wmax;
+    if (small) break;
+  }
+  finish(stats, dmax, wmax, small);
+  return e;
+}
+
+function cdGram(w: Float32Array, q: Float32Array, g: Float32Array, norms: Float32Array, idx: Float32Array | null,
+  d: number, m: number, n: number, l1: number, l2: number, tol: number, epochs: number, stats: Float32Array): number {
+  let e = 0, dmax = 0, wmax = 0, small = false;
+  while (e < epochs) {
+    e++;
+    dmax = 0; wmax = 0;
+    for (let k = 0; k < m; k++) {
+      const j = idx === null ? k : idx[k]!;
+      const h = norms[j]!;
+      if (h === 0) continue;
+      const old = w[j]!;
+      const wj = update(q[j]!, n, h, old, l1, l2);
+      if (wj !== old) {
+        axpyIn(q, g, j * d, d, fround(old - wj));
+        w[j] = wj;
+        dmax = Math.max(dmax, Math.abs(wj - old));
+      }
+      wmax = Math.max(wmax, Math.abs(wj));
+    }
+    small = dmax <= tol * wmax;
+    if (small) break;
+  }
+  finish(stats, dmax, wmax, small);
+  return e;
+}
+
+function colDots(out: Float32Array, x: Float32Array, v: Float32Array, idx: Float32Array | null, n: number, m: number): void {
+  for (let k = 0; k < m; k++) out[k] = dot(x, (idx === null ? k : idx[k]!) * n, v, n);
+}
+
+function residual(r: Float32Array, y: Float32Array, x: Float32Array, w: Float32Array, n: number, d: number): void {
+  r.set(y.subarray(0, n));
+  for (let j = 0; j < d; j++) {
+    const wj = w[j]!;
+    if (wj !== 0) axpyIn(r, x, j * n, n, -wj);
+  }
+}
+
+/** The linear-model kernels of the js backend (same names and order as assembly/linear.ts). */
+export const linearKernels: Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual'> = { cdResidual, cdGram, colDots, residual };

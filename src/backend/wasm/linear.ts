@@ -1,0 +1,21 @@
+import type { RawKernels } from '../raw.js';
+import type { WasmContext } from './context.js';
+
+type K = RawKernels<number, number, number>;
+
+/** The linear-model kernels of the wasm backend: thin calls into assembly/linear.ts (one thread; a null list is pointer 0). */
+export function linearKernels(ctx: WasmContext): Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual'> {
+  const e = ctx.exports;
+  const f = (name: string) => {
+    const fn = e[name];
+    if (typeof fn !== 'function') throw new TypeError(`regula.wasm lacks the export ${name}: rebuild it with \`npm run build\``);
+    return fn;
+  };
+  const cdResidual = f('cdResidual'), cdGram = f('cdGram'), colDots = f('colDots'), residual = f('residual');
+  return {
+    cdResidual(w, r, x, norms, idx, n, m, l1, l2, tol, epochs, stats) { return cdResidual(w, r, x, norms, idx ?? 0, n, m, l1, l2, tol, epochs, stats); },
+    cdGram(w, q, g, norms, idx, d, m, n, l1, l2, tol, epochs, stats) { return cdGram(w, q, g, norms, idx ?? 0, d, m, n, l1, l2, tol, epochs, stats); },
+    colDots(out, x, v, idx, n, m) { colDots(out, x, v, idx ?? 0, n, m); },
+    residual(r, y, x, w, n, d) { residual(r, y, x, w, n, d); },
+  };
+}

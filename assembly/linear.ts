@@ -115,14 +115,18 @@ export function cdResidual(w: usize, r: usize, x: usize, norms: usize, idx: usiz
 /**
  * cdResidual's epochs in the Gram form: q (d floats) = Xᵀr is kept instead of r, with G
  * (d×d row-major, G = XᵀX) giving its update q += Δ·G_j when w_j changes by −Δ; the
- * coordinate update uses X_jᵀr = q[j]. Same idx, norms, stopping rule, stats and return
- * as cdResidual.
+ * coordinate update uses X_jᵀr = q[j]. Same idx, norms, stopping rule and return as
+ * cdResidual, plus a second stop: after each epoch the duality gap of the n-scaled problem
+ * (a = n·α·ρ, b = n·α·(1 − ρ)) is estimated in O(d) from q, xty = Xᵀy and yy = ‖y‖² (see
+ * gapEstimate), and the epochs stop when it is ≤ target (stats[2] = 2). The estimate
+ * carries q's float32 drift: the caller confirms it with the exact gap. target NaN: no
+ * estimate (least squares).
  */
-export function cdGram(w: usize, q: usize, g: usize, norms: usize, idx: usize, d: i32, m: i32, n: i32,
-  l1: f64, l2: f64, tol: f64, epochs: i32, stats: usize): i32 {
+export function cdGram(w: usize, q: usize, g: usize, norms: usize, idx: usize, xty: usize, d: i32, m: i32, n: i32,
+  l1: f64, l2: f64, tol: f64, epochs: i32, yy: f64, a: f64, b: f64, target: f64, stats: usize): i32 {
   let e = 0;
   let dmax = 0.0, wmax = 0.0;
-  let small = false;
+  let stop: f32 = 0;
   while (e < epochs) {
     e++;
     dmax = 0; wmax = 0;
@@ -140,13 +144,39 @@ export function cdGram(w: usize, q: usize, g: usize, norms: usize, idx: usize, d
       }
       wmax = max(wmax, abs(<f64>wj));
     }
-    small = dmax <= tol * wmax;
-    if (small) break;
+    if (dmax <= tol * wmax) { stop = 1; break; }
+    if (gapEstimate(w, q, xty, d, yy, a, b) <= target) { stop = 2; break; }
   }
   store<f32>(stats, <f32>dmax);
   store<f32>(stats, <f32>wmax, 4);
-  store<f32>(stats, small ? 1 : 0, 8);
+  store<f32>(stats, stop, 8);
   return e;
+}
+
+/**
+ * The duality gap at w from q = Xᵀr alone, in f64 and in order of j: with wq = Σ w_j·q_j,
+ * wy = Σ w_j·xty_j, ‖r‖² = yy − wy − wq (as wᵀGw = wy − wq) and rᵀy = yy − wy; the primal
+ * ½‖r‖² + a‖w‖₁ + ½b‖w‖² minus the dual of src/linear.ts (the residual scaled into the
+ * feasible set for the lasso, the exact elastic-net dual when b > 0).
+ */
+// @ts-ignore: decorator
+@inline
+function gapEstimate(w: usize, q: usize, xty: usize, d: i32, yy: f64, a: f64, b: f64): f64 {
+  let wq = 0.0, wy = 0.0, s1 = 0.0, s2 = 0.0, dn = 0.0, conj = 0.0;
+  for (let j = 0; j < d; j++) {
+    const o = <usize>j << 2;
+    const wj = <f64>load<f32>(w + o), qj = <f64>load<f32>(q + o);
+    wq += wj * qj; wy += wj * <f64>load<f32>(xty + o);
+    s1 += abs(wj); s2 += wj * wj;
+    const x = abs(qj);
+    if (x > dn) dn = x;
+    if (x > a) conj += (x - a) * (x - a);
+  }
+  const rr = yy - wy - wq, ry = yy - wy;
+  const primal = 0.5 * rr + a * s1 + 0.5 * b * s2;
+  if (b > 0) return primal - (ry - 0.5 * rr - conj / (2 * b));
+  const c = dn > a ? a / dn : 1.0;
+  return primal - (c * ry - 0.5 * c * c * rr);
 }
 
 /** out[k] = f32(X_jᵀv) for the m columns j of idx (all d in order when idx = 0), X column-major with n rows. */
@@ -166,5 +196,50 @@ export function residual(r: usize, y: usize, x: usize, w: usize, n: i32, d: i32)
   for (let j = 0; j < d; j++) {
     const wj = load<f32>(w + (<usize>j << 2));
     if (wj != 0) axpyIn(r, x + ((<usize>j * <usize>n) << 2), n, -wj);
+  }
+}
+
+/**
+ * out (cols×rows, row-major) = xᵀ for x rows×cols row-major, in 16×16 tiles. out must not
+ * alias x. (Puts X column-major for the kernels above.)
+ */
+export function transpose(out: usize, x: usize, rows: i32, cols: i32): void {
+  for (let i0 = 0; i0 < rows; i0 += 16) {
+    const i1 = min(rows, i0 + 16);
+    for (let j0 = 0; j0 < cols; j0 += 16) {
+      const j1 = min(cols, j0 + 16);
+      for (let i = i0; i < i1; i++) {
+        const src = x + ((<usize>i * <usize>cols) << 2);
+        for (let j = j0; j < j1; j++) store<f32>(out + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(src + (<usize>j << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * out[j] = f32(s_j / n) with s_j = Σ_i x_ij² in f64 (each square exact), X column-major
+ * with n rows and d columns, summed in sum's 8-partial-sum layout.
+ */
+export function colNorms(out: usize, x: usize, n: i32, d: i32): void {
+  for (let j = 0; j < d; j++) {
+    let p = x + ((<usize>j * <usize>n) << 2);
+    let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    const end8 = p + ((<usize>n & ~7) << 2);
+    const end = p + (<usize>n << 2);
+    for (; p < end8; p += 32) {
+      const v0 = v128.load(p), v1 = v128.load(p, 16);
+      let e = f64x2.promote_low_f32x4(v0);
+      a0 = f64x2.add(a0, f64x2.mul(e, e));
+      e = f64x2.promote_low_f32x4(hi2(v0));
+      a1 = f64x2.add(a1, f64x2.mul(e, e));
+      e = f64x2.promote_low_f32x4(v1);
+      a2 = f64x2.add(a2, f64x2.mul(e, e));
+      e = f64x2.promote_low_f32x4(hi2(v1));
+      a3 = f64x2.add(a3, f64x2.mul(e, e));
+    }
+    let s = ((f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1)) + (f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1))) +
+      ((f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1)) + (f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1)));
+    for (; p < end; p += 4) { const e = <f64>load<f32>(p); s += e * e; }
+    store<f32>(out + (<usize>j << 2), <f32>(s / <f64>n));
   }
 }

@@ -143,11 +143,28 @@ function checkData(v: unknown, len: number, what: string, shape: string): ArrayL
   }
   const a = v as ArrayLike<number>;
   if (a.length !== len) throw new ShapeError(`${what}: expected ${shape} = ${len} values, got ${a.length}`);
-  for (let i = 0; i < len; i++) {
+  // The solvers work in float32: a finite float64 beyond its range would become ±Infinity.
+  const bad = (i: number) => {
     const x = a[i];
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw new RangeError(`${what}: expected finite numbers, got ${describe(x)} at index ${i}`);
-  }
+    if (typeof x !== 'number' || !Number.isFinite(x)) return `expected finite numbers, got ${describe(x)} at index ${i}`;
+    if (!Number.isFinite(Math.fround(x))) return `expected values within float32's range (|x| ≤ 3.4028235e38), got ${x} at index ${i}`;
+    return null;
+  };
+  const i = a instanceof Float32Array ? firstNonFinite(a) : firstBad(a, bad);
+  if (i >= 0) throw new RangeError(`${what}: ${bad(i)}`);
   return a;
+}
+
+/** The first index of a non-finite value, or −1 (a Float32Array holds float32 values already; a loop of its own stays monomorphic). */
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
+}
+
+/** The first index where bad() has a complaint, or −1. */
+function firstBad(a: ArrayLike<number>, bad: (i: number) => string | null): number {
+  for (let i = 0; i < a.length; i++) if (bad(i) !== null) return i;
+  return -1;
 }
 
 function checkAlpha(v: unknown, what: string): number {
@@ -215,6 +232,10 @@ class Problem {
   private lazy = new Map<string, Tensor>();
   private gramMade = false;
   private bound = -1;
+  /** True while r and xtr are exact for the current w (set by gapAt, cleared by any change to w). */
+  private exact = false;
+  /** The coefficients the last result returned (a path passes them back as the next start). */
+  private lastCoef: Float32Array | null = null;
   readonly yNorm2: number;
   private readonly yHost: Float64Array;
   /**
@@ -231,30 +252,20 @@ class Problem {
       return t;
     };
     try {
+      const Xr = mk([n, d], X);
       this.Xc = mk([d, n]); this.y = mk([1, n], y);
       this.norms = mk([1, d]); this.r = mk([1, n]); this.xtr = mk([1, d]); this.w = mk([1, d]); this.stats = mk([1, 3]);
+      be._s.raw.transpose(this.Xc._h, Xr._h, n, d);
+      made.shift();
+      Xr.dispose();
     } catch (e) {
       for (const t of made) t.dispose();
       throw e;
     }
     this.raw = be._s.raw;
-    // Transpose in 64×64 tiles (the views are fresh: nothing allocates from here on).
-    const xc = this.Xc.data;
-    for (let i0 = 0; i0 < n; i0 += 64) {
-      const i1 = Math.min(n, i0 + 64);
-      for (let j0 = 0; j0 < d; j0 += 64) {
-        const j1 = Math.min(d, j0 + 64);
-        for (let i = i0; i < i1; i++) for (let j = j0, p = i * d + j0; j < j1; j++, p++) xc[j * n + i] = X[p]!;
-      }
-    }
-    this.colNorm = new Float64Array(d);
-    const nd = this.norms.data;
-    for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let i = j * n, e = i + n; i < e; i++) s += xc[i]! * xc[i]!;
-      this.colNorm[j] = Math.sqrt(s);
-      nd[j] = s / n;
-    }
+    this.raw.colNorms(this.norms._h, this.Xc._h, n, d);
+    // ‖X_j‖ for the screening radii, from the float32 norms with a margin for their rounding.
+    this.colNorm = Float64Array.from(this.norms.data, (h) => Math.sqrt(h * n) * (1 + 1e-6));
     // The float32 y the backend sees, in float64 for the gap.
     this.yHost = Float64Array.from(this.y.data);
     let s = 0;
@@ -291,6 +302,16 @@ class Problem {
       this.gramMade = true;
     }
     return G;
+  }
+
+  /** Xᵀy (f32 dots), made once per problem. */
+  private xty(): Tensor {
+    let t = this.lazy.get('xty');
+    if (t === undefined) {
+      t = this.work('xty', [1, this.d]);
+      this.raw.colDots(t._h, this.Xc._h, this.y._h, null, this.n, this.d);
+    }
+    return t;
   }
 
   /**
@@ -381,12 +402,21 @@ class Problem {
     const { raw, n, d, r, xtr } = this;
     raw.residual(r._h, this.y._h, this.Xc._h, this.w._h, n, d);
     raw.colDots(xtr._h, this.Xc._h, r._h, null, n, d);
+    this.exact = true;
     return this.gapOf(r.data, xtr.data, null, d, a, b);
   }
 
+  /** The gap at the start of a solve: from r and xtr when they are still exact (a path's next alpha), else gapAt. */
+  private startGap(a: number, b: number): number {
+    return this.exact ? this.gapOf(this.r.data, this.xtr.data, null, this.d, a, b) : this.gapAt(a, b);
+  }
+
   solve(alpha: number, l1Ratio: number, w0: ArrayLike<number> | null, o: Settings, isPath: boolean): FitResult {
-    if (w0 === null) this.w.data.fill(0);
-    else this.w.data.set(w0);
+    if (w0 === null || w0 !== this.lastCoef) {
+      this.exact = false;
+      if (w0 === null) this.w.data.fill(0);
+      else this.w.data.set(w0);
+    }
     const { n, d } = this;
     const a = n * alpha * l1Ratio, b = n * alpha * (1 - l1Ratio);
     if (o.solver === 'fista') return this.fista(alpha, l1Ratio, o);
@@ -401,7 +431,8 @@ class Problem {
 
   /** The result at the current w. */
   private result(iterations: number, converged: boolean, gap: number): FitResult {
-    return { coef: this.w.data.slice(), iterations, converged, dualGap: gap / this.n };
+    this.lastCoef = this.w.data.slice();
+    return { coef: this.lastCoef, iterations, converged, dualGap: gap / this.n };
   }
 
   /**
@@ -418,20 +449,23 @@ class Problem {
     const target = o.tol * this.yNorm2;
     const G = gram ? this.gram() : null;
     const q = gram ? this.work('q', [1, d]) : null;
-    let gap = this.gapAt(a, b);
+    const xty = gram ? this.xty() : null;
+    let gap = this.startGap(a, b);
     let converged = !lsq && gap <= target;
     let it = 0, exactAt = 0;
     if (q !== null) q.data.set(xtr.data);
     while (!converged && it < o.maxIter) {
-      const budget = Math.min(o.checkEvery - (it % o.checkEvery), o.maxIter - it);
+      // The Gram form estimates the gap every epoch in O(d): no periodic exact checks.
+      const budget = G !== null ? o.maxIter - it : Math.min(o.checkEvery - (it % o.checkEvery), o.maxIter - it);
       it += G !== null
-        ? raw.cdGram(w._h, q!._h, G._h, this.norms._h, null, d, d, n, l1, l2, o.tol, budget, stats._h)
+        ? raw.cdGram(w._h, q!._h, G._h, this.norms._h, null, xty!._h, d, d, n, l1, l2, o.tol, budget, this.yNorm2, a, b, lsq ? NaN : target, stats._h)
         : raw.cdResidual(w._h, r._h, this.Xc._h, this.norms._h, null, n, d, l1, l2, o.tol, budget, stats._h);
+      this.exact = false;
       const st = stats.data;
-      const small = st[2] === 1, still = st[0] === 0;
+      const stop = st[2]!, still = st[0] === 0;
       if (lsq) {
-        converged = small;
-      } else if (small || it % o.checkEvery === 0 || it === o.maxIter) {
+        converged = stop === 1;
+      } else if (stop !== 0 || G !== null || it % o.checkEvery === 0 || it === o.maxIter) {
         gap = this.gapAt(a, b);
         converged = gap <= target;
         if (q !== null) q.data.set(xtr.data);
@@ -464,7 +498,7 @@ class Problem {
     const l1 = alpha * l1Ratio, l2 = alpha * (1 - l1Ratio);
     const target = o.tol * this.yNorm2;
     const idxT = this.work('idx', [1, d]), xws = this.work('xws', [1, d]);
-    let gap = this.gapAt(a, b);
+    let gap = this.startGap(a, b);
     let converged = gap <= target;
     let it = 0;
     let nnz = 0;
@@ -484,7 +518,7 @@ class Problem {
         if (cn === 0) continue; // a zero column: cd never moves w_j
         const s = c * Math.abs(xd[j]!);
         if (s + cn * radius < a) {
-          if (wd[j] !== 0) { wd[j] = 0; zeroed = true; }
+          if (wd[j] !== 0) { wd[j] = 0; zeroed = true; this.exact = false; }
         } else if (wd[j] !== 0) {
           support.push(j);
         } else {
@@ -505,6 +539,7 @@ class Problem {
       const start = it;
       while (it < o.maxIter) {
         it += raw.cdResidual(w._h, r._h, this.Xc._h, this.norms._h, idxT._h, n, m, l1, l2, o.tol, Math.min(o.checkEvery, o.maxIter - it), stats._h);
+        this.exact = false;
         const still = stats.data[0] === 0;
         raw.colDots(xws._h, this.Xc._h, r._h, idxT._h, n, m);
         if (this.gapOf(r.data, xws.data, idxT.data, m, a, b) <= WS_INNER * gap) break;
@@ -546,7 +581,7 @@ class Problem {
     }
     const lsq = b === 0;
     const target = o.tol * this.yNorm2;
-    let gap = this.gapAt(0, b);
+    let gap = this.startGap(0, b);
     let converged = !lsq && gap <= target;
     let it = 0;
     const z = new Float64Array(d);
@@ -639,6 +674,7 @@ class Problem {
         t = t1;
       }
       this.w = w;
+      this.exact = false;
       wNew = wOld;
       this.lazy.set('wNew', wNew); // the problem owns both and disposes each once
       const dd = diff.data, wd = w.data;

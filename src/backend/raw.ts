@@ -140,13 +140,21 @@ export interface RawKernels<H, R, I> {
   cdResidual(w: H, r: H, x: H, norms: H, idx: H | null, n: number, m: number, l1: number, l2: number, tol: number, epochs: number, stats: H): number;
   /**
    * cdResidual in the Gram form: q (d floats) = Xᵀr is kept instead of r, G = XᵀX (d×d)
-   * updates it: q −= Δw_j·G_j. Same rule, stats and return.
+   * updates it: q −= Δw_j·G_j. Same rule and return; also stops (stats[2] = 2) after an
+   * epoch where the gap estimated in O(d) from q, xty = Xᵀy and yy = ‖y‖² (f64, in order
+   * of j; see assembly/linear.ts) is ≤ target, for the n-scaled problem with L1 weight a
+   * and L2 weight b. target NaN: no estimate.
    */
-  cdGram(w: H, q: H, g: H, norms: H, idx: H | null, d: number, m: number, n: number, l1: number, l2: number, tol: number, epochs: number, stats: H): number;
+  cdGram(w: H, q: H, g: H, norms: H, idx: H | null, xty: H, d: number, m: number, n: number, l1: number, l2: number, tol: number,
+    epochs: number, yy: number, a: number, b: number, target: number, stats: H): number;
   /** out[k] = f32(X_jᵀv) for the m listed columns j (X column-major, n rows). */
   colDots(out: H, x: H, v: H, idx: H | null, n: number, m: number): void;
   /** r = y − Xw over the non-zero w_j in order (r = y, then r += f32(X_j·(−w_j))). r must not alias y. */
   residual(r: H, y: H, x: H, w: H, n: number, d: number): void;
+  /** out (cols×rows) = xᵀ, x rows×cols, both row-major. out must not alias x. */
+  transpose(out: H, x: H, rows: number, cols: number): void;
+  /** out[j] = f32(Σ_i x_ij² / n) (squares in f64, sum's layout per column), X column-major, n rows, d columns. */
+  colNorms(out: H, x: H, n: number, d: number): void;
 }
 
 /** The names of every raw kernel, for checks that both backends implement all of them. */
@@ -155,5 +163,5 @@ export const RAW_KERNEL_NAMES = [
   'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'sumRows', 'sum', 'sumSquares', 'mse',
   'mseBackward', 'crossEntropy', 'crossEntropyBackward', 'crossEntropyBackwardExps',
   'gelu', 'geluBackward', 'tanh', 'tanhBackward', 'sign', 'absSum',
-  'cdResidual', 'cdGram', 'colDots', 'residual',
+  'cdResidual', 'cdGram', 'colDots', 'residual', 'transpose', 'colNorms',
 ] as const;

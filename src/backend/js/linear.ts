@@ -32,10 +32,6 @@ function update(c: number, n: number, h: number, old: number, l1: number, l2: nu
   return mag > 0 ? fround((rho < 0 ? -mag : mag) / (h + l2)) : 0;
 }
 
-function finish(stats: Float32Array, dmax: number, wmax: number, small: boolean): void {
-  stats[0] = dmax; stats[1] = wmax; stats[2] = small ? 1 : 0;
-}
-
 function cdResidual(w: Float32Array, r: Float32Array, x: Float32Array, norms: Float32Array, idx: Float32Array | null,
   n: number, m: number, l1: number, l2: number, tol: number, epochs: number, stats: Float32Array): number {
   let e = 0, dmax = 0, wmax = 0, small = false;
@@ -58,13 +54,14 @@ function cdResidual(w: Float32Array, r: Float32Array, x: Float32Array, norms: Fl
     small = dmax <= tol * wmax;
     if (small) break;
   }
-  finish(stats, dmax, wmax, small);
+  stats[0] = dmax; stats[1] = wmax; stats[2] = small ? 1 : 0;
   return e;
 }
 
-function cdGram(w: Float32Array, q: Float32Array, g: Float32Array, norms: Float32Array, idx: Float32Array | null,
-  d: number, m: number, n: number, l1: number, l2: number, tol: number, epochs: number, stats: Float32Array): number {
-  let e = 0, dmax = 0, wmax = 0, small = false;
+function cdGram(w: Float32Array, q: Float32Array, g: Float32Array, norms: Float32Array, idx: Float32Array | null, xty: Float32Array,
+  d: number, m: number, n: number, l1: number, l2: number, tol: number, epochs: number, yy: number, a: number, b: number,
+  target: number, stats: Float32Array): number {
+  let e = 0, dmax = 0, wmax = 0, stop = 0;
   while (e < epochs) {
     e++;
     dmax = 0; wmax = 0;
@@ -81,11 +78,29 @@ function cdGram(w: Float32Array, q: Float32Array, g: Float32Array, norms: Float3
       }
       wmax = Math.max(wmax, Math.abs(wj));
     }
-    small = dmax <= tol * wmax;
-    if (small) break;
+    if (dmax <= tol * wmax) { stop = 1; break; }
+    if (gapEstimate(w, q, xty, d, yy, a, b) <= target) { stop = 2; break; }
   }
-  finish(stats, dmax, wmax, small);
+  stats[0] = dmax; stats[1] = wmax; stats[2] = stop;
   return e;
+}
+
+/** The gap at w from q = Xᵀr alone, as assembly/linear.ts gapEstimate (f64, in order of j). */
+function gapEstimate(w: Float32Array, q: Float32Array, xty: Float32Array, d: number, yy: number, a: number, b: number): number {
+  let wq = 0, wy = 0, s1 = 0, s2 = 0, dn = 0, conj = 0;
+  for (let j = 0; j < d; j++) {
+    const wj = w[j]!, qj = q[j]!;
+    wq += wj * qj; wy += wj * xty[j]!;
+    s1 += Math.abs(wj); s2 += wj * wj;
+    const x = Math.abs(qj);
+    if (x > dn) dn = x;
+    if (x > a) conj += (x - a) * (x - a);
+  }
+  const rr = yy - wy - wq, ry = yy - wy;
+  const primal = 0.5 * rr + a * s1 + 0.5 * b * s2;
+  if (b > 0) return primal - (ry - 0.5 * rr - conj / (2 * b));
+  const c = dn > a ? a / dn : 1;
+  return primal - (c * ry - 0.5 * c * c * rr);
 }
 
 function colDots(out: Float32Array, x: Float32Array, v: Float32Array, idx: Float32Array | null, n: number, m: number): void {
@@ -100,5 +115,27 @@ function residual(r: Float32Array, y: Float32Array, x: Float32Array, w: Float32A
   }
 }
 
+function transpose(out: Float32Array, x: Float32Array, rows: number, cols: number): void {
+  // Any order gives the same bits (a copy); row by row reads x in order.
+  for (let i = 0; i < rows; i++) for (let j = 0, p = i * cols; j < cols; j++, p++) out[j * rows + i] = x[p]!;
+}
+
+function colNorms(out: Float32Array, x: Float32Array, n: number, d: number): void {
+  for (let j = 0; j < d; j++) {
+    const o = j * n;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    const n8 = n & ~7;
+    let i = 0;
+    for (; i < n8; i += 8) {
+      const p = o + i;
+      const v0 = x[p]!, v1 = x[p + 1]!, v2 = x[p + 2]!, v3 = x[p + 3]!, v4 = x[p + 4]!, v5 = x[p + 5]!, v6 = x[p + 6]!, v7 = x[p + 7]!;
+      s0 += v0 * v0; s1 += v1 * v1; s2 += v2 * v2; s3 += v3 * v3; s4 += v4 * v4; s5 += v5 * v5; s6 += v6 * v6; s7 += v7 * v7;
+    }
+    let s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    for (; i < n; i++) { const v = x[o + i]!; s += v * v; }
+    out[j] = s / n;
+  }
+}
+
 /** The linear-model kernels of the js backend (same names and order as assembly/linear.ts). */
-export const linearKernels: Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual'> = { cdResidual, cdGram, colDots, residual };
+export const linearKernels: Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'transpose' | 'colNorms'> = { cdResidual, cdGram, colDots, residual, transpose, colNorms };

@@ -540,11 +540,15 @@ class Problem {
       while (it < o.maxIter) {
         it += raw.cdResidual(w._h, r._h, this.Xc._h, this.norms._h, idxT._h, n, m, l1, l2, o.tol, Math.min(o.checkEvery, o.maxIter - it), stats._h);
         this.exact = false;
-        const still = stats.data[0] === 0;
+        const st = stats.data;
+        // No change in an epoch: a fixed point if that epoch started from the exact r.
+        if (st[0] === 0) { stalled = it - 1 === start; break; }
+        // sklearn's rule (a change ≤ tol·max|w|) sends the solve to the exact full gap, as in
+        // cd(): near the float32 floor the running residual's subproblem gap may never fall
+        // below WS_INNER·gap.
+        if (st[2] === 1) break;
         raw.colDots(xws._h, this.Xc._h, r._h, idxT._h, n, m);
         if (this.gapOf(r.data, xws.data, idxT.data, m, a, b) <= WS_INNER * gap) break;
-        // No change in an epoch: a fixed point if that epoch started from the exact r.
-        if (still) { stalled = it - 1 === start; break; }
       }
       gap = this.gapAt(a, b);
       converged = gap <= target;

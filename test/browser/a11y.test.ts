@@ -1,13 +1,13 @@
 /**
  * The demo page without a mouse and with a screen reader: every control has an accessible
  * name (as Chromium's accessibility tree computes it), every control is reached by Tab and
- * works from the keyboard, and axe-core finds no WCAG 2 A/AA violation. Skipped, saying so,
- * when Chromium is not installed; in CI a missing Chromium fails instead.
+ * works from the keyboard, and axe-core finds no WCAG 2 A/AA violation (describeInChromium:
+ * skipped, saying so, without Chromium; failing in CI).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AxeBuilder } from '@axe-core/playwright';
 import { join } from 'node:path';
-import { CHROMIUM, HAVE_CHROMIUM, IN_CI, SHOTS, openDemo, type DemoPage } from './chromium.js';
+import { SHOTS, describeInChromium, openDemo, type DemoPage } from './chromium.js';
 
 /** Roles of the controls a user operates (Chromium's names for them). */
 const WIDGETS = new Set(['button', 'slider', 'combobox', 'checkbox', 'switch', 'textbox', 'searchbox', 'spinbutton', 'radio', 'link', 'menuitem', 'tab', 'listbox']);
@@ -15,17 +15,7 @@ const CONTROLS = 'input, select, button, textarea, a[href], [tabindex]:not([tabi
 /** The WCAG 2.0 and 2.1 rule sets, levels A and AA. */
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
-if (!HAVE_CHROMIUM && IN_CI) {
-  describe('demo page accessibility (CI)', () => {
-    it('needs Chromium in CI', () => {
-      throw new Error(`Chromium is required in CI but ${CHROMIUM} does not exist (.ci/run installs it with apt-get install chromium)`);
-    });
-  });
-} else if (!HAVE_CHROMIUM) {
-  describe('demo page accessibility', () => {
-    it.skip(`skipped: Chromium not installed (no ${CHROMIUM})`, () => {});
-  });
-} else describe('demo page accessibility', () => {
+describeInChromium('demo page accessibility', () => {
   let demo: DemoPage;
   beforeAll(async () => { demo = await openDemo(); }, 90_000);
   afterAll(async () => { await demo?.close(); });

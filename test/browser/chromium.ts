@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { describe, it } from 'vitest';
 import { DIST, ROOT, ensureBuilt, serve } from './serve.js';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -14,6 +15,24 @@ export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 export const IN_CI = Boolean(process.env['CI']) && process.env['CI'] !== 'false';
 /** Where the demo screenshots go (with demo.test.ts's). */
 export const SHOTS = join(ROOT, 'test-results/demo');
+
+/**
+ * describe(title, body) when Chromium is installed; otherwise a skipped suite that says why,
+ * or, in CI (where .ci/run installs Chromium), a failing one.
+ */
+export function describeInChromium(title: string, body: () => void): void {
+  if (HAVE_CHROMIUM) describe(title, body);
+  else if (IN_CI) {
+    describe(`${title} (CI)`, () => {
+      it('needs Chromium in CI', () => {
+        throw new Error(`Chromium is required in CI but ${CHROMIUM} does not exist (.ci/run installs it with apt-get install chromium)`);
+      });
+    });
+  } else {
+    console.warn(`skipped: Chromium not installed (no ${CHROMIUM}; apt-get install chromium, or set CHROMIUM_PATH) — "${title}" did not run`);
+    describe(title, () => { it.skip('skipped: Chromium not installed', () => {}); });
+  }
+}
 
 /** The demo page, loaded and ready (body[data-ready]), and how to close it. */
 export interface DemoPage {

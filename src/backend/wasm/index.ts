@@ -259,15 +259,31 @@ export class WasmStorage implements Storage<number, number, number> {
   /** @internal a scratch slot (see WasmContext.scratch). */
   _scratch(slot: string, bytes: number): number { return this.scratch(slot, bytes); }
 
+  /**
+   * Grows a slot by acquiring the new block before releasing the old one: when the
+   * allocation throws (memory cannot grow), the slot, the allocator and every tensor are
+   * as they were. Asks for twice the old size first (fewer regrowths), then exactly `bytes`.
+   */
   private scratch(slot: string, bytes: number): number {
     const have = this.slots.get(slot);
     if (have !== undefined && have.bytes >= bytes) return have.ptr;
+    const want = Math.max(bytes, 64);
+    const roomy = have === undefined ? want : Math.max(want, 2 * have.bytes);
+    let size = roomy, ptr: number;
+    try {
+      ptr = this.alloc.alloc(size);
+    } catch (e) {
+      if (roomy === want) throw e;
+      size = want;
+      ptr = this.alloc.alloc(size);
+    }
     if (have !== undefined) this.alloc.release(have.ptr);
-    const size = Math.max(bytes, 64, have === undefined ? 0 : 2 * have.bytes);
-    const ptr = this.alloc.alloc(size);
     this.slots.set(slot, { ptr, bytes: size });
+    this.scratchBytes += WasmAllocator.sizeClass(size) - (have === undefined ? 0 : WasmAllocator.sizeClass(have.bytes));
     return ptr;
   }
+  /** Bytes of the allocator's live blocks that scratch slots hold (not tensor memory). */
+  private scratchBytes = 0;
 
   allocF32(n: number): number {
     if (n === 0) return 0;
@@ -288,8 +304,6 @@ export class WasmStorage implements Storage<number, number, number> {
   }
   heapBytes(): number { return this.memory.buffer.byteLength; }
   liveBytes(): number {
-    let scratch = 0;
-    for (const s of this.slots.values()) scratch += WasmAllocator.sizeClass(s.bytes);
-    return this.alloc.liveBytes - scratch;
+    return this.alloc.liveBytes - this.scratchBytes;
   }
 }

@@ -29,6 +29,8 @@ export interface BackendInfo {
   reason: string | null;
   /** Threads asked for (loadBackend's threads option, or the core count by default). */
   requested: number;
+  /** True once a worker thread died or stopped answering and the backend fell back to the calling thread (reason says why). */
+  degraded: boolean;
 }
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
@@ -121,7 +123,7 @@ export class Backend {
   info(): BackendInfo {
     const s = this._s as { info?: () => Omit<BackendInfo, 'kind'> };
     if (typeof s.info === 'function') return { kind: this.kind, ...s.info() };
-    return { kind: this.kind, threads: 1, sharedMemory: false, reason: 'the js backend runs on the calling thread', requested: 1 };
+    return { kind: this.kind, threads: 1, sharedMemory: false, reason: 'the js backend runs on the calling thread', requested: 1, degraded: false };
   }
 
   /**

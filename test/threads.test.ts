@@ -102,7 +102,7 @@ describe('loading with threads', () => {
 
   it('be.dispose() stops the workers; kernels keep working on one thread with the same bits', async () => {
     const be = await loadBackend('wasm', { threads: 2 });
-    const m = 128, n = 128, k = 64; // at MATMUL_THREAD_MIN
+    const m = 256, n = 128, k = 128; // at MATMUL_THREAD_MIN
     const a = randomF32(m * k, 5), b = randomF32(k * n, 6);
     const mm = (x: Backend) => {
       const out = x.zeros([m, n]);
@@ -124,8 +124,8 @@ describe('matmul: the same bits for 1, 2 and 3 threads and js', () => {
   const MODES = [[false, false], [false, true], [true, false], [true, true]] as const;
   // m·n·k above and below MATMUL_THREAD_MIN; m not a multiple of 2, 3 or 4; n with an edge panel; k over several K blocks;
   // n over the threaded path's 256-column N blocks (300: a short last block with an edge panel; 520: three blocks).
-  const SHAPES = [[67, 129, 300], [130, 67, 129], [301, 33, 257], [64, 256, 784], [97, 10, 1200], [64, 128, 64], [20, 9, 5], [8, 8, 8], [17, 40, 100],
-    [48, 300, 80], [33, 520, 70]] as const;
+  const SHAPES = [[67, 129, 600], [130, 67, 520], [301, 33, 520], [64, 256, 784], [97, 10, 1200], [64, 128, 64], [20, 9, 5], [8, 8, 8], [17, 40, 100],
+    [48, 300, 300], [33, 520, 250], [16, 512, 520]] as const;
   for (const [m, n, k] of SHAPES) {
     const above = m * n * k >= MATMUL_THREAD_MIN;
     it(`${m}x${k}x${n} (${above ? 'threaded' : 'below the threshold'}), all transpose modes, with and without accumulate`, () => {

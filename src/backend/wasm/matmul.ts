@@ -12,11 +12,13 @@ const ROW_BLOCK = 64;
 
 /**
  * Threads are used when m·n·k reaches this many multiply-adds and op(a) has at least 8
- * rows per thread. Measured on 2 cores (bench/PROFILE.md): at 2^18 two threads were no
- * faster, at 2^19 (the 64-128-10 MLP's first layer) between 0.7x and 1.3x of one thread
- * from run to run; from 2^20 they win clearly.
+ * rows per thread. Below it a call takes ~0.1 ms on one core, about what waking a worker
+ * and sharing the packed panels between cores cost, so on a busy machine a split loses:
+ * the 64-256-10 MLP step at batch 128 (two matmuls of 2^21) ran 1.16-1.21x slower on two
+ * threads than on one with the threshold at 2^20 (`npm run bench -- threads`, load 16 on
+ * 2 cores), and a lone 2^21 matmul gained 1.02x on two threads there, 2^22 1.63x.
  */
-export const MATMUL_THREAD_MIN = 1 << 20;
+export const MATMUL_THREAD_MIN = 1 << 22;
 
 /**
  * The matmul kernels of the wasm backend: calls into assembly/matmul.ts. On the pool a

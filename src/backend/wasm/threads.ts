@@ -175,9 +175,10 @@ export class ThreadPool {
   parallelCalls = 0;
   /**
    * Over the pool's life: chunks the calling thread ran and chunks workers ran; calls in
-   * which the caller waited for a worker's claimed chunk; waits that hit the bound.
+   * which the caller waited for a worker's claimed chunk, and the milliseconds it waited;
+   * waits that hit the bound.
    */
-  readonly stats = { callerChunks: 0, workerChunks: 0, waits: 0, timeouts: 0 };
+  readonly stats = { callerChunks: 0, workerChunks: 0, waits: 0, waitMs: 0, timeouts: 0 };
   /** How long the caller waits for a claimed chunk, and for a worker to take a job, before taking it for dead (ms). */
   boundMs = BOUND_MS;
   /** Called once when the pool degrades (the storage drops to one thread and reports why). */
@@ -291,7 +292,11 @@ export class ThreadPool {
     }
     this.stats.callerChunks += mine;
     this.stats.workerChunks += n - mine;
-    if (Atomics.load(i32, h + DONE) < n) { this.stats.waits++; this.await(n, f, call); }
+    if (Atomics.load(i32, h + DONE) < n) {
+      const t0 = performance.now();
+      this.stats.waits++;
+      try { this.await(n, f, call); } finally { this.stats.waitMs += performance.now() - t0; }
+    }
     const failed = Atomics.load(i32, h + ERROR);
     if (failed !== 0) throw new Error(`regula: worker thread ${failed} failed in a kernel call (see its error message)`);
   }

@@ -42,7 +42,7 @@ function layerNorm64(x: Float32Array, rows: number, cols: number, w: Float32Arra
       out[i * cols + j] = h[j]! * (w ? w[j]! : 1) + (b ? b[j]! : 0);
       gw[j] = g[i * cols + j]! * (w ? w[j]! : 1);
       a += gw[j]!; c += gw[j]! * h[j]!;
-      dw[j] += g[i * cols + j]! * h[j]!; db[j] += g[i * cols + j]!;
+      dw[j] = dw[j]! + g[i * cols + j]! * h[j]!; db[j] = db[j]! + g[i * cols + j]!;
     }
     for (let j = 0; j < cols; j++) dx[i * cols + j] = r * (gw[j]! - a / cols - h[j]! * c / cols);
   }

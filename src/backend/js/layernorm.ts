@@ -2,21 +2,9 @@
 // assembly/layernorm.ts (f64 statistics and arithmetic, the four-lane f64 sum layout, one
 // f32 rounding per stored value, which storing into a Float32Array does).
 import type { RawKernels } from '../raw.js';
+import { sum4 } from './sums.js';
 
 type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
-
-/** Σ x[o + j], j < n, in f64: lane j adds element 4q + j; (s0 + s1) + (s2 + s3); tail in order. */
-function sum4(x: Float32Array, o: number, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  const n4 = n & ~3;
-  let j = 0;
-  for (; j < n4; j += 4) {
-    s0 += x[o + j]!; s1 += x[o + j + 1]!; s2 += x[o + j + 2]!; s3 += x[o + j + 3]!;
-  }
-  let s = (s0 + s1) + (s2 + s3);
-  for (; j < n; j++) s += x[o + j]!;
-  return s;
-}
 
 /** Σ (x[o + j] − c)², same layout. */
 function sumSqDev4(x: Float32Array, o: number, n: number, c: number): number {

@@ -3,23 +3,11 @@
 // rounding per stored value).
 import type { RawKernels } from '../raw.js';
 import { exp64 } from './mathf.js';
+import { sum4 } from './sums.js';
 
 type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
 const fr = Math.fround;
-
-/** Σ p[o + j], j < n, in f64: lane j adds element 4q + j; (s0 + s1) + (s2 + s3); tail in order. */
-function sum4(p: Float32Array, o: number, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  const n4 = n & ~3;
-  let j = 0;
-  for (; j < n4; j += 4) {
-    s0 += p[o + j]!; s1 += p[o + j + 1]!; s2 += p[o + j + 2]!; s3 += p[o + j + 3]!;
-  }
-  let s = (s0 + s1) + (s2 + s3);
-  for (; j < n; j++) s += p[o + j]!;
-  return s;
-}
 
 /** Σ p[o + j]·q[o + j], j < n, in f64, same layout. */
 function dot4(p: Float32Array, q: Float32Array, o: number, n: number): number {

@@ -24,7 +24,7 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Backend } from './backend.js';
 import { Rng, Tensor } from './tensor.js';
 import { mulberry32 } from './rng.js';
-import { Dropout, GELU, Linear, Module, checkSeed, nextSeed, splitmix32, type StateDict } from './nn.js';
+import { Dropout, GELU, Linear, Module, checkSeed, nextSeed, splitmix32, type StateValue } from './nn.js';
 import { AdamW, type AdamOptions } from './optim.js';
 
 // ---- initialization --------------------------------------------------------------------------
@@ -362,51 +362,26 @@ export class GPT extends Module {
     }
   }
 
-  /** Every [name, parameter] once (torch's named_parameters: a tied weight under its first name, transformer.wte.weight). */
-  override namedParameters(prefix = ''): [string, Tensor][] {
-    const seen = new Set<Tensor>();
-    return super.namedParameters(prefix).filter(([, p]) => (seen.has(p) ? false : (seen.add(p), true)));
-  }
-
   /** The number of parameters (each tied tensor once). */
   numParams(): number {
     return this.parameters().reduce((s, p) => s + p.size, 0);
   }
 
-  /** PyTorch's GPT.state_dict() keys and order; with tying, lm_head.weight is listed too (the same values). */
-  override stateDict(): StateDict {
-    const sd: StateDict = {};
-    for (const [n, p] of super.namedParameters()) sd[n] = p.toFloat32Array();
-    return sd;
-  }
-
   /**
-   * Loads a state dict keyed as stateDict(). With tying, 'transformer.wte.weight' and
-   * 'lm_head.weight' may come alone or together (then equal). The causal-mask buffers that
-   * nanoGPT registers on torch < 2 ('transformer.h.N.attn.bias', blockSize² values of a
-   * lower-triangular 1/0 mask) are accepted and ignored. Any other difference (a missing or
-   * unknown key, a size of another config) throws before anything changes.
+   * Loads a state dict keyed as stateDict() (Module.loadStateDict: with tying,
+   * 'transformer.wte.weight' and 'lm_head.weight' may come alone or together, then equal).
+   * The causal-mask buffers that nanoGPT registers on torch < 2 ('transformer.h.N.attn.bias',
+   * the blockSize×blockSize lower-triangular 1/0 mask) are accepted and ignored; any other
+   * difference (a missing or unknown key, a size of another config) throws before anything
+   * changes.
    */
-  override loadStateDict(dict: Record<string, ArrayLike<number>>): this {
-    if (dict === null || typeof dict !== 'object') throw new TypeError(`loadStateDict: expected an object of name → Float32Array, got ${describe(dict)}`);
-    const own: Record<string, ArrayLike<number>> = {};
-    const { blockSize, nLayer } = this.config;
-    const has = (k: string) => Object.prototype.hasOwnProperty.call(dict, k);
+  override loadStateDict(dict: Record<string, StateValue>): this {
+    if (dict === null || typeof dict !== 'object') return super.loadStateDict(dict);
+    const own: Record<string, StateValue> = {};
     for (const k of Object.keys(dict)) {
       const m = /^transformer\.h\.(\d+)\.attn\.bias$/.exec(k);
-      if (m !== null && Number(m[1]) < nLayer && isCausalMask(dict[k], blockSize)) continue;
+      if (m !== null && Number(m[1]) < this.config.nLayer && isCausalMask(dict[k], this.config.blockSize)) continue;
       own[k] = dict[k]!;
-    }
-    if (this.config.tieWeights) {
-      const a = 'transformer.wte.weight', b = 'lm_head.weight';
-      if (has(a) && has(b)) {
-        const x = dict[a]!, y = dict[b]!;
-        let same = x.length === y.length;
-        for (let i = 0; same && i < x.length; i++) same = x[i] === y[i];
-        if (!same) throw new RangeError(`loadStateDict: '${a}' and '${b}' are one tied tensor in this model, but the dict holds different values for them`);
-      }
-      if (!has(a) && has(b)) own[a] = dict[b]!;
-      delete own[b];
     }
     return super.loadStateDict(own);
   }
@@ -514,9 +489,11 @@ export class GPT extends Module {
   }
 }
 
+/** Whether v (flat values or { shape, data }) is nanoGPT's blockSize² causal-mask buffer. */
 function isCausalMask(v: unknown, blockSize: number): boolean {
-  if (v === null || typeof v !== 'object' || (v as ArrayLike<number>).length !== blockSize * blockSize) return false;
-  const a = v as ArrayLike<number>;
+  const d = v !== null && typeof v === 'object' && 'data' in v ? (v as { data: unknown }).data : v;
+  if (d === null || typeof d !== 'object' || (d as ArrayLike<number>).length !== blockSize * blockSize) return false;
+  const a = d as ArrayLike<number>;
   for (let i = 0; i < blockSize; i++) {
     for (let j = 0; j < blockSize; j++) if (a[i * blockSize + j] !== (j <= i ? 1 : 0)) return false;
   }

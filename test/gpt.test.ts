@@ -298,7 +298,7 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('nn.GPT on %s', (_k, be)
     expect(firstBitDiff(h.stateDict()['transformer.h.1.mlp.c_fc.weight']!, sd['transformer.h.1.mlp.c_fc.weight']!)).toBe(-1);
     h.loadStateDict(before);
     const unequal = { ...sd, 'lm_head.weight': sd['lm_head.weight']!.map((v) => v + 1) };
-    expect(() => h.loadStateDict(unequal)).toThrow(/one tied tensor in this model, but the dict holds different values/);
+    expect(() => h.loadStateDict(unequal)).toThrow(/'transformer.wte.weight' and 'lm_head.weight' are one tied parameter, so their values must be equal/);
     const big = new nn.GPT(be, { ...SMALL, nEmbd: 24, seed: 1 }).stateDict();
     expect(() => h.loadStateDict(big)).toThrow(/'transformer.wte.weight' has 264 values, but the parameter has shape \[11, 16\]/);
     const deeper = new nn.GPT(be, { ...SMALL, nLayer: 3, seed: 1 }).stateDict();

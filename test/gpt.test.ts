@@ -7,7 +7,7 @@
  * generate(); state dicts; the AdamW groups; bad input rejected before any state changes.
  */
 import { describe, expect, it } from 'vitest';
-import { loadBackend, nn, optim, type Backend, type Tensor } from '../src/index.js';
+import { loadBackend, nn, optim, safetensors, type Backend, type Tensor } from '../src/index.js';
 import { randomF32, firstBitDiff } from './helpers.js';
 
 const [wasm, wasm2, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }), loadBackend('js')]);
@@ -305,6 +305,18 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('nn.GPT on %s', (_k, be)
     expect(() => h.loadStateDict(deeper)).toThrow(/unexpected key\(s\) 'transformer.h.2.ln_1.weight'/);
     const after = h.stateDict();
     for (const k of Object.keys(before)) expect(firstBitDiff(after[k]!, before[k]!), k).toBe(-1);
+    g.dispose(); h.dispose();
+  });
+
+  it('a safetensors file of the model has every state-dict key with its true shape and loads back', () => {
+    const g = new nn.GPT(be, { ...SMALL, seed: 11 }), h = new nn.GPT(be, { ...SMALL, seed: 12 });
+    const file = safetensors.load(safetensors.save(g));
+    const sd = g.stateDict();
+    expect(Object.keys(file.tensors).sort()).toEqual(Object.keys(sd).sort());
+    for (const [n, p] of g.stateEntries()) expect(file.tensors[n]!.shape, n).toEqual(p.shape);
+    h.loadStateDict(file.tensors);
+    const back = h.stateDict();
+    for (const k of Object.keys(sd)) expect(firstBitDiff(back[k]!, sd[k]!), k).toBe(-1);
     g.dispose(); h.dispose();
   });
 

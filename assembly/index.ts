@@ -10,6 +10,9 @@ export * from './prox';
 export * from './linear';
 export * from './elementwise';
 export * from './activation';
+export * from './layernorm';
+export * from './softmax';
+export * from './embedding';
 
 /** First byte after the module's static data: the JS allocator starts its heap here. */
 export function heapBase(): usize {

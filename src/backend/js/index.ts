@@ -7,6 +7,9 @@ import { proxKernels } from './prox.js';
 import { linearKernels } from './linear.js';
 import { elementwiseKernels } from './elementwise.js';
 import { activationKernels } from './activation.js';
+import { layernormKernels } from './layernorm.js';
+import { softmaxKernels } from './softmax.js';
+import { embeddingKernels } from './embedding.js';
 
 type JsRaw = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
@@ -21,6 +24,9 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
     ...linearKernels,
     ...elementwiseKernels,
     ...activationKernels,
+    ...layernormKernels,
+    ...softmaxKernels,
+    ...embeddingKernels,
   };
   private live = 0;
 

@@ -3,7 +3,9 @@ import type { WasmContext } from './context.js';
 import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
-type EW = Pick<K, Exclude<keyof K, 'matmul' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum' | 'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'transpose' | 'colNorms'>>;
+type EW = Pick<K, Exclude<keyof K, 'matmul' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum' |
+  'layerNorm' | 'layerNormBackward' | 'causalSoftmax' | 'causalSoftmaxBackward' | 'embedding' | 'embeddingBackward' |
+  'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'transpose' | 'colNorms'>>;
 
 /**
  * Elementwise passes over at least this many floats are cut into contiguous chunks that

@@ -89,7 +89,7 @@ function fail(rule: string, tensor: string | null, message: string): never {
  * length is not the shape's size, an empty name, non-string metadata) throws before
  * anything is written. The header is padded with spaces to a multiple of 8 bytes.
  */
-export function save(source: SaveSource, options: SaveOptions = {}): Uint8Array {
+export function save(source: SaveSource, options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
   if (options === null || typeof options !== 'object') throw new TypeError(`safetensors.save: expected options { metadata? }, got ${describe(options)}`);
   const items = saveItems(source);
   const metadata = options.metadata;

@@ -5,58 +5,32 @@
  * python3-torch is installed) reads to the same logits; a dropped file loads into the page
  * with its exact values; broken files are refused with the loader's message.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { loadBackend, safetensors, type Backend } from '../../src/index.js';
 import { buildMlp, digitsSplit, evaluate } from '../../examples/experiments/digits.js';
 import { architectureOf } from '../../examples/torch/architecture.js';
-import { HAVE_TORCH, TOL, torchCheck } from '../interop/torch.js';
-import { DIST, ROOT, ensureBuilt, serve } from './serve.js';
+import { HAVE_TORCH, IN_CI, TOL, torchCheck } from '../interop/torch.js';
+import { SHOTS, describeInChromium, openDemo, type DemoPage } from './chromium.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = Boolean(process.env['CI']) && process.env['CI'] !== 'false';
-const SHOTS = join(ROOT, 'test-results/demo');
-
-describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('demo weights (.safetensors) in Chromium', () => {
-  let server: Server;
-  let context: BrowserContext;
+describeInChromium('demo weights (.safetensors) in Chromium', () => {
+  let demo: DemoPage;
   let page: Page;
-  let profile: string;
   let be: Backend;
   const dir = mkdtempSync(join(tmpdir(), 'regula-weights-'));
-  const problems: string[] = [];
   const data = digitsSplit();
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`Chromium is required in CI but ${CHROMIUM} does not exist`);
     be = await loadBackend('js');
-    ensureBuilt();
-    let url: string;
-    ({ server, url } = await serve(DIST));
-    const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'regula-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, acceptDownloads: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 900 },
-    });
-    context.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
-    page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`); });
-    mkdirSync(SHOTS, { recursive: true });
-    await page.goto(url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    demo = await openDemo();
+    page = demo.page;
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
-    server?.close();
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+    await demo?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -175,6 +149,6 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('demo weights (.safetensors) in Chromi
     expect(await text('train-status')).toContain('from the loaded weights');
     await page.getByTestId('train-stop').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent?.startsWith('stopped'), undefined, { timeout: 10_000 });
-    expect(problems).toEqual([]);
+    expect(demo.problems).toEqual([]);
   }, 120_000);
 });

@@ -11,8 +11,7 @@ type Layer = { type: 'Linear'; in: number; out: number; bias: boolean } | { type
 
 /** JSON describing `model`'s architecture; throws for a layer it cannot describe. */
 export function architectureOf(model: nn.Module): string {
-  const config = (model as { config?: unknown }).config;
-  if (model.constructor.name === 'GPT' && config !== undefined) return JSON.stringify({ type: 'GPT', config });
+  if (model instanceof nn.GPT) return JSON.stringify({ type: 'GPT', config: model.config });
   if (!(model instanceof nn.Sequential)) throw new TypeError(`architectureOf: expected an nn.Sequential or an nn.GPT, got ${model.constructor.name}`);
   const layers: Layer[] = model.children().map((m, i) => {
     if (m instanceof nn.Linear) return { type: 'Linear', in: m.inFeatures, out: m.outFeatures, bias: m.bias !== null };

@@ -87,8 +87,9 @@ class CausalSelfAttention(nn.Module):
         self.attn_dropout = nn.Dropout(c['dropout'])
         self.resid_dropout = nn.Dropout(c['dropout'])
         self.n_head = c['nHead']
-        mask = torch.tril(torch.ones(c['blockSize'], c['blockSize'], dtype=torch.bool))
-        self.register_buffer('mask', mask, persistent=False)  # not a weight: kept out of the file
+        # a plain attribute, not a buffer: not a weight (kept out of the file), and DDP's gloo
+        # broadcast of buffers cannot send bool tensors
+        self.mask = torch.tril(torch.ones(c['blockSize'], c['blockSize'], dtype=torch.bool))
 
     def forward(self, x):
         B, T, C = x.shape

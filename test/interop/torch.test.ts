@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadBackend, nn, optim, safetensors, type Backend } from '../../src/index.js';
+import { CharTokenizer, loadBackend, loadNames, nn, optim, safetensors, type Backend } from '../../src/index.js';
 import { architectureOf } from '../../examples/torch/architecture.js';
 import { digitsSplit } from '../../examples/experiments/digits.js';
 import { HAVE_TORCH, IN_CI, PYTHON, TOL, torchCheck, torchTrain } from './torch.js';
@@ -92,5 +92,82 @@ describe.skipIf(!HAVE_TORCH && !IN_CI)('PyTorch round trip (examples/torch/regul
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses[19]!).toBeLessThan(losses[0]!);
     opt.dispose(); opt2.dispose(); model.dispose(); again.dispose(); x.dispose(); xVal.dispose();
+  }, 600_000);
+  it.skipIf(!HAVE_TORCH)('GPT: regula → PyTorch logits within 1e-5 → 2-process DDP training → regula logits within 1e-5 of PyTorch\'s → regula keeps training', async () => {
+    const be: Backend = await loadBackend('wasm');
+    const names = loadNames();
+    const tok = new CharTokenizer(names.vocab);
+    const stream = tok.encode(`${names.trainSmall.join('\n')}\n`);
+    const config = { vocabSize: names.vocab.length, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0.1, bias: true, tieWeights: true };
+    const gpt = new nn.GPT(be, { ...config, seed: 1 });
+    const B = 8, T = config.blockSize;
+    // a batch of windows of the stream, drawn with a fixed generator
+    let s = 12345;
+    const batch = (): { ids: Int32Array; targets: Int32Array } => {
+      const ids = new Int32Array(B * T), targets = new Int32Array(B * T);
+      for (let b = 0; b < B; b++) {
+        s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+        const at = s % (stream.length - T - 1);
+        ids.set(stream.subarray(at, at + T), b * T);
+        targets.set(stream.subarray(at + 1, at + T + 1), b * T);
+      }
+      return { ids, targets };
+    };
+    const train = (m: InstanceType<typeof nn.GPT>, steps: number): number[] => {
+      const opt = m.configureOptimizers({ lr: 3e-3, weightDecay: 0.1 });
+      const losses: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const { ids, targets } = batch();
+        opt.zeroGrad();
+        const loss = be.crossEntropy(m.forward(ids, [B, T]), targets);
+        losses.push(loss.item());
+        loss.backward();
+        opt.step();
+      }
+      opt.dispose();
+      return losses;
+    };
+    train(gpt, 20);
+    const check = batch().ids;
+    const logitsOf = (m: InstanceType<typeof nn.GPT>): Float32Array => {
+      m.eval();
+      const l = m.forward(check, [B, T]).toFloat32Array();
+      be.endStep();
+      m.train();
+      return l;
+    };
+
+    const modelPath = join(dir, 'gpt.safetensors'), dataPath = join(dir, 'gpt-data.safetensors');
+    writeFileSync(modelPath, safetensors.save(gpt, { metadata: { 'regula.model': architectureOf(gpt), ...tok.toMetadata() } }));
+    writeFileSync(dataPath, safetensors.save({
+      tokens: { shape: [stream.length], data: Float32Array.from(stream) },
+      'check.ids': { shape: [B, T], data: Float32Array.from(check) }, 'check.logits': { shape: [B * T, config.vocabSize], data: logitsOf(gpt) },
+    }));
+    const before = torchCheck(modelPath, dataPath);
+    console.log(`GPT: PyTorch's logits vs regula's on ${B}×${T} tokens: max |Δ| ${before.toExponential(2)}`);
+    expect(before).toBeLessThanOrEqual(TOL);
+
+    const t = torchTrain(dir, modelPath, dataPath, 30);
+    console.log(t.log.trim().split('\n').filter((l) => /\bstep \d+ loss/.test(l)).join('\n'));
+    const back = safetensors.load(readFileSync(t.out));
+    expect(back.metadata['torch.world_size']).toBe('2');
+    // the tokenizer travels in the metadata, through PyTorch and back
+    expect(CharTokenizer.fromMetadata(back.metadata).vocab).toEqual(names.vocab);
+    // PyTorch's state_dict lists the tied weight under both names, as regula's
+    expect(Object.keys(back.tensors).sort()).toEqual(Object.keys(gpt.stateDict()).sort());
+    const again = new nn.GPT(be, { ...config, seed: 7 });
+    again.loadStateDict(back.tensors);
+    const wte = again.stateDict()['transformer.wte.weight']!;
+    expect(maxAbsDiff(wte, gpt.stateDict()['transformer.wte.weight']!)).toBeGreaterThan(1e-4);
+    const torchLogits = safetensors.load(readFileSync(t.logits)).tensors['logits']!;
+    const after = maxAbsDiff(logitsOf(again), torchLogits.data);
+    console.log(`GPT after DDP training: regula's logits vs PyTorch's: max |Δ| ${after.toExponential(2)}`);
+    expect(after).toBeLessThanOrEqual(TOL);
+
+    const losses = train(again, 30);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)));
+    gpt.dispose(); again.dispose();
   }, 600_000);
 });

@@ -9,7 +9,7 @@ import type { ThreadPool } from '../src/backend/wasm/threads.js';
 import { loadBoth, randomF32, firstBitDiff } from './helpers.js';
 
 const { wasm, js } = await loadBoth();
-const [w1, w2, w3] = await Promise.all([1, 2, 3].map((threads) => loadBackend('wasm', { threads })));
+const [w1, w2, w3] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }), loadBackend('wasm', { threads: 3 })]);
 const poolOf = (be: Backend) => (be._s as { _pool?: ThreadPool | null })._pool ?? null;
 // every call on the workers, also on a busy host (no backing off to the caller alone)
 for (const be of [w2, w3]) poolOf(be)!.adaptive = false;

@@ -10,6 +10,9 @@ import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { elementwiseKernels } from './elementwise.js';
 import { activationKernels } from './activation.js';
+import { layernormKernels } from './layernorm.js';
+import { softmaxKernels } from './softmax.js';
+import { embeddingKernels } from './embedding.js';
 import { ThreadPool, availableCores, threadsUnavailableReason, type WorkerSource } from './threads.js';
 
 /** The exports the thread pool may run in its workers (the glue cuts their calls into parts). */
@@ -234,6 +237,9 @@ export class WasmStorage implements Storage<number, number, number> {
       ...proxKernels(ctx),
       ...elementwiseKernels(ctx),
       ...activationKernels(ctx),
+      ...layernormKernels(ctx),
+      ...softmaxKernels(ctx),
+      ...embeddingKernels(ctx),
     };
   }
 

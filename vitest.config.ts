@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    globalSetup: ['test/embed.setup.ts'],
     include: ['test/**/*.test.ts'],
     exclude: ['test/heavy/**', 'node_modules/**'],
     testTimeout: 60_000,

@@ -14,8 +14,8 @@
  * test/package/fixture/package.json and its lockfile, installed into a temporary copy.
  * Bundler warnings and npm install warnings fail the test, except those the README explains.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +23,12 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { ROOT, serve, ISOLATION_HEADERS } from '../browser/serve.js';
+import { CHROMIUM, describeInChromium } from '../browser/chromium.js';
 import { train } from './fixture/train.mjs';
 
 type Result = { kind: string; threads: number; sharedMemory: boolean; reason: string | null; losses: string[]; weights: string; isolated?: boolean; error?: string };
 
 const FIXTURE = join(ROOT, 'test/package/fixture');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const CORES = availableParallelism();
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const CONSUMER_FILES = ['train.mjs', 'train.d.mts', 'node-esm.mjs', 'node-cjs.cjs', 'node-ts.mts', 'tsconfig.json', 'browser.js', 'index.html', 'importmap.html'];
@@ -172,12 +172,10 @@ describe('Node consumers of the installed tarball', () => {
   });
 });
 
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-describe.skipIf(!HAVE_CHROMIUM && !process.env['CI'])('browser consumers in Chromium (isolated and not)', () => {
+describeInChromium('browser consumers in Chromium (isolated and not)', () => {
   let browser: Browser;
   const servers: Server[] = [];
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`Chromium is required in CI but ${CHROMIUM} does not exist`);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   }, 60_000);

@@ -29,6 +29,8 @@ export interface BackendInfo {
   reason: string | null;
   /** Threads asked for (loadBackend's threads option, or the core count by default). */
   requested: number;
+  /** True once a worker thread died or stopped answering and the backend fell back to the calling thread (reason says why). */
+  degraded: boolean;
 }
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
@@ -79,6 +81,9 @@ export class Backend {
       if (data.length !== n) {
         throw new ShapeError(`tensor(): shape ${fmtShape(s)} holds ${n} elements, but data has length ${data.length}`);
       }
+      checkNumbers(data);
+      // A view into this backend's own heap is detached if the allocation below grows it: copy first.
+      if (ArrayBuffer.isView(data) && (data as unknown as Float32Array).buffer === this._s.buffer()) data = (data as unknown as Float32Array).slice();
     }
     const t = this._make(s, n, false);
     if (data !== undefined && n > 0) t.data.set(data);
@@ -94,8 +99,13 @@ export class Backend {
   /** A trainable tensor: requiresGrad, with a zero `grad` of the same shape. */
   param(shape: readonly number[], data?: ArrayLike<number>): Tensor {
     const t = this.tensor(shape, data);
+    try {
+      t.grad = this._make(t.shape, t.size, false);
+    } catch (e) {
+      t.dispose(); // a failed grad allocation leaves nothing behind
+      throw e;
+    }
     t.requiresGrad = true;
-    t.grad = this._make(t.shape, t.size, false);
     return t;
   }
 
@@ -113,7 +123,7 @@ export class Backend {
   info(): BackendInfo {
     const s = this._s as { info?: () => Omit<BackendInfo, 'kind'> };
     if (typeof s.info === 'function') return { kind: this.kind, ...s.info() };
-    return { kind: this.kind, threads: 1, sharedMemory: false, reason: 'the js backend runs on the calling thread', requested: 1 };
+    return { kind: this.kind, threads: 1, sharedMemory: false, reason: 'the js backend runs on the calling thread', requested: 1, degraded: false };
   }
 
   /**
@@ -242,6 +252,20 @@ export class Backend {
     t.assertLive(what);
     if (t._be !== this) throw new TypeError(`${what}: the tensor belongs to another backend (${t._be.kind}) than this one (${this.kind})`);
     return t;
+  }
+}
+
+/**
+ * Throws unless every element of `data` is a number (checked before anything is allocated):
+ * a BigInt, string or other value would make a raw engine error or a NaN nobody put in.
+ */
+function checkNumbers(data: ArrayLike<number>): void {
+  if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array || data instanceof Uint8Array ||
+    data instanceof Int8Array || data instanceof Uint16Array || data instanceof Int16Array || data instanceof Uint32Array ||
+    data instanceof Uint8ClampedArray) return;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as unknown;
+    if (typeof v !== 'number') throw new TypeError(`tensor(): expected data of numbers, got ${typeof v} ${describe(v)} at index ${i}`);
   }
 }
 

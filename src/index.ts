@@ -64,7 +64,7 @@ export interface LoadOptions {
 /** The js backend loaded by 'auto' instead of wasm: be.info().reason says why. */
 class FallbackJsStorage extends JsStorage {
   constructor(private readonly why: string) { super(); }
-  info(): ThreadInfo { return { threads: 1, sharedMemory: false, reason: this.why, requested: 1 }; }
+  info(): ThreadInfo { return { threads: 1, sharedMemory: false, reason: this.why, requested: 1, degraded: false }; }
 }
 
 /**

@@ -30,6 +30,11 @@ export interface ThreadInfo {
   reason: string | null;
   /** The threads asked for (loadBackend's `threads`, or the core count by default). */
   requested: number;
+  /**
+   * True once a worker died or stopped answering: the pool stopped its workers and kernels
+   * run on the calling thread (`reason` says which worker and why).
+   */
+  degraded: boolean;
 }
 
 /** Options of the wasm loader (see loadBackend). */
@@ -169,11 +174,11 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
       const memory = sharedMemory();
       const given = o.wasmThreads === undefined ? null : `{ wasmThreads: ${JSON.stringify(String(o.wasmThreads))} }`;
       const { module, exports } = await instantiate(await readSource(o.wasmThreads, true), memory, given);
-      const storage = new WasmStorage(exports, memory, { threads: 1, sharedMemory: true, reason: null, requested });
+      const storage = new WasmStorage(exports, memory, { threads: 1, sharedMemory: true, reason: null, requested, degraded: false });
       try {
         // A scratch slot: not counted as live tensor memory, and never re-requested, so it never moves.
         const ctrl = storage._scratch('threads.ctrl', ThreadPool.ctrlBytes(requested - 1));
-        const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, POOLED, o.workerUrl);
+        const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, POOLED, exports, o.workerUrl);
         storage._setPool(pool);
       } catch (e) {
         storage._info.reason = `the worker threads did not start (${(e as Error).message}); running on one thread. ` +
@@ -189,7 +194,7 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
   const memory = new WebAssembly.Memory({ initial: 2 });
   const given = o.wasm === undefined ? null : `{ wasm: ${JSON.stringify(String(o.wasm))} }`;
   const { exports } = await instantiate(await readSource(o.wasm, false), memory, given);
-  return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested });
+  return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested, degraded: false });
 }
 
 /** The wasm backend's storage: buffers in Wasm linear memory, handed out by WasmAllocator. */
@@ -203,7 +208,7 @@ export class WasmStorage implements Storage<number, number, number> {
   readonly _info: ThreadInfo;
 
   constructor(readonly exports: WasmExports, readonly memory: WebAssembly.Memory,
-    info: ThreadInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1 }) {
+    info: ThreadInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1, degraded: false }) {
     this.alloc = new WasmAllocator(memory, exports.heapBase());
     this._info = { ...info };
     const ctx: WasmContext = this.ctx = {
@@ -227,6 +232,14 @@ export class WasmStorage implements Storage<number, number, number> {
   _setPool(pool: ThreadPool): void {
     this.ctx.pool = pool;
     this._info.threads = pool.size;
+    this._info.degraded = false;
+    pool.onDegrade = (why) => {
+      if (this.ctx.pool !== pool) return;
+      this.ctx.pool = null;
+      this._info.threads = 1;
+      this._info.degraded = true;
+      this._info.reason = `the thread pool is degraded: ${why}; running on the calling thread`;
+    };
   }
 
   /** Threads, shared memory and why threads are off (be.info()). */
@@ -250,15 +263,31 @@ export class WasmStorage implements Storage<number, number, number> {
   /** @internal a scratch slot (see WasmContext.scratch). */
   _scratch(slot: string, bytes: number): number { return this.scratch(slot, bytes); }
 
+  /**
+   * Grows a slot by acquiring the new block before releasing the old one: when the
+   * allocation throws (memory cannot grow), the slot, the allocator and every tensor are
+   * as they were. Asks for twice the old size first (fewer regrowths), then exactly `bytes`.
+   */
   private scratch(slot: string, bytes: number): number {
     const have = this.slots.get(slot);
     if (have !== undefined && have.bytes >= bytes) return have.ptr;
+    const want = Math.max(bytes, 64);
+    const roomy = have === undefined ? want : Math.max(want, 2 * have.bytes);
+    let size = roomy, ptr: number;
+    try {
+      ptr = this.alloc.alloc(size);
+    } catch (e) {
+      if (roomy === want) throw e;
+      size = want;
+      ptr = this.alloc.alloc(size);
+    }
     if (have !== undefined) this.alloc.release(have.ptr);
-    const size = Math.max(bytes, 64, have === undefined ? 0 : 2 * have.bytes);
-    const ptr = this.alloc.alloc(size);
     this.slots.set(slot, { ptr, bytes: size });
+    this.scratchBytes += WasmAllocator.sizeClass(size) - (have === undefined ? 0 : WasmAllocator.sizeClass(have.bytes));
     return ptr;
   }
+  /** Bytes of the allocator's live blocks that scratch slots hold (not tensor memory). */
+  private scratchBytes = 0;
 
   allocF32(n: number): number {
     if (n === 0) return 0;
@@ -279,8 +308,6 @@ export class WasmStorage implements Storage<number, number, number> {
   }
   heapBytes(): number { return this.memory.buffer.byteLength; }
   liveBytes(): number {
-    let scratch = 0;
-    for (const s of this.slots.values()) scratch += WasmAllocator.sizeClass(s.bytes);
-    return this.alloc.liveBytes - scratch;
+    return this.alloc.liveBytes - this.scratchBytes;
   }
 }

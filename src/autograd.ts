@@ -460,3 +460,16 @@ export function backward(be: Backend, root: Tensor): void {
     be._endStep(root);
   }
 }
+
+// ---- for the ops in other files (src/autograd-transformer.ts) ----------------------------
+
+/** @internal the gradient-routing helpers above, for ops defined in other files. */
+export const _grad = {
+  result,
+  into,
+  /** Where t's gradient goes (null: none) and whether it already holds one to add to. */
+  slot(t: Tensor): { dst: Tensor; accumulate: boolean } | null {
+    const dst = slot(t);
+    return dst === null ? null : { dst, accumulate: accumulating };
+  },
+};

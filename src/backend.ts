@@ -5,6 +5,8 @@ import { seedState, dropThreshold } from './rng.js';
 import { checkNumber, checkShape, expectShape, hyper, shapeSize, checkBool } from './validate.js';
 import * as ag from './autograd.js';
 import type { AutogradMatmulOptions } from './autograd.js';
+import * as agt from './autograd-transformer.js';
+import type { AttentionDropout } from './autograd-transformer.js';
 
 export type BackendKind = 'wasm' | 'js';
 
@@ -173,6 +175,18 @@ export class Backend {
   tanh(x: Tensor): Tensor { return ag.tanh(this, x); }
   /** Train-mode inverted dropout with drop probability p; rng advances (a new mask per call). */
   dropout(x: Tensor, p: number, rng: Rng): Tensor { return ag.dropout(this, x, p, rng); }
+  /** LayerNorm over the last dimension of x [rows, cols]: weight and bias [cols] or null; eps default 1e-5. */
+  layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor { return agt.layerNorm(this, x, weight, bias, eps); }
+  /** Embedding lookup: weight [vocab, dim] rows picked by Int32Array ids → [ids.length, dim]. */
+  embedding(weight: Tensor, ids: Int32Array): Tensor { return agt.embedding(this, weight, ids); }
+  /**
+   * Causal multi-head self-attention on a fused q|k|v projection [B·T, 3C] → [B·T, C]
+   * (nanoGPT's split into nHead heads), with dropout on the attention probabilities when
+   * `dropout` is given with p > 0.
+   */
+  causalAttention(qkv: Tensor, B: number, T: number, nHead: number, dropout: AttentionDropout | null = null): Tensor {
+    return agt.causalAttention(this, qkv, B, T, nHead, dropout);
+  }
   /** Mean softmax cross-entropy of logits [rows, classes] against Int32Array labels; a one-element result. */
   crossEntropy(logits: Tensor, labels: Int32Array): Tensor { return ag.crossEntropy(this, logits, labels); }
   /** mean((pred − target)²); a one-element result. */
@@ -682,5 +696,140 @@ export class Kernels {
   absSum(x: Tensor): number {
     this.be._check(x, 'absSum x');
     return x.size === 0 ? 0 : this.raw.absSum(x._h, x.size);
+  }
+
+  // ---- the transformer's kernels (families 'layernorm', 'softmax', 'embedding') ----
+
+  /** The [rows] statistics tensor `t` of a LayerNorm over `rows` rows. */
+  private rowStat(t: Tensor, rows: number, what: string): void {
+    this.be._check(t, what);
+    if (t.shape.length !== 1 || t.shape[0] !== rows) expectShape(t.shape, [rows], what);
+  }
+
+  /** An optional per-column tensor (LayerNorm weight, bias or their gradients): null or shape [cols]. */
+  private colVec(t: Tensor | null | undefined, cols: number, what: string): Tensor | null {
+    if (t === null || t === undefined) return null;
+    this.be._check(t, what);
+    if (t.shape.length !== 1 || t.shape[0] !== cols) expectShape(t.shape, [cols], what);
+    return t;
+  }
+
+  /**
+   * LayerNorm over the last dimension of x [rows, cols] (torch's layer_norm): out =
+   * (x − μ)/√(σ² + eps)·weight + bias per row (weight / bias null: left out). mean and rstd
+   * ([rows]) receive μ and 1/√(σ² + eps) for layerNormBackward. out may be x.
+   */
+  layerNorm(out: Tensor, x: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, rstd: Tensor, eps = 1e-5): Tensor {
+    this.same('layerNorm', out, x);
+    const [rows, cols] = dims2(x, 'layerNorm x');
+    const w = this.colVec(weight, cols, 'layerNorm weight'), b = this.colVec(bias, cols, 'layerNorm bias');
+    this.rowStat(mean, rows, 'layerNorm mean'); this.rowStat(rstd, rows, 'layerNorm rstd');
+    checkNumber(eps, 'layerNorm eps', { min: 0 });
+    if (mean === rstd || mean === out || rstd === out || mean === x || rstd === x) throw new ShapeError('layerNorm: mean and rstd must be tensors of their own');
+    if (w === out || b === out) throw new ShapeError('layerNorm: out must not be weight or bias');
+    if (cols === 0) throw new ShapeError(`layerNorm x: expected at least one column, got ${fmtShape(x.shape)}`);
+    if (rows === 0) return out;
+    this.raw.layerNorm(out._h, x._h, w === null ? null : w._h, b === null ? null : b._h, mean._h, rstd._h, rows, cols, eps);
+    return out;
+  }
+
+  /**
+   * LayerNorm backward: dx from the upstream g, x and the forward's mean and rstd; adds the
+   * weight and bias gradients (rows in order) into dweight and dbias when given (null:
+   * skipped). weight is the forward's weight (null when it had none).
+   */
+  layerNormBackward(dx: Tensor, g: Tensor, x: Tensor, weight: Tensor | null, mean: Tensor, rstd: Tensor,
+    dweight: Tensor | null = null, dbias: Tensor | null = null): Tensor {
+    this.same('layerNormBackward', dx, g, x);
+    const [rows, cols] = dims2(x, 'layerNormBackward x');
+    const w = this.colVec(weight, cols, 'layerNormBackward weight');
+    const dw = this.colVec(dweight, cols, 'layerNormBackward dweight'), db = this.colVec(dbias, cols, 'layerNormBackward dbias');
+    this.rowStat(mean, rows, 'layerNormBackward mean'); this.rowStat(rstd, rows, 'layerNormBackward rstd');
+    const ins = [g, x, w, mean, rstd, dw, db];
+    for (let i = 0; i < ins.length; i++) {
+      const t = ins[i];
+      if (t === null) continue;
+      if (t === dx) throw new ShapeError('layerNormBackward: dx must be a tensor of its own');
+      for (let j = i + 1; j < ins.length; j++) {
+        if ((i >= 5 || j >= 5) && t === ins[j]) throw new ShapeError('layerNormBackward: dweight and dbias must be tensors of their own');
+      }
+    }
+    if (rows === 0 || cols === 0) return dx;
+    this.raw.layerNormBackward(dx._h, g._h, x._h, w === null ? null : w._h, mean._h, rstd._h,
+      dw === null ? null : dw._h, db === null ? null : db._h, rows, cols);
+    return dx;
+  }
+
+  /** [z, t, t] of a batch of square score matrices. */
+  private squares(x: Tensor, what: string): [number, number] {
+    const s = x.shape;
+    if (s.length !== 3 || s[1] !== s[2]) throw new ShapeError(`${what}: expected a batch of square score matrices [z, t, t], got ${fmtShape(s)}`);
+    return [s[0]!, s[1]!];
+  }
+
+  /**
+   * The attention softmax: out = softmax(x·scale) over keys j ≤ t in each row t of each
+   * t×t matrix of x [z, t, t] (the causal mask), 0 above the diagonal. out may be x.
+   */
+  causalSoftmax(out: Tensor, x: Tensor, scale: number): Tensor {
+    this.same('causalSoftmax', out, x);
+    const [z, t] = this.squares(x, 'causalSoftmax x');
+    checkNumber(scale, 'causalSoftmax scale');
+    if (z === 0 || t === 0) return out;
+    this.raw.causalSoftmax(out._h, x._h, z, t, scale);
+    return out;
+  }
+
+  /** The gradient of causalSoftmax with respect to x, from its output p and the upstream g. out may be g. */
+  causalSoftmaxBackward(out: Tensor, p: Tensor, g: Tensor, scale: number): Tensor {
+    this.same('causalSoftmaxBackward', out, p, g);
+    const [z, t] = this.squares(p, 'causalSoftmaxBackward p');
+    checkNumber(scale, 'causalSoftmaxBackward scale');
+    if (out === p) throw new ShapeError('causalSoftmaxBackward: out may alias g, not p');
+    if (z === 0 || t === 0) return out;
+    this.raw.causalSoftmaxBackward(out._h, p._h, g._h, z, t, scale);
+    return out;
+  }
+
+  /** Checks token ids: an Int32Array of `n` integers in [0, vocab). */
+  private checkIds(ids: unknown, n: number, vocab: number, what: string): Int32Array {
+    if (!(ids instanceof Int32Array)) throw new TypeError(`${what}: expected token ids as an Int32Array, got ${describe(ids)}`);
+    if (ids.length !== n) throw new ShapeError(`${what}: expected ${n} token ids, got ${ids.length}`);
+    for (let i = 0; i < n; i++) {
+      const v = ids[i]!;
+      if (v < 0 || v >= vocab) throw new RangeError(`${what}: token id ${i} is ${v}, expected an id in [0, ${vocab - 1}]`);
+    }
+    return ids;
+  }
+
+  /** @internal the ids check of embedding (autograd and the GPT validate before they allocate). */
+  _checkIds(ids: unknown, n: number, vocab: number, what: string): Int32Array {
+    return this.checkIds(ids, n, vocab, what);
+  }
+
+  /** Embedding lookup: out row i = weight row ids[i]; weight [vocab, cols], out [ids.length, cols]. */
+  embedding(out: Tensor, weight: Tensor, ids: Int32Array): Tensor {
+    this.be._check(out, 'embedding out'); this.be._check(weight, 'embedding weight');
+    const [vocab, cols] = dims2(weight, 'embedding weight');
+    const [n, oc] = dims2(out, 'embedding out');
+    if (oc !== cols) expectShape(out.shape, [n, cols], 'embedding out');
+    this.checkIds(ids, n, vocab, 'embedding');
+    if (out === weight) throw new ShapeError('embedding: out must not be weight');
+    if (n === 0 || cols === 0) return out;
+    this.raw.embedding(out._h, weight._h, this.be._s.labels(ids), n, cols);
+    return out;
+  }
+
+  /** Scatter-add, the embedding's backward: dweight row ids[i] += g row i, i in order. */
+  embeddingBackward(dweight: Tensor, g: Tensor, ids: Int32Array): Tensor {
+    this.be._check(dweight, 'embeddingBackward dweight'); this.be._check(g, 'embeddingBackward g');
+    const [vocab, cols] = dims2(dweight, 'embeddingBackward dweight');
+    const [n, gc] = dims2(g, 'embeddingBackward g');
+    if (gc !== cols) expectShape(g.shape, [n, cols], 'embeddingBackward g');
+    this.checkIds(ids, n, vocab, 'embeddingBackward');
+    if (g === dweight) throw new ShapeError('embeddingBackward: g must not be dweight');
+    if (n === 0 || cols === 0) return dweight;
+    this.raw.embeddingBackward(dweight._h, g._h, this.be._s.labels(ids), n, cols);
+    return dweight;
   }
 }

@@ -23,7 +23,8 @@ import { checkShape, finiteFloat32Copy, sameShape } from './validate.js';
 let seedCounter = 0;
 let seedBase = 0;
 
-function splitmix32(x: number): number {
+/** @internal the splitmix32 finalizer. */
+export function splitmix32(x: number): number {
   let z = (x + 0x9e3779b9) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
@@ -37,11 +38,13 @@ export function manualSeed(seed: number): void {
   seedCounter = 0;
 }
 
-function nextSeed(): number {
+/** @internal the next seed of the process-wide stream (layers given no seed). */
+export function nextSeed(): number {
   return splitmix32((seedBase + Math.imul(++seedCounter, 0x632be5ab)) >>> 0);
 }
 
-function checkSeed(seed: unknown, what: string): number {
+/** @internal a 32-bit unsigned integer seed, or a RangeError. */
+export function checkSeed(seed: unknown, what: string): number {
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new RangeError(`${what}: expected an integer seed in [0, 2^32 − 1], got ${describe(seed)}`);
   }

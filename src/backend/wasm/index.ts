@@ -9,6 +9,9 @@ import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { elementwiseKernels } from './elementwise.js';
 import { activationKernels } from './activation.js';
+import { layernormKernels } from './layernorm.js';
+import { softmaxKernels } from './softmax.js';
+import { embeddingKernels } from './embedding.js';
 import { ThreadPool, availableCores, nodeBuiltin, threadsUnavailableReason, type WorkerSource } from './threads.js';
 import { decodeBase64 } from '../../data/index.js';
 import { WASM_BASE64, WASM_MT_BASE64 } from './embedded.generated.js';
@@ -225,6 +228,9 @@ export class WasmStorage implements Storage<number, number, number> {
       ...proxKernels(ctx),
       ...elementwiseKernels(ctx),
       ...activationKernels(ctx),
+      ...layernormKernels(ctx),
+      ...softmaxKernels(ctx),
+      ...embeddingKernels(ctx),
     };
   }
 

@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     globalSetup: ['test/embed.setup.ts'],
     include: ['test/**/*.test.ts'],
-    exclude: ['test/heavy/**', 'test/package/**', 'node_modules/**'],
+    exclude: ['test/heavy/**', 'test/interop/**', 'test/package/**', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

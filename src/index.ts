@@ -3,11 +3,13 @@
  * core (`wasm`) or a bit-identical pure-TypeScript one (`js`).
  */
 import { Backend } from './backend.js';
+import { erase } from './backend/storage.js';
 import { JsStorage } from './backend/js/index.js';
 import { loadWasmStorage, wasmSimdSupported, type WasmSource } from './backend/wasm/index.js';
 import type { WorkerSource } from './backend/wasm/threads.js';
 
-export { Backend, Kernels } from './backend.js';
+export { Backend } from './backend.js';
+export { Kernels } from './kernels.js';
 export type { BackendKind, MemoryInfo, MatmulOptions, SgdStepOptions, AdamStepOptions, BackendInfo } from './backend.js';
 export { Tensor, Rng } from './tensor.js';
 export * as nn from './nn.js';
@@ -58,6 +60,6 @@ export async function loadBackend(kind: 'wasm' | 'js' | 'auto' = 'auto', options
     throw new TypeError(`loadBackend: expected 'wasm', 'js' or 'auto', got ${JSON.stringify(kind)}`);
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`loadBackend: expected options as an object, got ${options === null ? 'null' : typeof options}`);
-  if (kind === 'js' || (kind === 'auto' && !wasmSimdSupported())) return new Backend(new JsStorage());
-  return new Backend(await loadWasmStorage({ wasm: options.wasm, wasmThreads: options.wasmThreads, threads: options.threads, workerUrl: options.workerUrl }));
+  if (kind === 'js' || (kind === 'auto' && !wasmSimdSupported())) return new Backend(erase(new JsStorage()));
+  return new Backend(erase(await loadWasmStorage({ wasm: options.wasm, wasmThreads: options.wasmThreads, threads: options.threads, workerUrl: options.workerUrl })));
 }

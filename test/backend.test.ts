@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { loadBackend, BackendLoadError, DisposedError, ShapeError, wasmSimdSupported, defaultWasmUrl } from '../src/index.js';
-import { RAW_KERNEL_NAMES } from '../src/backend/raw.js';
+import { KERNEL_NAMES } from '../src/backend/raw.js';
 import { WasmAllocator } from '../src/backend/wasm/allocator.js';
+import { WasmStorage } from '../src/backend/wasm/index.js';
 
 describe('loadBackend', () => {
   it('loads wasm in Node from the binary beside the code', async () => {
@@ -38,9 +39,25 @@ describe('loadBackend', () => {
     await expect(loadBackend('gpu' as never)).rejects.toThrow(TypeError);
   });
 
-  it.each(['wasm', 'js'] as const)('%s implements every raw kernel', async (kind) => {
-    const be = await loadBackend(kind);
-    for (const name of RAW_KERNEL_NAMES) expect(typeof be._s.raw[name], name).toBe('function');
+  it('the shipped binary exports every raw kernel by its name and nothing else but the glue helpers', async () => {
+    const module = await WebAssembly.compile(await readFile(defaultWasmUrl()));
+    const exported = WebAssembly.Module.exports(module).map((e) => e.name).sort();
+    const helpers = ['heapBase', 'matmulBlockPacked', 'matmulKC', 'matmulPackB', 'memory'];
+    expect(exported).toEqual([...KERNEL_NAMES, ...helpers].sort());
+  });
+
+  it('a binary that lacks an export the glue calls fails at load with BackendLoadError naming it', async () => {
+    const bytes = await readFile(defaultWasmUrl());
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const { instance } = await WebAssembly.instantiate(bytes, { env: { memory, abort: () => undefined } });
+    for (const missing of ['add', 'sign', 'crossEntropy', 'matmulKC', 'heapBase']) {
+      const exports: Record<string, unknown> = { ...instance.exports };
+      delete exports[missing];
+      const err = (() => { try { new WasmStorage(exports as never, memory); } catch (e) { return e as Error; } return null; })();
+      expect(err, missing).toBeInstanceOf(BackendLoadError);
+      expect(err!.message).toContain(`lacks the export ${missing}`);
+      expect(err!.message).toMatch(/npm run build/);
+    }
   });
 });
 

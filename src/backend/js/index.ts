@@ -1,4 +1,4 @@
-import type { Storage } from '../storage.js';
+import type { Storage, StorageInfo } from '../storage.js';
 import type { RawKernels } from '../raw.js';
 import { matmulKernels } from './matmul.js';
 import { optimKernels } from './optim.js';
@@ -7,6 +7,7 @@ import { proxKernels } from './prox.js';
 import { elementwiseKernels } from './elementwise.js';
 import { activationKernels } from './activation.js';
 
+/** Every raw kernel on typed arrays: the compiler checks that the families below give all of them. */
 type JsRaw = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
 /** The pure-TS backend: buffers are ordinary typed arrays. */
@@ -32,4 +33,6 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
   labels(a: Int32Array): Int32Array { return a; }
   heapBytes(): number { return this.live; }
   liveBytes(): number { return this.live; }
+  info(): StorageInfo { return { threads: 1, sharedMemory: false, reason: 'the js backend runs on the calling thread', requested: 1 }; }
+  dispose(): void { /* no threads to stop */ }
 }

@@ -46,4 +46,4 @@ function matmul(out: Float32Array, a: Float32Array, b: Float32Array, m: number, 
 }
 
 /** The matmul kernels of the js backend (same names and order as assembly/matmul.ts). */
-export const matmulKernels: Pick<K, 'matmul'> = { matmul };
+export const matmulKernels = { matmul } satisfies Partial<K>;

@@ -1,9 +1,9 @@
-import type { RawKernels } from '../raw.js';
-import type { WasmContext } from './context.js';
+import type { RawKernels, TableName } from '../raw.js';
+import { TABLE, TABLE_NAMES } from '../raw.js';
+import type { WasmContext, WasmFn } from './context.js';
 import { chunkLength } from './threads.js';
 
 type K = RawKernels<number, number, number>;
-type EW = Pick<K, Exclude<keyof K, 'matmul' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum'>>;
 
 /**
  * Elementwise passes over at least this many floats are cut into contiguous chunks, one
@@ -14,23 +14,24 @@ type EW = Pick<K, Exclude<keyof K, 'matmul' | 'sgdStep' | 'adamStep' | 'dropout'
  */
 export const ELEMENTWISE_THREAD_MIN = 1 << 18;
 
-/** The elementwise kernels of the wasm backend: thin calls into assembly/elementwise.ts. */
-export function elementwiseKernels(ctx: WasmContext): EW {
-  const e = ctx.exports;
-  const f = (name: string) => {
-    const fn = e[name];
-    if (typeof fn !== 'function') throw new TypeError(`regula.wasm lacks the export ${name}: rebuild it with \`npm run build\``);
-    return fn;
-  };
-  const addRowVector = f('addRowVector'), add = f('add'), mul = f('mul'), scale = f('scale'), axpy = f('axpy');
-  const fill = f('fill'), relu = f('relu'), reluBackward = f('reluBackward'), sumRows = f('sumRows');
-  const sum = f('sum'), sumSquares = f('sumSquares'), mse = f('mse'), mseBackward = f('mseBackward');
-  const crossEntropy = f('crossEntropy'), crossEntropyBackward = f('crossEntropyBackward');
-  const crossEntropyBackwardExps = f('crossEntropyBackwardExps');
+/** Whether a table kernel is elementwise (map/zip with or without a scalar), so it may be cut into chunks. */
+export function splittable(name: TableName): boolean {
+  const sig = TABLE[name].sig;
+  return sig !== 'reduce' && sig !== 'reduce2';
+}
 
+/** The exports the thread pool runs for this file (the glue cuts their calls into parts). */
+export const ELEMENTWISE_THREADED: readonly string[] = ['addRowVector', 'fill', ...TABLE_NAMES.filter(splittable)];
+
+/**
+ * The table kernels (src/backend/raw.ts TABLE) and the other elementwise and reduction
+ * kernels of the wasm backend: thin calls into assembly/, elementwise ones cut into chunks
+ * on the pool above ELEMENTWISE_THREAD_MIN.
+ */
+export function elementwiseKernels(ctx: WasmContext): Pick<K, TableName | 'addRowVector' | 'fill' | 'sumRows' | 'crossEntropy' | 'crossEntropyBackward' | 'crossEntropyBackwardExps'> {
   const args: number[] = new Array(6).fill(0);
   /** fn(p0[, p1[, p2]], n, s0) over n floats, cut into chunks on the pool (ctx.pool non-null). */
-  const split = (name: string, fn: (...a: number[]) => number, n: number, nptr: number, p0: number, p1: number, p2: number, s0: number): void => {
+  const split = (name: string, fn: WasmFn, n: number, nptr: number, p0: number, p1: number, p2: number, s0: number): void => {
     const pool = ctx.pool!;
     const len = chunkLength(n, pool.size, 16), parts = Math.ceil(n / len), id = pool.fn(name);
     pool.begin();
@@ -50,7 +51,25 @@ export function elementwiseKernels(ctx: WasmContext): EW {
   };
   const big = (n: number) => n >= ELEMENTWISE_THREAD_MIN && ctx.pool !== null;
 
+  /** The glue of one table kernel, by its signature (the export takes the same arguments). */
+  const table = (name: TableName): unknown => {
+    const fn = ctx.fn(name);
+    switch (TABLE[name].sig) {
+      case 'map': return (out: number, x: number, n: number) => { if (big(n)) split(name, fn, n, 2, out, x, 0, 0); else fn(out, x, n); };
+      case 'zip': return (out: number, a: number, b: number, n: number) => { if (big(n)) split(name, fn, n, 3, out, a, b, 0); else fn(out, a, b, n); };
+      case 'mapScalar': return (out: number, x: number, n: number, s: number) => { if (big(n)) split(name, fn, n, 2, out, x, 0, s); else fn(out, x, n, s); };
+      case 'zipScalar': return (out: number, a: number, b: number, n: number, s: number) => { if (big(n)) split(name, fn, n, 3, out, a, b, s); else fn(out, a, b, n, s); };
+      case 'reduce': return (x: number, n: number) => fn(x, n);
+      case 'reduce2': return (a: number, b: number, n: number) => fn(a, b, n);
+    }
+  };
+  const tableKernels = Object.fromEntries(TABLE_NAMES.map((name) => [name, table(name)])) as Pick<K, TableName>;
+
+  const addRowVector = ctx.fn('addRowVector'), fill = ctx.fn('fill'), sumRows = ctx.fn('sumRows');
+  const crossEntropy = ctx.fn('crossEntropy'), crossEntropyBackward = ctx.fn('crossEntropyBackward');
+  const crossEntropyBackwardExps = ctx.fn('crossEntropyBackwardExps');
   return {
+    ...tableKernels,
     addRowVector(out, x, b, rows, cols) {
       if (!big(rows * cols) || rows < 2 * ctx.pool!.size) { addRowVector(out, x, b, rows, cols); return; }
       // Rows are independent: any cut between rows computes exactly what one call does.
@@ -64,18 +83,8 @@ export function elementwiseKernels(ctx: WasmContext): EW {
       }
       try { addRowVector(out, x, b, rowsPer, cols); } finally { pool.join(parts - 1); }
     },
-    add(out, a, b, n) { if (big(n)) split('add', add, n, 3, out, a, b, 0); else add(out, a, b, n); },
-    mul(out, a, b, n) { if (big(n)) split('mul', mul, n, 3, out, a, b, 0); else mul(out, a, b, n); },
-    scale(out, x, n, alpha) { if (big(n)) split('scale', scale, n, 2, out, x, 0, alpha); else scale(out, x, n, alpha); },
-    axpy(y, x, n, alpha) { if (big(n)) split('axpy', axpy, n, 2, y, x, 0, alpha); else axpy(y, x, n, alpha); },
     fill(out, n, value) { if (big(n)) split('fill', fill, n, 1, out, 0, 0, value); else fill(out, n, value); },
-    relu(out, x, n) { if (big(n)) split('relu', relu, n, 2, out, x, 0, 0); else relu(out, x, n); },
-    reluBackward(out, g, x, n) { if (big(n)) split('reluBackward', reluBackward, n, 3, out, g, x, 0); else reluBackward(out, g, x, n); },
     sumRows(out, x, rows, cols) { sumRows(out, x, rows, cols); },
-    sum(x, n) { return sum(x, n); },
-    sumSquares(x, n) { return sumSquares(x, n); },
-    mse(a, b, n) { return mse(a, b, n); },
-    mseBackward(out, a, b, n, alpha) { if (big(n)) split('mseBackward', mseBackward, n, 3, out, a, b, alpha); else mseBackward(out, a, b, n, alpha); },
     crossEntropy(logits, labels, rows, cols, exps) { return crossEntropy(logits, labels, rows, cols, exps ?? 0); },
     crossEntropyBackward(out, logits, labels, rows, cols, alpha) { crossEntropyBackward(out, logits, labels, rows, cols, alpha); },
     crossEntropyBackwardExps(out, exps, labels, rows, cols, alpha) { crossEntropyBackwardExps(out, exps, labels, rows, cols, alpha); },

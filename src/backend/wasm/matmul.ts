@@ -4,11 +4,11 @@ import { chunkLength } from './threads.js';
 
 type K = RawKernels<number, number, number>;
 
-// K block of assembly/matmul.ts: it sizes the packing scratch (the A micro-panel is 4 rows
-// × KC values, each stored four times: 64·KC bytes).
-const KC = 256;
 /** Rows per block that threads claim from the shared counter (at most). */
 const ROW_BLOCK = 64;
+
+/** The exports the thread pool runs for this file. */
+export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPacked'];
 
 /**
  * Threads are used when m·n·k reaches this many multiply-adds and op(a) has at least 8
@@ -28,8 +28,11 @@ export const MATMUL_THREAD_MIN = 1 << 20;
  * the thread count.
  */
 export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
-  const kernel = ctx.exports.matmul!;
-  const packKernel = ctx.exports.matmulPackB, rowsKernel = ctx.exports.matmulBlockPacked;
+  const kernel = ctx.fn('matmul');
+  const packKernel = ctx.fn('matmulPackB'), rowsKernel = ctx.fn('matmulBlockPacked');
+  // The K block of assembly/matmul.ts, from the binary: it sizes the packing scratch (the A
+  // micro-panel is 4 rows × KC values, each stored four times: 64·KC bytes).
+  const KC = ctx.fn('matmulKC')();
   const slotNames: string[] = [];
   const slotA = (t: number) => (slotNames[t] ??= `matmul.thread.${t}`);
   const args: number[] = new Array(14).fill(0);
@@ -38,7 +41,7 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
     matmul(out, a, b, m, n, k, transA, transB, accumulate) {
       const kc = Math.min(k, KC);
       const pool = ctx.pool;
-      if (pool !== null && rowsKernel !== undefined && packKernel !== undefined && m * n * k >= MATMUL_THREAD_MIN && m >= 8 * pool.size) {
+      if (pool !== null && m * n * k >= MATMUL_THREAD_MIN && m >= 8 * pool.size) {
         const T = pool.size, n8 = (n + 7) & ~7;
         // Row blocks: about four per thread (threads claim them as they finish: balance on a
         // busy machine), multiples of the 4-row tile, at most one M block.

@@ -12,13 +12,16 @@ type K = RawKernels<number, number, number>;
  */
 export const OPTIM_THREAD_MIN = 1 << 17;
 
+/** The exports the thread pool runs for this file. */
+export const OPTIM_THREADED: readonly string[] = ['sgdStep', 'adamStep'];
+
 /**
  * The optim kernels of the wasm backend: thin calls into assembly/optim.ts. Scalars go in
  * as float64; the kernels round them to f32 once (as the js twin does with Math.fround).
  */
 export function optimKernels(ctx: WasmContext): Pick<K, 'sgdStep' | 'adamStep'> {
-  const sgd = ctx.exports.sgdStep!;
-  const adam = ctx.exports.adamStep!;
+  const sgd = ctx.fn('sgdStep');
+  const adam = ctx.fn('adamStep');
   const args: number[] = new Array(16).fill(0);
   return {
     sgdStep(p, g, buf, n, lr, momentum, dampening, weightDecay, nesterov, maximize, l1t, first) {

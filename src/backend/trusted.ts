@@ -1,0 +1,160 @@
+/**
+ * The trusted path: every kernel on tensors, without checks (`be._trusted`).
+ *
+ * Internal callers (autograd, optimizers, linear models, layers) check their arguments once
+ * where they enter the library, with the rules of `src/kernels.ts`, then call these. A
+ * caller here promises what `be.kernels` would have checked: live tensors of this backend,
+ * the shapes and aliasing each kernel's contract names (src/backend/raw.ts), finite or
+ * valid scalars. Breaking the promise writes out of bounds or into another tensor: nothing
+ * here protects against it.
+ *
+ * What this layer does: it returns early on zero-sized work, reads sizes from the
+ * tensors' shapes, and computes the scalars derived from options (bias corrections, the
+ * decoupled decay factor, the dropout threshold, lr·l1) once in float64 for both backends.
+ */
+import type { Rng, Tensor } from '../tensor.js';
+import { dropThreshold } from '../rng.js';
+import type { AnyStorage } from './storage.js';
+import { TABLE, TABLE_NAMES, type TableName } from './raw.js';
+
+/** Resolved SGD options (every option present and valid). */
+export interface SgdHyper {
+  lr: number; momentum: number; dampening: number; weightDecay: number;
+  nesterov: boolean; maximize: boolean; l1: number;
+}
+
+/** Resolved Adam / AdamW options (every option present and valid). */
+export interface AdamHyper {
+  lr: number; betas: readonly [number, number] | [number, number]; eps: number; weightDecay: number;
+  amsgrad: boolean; maximize: boolean; l1: number;
+}
+
+/** The table kernels' signatures on tensors (sizes come from the tensors). */
+export interface TensorSignatures {
+  map: (out: Tensor, x: Tensor) => Tensor;
+  zip: (out: Tensor, a: Tensor, b: Tensor) => Tensor;
+  mapScalar: (out: Tensor, x: Tensor, alpha: number) => Tensor;
+  zipScalar: (out: Tensor, a: Tensor, b: Tensor, alpha: number) => Tensor;
+  reduce: (x: Tensor) => number;
+  reduce2: (a: Tensor, b: Tensor) => number;
+}
+
+/** The table kernels on tensors (one method per `TABLE` entry). */
+export type TensorTable = { [K in TableName]: TensorSignatures[(typeof TABLE)[K]['sig']] };
+
+/** The trusted entry of one table kernel, from its raw kernel `f` and signature. */
+function tableKernel(f: (...args: never[]) => unknown, sig: (typeof TABLE)[TableName]['sig']): TensorSignatures[typeof sig] {
+  // One shape per signature; `f` is the backend's raw kernel, called with handles and sizes.
+  const g = f as unknown as (...args: unknown[]) => number;
+  switch (sig) {
+    case 'map': return (out: Tensor, x: Tensor) => { if (x.size > 0) g(out._h, x._h, x.size); return out; };
+    case 'zip': return (out: Tensor, a: Tensor, b: Tensor) => { if (a.size > 0) g(out._h, a._h, b._h, a.size); return out; };
+    case 'mapScalar': return (out: Tensor, x: Tensor, alpha: number) => { if (x.size > 0) g(out._h, x._h, x.size, alpha); return out; };
+    case 'zipScalar': return (out: Tensor, a: Tensor, b: Tensor, alpha: number) => { if (a.size > 0) g(out._h, a._h, b._h, a.size, alpha); return out; };
+    case 'reduce': return (x: Tensor) => (x.size === 0 ? 0 : g(x._h, x.size));
+    case 'reduce2': return (a: Tensor, b: Tensor) => g(a._h, b._h, a.size);
+  }
+}
+
+export interface TrustedKernels extends TensorTable {}
+
+/** The trusted path of one backend (see the file comment). */
+export class TrustedKernels {
+  constructor(private readonly s: AnyStorage) {
+    for (const name of TABLE_NAMES) {
+      (this as unknown as Record<string, unknown>)[name] = tableKernel(s.raw[name] as (...args: never[]) => unknown, TABLE[name].sig);
+    }
+  }
+
+  /** out (+)= op(a)·op(b) (shapes as Kernels.matmul checks them). */
+  matmul(out: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: boolean, accumulate: boolean): Tensor {
+    const m = out.shape[0]!, n = out.shape[1]!, k = transA ? a.shape[0]! : a.shape[1]!;
+    if (m === 0 || n === 0) return out;
+    if (k === 0) {
+      if (!accumulate) this.s.raw.fill(out._h, m * n, 0);
+      return out;
+    }
+    this.s.raw.matmul(out._h, a._h, b._h, m, n, k, transA, transB, accumulate);
+    return out;
+  }
+
+  /** out = sign(x)·max(|x| − t, 0). */
+  softThreshold(out: Tensor, x: Tensor, t: number): Tensor {
+    if (x.size > 0) this.s.raw.softThreshold(out._h, x._h, x.size, t);
+    return out;
+  }
+
+  /** Inverted dropout with drop probability p ∈ [0, 1]; mask (or null) receives 1/0. */
+  dropout(out: Tensor, x: Tensor, p: number, rng: Rng, mask: Tensor | null): Tensor {
+    const n = x.size, raw = this.s.raw;
+    if (n === 0) return out;
+    if (p === 0) {
+      if (out !== x) out.data.set(x.data);
+      if (mask !== null) raw.fill(mask._h, n, 1);
+    } else if (p === 1) {
+      raw.fill(out._h, n, 0);
+      if (mask !== null) raw.fill(mask._h, n, 0);
+    } else {
+      raw.dropout(out._h, x._h, n, dropThreshold(p), 1 / (1 - p), rng._h, mask === null ? null : mask._h);
+    }
+    return out;
+  }
+
+  /** One fused SGD step (buf non-null when momentum ≠ 0; first: the buffer is new). */
+  sgdStep(p: Tensor, g: Tensor, buf: Tensor | null, o: SgdHyper, first: boolean): Tensor {
+    if (p.size > 0) {
+      this.s.raw.sgdStep(p._h, g._h, buf === null ? p._h : buf._h, p.size, o.lr, o.momentum, o.dampening,
+        o.weightDecay, o.nesterov, o.maximize, o.lr * o.l1, first);
+    }
+    return p;
+  }
+
+  /** One fused Adam (decoupled false) or AdamW step; step is t ≥ 1; vmax non-null when amsgrad. */
+  adamStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | null, o: AdamHyper, decoupled: boolean, step: number): Tensor {
+    if (p.size === 0) return p;
+    const { lr, eps, weightDecay } = o, beta1 = o.betas[0], beta2 = o.betas[1];
+    const stepSize = lr / (1 - beta1 ** step);
+    const bc2sqrt = Math.sqrt(1 - beta2 ** step);
+    this.s.raw.adamStep(p._h, g._h, m._h, v._h, vmax === null ? v._h : vmax._h, p.size, beta1, beta2, stepSize, bc2sqrt, eps,
+      decoupled ? 0 : weightDecay, decoupled ? 1 - lr * weightDecay : 1, o.amsgrad, o.maximize, lr * o.l1);
+    return p;
+  }
+
+  /** out = x + b, b added to every row of x [rows, cols]. */
+  addRowVector(out: Tensor, x: Tensor, b: Tensor): Tensor {
+    if (x.size > 0) this.s.raw.addRowVector(out._h, x._h, b._h, x.shape[0]!, x.shape[1]!);
+    return out;
+  }
+
+  /** out[i] = value. */
+  fill(out: Tensor, value: number): Tensor {
+    if (out.size > 0) this.s.raw.fill(out._h, out.size, value);
+    return out;
+  }
+
+  /** out[j] = Σ_i x[i, j]. */
+  sumRows(out: Tensor, x: Tensor): Tensor {
+    const rows = x.shape[0]!, cols = x.shape[1]!;
+    if (cols === 0) return out;
+    if (rows === 0) this.s.raw.fill(out._h, cols, 0);
+    else this.s.raw.sumRows(out._h, x._h, rows, cols);
+    return out;
+  }
+
+  /** Mean softmax cross-entropy of logits [rows ≥ 1, cols] against labels in [0, cols); exps (or null) receives the exps. */
+  crossEntropy(logits: Tensor, labels: Int32Array, exps: Tensor | null): number {
+    return this.s.raw.crossEntropy(logits._h, this.s.labels(labels), logits.shape[0]!, logits.shape[1]!, exps === null ? null : exps._h);
+  }
+
+  /** out = alpha·(softmax(logits) − onehot(labels)). */
+  crossEntropyBackward(out: Tensor, logits: Tensor, labels: Int32Array, alpha: number): Tensor {
+    this.s.raw.crossEntropyBackward(out._h, logits._h, this.s.labels(labels), logits.shape[0]!, logits.shape[1]!, alpha);
+    return out;
+  }
+
+  /** crossEntropyBackward from the exps crossEntropy stored. */
+  crossEntropyBackwardExps(out: Tensor, exps: Tensor, labels: Int32Array, alpha: number): Tensor {
+    this.s.raw.crossEntropyBackwardExps(out._h, exps._h, this.s.labels(labels), exps.shape[0]!, exps.shape[1]!, alpha);
+    return out;
+  }
+}

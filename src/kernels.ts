@@ -1,0 +1,328 @@
+/**
+ * What every kernel checks, in one file: the checked kernels (`be.kernels`) and the argument
+ * rules that autograd and the optimizers share with them.
+ *
+ * Each method checks its tensors (type, backend, disposal, shapes, aliasing) and options
+ * before anything is written, then calls the trusted path (`be._trusted`,
+ * src/backend/trusted.ts), which returns early on empty work and calls the backend's raw
+ * kernel. The table kernels (src/backend/raw.ts `TABLE`) get their checks from their
+ * signature below (`tableCheck`); the others are written out.
+ */
+import { ShapeError, describe, fmtShape } from './errors.js';
+import { Rng, Tensor } from './tensor.js';
+import type { Backend } from './backend.js';
+import { TABLE, TABLE_NAMES, type TableEntry, type TableName } from './backend/raw.js';
+import type { TensorSignatures, TensorTable, TrustedKernels } from './backend/trusted.js';
+import { checkNumber, expectShape, optionalBool, resolveAdam, resolveSgd } from './validate.js';
+
+export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
+
+export interface SgdStepOptions {
+  lr: number; momentum?: number; dampening?: number; weightDecay?: number;
+  nesterov?: boolean; maximize?: boolean; l1?: number;
+  /** True on the first step with momentum: the buffer is set to d_p rather than updated. */
+  first?: boolean;
+}
+
+export interface AdamStepOptions {
+  lr: number; betas?: [number, number]; eps?: number; weightDecay?: number;
+  /** false: Adam (L2 added to the gradient); true: AdamW (p ← p·(1 − lr·wd) first). */
+  decoupled?: boolean;
+  amsgrad?: boolean; maximize?: boolean; l1?: number;
+  /** The step number t ≥ 1 (after incrementing), for the bias corrections. */
+  step: number;
+}
+
+// ---- rules shared with autograd and the optimizers ------------------------------------------
+
+/** t as a live tensor of `be`: TypeError or DisposedError naming `what` otherwise. */
+export function checkTensor(be: Backend, t: unknown, what: string): Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor, got ${describe(t)}`);
+  t.assertLive(what);
+  if (t._be !== be) throw new TypeError(`${what}: the tensor belongs to another backend (${t._be.kind}) than this one (${be.kind})`);
+  return t;
+}
+
+/** True when t is a live tensor of be (what checkTensor accepts), without building a message. */
+function ok(t: unknown, be: Backend): boolean {
+  return t instanceof Tensor && !t.disposed && t._be === be;
+}
+
+/** sameShape without a closure (hot path); expectShape still makes the message. */
+function dimsEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The two dimensions of a 2-D tensor. */
+export function dims2(t: Tensor, what: string): [number, number] {
+  if (t.shape.length !== 2) throw new ShapeError(`${what}: expected a 2-D tensor, got shape ${fmtShape(t.shape)}`);
+  return [t.shape[0]!, t.shape[1]!];
+}
+
+/** [m, n, k] of op(a)·op(b) for 2-D a and b, or a ShapeError when the inner dimensions differ. */
+export function matmulDims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): [number, number, number] {
+  // dims2 (which throws with the message) only when a tensor is not 2-D: no arrays per call.
+  const as = a.shape, bs = b.shape;
+  if (as.length !== 2) dims2(a, 'matmul a');
+  if (bs.length !== 2) dims2(b, 'matmul b');
+  const m = transA ? as[1]! : as[0]!, k = transA ? as[0]! : as[1]!;
+  const k2 = transB ? bs[1]! : bs[0]!, n = transB ? bs[0]! : bs[1]!;
+  if (k !== k2) {
+    throw new ShapeError(`matmul: inner dimensions differ: op(a) is ${m}×${k} (a ${fmtShape(a.shape)}${transA ? ', transposed' : ''}), ` +
+      `op(b) is ${k2}×${n} (b ${fmtShape(b.shape)}${transB ? ', transposed' : ''})`);
+  }
+  return [m, n, k];
+}
+
+/** Labels for 2-D logits: an Int32Array, one class in [0, cols) per row, at least one row. */
+export function checkLabels(logits: Tensor, labels: unknown, what: string): [number, number] {
+  const [rows, cols] = dims2(logits, `${what} logits`);
+  if (!(labels instanceof Int32Array)) throw new TypeError(`${what}: expected labels as an Int32Array, got ${describe(labels)}`);
+  if (labels.length !== rows) throw new ShapeError(`${what}: expected ${rows} labels (one per row of logits ${fmtShape(logits.shape)}), got ${labels.length}`);
+  if (rows === 0) throw new ShapeError(`${what}: expected at least one row of logits, got ${fmtShape(logits.shape)}`);
+  for (let i = 0; i < rows; i++) {
+    const l = labels[i]!;
+    if (l < 0 || l >= cols) throw new RangeError(`${what}: label ${i} is ${l}, expected a class in [0, ${cols - 1}]`);
+  }
+  return [rows, cols];
+}
+
+/** Dropout's p in [0, 1] and a live RNG of be. */
+export function checkDropout(be: Backend, p: unknown, rng: unknown): void {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: expected p in [0, 1], got ${describe(p)}`);
+  if (!(rng instanceof Rng)) throw new TypeError(`dropout: expected an Rng from be.rng(seed), got ${describe(rng)}`);
+  rng.assertLive('dropout rng');
+  if (rng._be !== be) throw new TypeError('dropout: the RNG belongs to another backend');
+}
+
+// ---- the table kernels' checks, by signature -------------------------------------------------
+
+/**
+ * same(be, what, t1, t2[, t3]): each tensor checked (live, this backend), then t3 against t2,
+ * then t1 against t2, so messages read "out: expected [shape of x]". Written without a rest
+ * array or closure: it runs on every checked elementwise call.
+ */
+function same(be: Backend, what: string, t1: Tensor, t2: Tensor, t3?: Tensor): void {
+  // the message is built only when a check fails (checkTensor then throws it)
+  if (!ok(t1, be)) checkTensor(be, t1, `${what} argument 1`);
+  if (!ok(t2, be)) checkTensor(be, t2, `${what} argument 2`);
+  if (t3 !== undefined) {
+    if (!ok(t3, be)) checkTensor(be, t3, `${what} argument 3`);
+    if (!dimsEqual(t3.shape, t2.shape)) expectShape(t3.shape, t2.shape, `${what} argument 3`);
+  }
+  if (!dimsEqual(t1.shape, t2.shape)) expectShape(t1.shape, t2.shape, `${what} argument 1`);
+}
+
+/** The checked entry of table kernel `name`: its signature's checks, then the trusted call. */
+function tableCheck(be: Backend, t: TrustedKernels, name: TableName): TensorSignatures[TableEntry['sig']] {
+  const e: TableEntry = TABLE[name];
+  const names = e.names ?? (e.sig === 'map' || e.sig === 'mapScalar' ? ['out', 'x'] : ['out', 'a', 'b']);
+  const aliasFirst = e.alias === 'first', aliasNone = e.alias === 'none';
+  switch (e.sig) {
+    case 'map': {
+      const run = t[name] as TensorSignatures['map'];
+      return (out: Tensor, x: Tensor) => { same(be, name, out, x); return run(out, x); };
+    }
+    case 'zip': {
+      const run = t[name] as TensorSignatures['zip'];
+      return (out: Tensor, a: Tensor, b: Tensor) => {
+        same(be, name, out, a, b);
+        if (aliasFirst && out === b && out !== a) throw new ShapeError(`${name}: ${names[0]} may alias ${names[1]}, not ${names[2]}`);
+        return run(out, a, b);
+      };
+    }
+    case 'mapScalar': {
+      const run = t[name] as TensorSignatures['mapScalar'];
+      return (out: Tensor, x: Tensor, alpha: number) => {
+        same(be, name, out, x);
+        checkNumber(alpha, `${name} alpha`);
+        if (aliasNone && out === x) throw new ShapeError(`${name}: ${names[0]} must not be ${names[1]}`);
+        return run(out, x, alpha);
+      };
+    }
+    case 'zipScalar': {
+      const run = t[name] as TensorSignatures['zipScalar'];
+      return (out: Tensor, a: Tensor, b: Tensor, alpha: number) => {
+        same(be, name, out, a, b);
+        checkNumber(alpha, `${name} alpha`);
+        return run(out, a, b, alpha);
+      };
+    }
+    case 'reduce': {
+      const run = t[name] as TensorSignatures['reduce'];
+      return (x: Tensor) => { checkTensor(be, x, `${name} x`); return run(x); };
+    }
+    case 'reduce2': {
+      const run = t[name] as TensorSignatures['reduce2'];
+      return (a: Tensor, b: Tensor) => {
+        same(be, name, a, b);
+        if (a.size === 0) throw new ShapeError(`${name}: expected at least one element, got an empty tensor`);
+        return run(a, b);
+      };
+    }
+  }
+}
+
+export interface Kernels extends TensorTable {}
+
+/**
+ * The checked kernels (`be.kernels`): in place, `out` first, no autograd; every argument
+ * checked before anything is written. Besides the methods below, one method per table
+ * kernel (src/backend/raw.ts `TABLE`): `add(out, a, b)`, `relu(out, x)`, `scale(out, x, alpha)`,
+ * `mseBackward(out, a, b, alpha)`, `sum(x)`, `mse(a, b)`, ...
+ */
+export class Kernels {
+  private readonly t: TrustedKernels;
+
+  constructor(private readonly be: Backend) {
+    this.t = be._trusted;
+    for (const name of TABLE_NAMES) (this as unknown as Record<string, unknown>)[name] = tableCheck(be, this.t, name);
+  }
+
+  /** out (+)= op(a)·op(b); a: m×k (k×m when transA), b: k×n (n×k when transB), out: m×n. */
+  matmul(out: Tensor, a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+    const be = this.be;
+    checkTensor(be, out, 'matmul out'); checkTensor(be, a, 'matmul a'); checkTensor(be, b, 'matmul b');
+    const transA = optionalBool(options.transA, 'matmul transA');
+    const transB = optionalBool(options.transB, 'matmul transB');
+    const accumulate = optionalBool(options.accumulate, 'matmul accumulate');
+    const [m, n] = matmulDims(a, b, transA, transB);
+    const os = out.shape;
+    if (os.length !== 2 || os[0] !== m || os[1] !== n) expectShape(os, [m, n], 'matmul out');
+    if (out === a || out === b) throw new ShapeError('matmul: out must not be the same tensor as a or b');
+    return this.t.matmul(out, a, b, transA, transB, accumulate);
+  }
+
+  /** out = sign(x)·max(|x| − t, 0); out may be x. */
+  softThreshold(out: Tensor, x: Tensor, t: number): Tensor {
+    checkTensor(this.be, out, 'softThreshold out'); checkTensor(this.be, x, 'softThreshold x');
+    expectShape(out.shape, x.shape, 'softThreshold out');
+    checkNumber(t, 'softThreshold t (threshold)', { min: 0 });
+    return this.t.softThreshold(out, x, t);
+  }
+
+  /**
+   * Inverted dropout: out = x·m/(1 − p), m ~ Bernoulli(1 − p) drawn from rng (which
+   * advances). mask, when given, receives 1 (kept) or 0 (dropped). out may be x.
+   */
+  dropout(out: Tensor, x: Tensor, p: number, rng: Rng, mask?: Tensor | null): Tensor {
+    const be = this.be;
+    checkTensor(be, out, 'dropout out'); checkTensor(be, x, 'dropout x');
+    expectShape(out.shape, x.shape, 'dropout out');
+    checkDropout(be, p, rng);
+    const m = mask ?? null;
+    if (m !== null) {
+      checkTensor(be, m, 'dropout mask');
+      expectShape(m.shape, x.shape, 'dropout mask');
+      if (m === x || m === out) throw new ShapeError('dropout: mask must be a tensor of its own');
+    }
+    return this.t.dropout(out, x, p, rng, m);
+  }
+
+  /** One fused SGD step on p with gradient g (torch.optim.SGD), then the L1 prox when l1 > 0. */
+  sgdStep(p: Tensor, g: Tensor, buf: Tensor | null, o: SgdStepOptions): Tensor {
+    const be = this.be;
+    checkTensor(be, p, 'sgdStep p'); checkTensor(be, g, 'sgdStep g');
+    expectShape(g.shape, p.shape, 'sgdStep g');
+    const h = resolveSgd(o as unknown as Record<string, unknown>, {}, 'sgdStep');
+    const first = optionalBool(o.first, 'sgdStep: first');
+    if (h.momentum !== 0) {
+      if (buf === null || buf === undefined) throw new TypeError('sgdStep: momentum > 0 needs a momentum buffer tensor, got none');
+      checkTensor(be, buf, 'sgdStep momentum buffer');
+      expectShape(buf.shape, p.shape, 'sgdStep momentum buffer');
+    }
+    if (g === p || (h.momentum !== 0 && (buf === p || buf === g))) throw new ShapeError('sgdStep: p, g and the momentum buffer must be distinct tensors');
+    return this.t.sgdStep(p, g, h.momentum !== 0 ? buf : null, h, first);
+  }
+
+  /** One fused Adam (coupled L2) or AdamW (decoupled) step, then the L1 prox when l1 > 0. */
+  adamStep(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | null, o: AdamStepOptions): Tensor {
+    const be = this.be;
+    checkTensor(be, p, 'adamStep p'); checkTensor(be, g, 'adamStep g'); checkTensor(be, m, 'adamStep m'); checkTensor(be, v, 'adamStep v');
+    expectShape(g.shape, p.shape, 'adamStep g');
+    expectShape(m.shape, p.shape, 'adamStep m (first moment)');
+    expectShape(v.shape, p.shape, 'adamStep v (second moment)');
+    const h = resolveAdam(o as unknown as Record<string, unknown>, {}, 'adamStep', 0);
+    const decoupled = optionalBool(o.decoupled, 'adamStep: decoupled');
+    const step = o.step;
+    if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 1) throw new RangeError(`adamStep: expected step as an integer ≥ 1, got ${describe(step)}`);
+    if (h.amsgrad) {
+      if (vmax === null || vmax === undefined) throw new TypeError('adamStep: amsgrad needs a max-second-moment tensor (vmax), got none');
+      checkTensor(be, vmax, 'adamStep vmax');
+      expectShape(vmax.shape, p.shape, 'adamStep vmax');
+    }
+    if (g === p || m === p || m === g || v === p || v === g || v === m ||
+      (h.amsgrad && (vmax === p || vmax === g || vmax === m || vmax === v))) {
+      throw new ShapeError('adamStep: p, g, m, v (and vmax) must be distinct tensors');
+    }
+    return this.t.adamStep(p, g, m, v, h.amsgrad ? vmax : null, h, decoupled, step);
+  }
+
+  /** out = x + b with b (length cols) added to every row of x (rows×cols). out may be x. */
+  addRowVector(out: Tensor, x: Tensor, b: Tensor): Tensor {
+    same(this.be, 'addRowVector', out, x);
+    checkTensor(this.be, b, 'addRowVector b');
+    const [, cols] = dims2(x, 'addRowVector x');
+    if (b.size !== cols || b.shape.length !== 1) throw new ShapeError(`addRowVector b: expected shape [${cols}], got ${fmtShape(b.shape)}`);
+    if (b === out) throw new ShapeError('addRowVector: out must not be b');
+    return this.t.addRowVector(out, x, b);
+  }
+
+  /** out[i] = value. */
+  fill(out: Tensor, value: number): Tensor {
+    checkTensor(this.be, out, 'fill out');
+    if (typeof value !== 'number') throw new TypeError(`fill: expected a number, got ${describe(value)}`);
+    return this.t.fill(out, value);
+  }
+
+  /** out[j] = Σ_i x[i, j] (x rows×cols, out [cols]). */
+  sumRows(out: Tensor, x: Tensor): Tensor {
+    checkTensor(this.be, out, 'sumRows out'); checkTensor(this.be, x, 'sumRows x');
+    const [, cols] = dims2(x, 'sumRows x');
+    expectShape(out.shape, [cols], 'sumRows out');
+    return this.t.sumRows(out, x);
+  }
+
+  /**
+   * Mean softmax cross-entropy of logits (rows×cols) against int32 labels. With `exps`
+   * (a tensor of logits' shape, not logits) it also stores f32(exp(x − row max)) there,
+   * for crossEntropyBackwardExps; the loss is the same.
+   */
+  crossEntropy(logits: Tensor, labels: Int32Array, exps?: Tensor | null): number {
+    checkTensor(this.be, logits, 'crossEntropy logits');
+    checkLabels(logits, labels, 'crossEntropy');
+    const e = exps ?? null;
+    if (e !== null) {
+      checkTensor(this.be, e, 'crossEntropy exps');
+      expectShape(e.shape, logits.shape, 'crossEntropy exps');
+      if (e === logits) throw new ShapeError('crossEntropy: exps must not be logits');
+    }
+    return this.t.crossEntropy(logits, labels, e);
+  }
+
+  /** out = alpha·(softmax(logits) − onehot(labels)); out may be logits. */
+  crossEntropyBackward(out: Tensor, logits: Tensor, labels: Int32Array, alpha: number): Tensor {
+    this.softmaxGrad('crossEntropyBackward', out, logits, labels, alpha);
+    return this.t.crossEntropyBackward(out, logits, labels, alpha);
+  }
+
+  /**
+   * out = alpha·(softmax − onehot(labels)) from the exps crossEntropy stored: the same bits
+   * as crossEntropyBackward on the logits of that call, without the exps. out may be exps.
+   */
+  crossEntropyBackwardExps(out: Tensor, exps: Tensor, labels: Int32Array, alpha: number): Tensor {
+    this.softmaxGrad('crossEntropyBackwardExps', out, exps, labels, alpha);
+    return this.t.crossEntropyBackwardExps(out, exps, labels, alpha);
+  }
+
+  /** The checks of the two cross-entropy backwards (src is logits or exps). */
+  private softmaxGrad(name: string, out: Tensor, src: Tensor, labels: Int32Array, alpha: number): void {
+    same(this.be, name, out, src);
+    checkLabels(src, labels, name);
+    checkNumber(alpha, `${name} alpha`);
+  }
+}
+

@@ -16,6 +16,7 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Backend } from './backend.js';
 import { Rng, Tensor } from './tensor.js';
 import { mulberry32 } from './rng.js';
+import { checkSeed } from './validate.js';
 
 // ---- seeds ---------------------------------------------------------------------------------
 
@@ -40,12 +41,6 @@ function nextSeed(): number {
   return splitmix32((seedBase + Math.imul(++seedCounter, 0x632be5ab)) >>> 0);
 }
 
-function checkSeed(seed: unknown, what: string): number {
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new RangeError(`${what}: expected an integer seed in [0, 2^32 − 1], got ${describe(seed)}`);
-  }
-  return seed;
-}
 
 
 // ---- Module ----------------------------------------------------------------------------------

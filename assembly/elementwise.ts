@@ -39,6 +39,15 @@ export function add(out: usize, a: usize, b: usize, n: i32): void {
   for (; o < bytes; o += 4) store<f32>(out + o, load<f32>(a + o) + load<f32>(b + o));
 }
 
+/** out = a − b over n floats. out may be a or b. */
+export function sub(out: usize, a: usize, b: usize, n: i32): void {
+  const bytes = <usize>n << 2;
+  const b4 = (<usize>n & ~3) << 2;
+  let o: usize = 0;
+  for (; o < b4; o += 16) v128.store(out + o, f32x4.sub(v128.load(a + o), v128.load(b + o)));
+  for (; o < bytes; o += 4) store<f32>(out + o, load<f32>(a + o) - load<f32>(b + o));
+}
+
 /** out = a · b elementwise over n floats. out may be a or b. */
 export function mul(out: usize, a: usize, b: usize, n: i32): void {
   const bytes = <usize>n << 2;

@@ -200,6 +200,16 @@ export abstract class Ops {
     throw new ShapeError(`add: expected equal shapes or [rows, cols] + [cols], got ${fmtShape(a.shape)} + ${fmtShape(b.shape)}`);
   }
 
+  /** a − b (equal shapes). */
+  sub(this: Backend, a: Tensor, b: Tensor): Tensor {
+    checkTensor(this, a, 'sub a'); checkTensor(this, b, 'sub b');
+    if (!sameShape(a.shape, b.shape)) throw new ShapeError(`sub: expected equal shapes, got ${fmtShape(a.shape)} − ${fmtShape(b.shape)}`);
+    const out = result(this, a.shape, a.size, 'sub', [a, b]);
+    this._trusted.sub(out, a, b);
+    if (out.requiresGrad) out._backward = (g) => { addScaled(a, g, 1); addScaled(b, g, -1); };
+    return out;
+  }
+
   /** alpha·x (e.g. λ times a penalty). */
   scale(this: Backend, x: Tensor, alpha: number): Tensor {
     checkTensor(this, x, 'scale x');

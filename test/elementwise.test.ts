@@ -40,6 +40,7 @@ interface Elem {
 const A = 0.37, NEG = -1.75;
 const ELEMS: Elem[] = [
   { name: 'add', arity: 2, call: (be, o, [a, b]) => be.kernels.add(o, a!, b!), ref: ([a, b]) => f(a! + b!), aliases: [0, 1] },
+  { name: 'sub', arity: 2, call: (be, o, [a, b]) => be.kernels.sub(o, a!, b!), ref: ([a, b]) => f(a! - b!), aliases: [0, 1] },
   { name: 'mul', arity: 2, call: (be, o, [a, b]) => be.kernels.mul(o, a!, b!), ref: ([a, b]) => f(a! * b!), aliases: [0, 1] },
   { name: 'scale', arity: 1, call: (be, o, [x]) => be.kernels.scale(o, x!, A), ref: ([x]) => f(x! * f(A)), aliases: [0] },
   { name: 'relu', arity: 1, call: (be, o, [x]) => be.kernels.relu(o, x!), ref: ([x]) => (x! > 0 ? x! : 0), aliases: [0] },

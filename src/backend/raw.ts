@@ -88,6 +88,8 @@ export interface TableEntry {
 export const TABLE = {
   /** out = a + b elementwise. out may be a or b. */
   add: { sig: 'zip' },
+  /** out = a − b elementwise. out may be a or b. */
+  sub: { sig: 'zip' },
   /** out = a · b elementwise. out may be a or b. */
   mul: { sig: 'zip' },
   /** out = alpha · x. out may be x. */

@@ -19,6 +19,10 @@ function add(out: Float32Array, a: Float32Array, b: Float32Array, n: number): vo
   for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
 }
 
+function sub(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
+}
+
 function mul(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
 }
@@ -158,6 +162,6 @@ function crossEntropyBackward(out: Float32Array, logits: Float32Array, labels: I
 
 /** The elementwise kernels of the js backend (same names and order as assembly/elementwise.ts). */
 export const elementwiseKernels = {
-  addRowVector, add, mul, scale, axpy, fill, relu, reluBackward, sumRows, sum, sumSquares, mse,
+  addRowVector, add, sub, mul, scale, axpy, fill, relu, reluBackward, sumRows, sum, sumSquares, mse,
   mseBackward, crossEntropy, crossEntropyBackward, crossEntropyBackwardExps,
 } satisfies Partial<K>;

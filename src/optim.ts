@@ -91,7 +91,7 @@ type Resolver<O> = (input: Record<string, unknown>, defaults: Partial<O>, where:
 /** One parameter's update in a step, prepared (checked, state allocated) before any is applied. */
 interface Work<O> { p: Tensor; g: Tensor; s: LiveState; o: Required<O>; first: boolean }
 
-/** The largest step count a state may hold: the next step must still count exactly. */
+/** The largest step count a loaded state may hold: the next step must still count exactly. */
 const MAX_STEP = Number.MAX_SAFE_INTEGER - 1;
 
 /** A state dict's parameter index: "0", "1", ... (no sign, no leading zero, no spaces). */
@@ -211,7 +211,7 @@ export abstract class Optimizer<O extends object> {
           if (g === p) throw new ShapeError(`${w}.grad: a parameter cannot be its own grad`);
           let s = this.state.get(p);
           if (s === undefined) { s = { step: 0 }; fresh.push(p); this.state.set(p, s); }
-          if (s.step >= MAX_STEP) throw new RangeError(`${w}: the step count ${s.step} cannot grow by one and stay exact`);
+          if (s.step >= Number.MAX_SAFE_INTEGER) throw new RangeError(`${w}: the step count ${s.step} cannot grow by one and stay exact`);
           const need = this.needs(o);
           const first = need.length > 0 && s[need[0]!] === undefined;
           for (const key of need) if (s[key] === undefined) made.push((s[key] = p._be.zeros(p.shape)));

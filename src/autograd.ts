@@ -127,6 +127,23 @@ function scalarResult(be: Backend, value: number, op: string, prev: Tensor[]): T
   return out;
 }
 
+/**
+ * An elementwise activation y = f(x): the forward kernel `op`, and the gradient kernel
+ * `backward(dst, g, at)` evaluated at the output y (fromOutput) or at the input x.
+ */
+function activation(be: Backend, x: Tensor, op: 'relu' | 'gelu' | 'tanh', backward: 'reluBackward' | 'geluBackward' | 'tanhBackward',
+  fromOutput: boolean): Tensor {
+  checkTensor(be, x, `${op} x`);
+  const k = be._trusted;
+  const out = result(be, x.shape, x.size, op, [x]);
+  k[op](out, x);
+  if (out.requiresGrad) {
+    const at = fromOutput ? out : x;
+    out._backward = (g) => addWritten(x, (dst) => k[backward](dst, g, at));
+  }
+  return out;
+}
+
 // ---- ops ----------------------------------------------------------------------------------
 
 /**
@@ -220,36 +237,14 @@ export abstract class Ops {
     return out;
   }
 
-  /** max(x, 0). */
-  relu(this: Backend, x: Tensor): Tensor {
-    checkTensor(this, x, 'relu x');
-    const k = this._trusted;
-    const out = result(this, x.shape, x.size, 'relu', [x]);
-    k.relu(out, x);
-    // relu(x) > 0 exactly where x > 0, so the output serves as the mask (as torch's threshold_backward).
-    if (out.requiresGrad) out._backward = (g) => addWritten(x, (dst) => k.reluBackward(dst, g, out));
-    return out;
-  }
+  /** max(x, 0); relu(x) > 0 exactly where x > 0, so the backward masks with the output (as torch's threshold_backward). */
+  relu(this: Backend, x: Tensor): Tensor { return activation(this, x, 'relu', 'reluBackward', true); }
 
-  /** Exact (erf) GELU, x·Φ(x), as torch's default. */
-  gelu(this: Backend, x: Tensor): Tensor {
-    checkTensor(this, x, 'gelu x');
-    const k = this._trusted;
-    const out = result(this, x.shape, x.size, 'gelu', [x]);
-    k.gelu(out, x);
-    if (out.requiresGrad) out._backward = (g) => addWritten(x, (dst) => k.geluBackward(dst, g, x));
-    return out;
-  }
+  /** Exact (erf) GELU, x·Φ(x), as torch's default; the backward uses x. */
+  gelu(this: Backend, x: Tensor): Tensor { return activation(this, x, 'gelu', 'geluBackward', false); }
 
   /** tanh(x); the backward uses the output: g·(1 − y²). */
-  tanh(this: Backend, x: Tensor): Tensor {
-    checkTensor(this, x, 'tanh x');
-    const k = this._trusted;
-    const out = result(this, x.shape, x.size, 'tanh', [x]);
-    k.tanh(out, x);
-    if (out.requiresGrad) out._backward = (g) => addWritten(x, (dst) => k.tanhBackward(dst, g, out));
-    return out;
-  }
+  tanh(this: Backend, x: Tensor): Tensor { return activation(this, x, 'tanh', 'tanhBackward', true); }
 
   /**
    * Train-mode inverted dropout with drop probability p: x·m/(1 − p), m ~ Bernoulli(1 − p)

@@ -41,3 +41,15 @@ export function describe(v: unknown): string {
   if (typeof v === 'function') return 'a function';
   return `an object (${(v as object).constructor?.name ?? 'Object'})`;
 }
+
+/**
+ * A safetensors file (bytes from outside) breaks a rule of the format. `rule` names the rule
+ * (for example 'data_offsets', 'dtype', 'header length'), `tensor` the tensor it concerns
+ * (null for the file as a whole); the message says what was expected and what came.
+ */
+export class SafetensorsError extends Error {
+  constructor(readonly rule: string, readonly tensor: string | null, message: string) {
+    super(message);
+    this.name = 'SafetensorsError';
+  }
+}

@@ -16,7 +16,7 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Backend } from './backend.js';
 import { Rng, Tensor } from './tensor.js';
 import { mulberry32 } from './rng.js';
-import { checkSeed } from './validate.js';
+import { checkSeed, checkShape, finiteFloat32Copy, sameShape } from './validate.js';
 
 // ---- seeds ---------------------------------------------------------------------------------
 
@@ -48,6 +48,28 @@ function nextSeed(): number {
 /** A state dict: parameter name → a copy of its values (row-major float32). */
 export type StateDict = Record<string, Float32Array>;
 
+/** The values loadStateDict accepts for one key: flat values, or values with the shape they claim. */
+export type StateValue = Float32Array | Float64Array | readonly number[] | { readonly shape: readonly number[]; readonly data: Float32Array | Float64Array | readonly number[] };
+
+/** One state-dict value checked against its parameter: a float32 copy, or a clear error naming the key. */
+function stateValues(v: unknown, p: Tensor, key: string): Float32Array {
+  const what = `loadStateDict: '${key}'`;
+  let data = v;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && 'data' in v) {
+    const shape = checkShape((v as { shape?: unknown }).shape, `${what} shape`);
+    if (!sameShape(shape, p.shape)) throw new ShapeError(`${what} has shape ${fmtShape(shape)}, but the parameter has shape ${fmtShape(p.shape)}`);
+    data = (v as { data: unknown }).data;
+  }
+  return finiteFloat32Copy(data, p.size, what, `the parameter has shape ${fmtShape(p.shape)} (${p.size} values)`);
+}
+
+/** The first index where two float32 arrays of one length differ bitwise (−0 ≠ 0), or −1. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
+  return -1;
+}
+
 /** The base of every layer: parameters, children, train/eval mode, state dicts. */
 export abstract class Module {
   /** True in train mode (the default), false in eval mode. */
@@ -78,11 +100,29 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** [name, parameter] pairs with torch's dotted names ('0.weight', '0.bias', ...). */
+  /**
+   * [name, parameter] pairs with torch's dotted names ('0.weight', '0.bias', ...). A parameter
+   * registered under two names (tied weights) is listed once, under the first, as torch's
+   * named_parameters() does.
+   */
   namedParameters(prefix = ''): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    for (const [n, p] of this.stateEntries(prefix)) {
+      if (!seen.has(p)) out.push([n, p]);
+      seen.add(p);
+    }
+    return out;
+  }
+
+  /**
+   * Every state-dict key with its parameter, in registration order: as namedParameters(), but
+   * a tied parameter appears under each of its names (as in torch's state_dict()).
+   */
+  stateEntries(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [n, p] of this._params) out.push([prefix + n, p]);
-    for (const [n, c] of this._children) out.push(...c.namedParameters(`${prefix}${n}.`));
+    for (const [n, c] of this._children) out.push(...c.stateEntries(`${prefix}${n}.`));
     return out;
   }
 
@@ -91,39 +131,50 @@ export abstract class Module {
     return this._children.map(([, c]) => c);
   }
 
-  /** Copies of every parameter's values, keyed by name. */
+  /** Copies of every parameter's values, keyed by name (flat, row-major; the shapes are in stateEntries()). */
   stateDict(): StateDict {
     const sd: StateDict = {};
-    for (const [n, p] of this.namedParameters()) sd[n] = p.toFloat32Array();
+    for (const [n, p] of this.stateEntries()) sd[n] = p.toFloat32Array();
     return sd;
   }
 
   /**
-   * Copies values into the parameters. Every key must be present with the parameter's
-   * element count, and no other key may appear; on any error nothing is changed.
+   * Copies values into the parameters. The dict is untrusted input: every key must be present
+   * (a tied parameter: at least one of its names; several must hold equal values), no other
+   * key may appear, and each value is a Float32Array, Float64Array or array of numbers with
+   * the parameter's element count, or `{ shape, data }` (as `safetensors.load` gives) whose
+   * shape must equal the parameter's. Values must be finite and within float32's range.
+   * Everything is checked, and copied out, before the first parameter changes: on any error
+   * the model is as it was.
    */
-  loadStateDict(dict: Record<string, ArrayLike<number>>): this {
+  loadStateDict(dict: Record<string, StateValue>): this {
     if (dict === null || typeof dict !== 'object') throw new TypeError(`loadStateDict: expected an object of name → Float32Array, got ${describe(dict)}`);
-    const named = this.namedParameters();
-    const want = new Set(named.map(([n]) => n));
-    const missing = named.filter(([n]) => !Object.prototype.hasOwnProperty.call(dict, n)).map(([n, p]) => `'${n}' ${fmtShape(p.shape)}`);
+    const entries = this.stateEntries();
+    const names = new Map<Tensor, string[]>();
+    for (const [n, p] of entries) names.set(p, [...(names.get(p) ?? []), n]);
+    const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(dict, k);
+    const want = new Set(entries.map(([n]) => n));
+    const missing = [...names].filter(([, ns]) => !ns.some(has)).map(([p, ns]) => `${ns.map((n) => `'${n}'`).join(' or ')} ${fmtShape(p.shape)}`);
     const extra = Object.keys(dict).filter((k) => !want.has(k)).map((k) => `'${k}'`);
     if (missing.length > 0 || extra.length > 0) {
       const parts: string[] = [];
       if (missing.length > 0) parts.push(`missing key(s) ${missing.join(', ')}`);
       if (extra.length > 0) parts.push(`unexpected key(s) ${extra.join(', ')}`);
-      throw new RangeError(`loadStateDict: ${parts.join('; ')}; expected exactly ${named.map(([n]) => `'${n}'`).join(', ')}`);
+      throw new RangeError(`loadStateDict: ${parts.join('; ')}; expected exactly ${entries.map(([n]) => `'${n}'`).join(', ')}`);
     }
-    for (const [n, p] of named) {
-      const v = dict[n];
-      if (v === null || typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number') {
-        throw new TypeError(`loadStateDict: '${n}': expected a Float32Array of ${p.size} values (shape ${fmtShape(p.shape)}), got ${describe(v)}`);
-      }
-      if (v.length !== p.size) {
-        throw new ShapeError(`loadStateDict: '${n}' has ${v.length} values, but the parameter has shape ${fmtShape(p.shape)} (${p.size} values)`);
+    const staged = new Map<Tensor, [string, Float32Array]>();
+    for (const [n, p] of entries) {
+      if (!has(n)) continue;
+      p.assertLive(`loadStateDict: '${n}'`);
+      const v = stateValues(dict[n], p, n);
+      const prev = staged.get(p);
+      if (prev === undefined) staged.set(p, [n, v]);
+      else {
+        const i = firstDifference(prev[1], v);
+        if (i >= 0) throw new RangeError(`loadStateDict: '${prev[0]}' and '${n}' are one tied parameter, so their values must be equal; they differ at index ${i} (${prev[1][i]} vs ${v[i]})`);
       }
     }
-    for (const [n, p] of named) p.data.set(dict[n]!);
+    for (const [p, [, v]] of staged) p.data.set(v);
     return this;
   }
 

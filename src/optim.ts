@@ -11,7 +11,7 @@
  */
 import { DisposedError, ShapeError, describe, fmtShape } from './errors.js';
 import { Tensor } from './tensor.js';
-import { hyper, resolveAdam, resolveSgd, sameShape } from './validate.js';
+import { finiteFloat32Copy, hyper, resolveAdam, resolveSgd, sameShape } from './validate.js';
 
 /** Options of SGD (torch.optim.SGD). `lr` has no default, as in torch. */
 export interface SGDOptions {
@@ -353,12 +353,9 @@ export abstract class Optimizer<O extends object> {
         if (a === undefined) continue;
         if (!(a instanceof Float32Array)) throw new TypeError(`${where}.${k}: expected a Float32Array, got ${describe(a)}`);
         if (a.length !== p.size) throw new ShapeError(`${where}.${k}: expected ${p.size} elements (parameter shape ${fmtShape(p.shape)}), got ${a.length}`);
-        const c = a.slice();
-        const moment = k === 'expAvgSq' || k === 'maxExpAvgSq';
-        for (let j = 0; j < c.length; j++) {
-          const v = c[j]!;
-          if (!Number.isFinite(v)) throw new RangeError(`${where}.${k}[${j}]: expected a finite float32 value, got ${describe(v)}`);
-          if (moment && v < 0) throw new RangeError(`${where}.${k}[${j}]: expected a non-negative second moment, got ${v}`);
+        const c = finiteFloat32Copy(a, p.size, `${where}.${k}`);
+        if (k === 'expAvgSq' || k === 'maxExpAvgSq') {
+          for (let j = 0; j < c.length; j++) if (c[j]! < 0) throw new RangeError(`${where}.${k}[${j}]: expected a non-negative second moment, got ${c[j]}`);
         }
         bufs.push([k, c]);
       }

@@ -121,3 +121,28 @@ export function resolveAdam(input: Record<string, unknown>, defaults: Record<str
   const l1 = hyper.l1(pick(input, defaults, 'l1', 0), `${where}: l1`);
   return { lr, betas, eps, weightDecay, amsgrad, maximize, l1 };
 }
+
+/**
+ * Untrusted values for float32 storage (state dicts): a Float32Array, a Float64Array or an
+ * array of numbers, of length `n`, every value finite and within float32's range (1e39 would
+ * become Infinity). Returns a float32 copy; throws naming `what` and the first bad index.
+ * Other typed arrays (Int8Array, ...), strings and array-likes are refused: their values are
+ * not floats, or not numbers at all.
+ */
+export function finiteFloat32Copy(v: unknown, n: number, what: string, want = `expected ${n}`): Float32Array {
+  if (!(v instanceof Float32Array || v instanceof Float64Array || Array.isArray(v))) {
+    throw new TypeError(`${what}: expected a Float32Array, a Float64Array or an array of numbers, got ${describe(v)}`);
+  }
+  if (v.length !== n) throw new ShapeError(`${what} has ${v.length} values, but ${want}`);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = (v as ArrayLike<unknown>)[i];
+    if (typeof x !== 'number') throw new TypeError(`${what}[${i}]: expected a number, got ${describe(x)}`);
+    const f = Math.fround(x);
+    if (!Number.isFinite(f)) {
+      throw new RangeError(`${what}[${i}]: expected a finite float32 value, got ${describe(x)}${Number.isFinite(x) ? ' (beyond float32\'s range, ±3.4028235e38)' : ''}`);
+    }
+    out[i] = f;
+  }
+  return out;
+}

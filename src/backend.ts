@@ -74,6 +74,9 @@ export class Backend extends Ops {
       if (data.length !== n) {
         throw new ShapeError(`tensor(): shape ${fmtShape(s)} holds ${n} elements, but data has length ${data.length}`);
       }
+      checkNumbers(data);
+      // A view into this backend's own heap is detached if the allocation below grows it: copy first.
+      if (ArrayBuffer.isView(data) && (data as unknown as Float32Array).buffer === this._s.buffer()) data = (data as unknown as Float32Array).slice();
     }
     const t = this._make(s, n);
     if (data !== undefined && n > 0) t.data.set(data);
@@ -89,8 +92,13 @@ export class Backend extends Ops {
   /** A trainable tensor: requiresGrad, with a zero `grad` of the same shape. */
   param(shape: readonly number[], data?: ArrayLike<number>): Tensor {
     const t = this.tensor(shape, data);
+    try {
+      t.grad = this._make(t.shape, t.size);
+    } catch (e) {
+      t.dispose(); // a failed grad allocation leaves nothing behind
+      throw e;
+    }
     t.requiresGrad = true;
-    t.grad = this._make(t.shape, t.size);
     return t;
   }
 
@@ -145,5 +153,19 @@ export class Backend extends Ops {
     if (t._spare) this._steps.recycle(t);
     else this._s.freeF32(t._h, t.size);
     this.liveTensors--;
+  }
+}
+
+/**
+ * Throws unless every element of `data` is a number (checked before anything is allocated):
+ * a BigInt, string or other value would make a raw engine error or a NaN nobody put in.
+ */
+function checkNumbers(data: ArrayLike<number>): void {
+  if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array || data instanceof Uint8Array ||
+    data instanceof Int8Array || data instanceof Uint16Array || data instanceof Int16Array || data instanceof Uint32Array ||
+    data instanceof Uint8ClampedArray) return;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as unknown;
+    if (typeof v !== 'number') throw new TypeError(`tensor(): expected data of numbers, got ${typeof v} ${describe(v)} at index ${i}`);
   }
 }

@@ -6,6 +6,11 @@
  * run and backend); each epoch can be scored on a validation set; early stopping watches
  * a figure with patience and minDelta and can restore the best epoch's weights. The loop
  * reuses its batch tensors, so memory stays flat across epochs.
+ *
+ * Divergence: a batch whose loss is NaN or ±Infinity ends training at once, before that
+ * batch's optimizer step; a non-finite validation loss ends it after the epoch. Either way
+ * stopReason is 'diverged', the epoch is logged with its figures as they came (non-finite)
+ * and never becomes the best epoch; restoreBest still puts back the best finite epoch.
  */
 import { describe } from './errors.js';
 import { Tensor } from './tensor.js';
@@ -48,7 +53,10 @@ export interface EarlyStoppingOptions {
 export interface EpochLog {
   /** 0-based. */
   epoch: number;
-  /** Mean training loss over the epoch's samples (as computed during the epoch, in train mode). */
+  /**
+   * Mean training loss over the epoch's samples (as computed during the epoch, in train
+   * mode); when training diverged mid-epoch, over the samples up to the diverged batch.
+   */
   loss: number;
   accuracy: number | null;
   valLoss: number | null;
@@ -90,8 +98,11 @@ export interface FitResult {
   history: EpochLog[];
   /** The best epoch by the monitored figure (−1 if no epoch finished). */
   bestEpoch: number;
-  /** Why training ended. */
-  stopReason: 'epochs' | 'earlyStopping' | 'aborted';
+  /**
+   * Why training ended: every epoch ran, early stopping, the signal, or 'diverged': a
+   * training or validation loss was NaN or infinite (that epoch is the last in history).
+   */
+  stopReason: 'epochs' | 'earlyStopping' | 'aborted' | 'diverged';
   /** True when restoreBest put back the best epoch's weights. */
   restoredBest: boolean;
 }
@@ -286,7 +297,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
       if (signal?.aborted) { stopReason = 'aborted'; break; }
       if (shuffle) shuffleInPlace(order, rand);
       model.train();
-      let lossSum = 0, correct = 0, steps = 0;
+      let lossSum = 0, correct = 0, steps = 0, seen = 0;
       const te = performance.now();
       for (let from = 0; from < train.n; from += batchSize) {
         if (signal?.aborted) { stopReason = 'aborted'; break; }
@@ -298,7 +309,10 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
           if (cls && !classesChecked) { checkClasses(out.size / (to - from), train, val); classesChecked = true; }
           if (cls) correct += countCorrect(out.data, batch.labels!, to - from, out.size / (to - from));
           const l = computeLoss(out, batch);
-          lossSum += l.item() * (to - from);
+          const v = l.item();
+          lossSum += v * (to - from);
+          seen = to;
+          if (!Number.isFinite(v)) { stopReason = 'diverged'; be.endStep(); break; } // no step on a non-finite gradient
           l.backward(); // a step boundary: frees this step's op results (src/autograd.ts)
         } catch (e) {
           be.endStep();
@@ -312,21 +326,25 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
       const seconds = (performance.now() - te) / 1000;
       const lr = optimizer.paramGroups[0]?.lr ?? NaN;
       let valLoss: number | null = null, valAccuracy: number | null = null;
-      if (val !== null) [valLoss, valAccuracy] = evaluate(be, model, val, pool, batchSize, loss);
+      if (val !== null && stopReason !== 'diverged') [valLoss, valAccuracy] = evaluate(be, model, val, pool, batchSize, loss);
+      if (valLoss !== null && !Number.isFinite(valLoss)) stopReason = 'diverged';
       const figure = monitor === 'valLoss' ? valLoss! : lossSum / train.n;
-      if (figure < best - minDelta || bestEpoch < 0) {
+      if (stopReason === 'diverged') {
+        // never the best epoch
+      } else if (figure < best - minDelta || bestEpoch < 0) {
         best = figure; bestEpoch = epoch; wait = 0;
         if (restoreBest) bestWeights = copyState(model.stateDict());
       } else {
         wait++;
       }
       const log: EpochLog = {
-        epoch, loss: lossSum / train.n, accuracy: cls ? correct / train.n : null, valLoss, valAccuracy, lr,
+        epoch, loss: lossSum / seen, accuracy: cls ? correct / seen : null, valLoss, valAccuracy, lr,
         stepsPerSecond: seconds > 0 ? steps / seconds : Infinity, elapsedMs: performance.now() - t0, bestEpoch,
       };
       history.push(log);
       if (scheduler !== undefined && interval === 'epoch') scheduler.step();
       if (options.onEpoch !== undefined) await options.onEpoch(log);
+      if (stopReason === 'diverged') break;
       if (wait >= patience) { stopReason = 'earlyStopping'; break; }
       // Let timers, events and an AbortSignal run between epochs.
       await new Promise<void>((r) => setTimeout(r, 0));

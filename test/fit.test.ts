@@ -186,6 +186,71 @@ describe.each(['wasm', 'js'] as const)('fit on %s', (kind) => {
     opt.dispose();
   });
 
+  it('a NaN loss from the first batch stops training as diverged: no optimizer step, never the best epoch, nothing restored', async () => {
+    const model = mlp(be(), 5, 8, 3, 70);
+    model.parameters()[0]!.data[3] = NaN; // the forward pass turns every logit NaN
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    const before = bits(model.stateDict());
+    const logs: EpochLog[] = [];
+    const res = await fit(model, blobs(40, 5, 1), {
+      optimizer: opt, loss: 'crossEntropy', epochs: 5, batchSize: 8, validationData: blobs(12, 5, 2),
+      earlyStopping: { patience: 3, restoreBest: true }, onEpoch: (l) => { logs.push(l); },
+    });
+    expect(res.stopReason).toBe('diverged');
+    expect(res.bestEpoch).toBe(-1);
+    expect(res.restoredBest).toBe(false);
+    expect(res.history).toEqual(logs);
+    expect(logs.length).toBe(1);
+    expect(logs[0]!.loss).toBeNaN();
+    expect(logs[0]!.bestEpoch).toBe(-1);
+    expect(logs[0]!.valLoss).toBeNull(); // not evaluated after a diverged batch
+    // the diverged batch took no step: every other weight is as it was
+    expect(sameBits(bits(model.stateDict()), before)).toBe(true);
+    opt.dispose();
+  });
+
+  it('divergence after good epochs: stops at the first non-finite batch, restoreBest puts back the best finite epoch', async () => {
+    const model = mlp(be(), 5, 8, 3, 80);
+    const opt = new optim.AdamW(model.parameters(), { lr: 0.05 });
+    const snaps: Record<string, Float32Array>[] = [];
+    const res = await fit(model, blobs(60, 5, 3), {
+      optimizer: opt, loss: 'crossEntropy', epochs: 10, batchSize: 10, validationData: blobs(20, 5, 4),
+      earlyStopping: { patience: 100, restoreBest: true },
+      onEpoch: (l) => {
+        snaps.push(bits(model.stateDict()));
+        if (l.epoch === 2) model.parameters()[2]!.data[0] = Infinity; // the next forward gives Inf − Inf = NaN
+      },
+    });
+    expect(res.stopReason).toBe('diverged');
+    expect(res.history.length).toBe(4);
+    expect(res.history.slice(0, 3).every((l) => Number.isFinite(l.loss) && Number.isFinite(l.valLoss!))).toBe(true);
+    expect(Number.isFinite(res.history[3]!.loss)).toBe(false);
+    expect(res.bestEpoch).toBeGreaterThanOrEqual(0);
+    expect(res.bestEpoch).toBeLessThan(3);
+    expect(res.history[3]!.bestEpoch).toBe(res.bestEpoch);
+    expect(res.restoredBest).toBe(true);
+    expect(sameBits(bits(model.stateDict()), snaps[res.bestEpoch]!), 'restored = the best finite epoch').toBe(true);
+    opt.dispose();
+  });
+
+  it('a non-finite validation loss stops training as diverged after that epoch, which is not the best', async () => {
+    const n = 32, d = 3;
+    const x = randomF32(n * d, 8), y = randomF32(n, 9);
+    const model = new nn.Sequential(new nn.Linear(be(), d, 1, { seed: 3 }));
+    const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
+    // an infinite input in the validation set: its prediction and the validation mse are not finite
+    const vx = randomF32(8 * d, 10);
+    vx[4] = Infinity;
+    const val = { x: vx, y: randomF32(8, 11), n: 8, d };
+    const res = await fit(model, { x, y, n, d }, { optimizer: opt, loss: 'mse', epochs: 6, batchSize: 8, validationData: val });
+    expect(res.stopReason).toBe('diverged');
+    expect(res.history.length).toBe(1);
+    expect(Number.isFinite(res.history[0]!.loss)).toBe(true);
+    expect(Number.isFinite(res.history[0]!.valLoss)).toBe(false);
+    expect(res.bestEpoch).toBe(-1);
+    opt.dispose();
+  });
+
   it('regression with mse: a linear model fits y = Xw', async () => {
     const n = 64, d = 3;
     const x = randomF32(n * d, 8);

@@ -46,8 +46,8 @@ function sameOnAll(f: (be: Backend) => Float32Array[]): number[] {
 
 describe('loading with threads', () => {
   it('be.info() reports threads, shared memory and why threads are off', () => {
-    expect(t1.info()).toEqual({ kind: 'wasm', threads: 1, sharedMemory: false, reason: 'threads: 1 was asked for', requested: 1 });
-    expect(t2.info()).toEqual({ kind: 'wasm', threads: 2, sharedMemory: true, reason: null, requested: 2 });
+    expect(t1.info()).toEqual({ kind: 'wasm', threads: 1, sharedMemory: false, reason: 'threads: 1 was asked for', requested: 1, degraded: false });
+    expect(t2.info()).toEqual({ kind: 'wasm', threads: 2, sharedMemory: true, reason: null, requested: 2, degraded: false });
     expect(t3.info()).toMatchObject({ threads: 3, sharedMemory: true, reason: null });
     expect(js.info()).toMatchObject({ kind: 'js', threads: 1, sharedMemory: false });
     expect(t2.memory().liveBytes).toBe(0); // the control block and scratch are not live tensor memory
@@ -102,7 +102,7 @@ describe('loading with threads', () => {
 
   it('be.dispose() stops the workers; kernels keep working on one thread with the same bits', async () => {
     const be = await loadBackend('wasm', { threads: 2 });
-    const m = 128, n = 128, k = 64; // at MATMUL_THREAD_MIN
+    const m = 256, n = 128, k = 128; // at MATMUL_THREAD_MIN
     const a = randomF32(m * k, 5), b = randomF32(k * n, 6);
     const mm = (x: Backend) => {
       const out = x.zeros([m, n]);
@@ -124,8 +124,8 @@ describe('matmul: the same bits for 1, 2 and 3 threads and js', () => {
   const MODES = [[false, false], [false, true], [true, false], [true, true]] as const;
   // m·n·k above and below MATMUL_THREAD_MIN; m not a multiple of 2, 3 or 4; n with an edge panel; k over several K blocks;
   // n over the threaded path's 256-column N blocks (300: a short last block with an edge panel; 520: three blocks).
-  const SHAPES = [[67, 129, 300], [130, 67, 129], [301, 33, 257], [64, 256, 784], [97, 10, 1200], [64, 128, 64], [20, 9, 5], [8, 8, 8], [17, 40, 100],
-    [48, 300, 80], [33, 520, 70]] as const;
+  const SHAPES = [[67, 129, 600], [130, 67, 520], [301, 33, 520], [64, 256, 784], [97, 10, 1200], [64, 128, 64], [20, 9, 5], [8, 8, 8], [17, 40, 100],
+    [48, 300, 300], [33, 520, 250], [16, 512, 520]] as const;
   for (const [m, n, k] of SHAPES) {
     const above = m * n * k >= MATMUL_THREAD_MIN;
     it(`${m}x${k}x${n} (${above ? 'threaded' : 'below the threshold'}), all transpose modes, with and without accumulate`, () => {
@@ -259,8 +259,8 @@ describe('memory growth while a pool exists', () => {
 });
 
 describe('the pool passes arguments exactly', () => {
-  it('a pointer above 8 MB that is 4 mod 8 reaches the worker unchanged (f64 argument words are not overwritten)', () => {
-    const be = t2;
+  it('a pointer above 8 MB that is 4 mod 8 reaches every thread unchanged, advanced per chunk (f64 argument words are not overwritten)', () => {
+    const be = t3;
     const big = be.zeros([3 << 20]); // 12 MB: addresses past 2^23 need the low word of their f64
     try {
       const p = pool(be);
@@ -270,13 +270,100 @@ describe('the pool passes arguments exactly', () => {
       const ptr = base + 4 * first;
       expect(ptr).toBeGreaterThan(1 << 23);
       expect(ptr % 8).toBe(4);
-      p.begin();
-      p.post(1, p.fn('fill'), [ptr, 5, 7]);
-      p.join(1);
+      // fill(out, n, value) over 1,000 chunks of 4 floats: out advances 5 bytes per element (20 per chunk), leaving a gap of one float
+      const chunks = p.stats.workerChunks + p.stats.callerChunks;
+      p.run({ fn: p.fn('fill'), end: 4000, step: 4, args: [ptr, 0, 7], start: [5], len: [0, 1], rerunnable: true });
+      expect(p.stats.workerChunks + p.stats.callerChunks - chunks).toBe(1000);
       const d = big.data;
-      expect(Array.from(d.subarray(first - 1, first + 6))).toEqual([0, 7, 7, 7, 7, 7, 0]);
+      const got = d.subarray(first - 1, first + 5000 + 1);
+      const want = new Float32Array(5002);
+      for (let c = 0; c < 1000; c++) want.fill(7, 1 + 5 * c, 5 + 5 * c);
+      expect(firstBitDiff(got, want)).toBe(-1);
     } finally {
       big.dispose();
+    }
+  });
+});
+
+describe('a worker that dies or stops answering', () => {
+  const bad = (mode: string) => new URL(`./fixtures/bad-worker-${mode}.mjs`, import.meta.url);
+  const m = 256, n = 256, k = 200; // threaded, one K block: every part can be rerun by the caller
+  const a = randomF32(m * k, 11), b = randomF32(k * n, 12);
+  const mm = (be: Backend) => {
+    const A = be.tensor([m, k], a), B = be.tensor([k, n], b), out = be.zeros([m, n]);
+    be.kernels.matmul(out, A, B);
+    const r = out.data.slice();
+    for (const x of [A, B, out]) x.dispose();
+    return r;
+  };
+  const want = mm(js);
+
+  for (const mode of ['exit', 'idle'] as const) {
+    it(`${mode === 'exit' ? 'exits' : 'idles'} after saying ready: calls complete with the same bits and no wait; the pool is marked degraded`, async () => {
+      const be = await loadBackend('wasm', { threads: 2, workerUrl: bad(mode) });
+      try {
+        expect(be.info()).toMatchObject({ threads: 2, degraded: false });
+        const p = pool(be);
+        p.boundMs = 300;
+        for (let i = 0; i < 3; i++) expect(firstBitDiff(mm(be), want)).toBe(-1);
+        // the caller ran every chunk and never waited: the worker claimed nothing
+        expect(p.stats).toMatchObject({ workerChunks: 0, waits: 0, timeouts: 0 });
+        expect(p.stats.callerChunks).toBeGreaterThan(0);
+        if (mode === 'exit') {
+          await new Promise((r) => setTimeout(r, 50)); // the worker's exit event
+          expect(be.info().reason).toMatch(/degraded: worker 1 exited with code 0/);
+        } else {
+          await new Promise((r) => setTimeout(r, p.boundMs + 50));
+          expect(firstBitDiff(mm(be), want)).toBe(-1); // this call notices the ack has not moved for boundMs
+          expect(be.info().reason).toMatch(/degraded: worker 1 took no job for \d+ ms/);
+        }
+        expect(be.info()).toMatchObject({ threads: 1, degraded: true, sharedMemory: true });
+        expect(firstBitDiff(mm(be), want)).toBe(-1);
+      } finally {
+        be.dispose();
+      }
+    });
+  }
+
+  it('claims a chunk and never finishes it: one bounded wait, then the caller reruns the chunk: the same bits', async () => {
+    const be = await loadBackend('wasm', { threads: 2, workerUrl: bad('hang') });
+    try {
+      const p = pool(be);
+      p.boundMs = 400;
+      for (let i = 0; i < 40 && !be.info().degraded; i++) expect(firstBitDiff(mm(be), want)).toBe(-1);
+      expect(be.info()).toMatchObject({ threads: 1, degraded: true });
+      expect(be.info().reason).toMatch(/did not finish its part of a call within 400 ms/);
+      expect(p.stats.timeouts, 'one bounded wait').toBe(1);
+      const calls = p.parallelCalls;
+      expect(firstBitDiff(mm(be), want)).toBe(-1);
+      expect(p.parallelCalls, 'later calls do not use the pool').toBe(calls);
+      expect(p.stats.timeouts).toBe(1);
+    } finally {
+      be.dispose();
+    }
+  });
+
+  it('claims a chunk of an in-place call and never finishes it: a clear error after one bounded wait, then one thread', async () => {
+    const be = await loadBackend('wasm', { threads: 2, workerUrl: bad('hang') });
+    try {
+      const p = pool(be);
+      p.boundMs = 300;
+      const N = ELEMENTWISE_THREAD_MIN * 4;
+      const y = be.zeros([N]), x = be.tensor([N], randomF32(N, 3));
+      let err: unknown = null;
+      for (let i = 0; i < 200 && err === null; i++) {
+        try { be.kernels.axpy(y, x, 0.5); } catch (e) { err = e; }
+      }
+      expect(String(err)).toMatch(/stopped answering inside an in-place kernel call.*later calls run on the calling thread/);
+      expect(be.info()).toMatchObject({ threads: 1, degraded: true });
+      expect(p.stats.timeouts).toBe(1);
+      const jy = js.zeros([N]);
+      js.kernels.axpy(jy, js.tensor([N], x.data), 0.5);
+      be.kernels.fill(y, 0);
+      be.kernels.axpy(y, x, 0.5);
+      expect(firstBitDiff(y.data, jy.data)).toBe(-1);
+    } finally {
+      be.dispose();
     }
   });
 });

@@ -79,6 +79,8 @@ export interface TableEntry {
   readonly names?: readonly string[];
   /** 'none': out must not be the (first) input; 'first': out may alias the first input, not the second. */
   readonly alias?: 'none' | 'first';
+  /** out is read as well as written (y += ...): a chunk cut off by a dead worker cannot simply be run again. */
+  readonly readsOut?: boolean;
 }
 
 /**
@@ -95,7 +97,7 @@ export const TABLE = {
   /** out = alpha · x. out may be x. */
   scale: { sig: 'mapScalar' },
   /** y = y + f32(alpha · x) (y updated in place; y must not be x). */
-  axpy: { sig: 'mapScalar', names: ['y', 'x'], alias: 'none' },
+  axpy: { sig: 'mapScalar', names: ['y', 'x'], alias: 'none', readsOut: true },
   /** out = max(x, 0) (−0 and NaN map as f32x4.max(x, 0) does; see elementwise). out may be x. */
   relu: { sig: 'map' },
   /** out = x > 0 ? g : 0 (gradient of relu at x). out may be g, not x. */

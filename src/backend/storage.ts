@@ -10,6 +10,8 @@ export interface StorageInfo {
   reason: string | null;
   /** Threads asked for (loadBackend's threads option, or the core count by default). */
   requested: number;
+  /** True once a worker thread died or stopped answering and the backend fell back to the calling thread (reason says why). */
+  degraded: boolean;
 }
 
 /**

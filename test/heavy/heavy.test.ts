@@ -166,3 +166,34 @@ describe('allocator stress', () => {
     expect(alloc.usedBytes).toBeLessThan(peak * 4);
   });
 });
+
+describe('the 4 GiB limit of a Wasm heap', () => {
+  it('fill it with [4096, 4096] tensors until it cannot grow: the failure changes nothing; after disposing, any size fits again', async () => {
+    const be = await loadBackend('wasm', { threads: 1 });
+    const ref = await loadBackend('js');
+    const held: Tensor[] = [];
+    let err: unknown = null;
+    for (;;) {
+      const before = be.memory();
+      try { held.push(be.zeros([4096, 4096])); } catch (e) { err = e; expect(be.memory()).toEqual(before); break; }
+    }
+    expect(err).toBeInstanceOf(RangeError);
+    expect(String(err)).toMatch(/out of Wasm memory: cannot allocate 67108864 bytes/);
+    const heap = be.memory().heapBytes;
+    expect(heap).toBeGreaterThan(3.9 * 2 ** 30);
+    const small = [be.tensor([5], [1, 2, 3, 4, 5]), be.zeros([100]), be.zeros([7])];
+    for (const t of held) t.dispose();
+    expect(be.memory().liveTensors).toBe(3);
+    // larger than any block freed, and a 512³ matmul with its packing scratch: from merged free memory
+    const wide = be.zeros([4096, 4097]);
+    const a = randomF32(512 * 512, 1), b = randomF32(512 * 512, 2);
+    const A = be.tensor([512, 512], a), B = be.tensor([512, 512], b), out = be.zeros([512, 512]);
+    be.kernels.matmul(out, A, B);
+    const jo = ref.zeros([512, 512]);
+    ref.kernels.matmul(jo, ref.tensor([512, 512], a), ref.tensor([512, 512], b));
+    expect(firstBitDiff(out.data, jo.data)).toBe(-1);
+    expect(be.memory().heapBytes).toBe(heap);
+    for (const t of [wide, A, B, out, ...small]) t.dispose();
+    expect(be.memory()).toEqual({ liveTensors: 0, liveBytes: 0, heapBytes: heap });
+  });
+});

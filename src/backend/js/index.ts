@@ -23,7 +23,17 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
   };
   private live = 0;
 
-  allocF32(n: number): Float32Array { this.live += 4 * n; return new Float32Array(n); }
+  allocF32(n: number): Float32Array {
+    let a: Float32Array;
+    try {
+      a = new Float32Array(n);
+    } catch (e) {
+      // counted only once the buffer exists: a failed allocation leaves be.memory() as it was
+      throw new RangeError(`regula (js backend): cannot allocate ${n} floats (${4 * n} bytes): ${(e as Error).message}`);
+    }
+    this.live += 4 * n;
+    return a;
+  }
   freeF32(_h: Float32Array, n: number): void { this.live -= 4 * n; }
   view(h: Float32Array): Float32Array { return h; }
   buffer(): null { return null; }
@@ -33,6 +43,6 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
   labels(a: Int32Array): Int32Array { return a; }
   heapBytes(): number { return this.live; }
   liveBytes(): number { return this.live; }
-  info(): StorageInfo { return { threads: 1, sharedMemory: false, reason: 'the js backend runs on the calling thread', requested: 1 }; }
+  info(): StorageInfo { return { threads: 1, sharedMemory: false, reason: 'the js backend runs on the calling thread', requested: 1, degraded: false }; }
   dispose(): void { /* no threads to stop */ }
 }

@@ -160,11 +160,11 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
           `regula: instantiating the shared-memory Wasm module failed (${(e as Error).message}). The binary may be ` +
           "stale or from another version: rebuild it with `npm run build`, or load with { threads: 1 }.", { cause: e });
       }
-      const storage = new WasmStorage(exports, memory, { threads: 1, sharedMemory: true, reason: null, requested });
+      const storage = new WasmStorage(exports, memory, { threads: 1, sharedMemory: true, reason: null, requested, degraded: false });
       try {
         // A scratch slot: not counted as live tensor memory, and never re-requested, so it never moves.
         const ctrl = storage._scratch('threads.ctrl', ThreadPool.ctrlBytes(requested - 1));
-        const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, THREADED, o.workerUrl);
+        const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, THREADED, exports, o.workerUrl);
         storage._setPool(pool);
       } catch (e) {
         storage._info.reason = `the worker threads did not start (${(e as Error).message}); running on one thread`;
@@ -185,7 +185,7 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
       `regula: instantiating the Wasm module failed (${(e as Error).message}). The binary may be ` +
       'stale or from another version: rebuild it with `npm run build`.', { cause: e });
   }
-  return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested });
+  return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested, degraded: false });
 }
 
 /** Export `name` of the module, or a BackendLoadError saying the binary is stale. */
@@ -208,7 +208,7 @@ export class WasmStorage implements Storage<number, number, number> {
   readonly _info: StorageInfo;
 
   constructor(readonly exports: WasmExports, readonly memory: WebAssembly.Memory,
-    info: StorageInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1 }) {
+    info: StorageInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1, degraded: false }) {
     this.alloc = new WasmAllocator(memory, wasmExport(exports, 'heapBase')());
     this._info = { ...info };
     const ctx: WasmContext = this.ctx = {
@@ -233,6 +233,14 @@ export class WasmStorage implements Storage<number, number, number> {
   _setPool(pool: ThreadPool): void {
     this.ctx.pool = pool;
     this._info.threads = pool.size;
+    this._info.degraded = false;
+    pool.onDegrade = (why) => {
+      if (this.ctx.pool !== pool) return;
+      this.ctx.pool = null;
+      this._info.threads = 1;
+      this._info.degraded = true;
+      this._info.reason = `the thread pool is degraded: ${why}; running on the calling thread`;
+    };
   }
 
   /** Threads, shared memory and why threads are off (be.info()). */
@@ -256,15 +264,31 @@ export class WasmStorage implements Storage<number, number, number> {
   /** @internal a scratch slot (see WasmContext.scratch). */
   _scratch(slot: string, bytes: number): number { return this.scratch(slot, bytes); }
 
+  /**
+   * Grows a slot by acquiring the new block before releasing the old one: when the
+   * allocation throws (memory cannot grow), the slot, the allocator and every tensor are
+   * as they were. Asks for twice the old size first (fewer regrowths), then exactly `bytes`.
+   */
   private scratch(slot: string, bytes: number): number {
     const have = this.slots.get(slot);
     if (have !== undefined && have.bytes >= bytes) return have.ptr;
+    const want = Math.max(bytes, 64);
+    const roomy = have === undefined ? want : Math.max(want, 2 * have.bytes);
+    let size = roomy, ptr: number;
+    try {
+      ptr = this.alloc.alloc(size);
+    } catch (e) {
+      if (roomy === want) throw e;
+      size = want;
+      ptr = this.alloc.alloc(size);
+    }
     if (have !== undefined) this.alloc.release(have.ptr);
-    const size = Math.max(bytes, 64, have === undefined ? 0 : 2 * have.bytes);
-    const ptr = this.alloc.alloc(size);
     this.slots.set(slot, { ptr, bytes: size });
+    this.scratchBytes += WasmAllocator.sizeClass(size) - (have === undefined ? 0 : WasmAllocator.sizeClass(have.bytes));
     return ptr;
   }
+  /** Bytes of the allocator's live blocks that scratch slots hold (not tensor memory). */
+  private scratchBytes = 0;
 
   allocF32(n: number): number {
     if (n === 0) return 0;
@@ -285,8 +309,6 @@ export class WasmStorage implements Storage<number, number, number> {
   }
   heapBytes(): number { return this.memory.buffer.byteLength; }
   liveBytes(): number {
-    let scratch = 0;
-    for (const s of this.slots.values()) scratch += WasmAllocator.sizeClass(s.bytes);
-    return this.alloc.liveBytes - scratch;
+    return this.alloc.liveBytes - this.scratchBytes;
   }
 }

@@ -1,16 +1,18 @@
 import type { RawKernels } from '../raw.js';
 import type { WasmContext } from './context.js';
-import { chunkLength } from './threads.js';
+import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
 
 /**
- * Optimizer steps over at least this many parameters are cut into contiguous chunks, one
- * per thread (measured on 2 cores; see bench/PROFILE.md). Each element's update reads and
+ * Optimizer steps over at least this many parameters are cut into contiguous chunks that
+ * the threads claim (measured on 2 cores; see bench/PROFILE.md). Each element's update reads and
  * writes only its own p, g, m, v (vmax, buf), so a chunk computes exactly what the whole
  * call computes there; chunks start at multiples of 16 floats (64 bytes).
  */
 export const OPTIM_THREAD_MIN = 1 << 17;
+/** The smallest chunk of a threaded optimizer step (parameters). */
+const OPTIM_CHUNK_MIN = 1 << 13;
 
 /** The exports the thread pool runs for this file. */
 export const OPTIM_THREADED: readonly string[] = ['sgdStep', 'adamStep'];
@@ -22,7 +24,9 @@ export const OPTIM_THREADED: readonly string[] = ['sgdStep', 'adamStep'];
 export function optimKernels(ctx: WasmContext): Pick<K, 'sgdStep' | 'adamStep'> {
   const sgd = ctx.fn('sgdStep');
   const adam = ctx.fn('adamStep');
-  const args: number[] = new Array(16).fill(0);
+  // Range calls, reused: p, g, buf (m, v, vmax) advance 4 bytes per element, n is the chunk's length. In place: never rerun.
+  const sgdCall: RangeCall = { fn: 0, end: 0, step: 0, args: new Array<number>(12).fill(0), start: [4, 4, 4], len: [0, 0, 0, 1], rerunnable: false };
+  const adamCall: RangeCall = { fn: 0, end: 0, step: 0, args: new Array<number>(16).fill(0), start: [4, 4, 4, 4, 4], len: [0, 0, 0, 0, 0, 1], rerunnable: false };
   return {
     sgdStep(p, g, buf, n, lr, momentum, dampening, weightDecay, nesterov, maximize, l1t, first) {
       const pool = ctx.pool;
@@ -30,20 +34,11 @@ export function optimKernels(ctx: WasmContext): Pick<K, 'sgdStep' | 'adamStep'> 
         sgd(p, g, buf, n, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, maximize ? 1 : 0, l1t, first ? 1 : 0);
         return;
       }
-      const len = chunkLength(n, pool.size, 16), parts = Math.ceil(n / len), id = pool.fn('sgdStep');
-      pool.begin();
-      args[4] = lr; args[5] = momentum; args[6] = dampening; args[7] = weightDecay;
+      const args = sgdCall.args as number[];
+      args[0] = p; args[1] = g; args[2] = buf; args[3] = 0; args[4] = lr; args[5] = momentum; args[6] = dampening; args[7] = weightDecay;
       args[8] = nesterov ? 1 : 0; args[9] = maximize ? 1 : 0; args[10] = l1t; args[11] = first ? 1 : 0;
-      for (let t = 1; t < parts; t++) {
-        const o = 4 * t * len;
-        args[0] = p + o; args[1] = g + o; args[2] = buf + o; args[3] = Math.min(len, n - t * len);
-        pool.post(t, id, args);
-      }
-      try {
-        sgd(p, g, buf, len, lr, momentum, dampening, weightDecay, args[8]!, args[9]!, l1t, args[11]!);
-      } finally {
-        pool.join(parts - 1);
-      }
+      sgdCall.fn = pool.fn('sgdStep'); sgdCall.end = n; sgdCall.step = chunkSize(n, pool.size, 16, OPTIM_CHUNK_MIN);
+      pool.run(sgdCall);
     },
     adamStep(p, g, m, v, vmax, n, beta1, beta2, stepSize, bc2sqrt, eps, weightDecay, decay, amsgrad, maximize, l1t) {
       const pool = ctx.pool;
@@ -51,20 +46,12 @@ export function optimKernels(ctx: WasmContext): Pick<K, 'sgdStep' | 'adamStep'> 
         adam(p, g, m, v, vmax, n, beta1, beta2, stepSize, bc2sqrt, eps, weightDecay, decay, amsgrad ? 1 : 0, maximize ? 1 : 0, l1t);
         return;
       }
-      const len = chunkLength(n, pool.size, 16), parts = Math.ceil(n / len), id = pool.fn('adamStep');
-      pool.begin();
+      const args = adamCall.args as number[];
+      args[0] = p; args[1] = g; args[2] = m; args[3] = v; args[4] = vmax; args[5] = 0;
       args[6] = beta1; args[7] = beta2; args[8] = stepSize; args[9] = bc2sqrt; args[10] = eps;
       args[11] = weightDecay; args[12] = decay; args[13] = amsgrad ? 1 : 0; args[14] = maximize ? 1 : 0; args[15] = l1t;
-      for (let t = 1; t < parts; t++) {
-        const o = 4 * t * len;
-        args[0] = p + o; args[1] = g + o; args[2] = m + o; args[3] = v + o; args[4] = vmax + o; args[5] = Math.min(len, n - t * len);
-        pool.post(t, id, args);
-      }
-      try {
-        adam(p, g, m, v, vmax, len, beta1, beta2, stepSize, bc2sqrt, eps, weightDecay, decay, args[13]!, args[14]!, l1t);
-      } finally {
-        pool.join(parts - 1);
-      }
+      adamCall.fn = pool.fn('adamStep'); adamCall.end = n; adamCall.step = chunkSize(n, pool.size, 16, OPTIM_CHUNK_MIN);
+      pool.run(adamCall);
     },
   };
 }

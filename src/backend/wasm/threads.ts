@@ -1,18 +1,29 @@
 /**
  * The wasm backend's thread pool: workers that each instantiate regula's shared-memory
  * module (build/regula-mt.wasm) on the same WebAssembly.Memory, so a kernel call can be cut
- * into parts that run at the same time on one heap.
+ * into chunks that run at the same time on one heap.
  *
- * A parallel call stays synchronous: the calling thread writes each worker's function id
- * and arguments into the worker's slot of a control block in the shared memory, bumps the
- * slot's sequence word (Atomics.notify), runs part 0 itself, then waits until the workers
- * have counted themselves done. Workers poll their sequence word for 2 ms after a job, then
- * block in Atomics.wait (src/backend/wasm/worker.ts). The caller blocks in Atomics.wait only
- * where that is allowed (Node, a worker); on a browser main thread it spins on Atomics.load.
+ * A parallel call stays synchronous, and the calling thread works too (pthreadpool's
+ * scheme): the caller publishes one job (an export, its arguments, a range [0, end) cut
+ * into chunks of `step`), wakes the workers, and then every thread, the caller included,
+ * claims chunks from one shared counter until none is left. A worker that is descheduled,
+ * slow to wake or busy elsewhere delays nothing it has not claimed: the caller simply takes
+ * those chunks itself, and waits only for chunks a worker claimed and has not finished.
+ * A small call on a busy machine therefore costs the caller about what one thread costs.
  *
- * Parts are cut so that every output element is computed by exactly the code and in the
- * order the single-thread call uses (rows of a matmul, never its k; contiguous chunks of an
- * elementwise pass at multiples of 16 floats): the bits do not depend on the thread count.
+ * Bounded waits. The caller waits at most BOUND_MS for a claimed chunk; past that, the
+ * worker is taken for dead: the pool is marked degraded (be.info().reason says which
+ * worker and why), its workers are stopped, and the caller runs the unfinished chunks
+ * itself (the same code on the same inputs, so the same bits) when the call may be rerun
+ * (outputs disjoint from inputs); an in-place call cannot be, and throws saying so. A
+ * worker that stops taking jobs without holding a chunk (it exited, hangs, never woke) costs
+ * no wait at all: its ack word stops advancing, and after BOUND_MS of posted jobs the pool
+ * is marked degraded the same way. A Node worker's 'exit' or 'error' event does so at once.
+ *
+ * Chunks are cut so that every output element is computed by exactly the code and in the
+ * order the single-thread call uses (rows of a matmul, never its k; chunks of an
+ * elementwise pass at multiples of 16 floats): the bits do not depend on the thread count
+ * or on which thread ran which chunk.
  *
  * Not threaded: reductions (their summation order is their contract) and dropout. A
  * dropout call steps each of the 16 xorshift lanes ceil(n/16) times in order (src/rng.ts),
@@ -21,30 +32,41 @@
  * layer sizes of the models here (64×256 activations) are far below where a split pays,
  * so dropout stays on the calling thread rather than carrying that machinery.
  *
- * Control block (64-byte aligned, in the shared memory; int32 words):
- *   [0] done count, [1] failed slot (0 = none), [2] the part counter of dynamic calls;
- *   then one 256-byte slot per worker: [0] sequence, [1] function id (−1: exit),
- *   [2..4] dynamic range (end, step, index of the range's first argument; end 0: a static
- *   call), f64 args from byte 32 (16 of them, to byte 160).
+ * Control block (64-byte aligned, in the shared memory), int32 words:
+ *   [0] job generation (workers wait on it), [1] claim word: (generation mod 2^20) << 11 |
+ *   next chunk, [2] chunks done, [3] failed worker (0: none), [4] export id (−1: exit),
+ *   [5] chunk count, [6] caller is blocked on [2] (workers notify), [7] end, [8] step,
+ *   [16 + w] the last generation worker w took (its ack);
+ *   f64 from byte 512: base, start, len, thread coefficients of the 16 arguments (4 × 16);
+ *   int32 from byte 1024: one done flag per chunk (MAX_CHUNKS).
  * Mirrored in worker.ts.
  */
 import type { WorkerInit } from './worker.js';
 
-const DONE = 0, ERROR = 1, COUNTER = 2, SLOT_BYTES = 256, SEQ = 0, FN = 1, DYN_END = 2, DYN_STEP = 3, DYN_ARG = 4, ARGS_F64 = 4, EXIT = -1, MAX_ARGS = 16;
+// Control block layout (int32 words from ctrl/4, byte offsets for the f64 and status areas); mirrored in worker.ts.
+const GEN = 0, CLAIM = 1, DONE = 2, ERROR = 3, FN = 4, NCHUNKS = 5, WAITING = 6, END = 7, STEP = 8, ACK = 16;
+const ARGS_BYTE = 512, STATUS_BYTE = 1024, MAX_ARGS = 16, EXIT = -1;
+/** Chunks per call (the claim word's low bits) and workers (ack words) the control block has room for. */
+const CHUNK_BITS = 11, CHUNK_MASK = (1 << CHUNK_BITS) - 1, TAG_MASK = (1 << 20) - 1, MAX_CHUNKS = 1024, MAX_WORKERS = 96;
 
 /**
  * How long a worker polls for the next job before it blocks (ms), and how long the caller
- * polls for the workers to finish before it blocks (ms; a browser main thread never blocks).
- * A wake from Atomics.wait costs from tens of µs to over 100 µs here (a VM), as much as a
- * whole small part; polling is cheap next to that while jobs keep coming.
+ * polls for a claimed chunk before it blocks (ms; a browser main thread never blocks).
+ * Short on purpose: on a busy machine a polling thread takes the core another thread
+ * (the caller, or a preempted worker holding a chunk) needs. Back-to-back jobs of one
+ * kernel call (a matmul's packing, then its K blocks) still find the worker awake.
  */
-const WORKER_SPIN_MS = 2;
-const CALLER_SPIN_MS = 20;
+const WORKER_SPIN_MS = 0.1;
+const CALLER_SPIN_MS = 0.1;
+/** The bounded wait: how long a claimed chunk, or a posted job nobody takes, may stay unanswered (ms). */
+const BOUND_MS = 1000;
 
 /** The smallest interface of a Node worker_threads Worker or a browser Worker that the pool uses. */
 interface AnyWorker {
   postMessage(m: unknown): void;
   terminate(): unknown;
+  /** Registers `gone(why)` for the worker's exit or error after it was ready. */
+  onGone?: (gone: (why: string) => void) => void;
 }
 
 /** Where the pool's workers come from (see loadBackend's `workerUrl`). */
@@ -111,7 +133,11 @@ async function spawn(src: WorkerSource | undefined): Promise<AnyWorker & { onRea
       w.once('error', reject);
       w.once('exit', (code) => reject(new Error(`worker exited with code ${code} before it was ready`)));
     });
-    return Object.assign(w, { onReady });
+    const onGone = (gone: (why: string) => void) => {
+      w.on('exit', (code) => gone(`exited with code ${code}`));
+      w.on('error', (e) => gone(`failed: ${e.message}`));
+    };
+    return Object.assign(w, { onReady, onGone });
   }
   // The literal new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }) lets
   // bundlers (Vite, webpack 5) find the worker, build it (worker.ts from the sources) and emit it.
@@ -122,7 +148,10 @@ async function spawn(src: WorkerSource | undefined): Promise<AnyWorker & { onRea
     w.addEventListener('message', (e: MessageEvent) => (e.data === 'ready' ? resolve() : reject(new Error(String(e.data?.error ?? e.data)))), { once: true });
     w.addEventListener('error', (e: ErrorEvent) => reject(new Error(e.message || 'worker failed to load')), { once: true });
   });
-  return Object.assign(w, { onReady });
+  const onGone = (gone: (why: string) => void) => {
+    w.addEventListener('error', (e: ErrorEvent) => gone(`failed: ${e.message || 'an error event'}`));
+  };
+  return Object.assign(w, { onReady, onGone });
 }
 
 /** A pool of `workers` threads plus the calling thread, on one shared memory. */
@@ -135,11 +164,28 @@ export class ThreadPool {
   private readonly ids = new Map<string, number>();
   private readonly canBlock: boolean;
   private closed = false;
-  /** Parallel calls joined so far (tests check that the threaded path ran). */
+  private gen = 0;
+  /** Per worker: its ack when last looked at, and since when it has not moved (−1: it moved). */
+  private readonly lastAck: number[];
+  private readonly lagSince: number[];
+  /** Why the pool stopped using its workers, or null. */
+  private degradedWhy: string | null = null;
+  private readonly argv = new Array<number>(MAX_ARGS).fill(0);
+  /** Parallel calls made so far (tests check that the threaded path ran). */
   parallelCalls = 0;
+  /**
+   * Over the pool's life: chunks the calling thread ran and chunks workers ran; calls in
+   * which the caller waited for a worker's claimed chunk, and the milliseconds it waited;
+   * waits that hit the bound.
+   */
+  readonly stats = { callerChunks: 0, workerChunks: 0, waits: 0, waitMs: 0, timeouts: 0 };
+  /** How long the caller waits for a claimed chunk, and for a worker to take a job, before taking it for dead (ms). */
+  boundMs = BOUND_MS;
+  /** Called once when the pool degrades (the storage drops to one thread and reports why). */
+  onDegrade: ((why: string) => void) | null = null;
 
   private constructor(private readonly workers: AnyWorker[], memory: WebAssembly.Memory, private readonly ctrl: number,
-    names: readonly string[]) {
+    names: readonly string[], private readonly fns: ((...a: number[]) => unknown)[]) {
     this.size = workers.length + 1;
     // The control block sits low in the heap and never moves: views made now stay valid after growth.
     this.i32 = new Int32Array(memory.buffer);
@@ -149,21 +195,30 @@ export class ThreadPool {
     let block = true;
     try { Atomics.wait(this.i32, this.head + DONE, -1, 0); } catch { block = false; } // a browser main thread may not wait
     this.canBlock = block;
+    this.lastAck = workers.map(() => 0);
+    this.lagSince = workers.map(() => -1);
   }
 
-  /** Bytes of the control block for `workers` workers. */
+  /** Bytes of the control block (for up to MAX_WORKERS workers). */
   static ctrlBytes(workers: number): number {
-    return 64 + workers * SLOT_BYTES;
+    if (workers > MAX_WORKERS) throw new RangeError(`regula thread pool: at most ${MAX_WORKERS} workers, got ${workers}`);
+    return STATUS_BYTE + 4 * MAX_CHUNKS;
   }
 
   /**
    * Starts `workers` workers on `memory`, each instantiating `module`, allowed to run the
-   * exports `names`. `ctrl`: a 64-byte aligned block of ctrlBytes(workers) that stays put
-   * for the pool's life (the storage's scratch slot 'threads.ctrl').
+   * exports `names` (the caller runs the same exports from `exports`). `ctrl`: a 64-byte
+   * aligned block of ctrlBytes(workers) that stays put for the pool's life (the storage's
+   * scratch slot 'threads.ctrl').
    */
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrl: number, workers: number,
-    names: readonly string[], src?: WorkerSource): Promise<ThreadPool> {
-    new Int32Array(memory.buffer, ctrl, (64 + workers * SLOT_BYTES) >> 2).fill(0);
+    names: readonly string[], exports: Record<string, unknown>, src?: WorkerSource): Promise<ThreadPool> {
+    new Int32Array(memory.buffer, ctrl, ThreadPool.ctrlBytes(workers) >> 2).fill(0);
+    const fns = names.map((n) => {
+      const f = exports[n];
+      if (typeof f !== 'function') throw new TypeError(`regula-mt.wasm lacks the export ${n}: rebuild it with \`npm run build\``);
+      return f as (...a: number[]) => unknown;
+    });
     const started: (AnyWorker & { onReady: Promise<void> })[] = [];
     try {
       for (let w = 1; w <= workers; w++) {
@@ -177,77 +232,140 @@ export class ThreadPool {
       for (const w of started) void w.terminate();
       throw e;
     }
-    return new ThreadPool(started, memory, ctrl, names);
+    const pool = new ThreadPool(started, memory, ctrl, names, fns);
+    started.forEach((w, i) => w.onGone?.((why) => pool.degrade(`worker ${i + 1} ${why}`)));
+    return pool;
   }
 
-  /** The id of export `name` for post(); throws when the pool was not given it. */
+  /** The id of export `name` for a RangeCall; throws when the pool was not given it. */
   fn(name: string): number {
     const id = this.ids.get(name);
     if (id === undefined) throw new TypeError(`regula thread pool: ${name} is not a pooled export`);
     return id;
   }
 
-  /** Clears the done count: call before the posts of one parallel call. */
-  begin(): void {
-    Atomics.store(this.i32, this.head + DONE, 0);
-    Atomics.store(this.i32, this.head + ERROR, 0);
-  }
-
-  /** Worker `w` (1..size−1) runs export `id` with the first `count` of `args` (at most 16). */
-  post(w: number, id: number, args: ArrayLike<number>, count = args.length, dynEnd = 0, dynStep = 0, dynArg = 0): void {
-    const base = (this.ctrl + 64 + (w - 1) * SLOT_BYTES) >> 2;
-    const a = (base >> 1) + ARGS_F64;
-    const f64 = this.f64;
-    const n = count;
-    for (let i = 0; i < MAX_ARGS; i++) f64[a + i] = i < n ? args[i]! : 0;
-    this.i32[base + FN] = id;
-    this.i32[base + DYN_END] = dynEnd;
-    this.i32[base + DYN_STEP] = dynStep;
-    this.i32[base + DYN_ARG] = dynArg;
-    Atomics.add(this.i32, base + SEQ, 1);
-    Atomics.notify(this.i32, base + SEQ);
-  }
+  /** Why the pool no longer uses its workers, or null while it does. */
+  get degraded(): string | null { return this.degradedWhy; }
 
   /**
-   * A dynamic call: every worker and the caller claim ranges [r, r + step) of [0, end)
-   * from a shared counter and run export `id` (the caller: `run(r, r1)`) with the range
-   * as arguments dynArg and dynArg + 1; balances parts whose threads run at uneven speed.
-   * `perWorker(w)` sets worker w's own arguments (its scratch) in `args` before its post.
+   * Runs `call` over its range: the chunks are claimed by the workers and the calling
+   * thread from one shared counter; returns when every chunk is done. Without workers
+   * (degraded, terminated) the caller runs every chunk, in order.
    */
-  dynamic(id: number, args: number[], count: number, end: number, step: number, dynArg: number,
-    perWorker: (w: number, args: number[]) => void, run: (r0: number, r1: number) => void): void {
-    this.begin();
-    Atomics.store(this.i32, this.head + COUNTER, 0);
-    for (let w = 1; w < this.size; w++) {
-      perWorker(w, args);
-      this.post(w, id, args, count, end, step, dynArg);
+  run(call: RangeCall): void {
+    const { end, step } = call;
+    if (!(end > 0)) return;
+    const n = Math.ceil(end / step);
+    if (!(step > 0) || n > MAX_CHUNKS) throw new RangeError(`regula thread pool: ${n} chunks of ${step} over [0, ${end}) (at most ${MAX_CHUNKS})`);
+    const f = this.fns[call.fn]!;
+    if (this.degradedWhy !== null || this.closed) {
+      for (let c = 0; c < n; c++) this.runChunk(f, call, c, 0);
+      return;
     }
-    try {
-      const i32 = this.i32, at = this.head + COUNTER;
-      for (let r = Atomics.add(i32, at, step); r < end; r = Atomics.add(i32, at, step)) run(r, Math.min(end, r + step));
-    } finally {
-      this.join(this.size - 1);
+    this.checkAcks();
+    if (this.degradedWhy !== null) { this.run(call); return; }
+    const i32 = this.i32, h = this.head, f64 = this.f64, a = (this.ctrl + ARGS_BYTE) >> 3;
+    for (let i = 0; i < MAX_ARGS; i++) {
+      f64[a + i] = i < call.args.length ? call.args[i]! : 0;
+      f64[a + MAX_ARGS + i] = call.start?.[i] ?? 0;
+      f64[a + 2 * MAX_ARGS + i] = call.len?.[i] ?? 0;
+      f64[a + 3 * MAX_ARGS + i] = call.thread?.[i] ?? 0;
+    }
+    i32.fill(0, (this.ctrl + STATUS_BYTE) >> 2, ((this.ctrl + STATUS_BYTE) >> 2) + n);
+    const g = this.gen = (this.gen + 1) | 0;
+    i32[h + FN] = call.fn; i32[h + NCHUNKS] = n; i32[h + END] = end; i32[h + STEP] = step;
+    Atomics.store(i32, h + DONE, 0);
+    Atomics.store(i32, h + ERROR, 0);
+    const tag = (g & TAG_MASK) << CHUNK_BITS;
+    Atomics.store(i32, h + CLAIM, tag);
+    Atomics.store(i32, h + GEN, g);
+    Atomics.notify(i32, h + GEN);
+    this.parallelCalls++;
+    // The caller claims like any worker.
+    let mine = 0;
+    for (;;) {
+      const w = Atomics.load(i32, h + CLAIM), c = w & CHUNK_MASK;
+      if ((w & ~CHUNK_MASK) !== tag || c >= n) break;
+      if (Atomics.compareExchange(i32, h + CLAIM, w, w + 1) !== w) continue;
+      try { this.runChunk(f, call, c, 0); } finally { Atomics.store(i32, ((this.ctrl + STATUS_BYTE) >> 2) + c, 1); Atomics.add(i32, h + DONE, 1); }
+      mine++;
+    }
+    this.stats.callerChunks += mine;
+    this.stats.workerChunks += n - mine;
+    if (Atomics.load(i32, h + DONE) < n) {
+      const t0 = performance.now();
+      this.stats.waits++;
+      try { this.await(n, f, call); } finally { this.stats.waitMs += performance.now() - t0; }
+    }
+    const failed = Atomics.load(i32, h + ERROR);
+    if (failed !== 0) throw new Error(`regula: worker thread ${failed} failed in a kernel call (see its error message)`);
+  }
+
+  /** Waits (bounded) until the workers finished the chunks they claimed; past the bound, degrades and reruns them. */
+  private await(n: number, f: (...a: number[]) => unknown, call: RangeCall): void {
+    const i32 = this.i32, at = this.head + DONE, t0 = performance.now();
+    let v = Atomics.load(i32, at);
+    // A claimed chunk is running now: poll briefly, then block so a preempted worker gets this core.
+    while (v < n && performance.now() - t0 < CALLER_SPIN_MS) {
+      for (let s = 0; s < 200 && v < n; s++) v = Atomics.load(i32, at);
+    }
+    if (v < n && this.canBlock) {
+      Atomics.store(i32, this.head + WAITING, 1);
+      for (v = Atomics.load(i32, at); v < n; v = Atomics.load(i32, at)) {
+        const left = this.boundMs - (performance.now() - t0);
+        if (left <= 0) break;
+        Atomics.wait(i32, at, v, Math.min(left, 50));
+      }
+      Atomics.store(i32, this.head + WAITING, 0);
+    } else {
+      while (v < n && performance.now() - t0 < this.boundMs) {
+        for (let s = 0; s < 1000 && v < n; s++) v = Atomics.load(i32, at);
+      }
+    }
+    if (v >= n) return;
+    this.stats.timeouts++;
+    // Past the bound: stop every worker first, so none writes after we return.
+    const status = (this.ctrl + STATUS_BYTE) >> 2;
+    const missing: number[] = [];
+    for (let c = 0; c < n; c++) if (Atomics.load(i32, status + c) === 0) missing.push(c);
+    this.degrade(`a worker did not finish its part of a call within ${this.boundMs} ms (chunks ${missing.join(', ')} of ${n})`);
+    if (!call.rerunnable) {
+      throw new Error(`regula: a worker thread stopped answering inside an in-place kernel call (export ${call.fn}); ` +
+        `its outputs are incomplete. The pool is stopped: later calls run on the calling thread.`);
+    }
+    for (const c of missing) this.runChunk(f, call, c, 0);
+  }
+
+  private runChunk(f: (...a: number[]) => unknown, call: RangeCall, c: number, t: number): void {
+    const r0 = c * call.step, r1 = Math.min(call.end, r0 + call.step), x = this.argv, base = call.args;
+    for (let i = 0; i < base.length; i++) {
+      x[i] = base[i]! + (call.start?.[i] ?? 0) * r0 + (call.len?.[i] ?? 0) * (r1 - r0) + (call.thread?.[i] ?? 0) * t;
+    }
+    f(x[0]!, x[1]!, x[2]!, x[3]!, x[4]!, x[5]!, x[6]!, x[7]!, x[8]!, x[9]!, x[10]!, x[11]!, x[12]!, x[13]!, x[14]!, x[15]!);
+  }
+
+  /** Marks workers whose ack has not moved for boundMs of posted jobs as gone. */
+  private checkAcks(): void {
+    const i32 = this.i32;
+    let now = -1;
+    for (let w = 0; w < this.workers.length; w++) {
+      const ack = Atomics.load(i32, this.head + ACK + w + 1);
+      if (ack === this.gen || ack !== this.lastAck[w]) { this.lastAck[w] = ack; this.lagSince[w] = -1; continue; }
+      if (now < 0) now = performance.now();
+      if (this.lagSince[w]! < 0) this.lagSince[w] = now;
+      else if (now - this.lagSince[w]! > this.boundMs) {
+        this.degrade(`worker ${w + 1} took no job for ${Math.round(now - this.lagSince[w]!)} ms while jobs were posted (it exited or hangs)`);
+        return;
+      }
     }
   }
 
-  /** Waits until `count` posted parts are done; throws when one failed. */
-  join(count: number): void {
-    const i32 = this.i32, at = this.head + DONE;
-    let v = Atomics.load(i32, at);
-    if (v < count) {
-      const t0 = performance.now();
-      while (v < count) {
-        for (let s = 0; s < 1000 && v < count; s++) v = Atomics.load(i32, at);
-        if (v < count && performance.now() - t0 > CALLER_SPIN_MS) break;
-      }
-    }
-    while (v < count) {
-      if (this.canBlock) Atomics.wait(i32, at, v, 1000);
-      v = Atomics.load(i32, at);
-    }
-    this.parallelCalls++;
-    const failed = Atomics.load(i32, this.head + ERROR);
-    if (failed !== 0) throw new Error(`regula: worker thread ${failed} failed in a kernel call (see its error message)`);
+  /** Stops using the workers for good (they are terminated); later calls run on the calling thread. */
+  degrade(why: string): void {
+    if (this.degradedWhy !== null || this.closed) return;
+    this.degradedWhy = why;
+    this.stopWorkers();
+    this.onDegrade?.(why);
   }
 
   /** True once terminate() has run. */
@@ -256,18 +374,50 @@ export class ThreadPool {
   /** Stops every worker. The pool cannot be used afterwards. */
   terminate(): void {
     if (this.closed) return;
+    this.stopWorkers();
     this.closed = true;
-    for (let w = 1; w <= this.workers.length; w++) {
-      const base = (this.ctrl + 64 + (w - 1) * SLOT_BYTES) >> 2;
-      this.i32[base + FN] = EXIT;
-      Atomics.add(this.i32, base + SEQ, 1);
-      Atomics.notify(this.i32, base + SEQ);
-    }
+  }
+
+  private stopWorkers(): void {
+    const i32 = this.i32, h = this.head;
+    // Any chunk left in the current job is no longer claimable by a worker.
+    Atomics.store(i32, h + CLAIM, -1);
+    i32[h + FN] = EXIT;
+    Atomics.store(i32, h + GEN, (this.gen = (this.gen + 1) | 0));
+    Atomics.notify(i32, h + GEN);
     for (const w of this.workers) void w.terminate();
   }
 }
 
-/** Splits [0, n) into at most `parts` chunks whose starts are multiples of `align`. Returns the chunk length. */
-export function chunkLength(n: number, parts: number, align: number): number {
-  return Math.ceil(n / parts / align) * align;
+/**
+ * One parallel call for ThreadPool.run: export `fn` (pool.fn(name)) runs once per chunk
+ * [r0, r1) of the range [0, end), chunks `step` long (the last one shorter). Its argument
+ * i (at most 16) is
+ *     args[i] + start[i]·r0 + len[i]·(r1 − r0) + thread[i]·t
+ * with t the thread (0: the caller, 1…: workers); missing coefficients are 0. So a float
+ * pointer that advances with the chunk has start 4, an element count len 1, a row range
+ * (r0, r1) start 1 and start 1 + len 1, and a per-thread scratch block thread = its size.
+ * `rerunnable`: the outputs do not overlap the inputs (no in-place update, no accumulate),
+ * so a chunk a dead worker left half-done can be run again with the same result.
+ */
+export interface RangeCall {
+  fn: number;
+  end: number;
+  step: number;
+  args: ArrayLike<number>;
+  start?: ArrayLike<number>;
+  len?: ArrayLike<number>;
+  thread?: ArrayLike<number>;
+  rerunnable: boolean;
+}
+
+/**
+ * The chunk length for a range of n: about `perThread` chunks per thread (threads that run
+ * at uneven speed balance, and a late worker leaves whole chunks to the others), a multiple
+ * of `align`, at least `min`, at most `max` unless the control block's chunk count needs more.
+ */
+export function chunkSize(n: number, threads: number, align: number, min: number, max = Infinity, perThread = 4): number {
+  const up = (v: number) => Math.ceil(v / align) * align;
+  const want = Math.min(Math.max(up(n / (threads * perThread)), up(min), align), max);
+  return Math.max(want, up(n / MAX_CHUNKS));
 }

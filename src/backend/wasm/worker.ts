@@ -5,10 +5,12 @@
  *
  * The worker receives the compiled module, the shared memory, the control block's address,
  * its slot and the names of the exports it may run; instantiates the module on that memory
- * (every instance sees the same heap); answers 'ready'; then loops forever: wait for its
- * slot's sequence word to change (a short spin, then Atomics.wait), run the export with the
- * arguments written in the slot, count itself done. It never touches a JS view past the
- * control block, so memory growth needs nothing from it. Layout: see threads.ts.
+ * (every instance sees the same heap); answers 'ready'; then loops forever: wait for the
+ * job generation to change (a short spin, then Atomics.wait), record it in its ack word,
+ * copy the job, and claim chunks from the shared claim word (compare-and-swap on
+ * generation and chunk index, so a worker that wakes late never takes a chunk of a later
+ * job) until none is left, marking each done. It never touches a JS view past the control
+ * block, so memory growth needs nothing from it. Layout: see threads.ts.
  */
 
 /** What the pool posts once to each worker. */
@@ -21,12 +23,14 @@ export interface WorkerInit {
   slot: number;
   /** Export names, indexed by the function id written into a slot. */
   names: string[];
-  /** Milliseconds to poll the sequence word after a job before blocking in Atomics.wait. */
+  /** Milliseconds to poll the job generation after a job before blocking in Atomics.wait. */
   spinMs: number;
 }
 
-// Control block layout (int32 indices from ctrl/4); mirrored in threads.ts.
-const DONE = 0, ERROR = 1, COUNTER = 2, SLOT_BYTES = 256, SEQ = 0, FN = 1, DYN_END = 2, DYN_STEP = 3, DYN_ARG = 4, ARGS_F64 = 4, EXIT = -1;
+// Control block layout (int32 words from ctrl/4, byte offsets for the f64 and status areas); mirrored in threads.ts.
+const GEN = 0, CLAIM = 1, DONE = 2, ERROR = 3, FN = 4, NCHUNKS = 5, WAITING = 6, END = 7, STEP = 8, ACK = 16;
+const ARGS_BYTE = 512, STATUS_BYTE = 1024, MAX_ARGS = 16, EXIT = -1;
+const CHUNK_BITS = 11, CHUNK_MASK = (1 << CHUNK_BITS) - 1, TAG_MASK = (1 << 20) - 1;
 
 type Fn = (...args: number[]) => unknown;
 
@@ -47,52 +51,50 @@ async function run(init: WorkerInit, post: (m: unknown) => void): Promise<void> 
   const buf = init.memory.buffer as unknown as SharedArrayBuffer;
   const i32 = new Int32Array(buf);
   const f64 = new Float64Array(buf);
-  const head = init.ctrl >> 2;
-  const base = (init.ctrl + 64 + (init.slot - 1) * SLOT_BYTES) >> 2;
-  const seqAt = base + SEQ;
-  const a = (base >> 1) + ARGS_F64;
-  let seen = Atomics.load(i32, seqAt);
+  const h = init.ctrl >> 2, a = (init.ctrl + ARGS_BYTE) >> 3, status = (init.ctrl + STATUS_BYTE) >> 2;
+  const job = new Float64Array(4 * MAX_ARGS), x = new Float64Array(MAX_ARGS);
+  const t = init.slot;
+  let seen = Atomics.load(i32, h + GEN);
   post('ready');
   let last = performance.now();
   for (;;) {
-    let v = Atomics.load(i32, seqAt);
-    // Jobs of one training step come a few hundred µs apart; a wake from Atomics.wait costs
-    // tens of µs or more (more in a VM), so poll for a while after each job first.
-    while (v === seen) {
-      for (let s = 0; s < 1000 && v === seen; s++) v = Atomics.load(i32, seqAt);
-      if (v === seen && performance.now() - last > init.spinMs) break;
+    let g = Atomics.load(i32, h + GEN);
+    // Jobs of one kernel call come back to back; poll a little before blocking (a wake from
+    // Atomics.wait costs tens of µs or more), but not long: a busy machine needs the core.
+    while (g === seen) {
+      for (let s = 0; s < 200 && g === seen; s++) g = Atomics.load(i32, h + GEN);
+      if (g === seen && performance.now() - last > init.spinMs) break;
     }
-    if (v === seen) {
-      Atomics.wait(i32, seqAt, seen);
+    if (g === seen) {
+      Atomics.wait(i32, h + GEN, seen);
       last = performance.now();
       continue;
     }
-    seen = v;
-    const id = i32[base + FN]!;
+    seen = g;
+    Atomics.store(i32, h + ACK + t, g);
+    const id = i32[h + FN]!;
     if (id === EXIT) return;
-    try {
-      const fn = fns[id]!;
-      const end = i32[base + DYN_END]!;
-      if (end === 0) {
-        fn(f64[a]!, f64[a + 1]!, f64[a + 2]!, f64[a + 3]!, f64[a + 4]!, f64[a + 5]!, f64[a + 6]!, f64[a + 7]!,
-          f64[a + 8]!, f64[a + 9]!, f64[a + 10]!, f64[a + 11]!, f64[a + 12]!, f64[a + 13]!, f64[a + 14]!, f64[a + 15]!);
-      } else {
-        // Dynamic parts: claim [r, r + step) from the shared counter until it passes end;
-        // the range goes into args DYN_ARG and DYN_ARG + 1.
-        const step = i32[base + DYN_STEP]!, at = a + i32[base + DYN_ARG]!;
-        for (let r = Atomics.add(i32, head + COUNTER, step); r < end; r = Atomics.add(i32, head + COUNTER, step)) {
-          f64[at] = r;
-          f64[at + 1] = Math.min(end, r + step);
-          fn(f64[a]!, f64[a + 1]!, f64[a + 2]!, f64[a + 3]!, f64[a + 4]!, f64[a + 5]!, f64[a + 6]!, f64[a + 7]!,
-            f64[a + 8]!, f64[a + 9]!, f64[a + 10]!, f64[a + 11]!, f64[a + 12]!, f64[a + 13]!, f64[a + 14]!, f64[a + 15]!);
-        }
+    const n = i32[h + NCHUNKS]!, end = i32[h + END]!, step = i32[h + STEP]!;
+    for (let i = 0; i < 4 * MAX_ARGS; i++) job[i] = f64[a + i]!;
+    // A newer job was published while we copied this one: skip to it.
+    if (Atomics.load(i32, h + GEN) !== g) continue;
+    const fn = fns[id]!, tag = (g & TAG_MASK) << CHUNK_BITS;
+    for (;;) {
+      const w = Atomics.load(i32, h + CLAIM), c = w & CHUNK_MASK;
+      if ((w & ~CHUNK_MASK) !== tag || c >= n) break;
+      if (Atomics.compareExchange(i32, h + CLAIM, w, w + 1) !== w) continue;
+      const r0 = c * step, r1 = Math.min(end, r0 + step);
+      for (let i = 0; i < MAX_ARGS; i++) x[i] = job[i]! + job[MAX_ARGS + i]! * r0 + job[2 * MAX_ARGS + i]! * (r1 - r0) + job[3 * MAX_ARGS + i]! * t;
+      try {
+        fn(x[0]!, x[1]!, x[2]!, x[3]!, x[4]!, x[5]!, x[6]!, x[7]!, x[8]!, x[9]!, x[10]!, x[11]!, x[12]!, x[13]!, x[14]!, x[15]!);
+      } catch (e) {
+        Atomics.store(i32, h + ERROR, t);
+        post({ error: String((e as Error)?.message ?? e) });
       }
-    } catch (e) {
-      Atomics.store(i32, head + ERROR, init.slot);
-      post({ error: String((e as Error)?.message ?? e) });
+      Atomics.store(i32, status + c, 1);
+      Atomics.add(i32, h + DONE, 1);
+      if (Atomics.load(i32, h + WAITING) !== 0) Atomics.notify(i32, h + DONE);
     }
-    Atomics.add(i32, head + DONE, 1);
-    Atomics.notify(i32, head + DONE);
     last = performance.now();
   }
 }

@@ -9,6 +9,9 @@ export * from './dropout';
 export * from './prox';
 export * from './elementwise';
 export * from './activation';
+export * from './layernorm';
+export * from './softmax';
+export * from './embedding';
 
 /** First byte after the module's static data: the JS allocator starts its heap here. */
 export function heapBase(): usize {

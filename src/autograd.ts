@@ -42,6 +42,7 @@ import type { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from './kernels.js';
 import { checkNumber, optionalBool, sameShape } from './validate.js';
+import * as agt from './autograd-transformer.js';
 
 /** Shape of the scalar results (losses): torch's 0-d tensors. */
 const SCALAR: readonly number[] = Object.freeze([]);
@@ -325,6 +326,21 @@ export abstract class Ops {
     return out;
   }
 
+  /** LayerNorm over the last dimension of x [rows, cols]: weight and bias [cols] or null; eps default 1e-5. */
+  layerNorm(this: Backend, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor { return agt.layerNorm(this, x, weight, bias, eps); }
+
+  /** Embedding lookup: weight [vocab, dim] rows picked by Int32Array ids → [ids.length, dim]. */
+  embedding(this: Backend, weight: Tensor, ids: Int32Array): Tensor { return agt.embedding(this, weight, ids); }
+
+  /**
+   * Causal multi-head self-attention on a fused q|k|v projection [B·T, 3C] → [B·T, C]
+   * (nanoGPT's split into nHead heads), with dropout on the attention probabilities when
+   * `dropout` is given with p > 0.
+   */
+  causalAttention(this: Backend, qkv: Tensor, B: number, T: number, nHead: number, dropout: agt.AttentionDropout | null = null): Tensor {
+    return agt.causalAttention(this, qkv, B, T, nHead, dropout);
+  }
+
   /** @internal Tensor.backward(). */
   _backwardFrom(this: Backend, root: Tensor): void { backward(this, root); }
 
@@ -432,3 +448,19 @@ export function backward(be: Backend, root: Tensor): void {
     be._steps.end(root);
   }
 }
+
+
+// ---- for the ops in other files (src/autograd-transformer.ts) ----------------------------
+
+/** @internal the gradient routing above, for ops defined in other files. */
+export const _grad = {
+  result,
+  /** t's gradient (+)= what `write(dst)` writes into a buffer of t's size. */
+  into: (t: Tensor, write: (dst: Tensor) => void): void => addWritten(t, write),
+  /** Where t's gradient goes (null: none) and whether it already holds one to add to (grad() called synchronously). */
+  slot(t: Tensor): { dst: Tensor; accumulate: boolean } | null {
+    let r: { dst: Tensor; accumulate: boolean } | null = null;
+    grad(t, (dst, add) => { r = { dst, accumulate: add }; });
+    return r;
+  },
+};

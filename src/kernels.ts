@@ -98,6 +98,32 @@ export function checkDropout(be: Backend, p: unknown, rng: unknown): void {
   if (rng._be !== be) throw new TypeError('dropout: the RNG belongs to another backend');
 }
 
+/** An optional per-column tensor (LayerNorm weight, bias or their gradients): null, or a live tensor of shape [cols]. */
+export function colVec(be: Backend, t: Tensor | null | undefined, cols: number, what: string): Tensor | null {
+  if (t === null || t === undefined) return null;
+  checkTensor(be, t, what);
+  if (t.shape.length !== 1 || t.shape[0] !== cols) expectShape(t.shape, [cols], what);
+  return t;
+}
+
+/** [z, t] of a batch of square score matrices [z, t, t]. */
+export function squares(x: Tensor, what: string): [number, number] {
+  const s = x.shape;
+  if (s.length !== 3 || s[1] !== s[2]) throw new ShapeError(`${what}: expected a batch of square score matrices [z, t, t], got ${fmtShape(s)}`);
+  return [s[0]!, s[1]!];
+}
+
+/** Token ids: an Int32Array of `n` integers in [0, vocab). */
+export function checkIds(ids: unknown, n: number, vocab: number, what: string): Int32Array {
+  if (!(ids instanceof Int32Array)) throw new TypeError(`${what}: expected token ids as an Int32Array, got ${describe(ids)}`);
+  if (ids.length !== n) throw new ShapeError(`${what}: expected ${n} token ids, got ${ids.length}`);
+  for (let i = 0; i < n; i++) {
+    const v = ids[i]!;
+    if (v < 0 || v >= vocab) throw new RangeError(`${what}: token id ${i} is ${v}, expected an id in [0, ${vocab - 1}]`);
+  }
+  return ids;
+}
+
 // ---- the table kernels' checks, by signature -------------------------------------------------
 
 /**
@@ -324,5 +350,100 @@ export class Kernels {
     checkLabels(src, labels, name);
     checkNumber(alpha, `${name} alpha`);
   }
-}
 
+  // ---- the transformer's kernels (families 'layernorm', 'softmax', 'embedding') ----
+
+  /** The [rows] statistics tensor `t` of a LayerNorm over `rows` rows. */
+  private rowStat(t: Tensor, rows: number, what: string): void {
+    checkTensor(this.be, t, what);
+    if (t.shape.length !== 1 || t.shape[0] !== rows) expectShape(t.shape, [rows], what);
+  }
+
+  /**
+   * LayerNorm over the last dimension of x [rows, cols] (torch's layer_norm): out =
+   * (x − μ)/√(σ² + eps)·weight + bias per row (weight / bias null: left out). mean and rstd
+   * ([rows]) receive μ and 1/√(σ² + eps) for layerNormBackward. out may be x.
+   */
+  layerNorm(out: Tensor, x: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, rstd: Tensor, eps = 1e-5): Tensor {
+    same(this.be, 'layerNorm', out, x);
+    const [rows, cols] = dims2(x, 'layerNorm x');
+    const w = colVec(this.be, weight, cols, 'layerNorm weight'), b = colVec(this.be, bias, cols, 'layerNorm bias');
+    this.rowStat(mean, rows, 'layerNorm mean'); this.rowStat(rstd, rows, 'layerNorm rstd');
+    checkNumber(eps, 'layerNorm eps', { min: 0 });
+    if (mean === rstd || mean === out || rstd === out || mean === x || rstd === x) throw new ShapeError('layerNorm: mean and rstd must be tensors of their own');
+    if (w === out || b === out) throw new ShapeError('layerNorm: out must not be weight or bias');
+    if (cols === 0) throw new ShapeError(`layerNorm x: expected at least one column, got ${fmtShape(x.shape)}`);
+    return this.t.layerNorm(out, x, w, b, mean, rstd, eps);
+  }
+
+  /**
+   * LayerNorm backward: dx from the upstream g, x and the forward's mean and rstd; adds the
+   * weight and bias gradients (rows in order) into dweight and dbias when given (null:
+   * skipped). weight is the forward's weight (null when it had none).
+   */
+  layerNormBackward(dx: Tensor, g: Tensor, x: Tensor, weight: Tensor | null, mean: Tensor, rstd: Tensor,
+    dweight: Tensor | null = null, dbias: Tensor | null = null): Tensor {
+    same(this.be, 'layerNormBackward', dx, g, x);
+    const [rows, cols] = dims2(x, 'layerNormBackward x');
+    const w = colVec(this.be, weight, cols, 'layerNormBackward weight');
+    const dw = colVec(this.be, dweight, cols, 'layerNormBackward dweight'), db = colVec(this.be, dbias, cols, 'layerNormBackward dbias');
+    this.rowStat(mean, rows, 'layerNormBackward mean'); this.rowStat(rstd, rows, 'layerNormBackward rstd');
+    const ins = [g, x, w, mean, rstd, dw, db];
+    for (let i = 0; i < ins.length; i++) {
+      const t = ins[i];
+      if (t === null) continue;
+      if (t === dx) throw new ShapeError('layerNormBackward: dx must be a tensor of its own');
+      for (let j = i + 1; j < ins.length; j++) {
+        if ((i >= 5 || j >= 5) && t === ins[j]) throw new ShapeError('layerNormBackward: dweight and dbias must be tensors of their own');
+      }
+    }
+    return this.t.layerNormBackward(dx, g, x, w, mean, rstd, dw, db);
+  }
+
+  /**
+   * The attention softmax: out = softmax(x·scale) over keys j ≤ t in each row t of each
+   * t×t matrix of x [z, t, t] (the causal mask), 0 above the diagonal. out may be x.
+   */
+  causalSoftmax(out: Tensor, x: Tensor, scale: number): Tensor {
+    same(this.be, 'causalSoftmax', out, x);
+    squares(x, 'causalSoftmax x');
+    checkNumber(scale, 'causalSoftmax scale');
+    return this.t.causalSoftmax(out, x, scale);
+  }
+
+  /** The gradient of causalSoftmax with respect to x, from its output p and the upstream g. out may be g. */
+  causalSoftmaxBackward(out: Tensor, p: Tensor, g: Tensor, scale: number): Tensor {
+    same(this.be, 'causalSoftmaxBackward', out, p, g);
+    squares(p, 'causalSoftmaxBackward p');
+    checkNumber(scale, 'causalSoftmaxBackward scale');
+    if (out === p) throw new ShapeError('causalSoftmaxBackward: out may alias g, not p');
+    return this.t.causalSoftmaxBackward(out, p, g, scale);
+  }
+
+  /** @internal the ids rule of embedding (autograd and the GPT check before they allocate). */
+  _checkIds(ids: unknown, n: number, vocab: number, what: string): Int32Array {
+    return checkIds(ids, n, vocab, what);
+  }
+
+  /** Embedding lookup: out row i = weight row ids[i]; weight [vocab, cols], out [ids.length, cols]. */
+  embedding(out: Tensor, weight: Tensor, ids: Int32Array): Tensor {
+    checkTensor(this.be, out, 'embedding out'); checkTensor(this.be, weight, 'embedding weight');
+    const [vocab, cols] = dims2(weight, 'embedding weight');
+    const [n, oc] = dims2(out, 'embedding out');
+    if (oc !== cols) expectShape(out.shape, [n, cols], 'embedding out');
+    checkIds(ids, n, vocab, 'embedding');
+    if (out === weight) throw new ShapeError('embedding: out must not be weight');
+    return this.t.embedding(out, weight, ids);
+  }
+
+  /** Scatter-add, the embedding's backward: dweight row ids[i] += g row i, i in order. */
+  embeddingBackward(dweight: Tensor, g: Tensor, ids: Int32Array): Tensor {
+    checkTensor(this.be, dweight, 'embeddingBackward dweight'); checkTensor(this.be, g, 'embeddingBackward g');
+    const [vocab, cols] = dims2(dweight, 'embeddingBackward dweight');
+    const [n, gc] = dims2(g, 'embeddingBackward g');
+    if (gc !== cols) expectShape(g.shape, [n, cols], 'embeddingBackward g');
+    checkIds(ids, n, vocab, 'embeddingBackward');
+    if (g === dweight) throw new ShapeError('embeddingBackward: g must not be dweight');
+    return this.t.embeddingBackward(dweight, g, ids);
+  }
+}

@@ -23,7 +23,8 @@ import { checkSeed, checkShape, finiteFloat32Copy, sameShape } from './validate.
 let seedCounter = 0;
 let seedBase = 0;
 
-function splitmix32(x: number): number {
+/** @internal the splitmix32 finalizer. */
+export function splitmix32(x: number): number {
   let z = (x + 0x9e3779b9) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
@@ -37,7 +38,8 @@ export function manualSeed(seed: number): void {
   seedCounter = 0;
 }
 
-function nextSeed(): number {
+/** @internal the next seed of the process-wide stream (layers given no seed). */
+export function nextSeed(): number {
   return splitmix32((seedBase + Math.imul(++seedCounter, 0x632be5ab)) >>> 0);
 }
 

@@ -199,6 +199,45 @@ export interface ExplicitKernels<H, R, I> {
    * logits, without computing an exp. out may be exps.
    */
   crossEntropyBackwardExps(out: H, exps: H, labels: I, rows: number, cols: number, alpha: number): void;
+
+  // ---- the transformer's kernels (families 'layernorm', 'softmax', 'embedding') ----
+  // Sums of these families are f64 with absSum's four-lane layout: lane j (0..3) adds
+  // element 4q + j of the first n & ~3 in order, s = (s0 + s1) + (s2 + s3), then the tail
+  // in order. Per-element arithmetic is f64 on f32 inputs, rounded to f32 once when stored.
+
+  /**
+   * LayerNorm over the last dimension of x (rows×cols): per row μ = Σx/cols,
+   * σ² = Σ(x − μ)²/cols (biased, as torch), r = 1/√(σ² + eps), all f64;
+   * out_j = f32(((x_j − μ)·r)·w_j + b_j), the ·w_j / + b_j left out when weight / bias is
+   * null; mean[i] = f32(μ), rstd[i] = f32(r) for the backward. out may be x.
+   */
+  layerNorm(out: H, x: H, weight: H | null, bias: H | null, mean: H, rstd: H, rows: number, cols: number, eps: number): void;
+  /**
+   * LayerNorm backward from the forward's mean and rstd (μ, r): per row, in f64,
+   * x̂_j = (x_j − μ)·r, gw_j = g_j·w_j (g_j when weight is null), a = Σ gw_j, b = Σ gw_j·x̂_j;
+   * dx_j = f32(((gw_j − a/cols) − x̂_j·(b/cols))·r). Rows in order 0..rows−1 add into
+   * dweight_j = f32(dweight_j + g_j·x̂_j) and dbias_j = f32(dbias_j + g_j) (when non-null).
+   * dx must not alias another argument.
+   */
+  layerNormBackward(dx: H, g: H, x: H, weight: H | null, mean: H, rstd: H, dweight: H | null, dbias: H | null,
+    rows: number, cols: number): void;
+  /**
+   * Scaled, causally masked softmax over z square t×t matrices stored back to back (row r
+   * is query position r mod t of matrix ⌊r/t⌋; keys j > that position are masked). Per row:
+   * z_j = f32(x_j·scale) for j ≤ pos; m = max z_j (j in order); e_j = f32(exp64(z_j − m))
+   * (f64 difference); s = Σ e_j; out_j = f32(e_j / s); out_j = 0 for j > pos. out may be x.
+   */
+  causalSoftmax(out: H, x: H, z: number, t: number, scale: number): void;
+  /**
+   * Gradient of causalSoftmax with respect to x, from its output p and the upstream g: per
+   * row, d = Σ_{j ≤ pos} p_j·g_j; out_j = f32((p_j·(g_j − d))·scale) (f64) for j ≤ pos, 0 after.
+   * out may be g.
+   */
+  causalSoftmaxBackward(out: H, p: H, g: H, z: number, t: number, scale: number): void;
+  /** out row i = weight row ids[i], i in 0..n−1, rows of cols floats; ids in range (facade). */
+  embedding(out: H, weight: H, ids: I, n: number, cols: number): void;
+  /** dweight row ids[i] += g row i (f32 adds), i in order 0..n−1: repeated ids add in index order. */
+  embeddingBackward(dweight: H, g: H, ids: I, n: number, cols: number): void;
 }
 
 /** Every raw kernel: what each backend implements (the compiler checks both). */
@@ -208,6 +247,7 @@ export type RawKernels<H, R, I> = ExplicitKernels<H, R, I> & TableKernels<H>;
 const EXPLICIT: Record<keyof ExplicitKernels<unknown, unknown, unknown>, true> = {
   matmul: true, softThreshold: true, dropout: true, sgdStep: true, adamStep: true, addRowVector: true,
   fill: true, sumRows: true, crossEntropy: true, crossEntropyBackward: true, crossEntropyBackwardExps: true,
+  layerNorm: true, layerNormBackward: true, causalSoftmax: true, causalSoftmaxBackward: true, embedding: true, embeddingBackward: true,
 };
 
 /** A kernel's name. */

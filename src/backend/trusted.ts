@@ -157,4 +157,51 @@ export class TrustedKernels {
     this.s.raw.crossEntropyBackwardExps(out._h, exps._h, this.s.labels(labels), exps.shape[0]!, exps.shape[1]!, alpha);
     return out;
   }
+
+  // ---- the transformer's kernels (families 'layernorm', 'softmax', 'embedding') ----
+
+  /** LayerNorm over the last dimension of x [rows, cols ≥ 1]; mean and rstd [rows] receive the statistics. */
+  layerNorm(out: Tensor, x: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, rstd: Tensor, eps: number): Tensor {
+    const rows = x.shape[0]!, cols = x.shape[1]!;
+    if (rows > 0) this.s.raw.layerNorm(out._h, x._h, weight === null ? null : weight._h, bias === null ? null : bias._h, mean._h, rstd._h, rows, cols, eps);
+    return out;
+  }
+
+  /** LayerNorm's backward into dx, adding into dweight and dbias when non-null. */
+  layerNormBackward(dx: Tensor, g: Tensor, x: Tensor, weight: Tensor | null, mean: Tensor, rstd: Tensor,
+    dweight: Tensor | null, dbias: Tensor | null): Tensor {
+    const rows = x.shape[0]!, cols = x.shape[1]!;
+    if (rows === 0 || cols === 0) return dx;
+    this.s.raw.layerNormBackward(dx._h, g._h, x._h, weight === null ? null : weight._h, mean._h, rstd._h,
+      dweight === null ? null : dweight._h, dbias === null ? null : dbias._h, rows, cols);
+    return dx;
+  }
+
+  /** The causal softmax of x [z, t, t]·scale. */
+  causalSoftmax(out: Tensor, x: Tensor, scale: number): Tensor {
+    const z = x.shape[0]!, t = x.shape[1]!;
+    if (z > 0 && t > 0) this.s.raw.causalSoftmax(out._h, x._h, z, t, scale);
+    return out;
+  }
+
+  /** The causal softmax's gradient from its output p and the upstream g. */
+  causalSoftmaxBackward(out: Tensor, p: Tensor, g: Tensor, scale: number): Tensor {
+    const z = p.shape[0]!, t = p.shape[1]!;
+    if (z > 0 && t > 0) this.s.raw.causalSoftmaxBackward(out._h, p._h, g._h, z, t, scale);
+    return out;
+  }
+
+  /** out row i = weight row ids[i]. */
+  embedding(out: Tensor, weight: Tensor, ids: Int32Array): Tensor {
+    const n = out.shape[0]!, cols = weight.shape[1]!;
+    if (n > 0 && cols > 0) this.s.raw.embedding(out._h, weight._h, this.s.labels(ids), n, cols);
+    return out;
+  }
+
+  /** dweight row ids[i] += g row i, i in order. */
+  embeddingBackward(dweight: Tensor, g: Tensor, ids: Int32Array): Tensor {
+    const n = g.shape[0]!, cols = dweight.shape[1]!;
+    if (n > 0 && cols > 0) this.s.raw.embeddingBackward(dweight._h, g._h, this.s.labels(ids), n, cols);
+    return dweight;
+  }
 }

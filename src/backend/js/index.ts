@@ -6,6 +6,9 @@ import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { elementwiseKernels } from './elementwise.js';
 import { activationKernels } from './activation.js';
+import { layernormKernels } from './layernorm.js';
+import { softmaxKernels } from './softmax.js';
+import { embeddingKernels } from './embedding.js';
 
 /** Every raw kernel on typed arrays: the compiler checks that the families below give all of them. */
 type JsRaw = RawKernels<Float32Array, Uint32Array, Int32Array>;
@@ -20,6 +23,9 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
     ...proxKernels,
     ...elementwiseKernels,
     ...activationKernels,
+    ...layernormKernels,
+    ...softmaxKernels,
+    ...embeddingKernels,
   };
   private live = 0;
 

@@ -24,8 +24,11 @@ export interface WasmContext {
   scratch(slot: string, bytes: number): number;
   /**
    * The thread pool (shared-memory binary with workers), or null: single thread. Glue
-   * reads it on every call (it becomes null after be.dispose()) and cuts a call into
-   * parts only above the size where that pays.
+   * reads it on every call (it becomes null after be.dispose() or when the pool degrades)
+   * and splits a call only above the size where that pays: a kernel over a range of rows
+   * or elements runs as `pool.run({ fn: pool.fn('<export>'), end, step: chunkSize(end,
+   * pool.size, align, min), args, start, len, rerunnable })` (see RangeCall in threads.ts;
+   * the export must be in index.ts's POOLED list); elementwise.ts shows the pattern.
    */
   pool: ThreadPool | null;
 }

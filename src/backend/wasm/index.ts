@@ -9,6 +9,9 @@ import { OPTIM_THREADED, optimKernels } from './optim.js';
 import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { ELEMENTWISE_THREADED, elementwiseKernels } from './elementwise.js';
+import { layernormKernels } from './layernorm.js';
+import { softmaxKernels } from './softmax.js';
+import { embeddingKernels } from './embedding.js';
 import { ThreadPool, availableCores, threadsUnavailableReason, type WorkerSource } from './threads.js';
 
 /** The exports the thread pool may run in its workers (each family's glue cuts their calls into parts). */
@@ -226,6 +229,9 @@ export class WasmStorage implements Storage<number, number, number> {
       ...dropoutKernels(ctx),
       ...proxKernels(ctx),
       ...elementwiseKernels(ctx),
+      ...layernormKernels(ctx),
+      ...softmaxKernels(ctx),
+      ...embeddingKernels(ctx),
     };
   }
 

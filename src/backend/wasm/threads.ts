@@ -60,6 +60,11 @@ const WORKER_SPIN_MS = 0.1;
 const CALLER_SPIN_MS = 0.1;
 /** The bounded wait: how long a claimed chunk, or a posted job nobody takes, may stay unanswered (ms). */
 const BOUND_MS = 1000;
+/**
+ * Backing off (ThreadPool.judge): the averaging weight of one call, the share of call time
+ * lost to preempted workers that triggers it, and the backoff lengths in calls.
+ */
+const BUSY_DECAY = 1 / 8, BUSY_MAX = 0.05, SOLO_MIN = 16, SOLO_MAX = 1024;
 
 /** The smallest interface of a Node worker_threads Worker or a browser Worker that the pool uses. */
 interface AnyWorker {
@@ -176,11 +181,21 @@ export class ThreadPool {
   /**
    * Over the pool's life: chunks the calling thread ran and chunks workers ran; calls in
    * which the caller waited for a worker's claimed chunk, and the milliseconds it waited;
-   * waits that hit the bound.
+   * waits that hit the bound; calls run on the caller alone while backing off.
    */
-  readonly stats = { callerChunks: 0, workerChunks: 0, waits: 0, waitMs: 0, timeouts: 0 };
+  readonly stats = { callerChunks: 0, workerChunks: 0, waits: 0, waitMs: 0, timeouts: 0, soloCalls: 0 };
   /** How long the caller waits for a claimed chunk, and for a worker to take a job, before taking it for dead (ms). */
   boundMs = BOUND_MS;
+  /**
+   * Whether the pool backs off to the calling thread alone while waits for preempted
+   * workers cost more than they save (see judge()); tests that must exercise the workers
+   * turn it off.
+   */
+  adaptive = true;
+  /** Share of recent calls' time lost to waits beyond a chunk (an average), calls left to run alone, and the next backoff. */
+  private busy = 0;
+  private soloLeft = 0;
+  private soloNext = SOLO_MIN;
   /** Called once when the pool degrades (the storage drops to one thread and reports why). */
   onDegrade: ((why: string) => void) | null = null;
 
@@ -264,6 +279,14 @@ export class ThreadPool {
     }
     this.checkAcks();
     if (this.degradedWhy !== null) { this.run(call); return; }
+    if (this.soloLeft > 0) {
+      // Backing off on a busy machine: this call runs on the caller alone (no wake, no wait).
+      this.soloLeft--;
+      this.stats.soloCalls++;
+      for (let c = 0; c < n; c++) this.runChunk(f, call, c, 0);
+      return;
+    }
+    const t0 = performance.now();
     const i32 = this.i32, h = this.head, f64 = this.f64, a = (this.ctrl + ARGS_BYTE) >> 3;
     for (let i = 0; i < MAX_ARGS; i++) {
       f64[a + i] = i < call.args.length ? call.args[i]! : 0;
@@ -292,13 +315,36 @@ export class ThreadPool {
     }
     this.stats.callerChunks += mine;
     this.stats.workerChunks += n - mine;
+    let waited = 0;
     if (Atomics.load(i32, h + DONE) < n) {
-      const t0 = performance.now();
+      const t1 = performance.now();
       this.stats.waits++;
-      try { this.await(n, f, call); } finally { this.stats.waitMs += performance.now() - t0; }
+      try { this.await(n, f, call); } finally { waited = performance.now() - t1; this.stats.waitMs += waited; }
+      if (this.adaptive) this.judge(t0, t1, mine, waited);
+    } else if (this.adaptive) {
+      this.busy -= BUSY_DECAY * this.busy;
     }
     const failed = Atomics.load(i32, h + ERROR);
     if (failed !== 0) throw new Error(`regula: worker thread ${failed} failed in a kernel call (see its error message)`);
+  }
+
+  /**
+   * Backs off when waiting costs: a wait longer than two of the caller's own chunks means
+   * a worker was preempted holding a chunk (a busy machine), not just finishing its last
+   * one. When such excess waiting averages over BUSY_MAX of call time, the next calls run
+   * on the caller alone (16, then twice as many after each busy probe, up to 1024).
+   */
+  private judge(t0: number, t1: number, mine: number, waited: number): void {
+    const own = mine > 0 ? (t1 - t0) / mine : 0;
+    const excess = Math.max(0, waited - 2 * own) / (t1 - t0 + waited);
+    this.busy += BUSY_DECAY * (excess - this.busy);
+    if (this.busy > BUSY_MAX) {
+      this.soloLeft = this.soloNext;
+      this.soloNext = Math.min(SOLO_MAX, 2 * this.soloNext);
+      this.busy = 0;
+    } else if (this.busy < BUSY_MAX / 4) {
+      this.soloNext = SOLO_MIN;
+    }
   }
 
   /** Waits (bounded) until the workers finished the chunks they claimed; past the bound, degrades and reruns them. */

@@ -1,0 +1,191 @@
+/**
+ * The transformer's autograd ops: LayerNorm, embedding lookup and causal self-attention
+ * (with dropout on the attention probabilities). Each op's backward is beside its forward;
+ * the memory rules are those of src/autograd.ts (results are op results, freed at the
+ * next step boundary).
+ */
+import { ShapeError, describe, fmtShape } from './errors.js';
+import { Rng, Tensor } from './tensor.js';
+import type { Backend } from './backend.js';
+import { _grad } from './autograd.js';
+import { checkTensor, colVec, dims2 } from './kernels.js';
+import { checkNumber } from './validate.js';
+
+const { result, into, slot } = _grad;
+
+function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
+  colVec(be, t, n, what);
+}
+
+/** A parameter-like gradient destination that kernels add into: zeroed on its first contribution. */
+function addInto(be: Backend, t: Tensor | null): Tensor | null {
+  if (t === null) return null;
+  const s = slot(t);
+  if (s === null) return null;
+  if (!s.accumulate) be.kernels.fill(s.dst, 0);
+  return s.dst;
+}
+
+/**
+ * LayerNorm over the last dimension of x [rows, cols] (torch's layer_norm with
+ * normalized_shape [cols]): (x − mean)/√(var + eps)·weight + bias; weight and bias are
+ * [cols] or null (left out).
+ */
+export function layerNorm(be: Backend, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  checkTensor(be, x, 'layerNorm x');
+  const [rows, cols] = dims2(x, 'layerNorm x');
+  vec(be, weight, cols, 'layerNorm weight'); vec(be, bias, cols, 'layerNorm bias');
+  checkNumber(eps, 'layerNorm eps', { min: 0 });
+  if (cols === 0) throw new ShapeError(`layerNorm x: expected at least one column, got ${fmtShape(x.shape)}`);
+  const prev = [x];
+  if (weight !== null) prev.push(weight);
+  if (bias !== null) prev.push(bias);
+  const out = result(be, x.shape, x.size, 'layerNorm', prev);
+  const mean = be._steps.result([rows], rows), rstd = be._steps.result([rows], rows);
+  be.kernels.layerNorm(out, x, weight, bias, mean, rstd, eps);
+  if (out.requiresGrad) {
+    out._prev = [...prev, mean, rstd]; // mean and rstd need no gradient; listed so backward() checks they are alive
+    out._backward = (g) => {
+      const dw = addInto(be, weight), db = addInto(be, bias);
+      const sx = slot(x);
+      if (sx !== null && !sx.accumulate) {
+        be.kernels.layerNormBackward(sx.dst, g, x, weight, mean, rstd, dw, db);
+        return;
+      }
+      const tmp = be._steps.temp(x.shape, x.size);
+      be.kernels.layerNormBackward(tmp, g, x, weight, mean, rstd, dw, db);
+      if (sx !== null) be.kernels.axpy(sx.dst, tmp, 1);
+      tmp.dispose();
+    };
+  }
+  return out;
+}
+
+/** Embedding lookup: row i of the result is weight row ids[i]; weight [vocab, dim], result [ids.length, dim]. */
+export function embedding(be: Backend, weight: Tensor, ids: Int32Array): Tensor {
+  checkTensor(be, weight, 'embedding weight');
+  const [vocab, dim] = dims2(weight, 'embedding weight');
+  if (!(ids instanceof Int32Array)) throw new TypeError(`embedding: expected token ids as an Int32Array, got ${describe(ids)}`);
+  const n = ids.length;
+  be.kernels._checkIds(ids, n, vocab, 'embedding');
+  const out = result(be, [n, dim], n * dim, 'embedding', [weight]);
+  be.kernels.embedding(out, weight, ids);
+  if (out.requiresGrad) {
+    const own = ids.slice();
+    out._backward = (g) => {
+      const dst = addInto(be, weight);
+      if (dst !== null) be.kernels.embeddingBackward(dst, g, own);
+    };
+  }
+  return out;
+}
+
+/** Dropout on the attention probabilities: the probability and the layer's RNG. */
+export interface AttentionDropout { p: number; rng: Rng }
+
+/** TEMPORARY: the layout options of be.kernels.matmulBatched (the attention kernel, landing on main). */
+interface MatmulBatchedOptions {
+  batch: number; heads?: number; m: number; n: number; k: number;
+  offA?: number; lda?: number; sAb?: number; sAh?: number;
+  offB?: number; ldb?: number; sBb?: number; sBh?: number;
+  offC?: number; ldc?: number; sCb?: number; sCh?: number;
+  transA?: boolean; transB?: boolean; accumulate?: boolean;
+}
+
+type Bmm = (be: Backend, out: Tensor, a: Tensor, b: Tensor, o: MatmulBatchedOptions) => void;
+
+/**
+ * Causal multi-head self-attention on the fused projection qkv [B·T, 3C] (q | k | v, each
+ * C = nHead·hs wide, head h at columns h·hs of its part, as nanoGPT's split and view):
+ * y [B·T, C] with y's head h = dropout(softmax(q_h·k_hᵀ/√hs, causal))·v_h. Heads are read
+ * and written in place (strided batched matmuls); the scores live in [B·nHead, T, T].
+ * dropout: null or p = 0 for none (eval mode).
+ */
+export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, nHead: number,
+  dropout: AttentionDropout | null = null): Tensor {
+  checkTensor(be, qkv, 'causalAttention qkv');
+  const [rows, c3] = dims2(qkv, 'causalAttention qkv');
+  for (const [v, what] of [[B, 'B'], [T, 'T'], [nHead, 'nHead']] as const) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ShapeError(`causalAttention: expected ${what} as a positive integer, got ${describe(v)}`);
+  }
+  if (rows !== B * T) throw new ShapeError(`causalAttention: qkv ${fmtShape(qkv.shape)} should have B·T = ${B}·${T} = ${B * T} rows`);
+  if (c3 % (3 * nHead) !== 0) throw new ShapeError(`causalAttention: qkv ${fmtShape(qkv.shape)} should have 3·C columns with C divisible by nHead = ${nHead}`);
+  const p = dropout === null ? 0 : dropout.p;
+  if (dropout !== null) {
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`causalAttention: expected dropout p in [0, 1], got ${describe(p)}`);
+    if (!(dropout.rng instanceof Rng)) throw new TypeError(`causalAttention: expected dropout.rng from be.rng(seed), got ${describe(dropout.rng)}`);
+    dropout.rng.assertLive('causalAttention dropout rng');
+  }
+  const C = c3 / 3, hs = C / nHead, Z = B * nHead, H = nHead;
+  const scale = 1 / Math.sqrt(hs);
+  const bmm: Bmm = typeof (be.kernels as { matmulBatched?: unknown }).matmulBatched === 'function'
+    ? (b, out, x, y, o) => (b.kernels as unknown as { matmulBatched: (...a: unknown[]) => void }).matmulBatched(out, x, y, o) : bmmFallback;
+  // Per (b, h): Q, K, V are T×hs at row stride 3C, offsets 0, C, 2C plus h·hs; Y at row stride C.
+  const qkvAt = (off: number) => ({ ld: c3, sb: T * c3, sh: hs, off });
+  const q = qkvAt(0), k = qkvAt(C), v = qkvAt(2 * C);
+  const sq = { ld: T, sb: H * T * T, sh: T * T, off: 0 }; // a [Z, T, T] score tensor
+  const yh = { ld: C, sb: T * C, sh: hs, off: 0 };
+  type L = typeof q;
+  const mm = (out: Tensor, a: Tensor, b: Tensor, m: number, n: number, kk: number, lo: L, la: L, lb: L, transA: boolean, transB: boolean) =>
+    bmm(be, out, a, b, { batch: B, heads: H, m, n, k: kk,
+      offA: la.off, lda: la.ld, sAb: la.sb, sAh: la.sh, offB: lb.off, ldb: lb.ld, sBb: lb.sb, sBh: lb.sh,
+      offC: lo.off, ldc: lo.ld, sCb: lo.sb, sCh: lo.sh, transA, transB });
+
+  const prob = be._steps.result([Z, T, T], Z * T * T);
+  mm(prob, qkv, qkv, T, T, hs, sq, q, k, false, true); // S = Q·Kᵀ
+  be.kernels.causalSoftmax(prob, prob, scale); // P = softmax(S/√hs, causal)
+  let used = prob, mask: Tensor | null = null;
+  if (p > 0) {
+    used = be._steps.result([Z, T, T], Z * T * T);
+    mask = qkv.requiresGrad ? be._steps.result([Z, T, T], Z * T * T) : null;
+    be.kernels.dropout(used, prob, p, dropout!.rng, mask);
+  }
+  const y = result(be, [rows, C], rows * C, 'causalAttention', [qkv]);
+  mm(y, used, qkv, T, hs, T, yh, sq, v, false, false); // Y = P'·V
+  if (y.requiresGrad) {
+    y._prev = mask === null ? [qkv, prob, used] : [qkv, prob, used, mask];
+    y._backward = (g) => {
+      const s = slot(qkv);
+      if (s === null) return;
+      const d = s.accumulate ? be._steps.temp(qkv.shape, qkv.size) : s.dst;
+      const dp = be._steps.temp([Z, T, T], Z * T * T);
+      mm(dp, g, qkv, T, T, hs, sq, yh, v, false, true); // dP' = dY·Vᵀ
+      mm(d, used, g, T, hs, T, v, sq, yh, true, false); // dV = P'ᵀ·dY
+      if (mask !== null) {
+        if (p === 1) be.kernels.fill(dp, 0);
+        else { be.kernels.mul(dp, dp, mask); be.kernels.scale(dp, dp, 1 / (1 - p)); }
+      }
+      be.kernels.causalSoftmaxBackward(dp, prob, dp, scale); // dS (the 1/√hs included)
+      mm(d, dp, qkv, T, hs, T, q, sq, k, false, false); // dQ = dS·K
+      mm(d, dp, qkv, T, hs, T, k, sq, q, true, false); // dK = dSᵀ·Q
+      dp.dispose();
+      if (s.accumulate) {
+        be.kernels.axpy(s.dst, d, 1);
+        d.dispose();
+      }
+    };
+  }
+  return y;
+}
+
+/** TEMPORARY: matmulBatched's contract in plain TS on tensor data, until the kernel lands on main. */
+function bmmFallback(_be: Backend, out: Tensor, a: Tensor, b: Tensor, o: MatmulBatchedOptions): void {
+  const fr = Math.fround;
+  const A = a.data, Bd = b.data, Cd = out.data;
+  const H = o.heads ?? 1;
+  for (let z = 0; z < o.batch * H; z++) {
+    const bi = Math.floor(z / H), h = z % H;
+    const oa = o.offA! + bi * o.sAb! + h * o.sAh!, ob = o.offB! + bi * o.sBb! + h * o.sBh!, oc = o.offC! + bi * o.sCb! + h * o.sCh!;
+    for (let i = 0; i < o.m; i++) {
+      for (let j = 0; j < o.n; j++) {
+        let s = o.accumulate ? Cd[oc + i * o.ldc! + j]! : 0;
+        for (let p = 0; p < o.k; p++) {
+          const av = o.transA ? A[oa + p * o.lda! + i]! : A[oa + i * o.lda! + p]!;
+          const bv = o.transB ? Bd[ob + j * o.ldb! + p]! : Bd[ob + p * o.ldb! + j]!;
+          s = fr(s + fr(av * bv));
+        }
+        Cd[oc + i * o.ldc! + j] = s;
+      }
+    }
+  }
+}

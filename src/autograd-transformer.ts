@@ -11,7 +11,10 @@ import { _grad } from './autograd.js';
 import { checkTensor, colVec, dims2 } from './kernels.js';
 import { checkNumber } from './validate.js';
 
-const { result, into, slot } = _grad;
+// Looked up at call time: autograd.ts imports this file, so _grad is not yet defined while this module loads.
+const result: typeof _grad.result = (...a) => _grad.result(...a);
+const into: typeof _grad.into = (...a) => _grad.into(...a);
+const slot: typeof _grad.slot = (...a) => _grad.slot(...a);
 
 function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
   colVec(be, t, n, what);

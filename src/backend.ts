@@ -15,7 +15,7 @@ import { Ops } from './autograd.js';
 import { seedState } from './rng.js';
 import { checkSeed, checkShape, shapeSize } from './validate.js';
 
-export type { MatmulOptions, SgdStepOptions, AdamStepOptions } from './kernels.js';
+export type { MatmulOptions, MatmulBatchedOptions, SgdStepOptions, AdamStepOptions } from './kernels.js';
 
 export type BackendKind = 'wasm' | 'js';
 

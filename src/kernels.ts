@@ -12,10 +12,28 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { TABLE, TABLE_NAMES, type TableEntry, type TableName } from './backend/raw.js';
-import type { TensorSignatures, TensorTable, TrustedKernels } from './backend/trusted.js';
-import { checkNumber, expectShape, optionalBool, resolveAdam, resolveSgd } from './validate.js';
+import type { BatchedLayout, TensorSignatures, TensorTable, TrustedKernels } from './backend/trusted.js';
+import { checkDim, checkNumber, expectShape, optionalBool, resolveAdam, resolveSgd } from './validate.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
+
+/**
+ * The layout of be.kernels.matmulBatched (contract in src/backend/raw.ts). For z in
+ * 0..batch·heads−1 (b = ⌊z/heads⌋, h = z mod heads), C_z (+)= op(A_z)·op(B_z) with C_z m×n at
+ * element offC + b·sCb + h·sCh of out (row stride ldc), A_z at offA + b·sAb + h·sAh of a
+ * (row stride lda; stored m×k, or k×m when transA), B_z at offB + b·sBb + h·sBh of b (row
+ * stride ldb; stored k×n, or n×k when transB). All in elements of the tensors' flat data.
+ * Defaults: heads 1, offsets 0, transposes and accumulate false, row strides the stored
+ * row length (dense rows), head strides rows·ld, batch strides heads·(head stride): a
+ * dense [batch, heads, rows, cols] layout.
+ */
+export interface MatmulBatchedOptions {
+  batch: number; heads?: number; m: number; n: number; k: number;
+  offA?: number; lda?: number; sAb?: number; sAh?: number;
+  offB?: number; ldb?: number; sBb?: number; sBh?: number;
+  offC?: number; ldc?: number; sCb?: number; sCh?: number;
+  transA?: boolean; transB?: boolean; accumulate?: boolean;
+}
 
 export interface SgdStepOptions {
   lr: number; momentum?: number; dampening?: number; weightDecay?: number;
@@ -75,6 +93,23 @@ export function matmulDims(a: Tensor, b: Tensor, transA: boolean, transB: boolea
       `op(b) is ${k2}×${n} (b ${fmtShape(b.shape)}${transB ? ', transposed' : ''})`);
   }
   return [m, n, k];
+}
+
+/**
+ * True when index ↦ Σ i_d·stride_d over the box [0, size_d) is one-to-one: with the
+ * dimensions of size > 1 sorted by stride, each stride exceeds the largest offset the
+ * smaller ones reach. Sufficient, not necessary: it accepts every layout whose dimensions
+ * nest (views of one dense array, heads side by side in a row), and rejects interleaved
+ * ones that might still be one-to-one.
+ */
+function injective(dims: [size: number, stride: number][]): boolean {
+  const live = dims.filter(([size]) => size > 1).sort((x, y) => x[1] - y[1]);
+  let reach = 0;
+  for (const [size, stride] of live) {
+    if (stride <= reach) return false;
+    reach += (size - 1) * stride;
+  }
+  return true;
 }
 
 /** Labels for 2-D logits: an Int32Array, one class in [0, cols) per row, at least one row. */
@@ -220,6 +255,54 @@ export class Kernels {
     if (os.length !== 2 || os[0] !== m || os[1] !== n) expectShape(os, [m, n], 'matmul out');
     if (out === a || out === b) throw new ShapeError('matmul: out must not be the same tensor as a or b');
     return this.t.matmul(out, a, b, transA, transB, accumulate);
+  }
+
+  /**
+   * Strided batched matmul over (batch, head) pairs: the attention matmuls, reading heads in
+   * place (layout and defaults: MatmulBatchedOptions; order of each sum as matmul's). Every
+   * element any pair touches must lie inside its tensor, strides and offsets must be
+   * non-negative integers, out's blocks must not overlap one another, and out must be
+   * neither a nor b (a and b may be the same tensor).
+   */
+  matmulBatched(out: Tensor, a: Tensor, b: Tensor, o: MatmulBatchedOptions): Tensor {
+    const be = this.be;
+    checkTensor(be, out, 'matmulBatched out'); checkTensor(be, a, 'matmulBatched a'); checkTensor(be, b, 'matmulBatched b');
+    if (o === null || typeof o !== 'object') throw new TypeError(`matmulBatched: expected options { batch, m, n, k, ... }, got ${describe(o)}`);
+    const transA = optionalBool(o.transA, 'matmulBatched transA');
+    const transB = optionalBool(o.transB, 'matmulBatched transB');
+    const accumulate = optionalBool(o.accumulate, 'matmulBatched accumulate');
+    const dim = (v: unknown, what: string, fallback?: number) => checkDim(v === undefined ? fallback : v, `matmulBatched ${what}`);
+    const batch = dim(o.batch, 'batch'), heads = dim(o.heads, 'heads', 1);
+    const m = dim(o.m, 'm'), n = dim(o.n, 'n'), k = dim(o.k, 'k');
+    // Stored shapes: A is rA×cA, B is rB×cB, C is m×n.
+    const rA = transA ? k : m, cA = transA ? m : k, rB = transB ? n : k, cB = transB ? k : n;
+    const offA = dim(o.offA, 'offA', 0), lda = dim(o.lda, 'lda', cA);
+    const sAh = dim(o.sAh, 'sAh', rA * lda), sAb = dim(o.sAb, 'sAb', heads * sAh);
+    const offB = dim(o.offB, 'offB', 0), ldb = dim(o.ldb, 'ldb', cB);
+    const sBh = dim(o.sBh, 'sBh', rB * ldb), sBb = dim(o.sBb, 'sBb', heads * sBh);
+    const offC = dim(o.offC, 'offC', 0), ldc = dim(o.ldc, 'ldc', n);
+    const sCh = dim(o.sCh, 'sCh', m * ldc), sCb = dim(o.sCb, 'sCb', heads * sCh);
+    if (out === a || out === b) throw new ShapeError('matmulBatched: out must not be the same tensor as a or b');
+    const L: BatchedLayout = { batch, heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh, transA, transB, accumulate };
+    if (batch === 0 || heads === 0 || m === 0 || n === 0) return out;
+    // The last element each operand touches (strides ≥ 0: the largest index of every dimension).
+    const reach = (t: Tensor, what: string, off: number, sb: number, sh: number, rows: number, ld: number, cols: number, stored: string) => {
+      const last = off + (batch - 1) * sb + (heads - 1) * sh + (rows - 1) * ld + (cols - 1);
+      if (last >= t.size) {
+        throw new ShapeError(`matmulBatched ${what}: the ${batch}×${heads} blocks of ${stored} at offset ${off}, ` +
+          `batch stride ${sb}, head stride ${sh}, row stride ${ld} reach element ${last}, but ${what} ${fmtShape(t.shape)} holds ${t.size}`);
+      }
+    };
+    reach(out, 'out', offC, sCb, sCh, m, ldc, n, `${m}×${n}`);
+    if (k > 0) {
+      reach(a, 'a', offA, sAb, sAh, rA, lda, cA, `${rA}×${cA}${transA ? ' (transA)' : ''}`);
+      reach(b, 'b', offB, sBb, sBh, rB, ldb, cB, `${rB}×${cB}${transB ? ' (transB)' : ''}`);
+    }
+    if (!injective([[batch, sCb], [heads, sCh], [m, ldc], [n, 1]])) {
+      throw new ShapeError(`matmulBatched out: blocks (batch ${batch}, heads ${heads}, m ${m}, n ${n}) with strides ` +
+        `(${sCb}, ${sCh}, ${ldc}, 1) overlap: some element of out would be written twice`);
+    }
+    return this.t.matmulBatched(out, a, b, L);
   }
 
   /** out = sign(x)·max(|x| − t, 0); out may be x. */

@@ -29,8 +29,9 @@ export const MATMUL_THREAD_MIN = 1 << 22;
  * Every output is computed by exactly the code and order of the single-thread kernel
  * (rows only, never k), so the bits do not depend on the thread count or on who ran what.
  */
-export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
+export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatched'> {
   const kernel = ctx.fn('matmul');
+  const batched = ctx.fn('matmulBatched');
   const packKernel = ctx.fn('matmulPackB'), rowsKernel = ctx.fn('matmulBlockPacked');
   // The K block of assembly/matmul.ts, from the binary: it sizes the packing scratch (the A
   // micro-panel is 4 rows × KC values, each stored four times: 64·KC bytes).
@@ -74,6 +75,11 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
       const packA = ctx.scratch('matmul.packA', 64 * kc);
       const packB = ctx.scratch('matmul.packB', 4 * kc * (((n + 7) >> 3) << 3));
       kernel(out, a, b, m, n, k, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, packA, packB);
+    },
+    matmulBatched(out, a, b, batch, heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh,
+      transA, transB, accumulate) {
+      batched(out, a, b, batch, heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh,
+        transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0);
     },
   };
 }

@@ -28,7 +28,7 @@ export interface WasmContext {
    * and splits a call only above the size where that pays: a kernel over a range of rows
    * or elements runs as `pool.run({ fn: pool.fn('<export>'), end, step: chunkSize(end,
    * pool.size, align, min), args, start, len, rerunnable })` (see RangeCall in threads.ts;
-   * the export must be in index.ts's POOLED list); elementwise.ts shows the pattern.
+   * the export must be in its family's *_THREADED list, which index.ts joins); elementwise.ts shows the pattern.
    */
   pool: ThreadPool | null;
 }

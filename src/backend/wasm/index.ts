@@ -10,12 +10,12 @@ import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { ELEMENTWISE_THREADED, elementwiseKernels } from './elementwise.js';
 import { layernormKernels } from './layernorm.js';
-import { softmaxKernels } from './softmax.js';
+import { SOFTMAX_THREADED, softmaxKernels } from './softmax.js';
 import { embeddingKernels } from './embedding.js';
 import { ThreadPool, availableCores, threadsUnavailableReason, type WorkerSource } from './threads.js';
 
 /** The exports the thread pool may run in its workers (each family's glue cuts their calls into parts). */
-const THREADED: readonly string[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED, ...OPTIM_THREADED];
+const THREADED: readonly string[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED, ...OPTIM_THREADED, ...SOFTMAX_THREADED];
 
 /** Upper bound of the pool size (threads, caller included). */
 const MAX_THREADS = 64;

@@ -379,3 +379,40 @@ function blockRows(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, f
     }
   }
 }
+
+/**
+ * Strided batched matmul (contract in src/backend/raw.ts): for z = 0..batch·heads−1,
+ * b = z / heads, h = z % heads, C_z (+)= op(A_z)·op(B_z) with C_z at out + (offC + b·sCb +
+ * h·sCh)·4 (row stride ldc), A_z at a + (offA + b·sAb + h·sAh)·4 (row stride lda; stored
+ * m×k, or k×m when transA), B_z at b + (offB + b·sBb + h·sBh)·4 (row stride ldb; stored
+ * k×n, or n×k when transB); offsets and strides in elements. Each output:
+ * s = (accumulate ? out : 0); s = f32(s + f32(a·b)) for p = 0..k-1 in order (no FMA).
+ * The facade guarantees bounds and that no two (z, i, j) share an element of out.
+ */
+export function matmulBatched(out: usize, a: usize, b: usize, batch: i32, heads: i32, m: i32, n: i32, k: i32,
+  offA: i32, lda: i32, sAb: i32, sAh: i32, offB: i32, ldb: i32, sBb: i32, sBh: i32,
+  offC: i32, ldc: i32, sCb: i32, sCh: i32, transA: bool, transB: bool, accumulate: bool): void {
+  // op(a)[i, p] at byte i·sai + p·sap of A_z; op(b)[p, j] at p·sbp + j·sbj of B_z.
+  const la = <usize>lda * 4, lb = <usize>ldb * 4;
+  const sai: usize = transA ? 4 : la, sap: usize = transA ? la : 4;
+  const sbp: usize = transB ? 4 : lb, sbj: usize = transB ? lb : 4;
+  for (let bi = 0; bi < batch; bi++) {
+    for (let h = 0; h < heads; h++) {
+      const az = a + (<usize>offA + <usize>bi * <usize>sAb + <usize>h * <usize>sAh) * 4;
+      const bz = b + (<usize>offB + <usize>bi * <usize>sBb + <usize>h * <usize>sBh) * 4;
+      const cz = out + (<usize>offC + <usize>bi * <usize>sCb + <usize>h * <usize>sCh) * 4;
+      for (let i = 0; i < m; i++) {
+        const c = cz + <usize>i * <usize>ldc * 4;
+        for (let j = 0; j < n; j++) {
+          let s: f32 = accumulate ? load<f32>(c + <usize>j * 4) : 0;
+          let ap = az + <usize>i * sai, bp = bz + <usize>j * sbj;
+          for (let p = 0; p < k; p++) {
+            s = s + load<f32>(ap) * load<f32>(bp);
+            ap += sap; bp += sbp;
+          }
+          store<f32>(c + <usize>j * 4, s);
+        }
+      }
+    }
+  }
+}

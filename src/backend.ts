@@ -2,7 +2,7 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Storage } from './backend/storage.js';
 import { seedState, dropThreshold } from './rng.js';
-import { checkNumber, checkShape, expectShape, hyper, shapeSize, checkBool } from './validate.js';
+import { checkDim, checkNumber, checkShape, expectShape, hyper, shapeSize, checkBool } from './validate.js';
 import * as ag from './autograd.js';
 import type { AutogradMatmulOptions } from './autograd.js';
 import * as agt from './autograd-transformer.js';
@@ -36,6 +36,24 @@ export interface BackendInfo {
 }
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
+
+/**
+ * The layout of be.kernels.matmulBatched (contract in src/backend/raw.ts). For z in
+ * 0..batch·heads−1 (b = ⌊z/heads⌋, h = z mod heads), C_z (+)= op(A_z)·op(B_z) with C_z m×n at
+ * element offC + b·sCb + h·sCh of out (row stride ldc), A_z at offA + b·sAb + h·sAh of a
+ * (row stride lda; stored m×k, or k×m when transA), B_z at offB + b·sBb + h·sBh of b (row
+ * stride ldb; stored k×n, or n×k when transB). All in elements of the tensors' flat data.
+ * Defaults: heads 1, offsets 0, transposes and accumulate false, row strides the stored
+ * row length (dense rows), head strides rows·ld, batch strides heads·(head stride): a
+ * dense [batch, heads, rows, cols] layout.
+ */
+export interface MatmulBatchedOptions {
+  batch: number; heads?: number; m: number; n: number; k: number;
+  offA?: number; lda?: number; sAb?: number; sAh?: number;
+  offB?: number; ldb?: number; sBb?: number; sBh?: number;
+  offC?: number; ldc?: number; sCb?: number; sCh?: number;
+  transA?: boolean; transB?: boolean; accumulate?: boolean;
+}
 
 export interface SgdStepOptions {
   lr: number; momentum?: number; dampening?: number; weightDecay?: number;
@@ -300,6 +318,23 @@ function dimsEqual(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
+/**
+ * True when index ↦ Σ i_d·stride_d over the box [0, size_d) is one-to-one: with the
+ * dimensions of size > 1 sorted by stride, each stride exceeds the largest offset the
+ * smaller ones reach. Sufficient, not necessary: it accepts every layout whose dimensions
+ * nest (views of one dense array, heads side by side in a row), and rejects interleaved
+ * ones that might still be one-to-one.
+ */
+function injective(dims: [size: number, stride: number][]): boolean {
+  const live = dims.filter(([size]) => size > 1).sort((x, y) => x[1] - y[1]);
+  let reach = 0;
+  for (const [size, stride] of live) {
+    if (stride <= reach) return false;
+    reach += (size - 1) * stride;
+  }
+  return true;
+}
+
 function dims2(t: Tensor, what: string): [number, number] {
   if (t.shape.length !== 2) throw new ShapeError(`${what}: expected a 2-D tensor, got shape ${fmtShape(t.shape)}`);
   return [t.shape[0]!, t.shape[1]!];
@@ -341,6 +376,59 @@ export class Kernels {
       return out;
     }
     this.raw.matmul(out._h, a._h, b._h, m, n, k, transA, transB, accumulate);
+    return out;
+  }
+
+  /**
+   * Strided batched matmul over (batch, head) pairs: the attention matmuls, reading heads in
+   * place (layout and defaults: MatmulBatchedOptions; order of each sum as matmul's). Every
+   * element any pair touches must lie inside its tensor, strides and offsets must be
+   * non-negative integers, out's blocks must not overlap one another, and out must be
+   * neither a nor b (a and b may be the same tensor).
+   */
+  matmulBatched(out: Tensor, a: Tensor, b: Tensor, o: MatmulBatchedOptions): Tensor {
+    const be = this.be;
+    be._check(out, 'matmulBatched out'); be._check(a, 'matmulBatched a'); be._check(b, 'matmulBatched b');
+    if (o === null || typeof o !== 'object') throw new TypeError(`matmulBatched: expected options { batch, m, n, k, ... }, got ${describe(o)}`);
+    const transA = checkBool(opt(o.transA, false), 'matmulBatched transA');
+    const transB = checkBool(opt(o.transB, false), 'matmulBatched transB');
+    const accumulate = checkBool(opt(o.accumulate, false), 'matmulBatched accumulate');
+    const dim = (v: unknown, what: string) => checkDim(v, `matmulBatched ${what}`);
+    const batch = dim(o.batch, 'batch'), heads = dim(opt(o.heads, 1), 'heads');
+    const m = dim(o.m, 'm'), n = dim(o.n, 'n'), k = dim(o.k, 'k');
+    // Stored shapes: A is rA×cA, B is rB×cB, C is m×n.
+    const rA = transA ? k : m, cA = transA ? m : k, rB = transB ? n : k, cB = transB ? k : n;
+    const offA = dim(opt(o.offA, 0), 'offA'), lda = dim(opt(o.lda, cA), 'lda');
+    const sAh = dim(opt(o.sAh, rA * lda), 'sAh'), sAb = dim(opt(o.sAb, heads * sAh), 'sAb');
+    const offB = dim(opt(o.offB, 0), 'offB'), ldb = dim(opt(o.ldb, cB), 'ldb');
+    const sBh = dim(opt(o.sBh, rB * ldb), 'sBh'), sBb = dim(opt(o.sBb, heads * sBh), 'sBb');
+    const offC = dim(opt(o.offC, 0), 'offC'), ldc = dim(opt(o.ldc, n), 'ldc');
+    const sCh = dim(opt(o.sCh, m * ldc), 'sCh'), sCb = dim(opt(o.sCb, heads * sCh), 'sCb');
+    if (out === a || out === b) throw new ShapeError('matmulBatched: out must not be the same tensor as a or b');
+    if (batch === 0 || heads === 0 || m === 0 || n === 0) return out;
+    // The last element each operand touches (strides ≥ 0: the largest index of every dimension).
+    const reach = (t: Tensor, what: string, off: number, sb: number, sh: number, rows: number, ld: number, cols: number, stored: string) => {
+      const last = off + (batch - 1) * sb + (heads - 1) * sh + (rows - 1) * ld + (cols - 1);
+      if (last >= t.size) {
+        throw new ShapeError(`matmulBatched ${what}: the ${batch}×${heads} blocks of ${stored} at offset ${off}, ` +
+          `batch stride ${sb}, head stride ${sh}, row stride ${ld} reach element ${last}, but ${what} ${fmtShape(t.shape)} holds ${t.size}`);
+      }
+    };
+    reach(out, 'out', offC, sCb, sCh, m, ldc, n, `${m}×${n}`);
+    if (k > 0) {
+      reach(a, 'a', offA, sAb, sAh, rA, lda, cA, `${rA}×${cA}${transA ? ' (transA)' : ''}`);
+      reach(b, 'b', offB, sBb, sBh, rB, ldb, cB, `${rB}×${cB}${transB ? ' (transB)' : ''}`);
+    }
+    if (!injective([[batch, sCb], [heads, sCh], [m, ldc], [n, 1]])) {
+      throw new ShapeError(`matmulBatched out: blocks (batch ${batch}, heads ${heads}, m ${m}, n ${n}) with strides ` +
+        `(${sCb}, ${sCh}, ${ldc}, 1) overlap: some element of out would be written twice`);
+    }
+    if (k === 0 && accumulate) return out;
+    // Strides of a dimension of size 1 are never used: pass 0 (the wasm kernel takes i32).
+    const one = (size: number, s: number) => (size > 1 ? s : 0);
+    this.raw.matmulBatched(out._h, a._h, b._h, batch, heads, m, n, k,
+      offA, one(rA, lda), one(batch, sAb), one(heads, sAh), offB, one(rB, ldb), one(batch, sBb), one(heads, sBh),
+      offC, one(m, ldc), one(batch, sCb), one(heads, sCh), transA, transB, accumulate);
     return out;
   }
 

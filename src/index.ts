@@ -8,7 +8,7 @@ import { loadWasmStorage, wasmSimdSupported, type WasmSource } from './backend/w
 import type { WorkerSource } from './backend/wasm/threads.js';
 
 export { Backend, Kernels } from './backend.js';
-export type { BackendKind, MemoryInfo, MatmulOptions, SgdStepOptions, AdamStepOptions, BackendInfo } from './backend.js';
+export type { BackendKind, MemoryInfo, MatmulOptions, MatmulBatchedOptions, SgdStepOptions, AdamStepOptions, BackendInfo } from './backend.js';
 export { Tensor, Rng } from './tensor.js';
 export * as nn from './layers.js';
 export type { Module, StateDict, StateValue, LinearOptions, DropoutOptions } from './nn.js';

@@ -89,7 +89,7 @@ function fail(rule: string, tensor: string | null, message: string): never {
  * length is not the shape's size, an empty name, non-string metadata) throws before
  * anything is written. The header is padded with spaces to a multiple of 8 bytes.
  */
-export function save(source: SaveSource, options: SaveOptions = {}): Uint8Array {
+export function save(source: SaveSource, options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
   if (options === null || typeof options !== 'object') throw new TypeError(`safetensors.save: expected options { metadata? }, got ${describe(options)}`);
   const items = saveItems(source);
   const metadata = options.metadata;
@@ -176,7 +176,8 @@ export function load(bytes: Uint8Array | ArrayBuffer): SafetensorsFile {
   if (n < 2 || bytes[8] !== 0x7b) fail('header start', null, `expected the header to start with '{', got ${n === 0 ? 'an empty header' : `byte 0x${bytes[8]!.toString(16).padStart(2, '0')}`}`);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
+    // a copy: browsers' TextDecoder refuses views of shared memory (a wasm heap)
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.slice(8, 8 + n));
   } catch {
     fail('header UTF-8', null, 'the header is not valid UTF-8');
   }

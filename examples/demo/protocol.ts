@@ -17,7 +17,11 @@ export type ToWorker =
   | { type: 'start'; run: number; settings: TrainSettings }
   | { type: 'stop'; run: number }
   /** lr, weightDecay and l1 take effect at the next epoch of the running training. */
-  | { type: 'update'; run: number; settings: TrainSettings };
+  | { type: 'update'; run: number; settings: TrainSettings }
+  /** The latest model's weights as a safetensors file (answered with 'weights'). */
+  | { type: 'save' }
+  /** A safetensors file to load: checked, evaluated, and the next start continues from it (answered with 'loaded' or 'load-error'). */
+  | { type: 'load'; bytes: Uint8Array; backend: BackendChoice };
 
 export interface Histogram {
   /** Bin edges: lo, lo + width, ..., hi (bins + 1 values). */
@@ -42,7 +46,10 @@ export interface EpochReport {
 }
 
 export type FromWorker =
-  | { type: 'ready'; run: number; backend: BackendChoice; nTrain: number; nVal: number; architecture: string }
+  | { type: 'ready'; run: number; backend: BackendChoice; nTrain: number; nVal: number; architecture: string; fromFile: boolean }
   | EpochReport
   | { type: 'stopped'; run: number; reason: string }
-  | { type: 'error'; run: number; message: string };
+  | { type: 'error'; run: number; message: string }
+  | { type: 'weights'; bytes: Uint8Array<ArrayBuffer>; epochs: number }
+  | { type: 'loaded'; dropout: number; valLoss: number; valAccuracy: number; parameters: number }
+  | { type: 'load-error'; message: string };

@@ -32,6 +32,9 @@ export function initTraining(): void {
   const startBtn = byId<HTMLButtonElement>('train-start');
   const stopBtn = byId<HTMLButtonElement>('train-stop');
   const status = byId('train-status');
+  const downloadBtn = byId<HTMLButtonElement>('weights-download');
+  const fileInput = byId<HTMLInputElement>('weights-file');
+  const weightsStatus = byId('weights-status');
 
   let run = 0;
   let running = false;
@@ -85,12 +88,49 @@ export function initTraining(): void {
     if (running) start();
   }
 
+  /** Weights leave the page as a .safetensors file (regula's safetensors.save in the worker). */
+  function download(bytes: Uint8Array<ArrayBuffer>, epochs: number): void {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    a.download = `regula-digits-mlp-${epochs}-epochs.safetensors`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 0);
+    weightsStatus.textContent = `downloaded ${a.download} (${bytes.length.toLocaleString('en-US')} bytes)`;
+  }
+
+  /** A file from the picker or a drop: the worker checks it (untrusted bytes) and evaluates it. */
+  async function loadFile(file: File): Promise<void> {
+    weightsStatus.textContent = `loading ${file.name}…`;
+    delete weightsStatus.dataset['valAccuracy'];
+    delete weightsStatus.dataset['error'];
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    run++; // reports of a running training are stale from here
+    setRunning(false);
+    worker.postMessage({ type: 'load', bytes, backend: backendSel.value as BackendChoice } satisfies ToWorker, [bytes.buffer]);
+  }
+
   worker.onmessage = (e: MessageEvent<FromWorker>) => {
     const m = e.data;
+    if (m.type === 'weights') { download(m.bytes, m.epochs); return; }
+    if (m.type === 'loaded') {
+      drop.value = String(m.dropout);
+      showSettings();
+      downloadBtn.disabled = false;
+      weightsStatus.dataset['valAccuracy'] = String(m.valAccuracy);
+      weightsStatus.textContent = `loaded ${m.parameters.toLocaleString('en-US')} parameters: validation accuracy ${m.valAccuracy.toFixed(3)}, loss ${m.valLoss.toFixed(4)}; start continues training from them`;
+      status.textContent = 'idle (weights loaded)';
+      return;
+    }
+    if (m.type === 'load-error') {
+      weightsStatus.dataset['error'] = m.message;
+      weightsStatus.textContent = `could not load the file: ${m.message}`;
+      return;
+    }
     if (m.run !== run) return; // a report of a run that was replaced
     if (m.type === 'ready') {
       byId('arch').textContent = m.architecture;
-      status.textContent = `training on ${m.backend} (${m.nTrain} images, ${m.nVal} for validation)…`;
+      downloadBtn.disabled = false;
+      status.textContent = `training on ${m.backend} (${m.nTrain} images, ${m.nVal} for validation)${m.fromFile ? ', from the loaded weights' : ''}…`;
     } else if (m.type === 'epoch') {
       history.push(m);
       rates[m.backend] = typicalRate(history.map((h) => h.stepsPerSecond));
@@ -187,6 +227,21 @@ export function initTraining(): void {
   }
 
   startBtn.addEventListener('click', start);
+  downloadBtn.addEventListener('click', () => send({ type: 'save' }));
+  fileInput.addEventListener('change', () => {
+    const f = fileInput.files?.[0];
+    if (f !== undefined) void loadFile(f);
+    fileInput.value = '';
+  });
+  const panel = byId('panel-train');
+  panel.addEventListener('dragover', (e) => { e.preventDefault(); panel.classList.add('dropping'); });
+  panel.addEventListener('dragleave', () => panel.classList.remove('dropping'));
+  panel.addEventListener('drop', (e) => {
+    e.preventDefault();
+    panel.classList.remove('dropping');
+    const f = e.dataTransfer?.files[0];
+    if (f !== undefined) void loadFile(f);
+  });
   stopBtn.addEventListener('click', () => {
     if (!running) return;
     stopBtn.disabled = true;

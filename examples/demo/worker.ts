@@ -3,12 +3,13 @@
  * fit() yields to the event loop after every epoch; that is when 'stop', 'update' and a new
  * 'start' are read, so an epoch (13 steps of batch 32) is the longest a stop waits.
  */
-import { loadBackend, nn, optim, fit, type Backend } from '../../src/index.js';
-import { buildMlp, digitsSplit, makeOptimizer } from '../experiments/digits.js';
+import { loadBackend, nn, optim, fit, safetensors, type Backend, type LoadedTensor } from '../../src/index.js';
+import { buildMlp, digitsSplit, evaluate, makeOptimizer } from '../experiments/digits.js';
+import { architectureOf } from '../torch/architecture.js';
 import type { BackendChoice, FromWorker, Histogram, ToWorker, TrainSettings } from './protocol.js';
 
 const scope = self as unknown as {
-  postMessage(m: FromWorker): void;
+  postMessage(m: FromWorker, transfer?: Transferable[]): void;
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
 };
 const post = (m: FromWorker): void => scope.postMessage(m);
@@ -47,21 +48,74 @@ function weightStats(model: nn.Sequential): { zeros: number; weights: number; hi
 
 interface Run { id: number; settings: TrainSettings; abort: AbortController; done: Promise<void>; opt: optim.Adam | optim.AdamW | null }
 let current: Run | null = null;
+/** The model of the latest run, kept after it stops (for 'save'), and its completed epochs. */
+let latest: { model: nn.Sequential; epochs: number } | null = null;
+/** Weights loaded from a dropped file: the next run starts from them. */
+let startFrom: Record<string, LoadedTensor> | null = null;
+
+function keepLatest(model: nn.Sequential): void {
+  if (latest !== null && latest.model !== model) latest.model.dispose();
+  latest = { model, epochs: 0 };
+}
+
+/** The dropout of a file's architecture ('regula.model', examples/torch/architecture.ts): it decides the layer names. */
+function dropoutOf(metadata: Record<string, string>, tensors: Record<string, LoadedTensor>): number {
+  try {
+    const spec = JSON.parse(metadata['regula.model'] ?? '') as { layers?: { type: string; p?: number }[] };
+    const d = spec.layers?.find((l) => l.type === 'Dropout');
+    return d?.p ?? 0;
+  } catch {
+    return '3.weight' in tensors ? 0.5 : 0; // no architecture in the file: dropout layers shift the names
+  }
+}
+
+/** Checks and evaluates a dropped file; the next start continues from it. */
+async function load(bytes: Uint8Array, kind: BackendChoice): Promise<void> {
+  try {
+    const be = await backend(kind);
+    const { tensors, metadata } = safetensors.load(bytes);
+    const dropout = dropoutOf(metadata, tensors);
+    const model = buildMlp(be, dropout);
+    try {
+      model.loadStateDict(tensors);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    const { loss, accuracy } = evaluate(be, model, data.xVal, data.yVal, data.nVal);
+    model.train();
+    keepLatest(model);
+    startFrom = tensors;
+    post({ type: 'loaded', dropout, valLoss: loss, valAccuracy: accuracy, parameters: model.parameters().reduce((s, p) => s + p.size, 0) });
+  } catch (e) {
+    post({ type: 'load-error', message: e instanceof Error ? e.message : String(e) });
+  }
+}
 
 async function train(run: Run): Promise<void> {
   const s = run.settings;
   const be = await backend(s.backend);
   if (run.abort.signal.aborted) return;
   const model = buildMlp(be, s.dropout);
+  if (startFrom !== null) {
+    try {
+      model.loadStateDict(startFrom);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+  keepLatest(model);
   const opt = makeOptimizer(model, s);
   run.opt = opt;
-  post({ type: 'ready', run: run.id, backend: be.kind, nTrain: data.nTrain, nVal: data.nVal, architecture: `64-${HIDDEN}-${HIDDEN}-10` });
+  post({ type: 'ready', run: run.id, backend: be.kind, nTrain: data.nTrain, nVal: data.nVal, architecture: `64-${HIDDEN}-${HIDDEN}-10`, fromFile: startFrom !== null });
   try {
     const res = await fit(model, { x: data.xTrain, y: data.yTrain, n: data.nTrain, d: 64 }, {
       optimizer: opt, loss: 'crossEntropy', epochs: 100_000, batchSize: BATCH, seed: 5,
       validationData: { x: data.xVal, y: data.yVal, n: data.nVal, d: 64 },
       signal: run.abort.signal,
       onEpoch: (log) => {
+        if (latest?.model === model) latest.epochs = log.epoch + 1;
         post({
           type: 'epoch', run: run.id, backend: be.kind, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!,
           accuracy: log.accuracy!, valAccuracy: log.valAccuracy!, stepsPerSecond: log.stepsPerSecond, ...weightStats(model),
@@ -71,8 +125,7 @@ async function train(run: Run): Promise<void> {
     post({ type: 'stopped', run: run.id, reason: res.stopReason });
   } finally {
     run.opt = null;
-    opt.dispose();
-    model.dispose();
+    opt.dispose(); // the model stays as `latest`, for 'save'
   }
 }
 
@@ -100,6 +153,12 @@ scope.onmessage = (e) => {
   const m = e.data;
   if (m.type === 'start') queue = queue.then(() => start(m.run, m.settings));
   else if (m.type === 'stop') queue = queue.then(stop);
+  else if (m.type === 'load') queue = queue.then(stop).then(() => load(m.bytes, m.backend));
+  else if (m.type === 'save' && latest !== null) {
+    // messages are read between epochs (fit yields there), so the weights are never half-updated
+    const bytes = safetensors.save(latest.model, { metadata: { 'regula.model': architectureOf(latest.model), 'regula.epochs': String(latest.epochs), source: 'regula demo: digits MLP' } });
+    scope.postMessage({ type: 'weights', bytes, epochs: latest.epochs }, [bytes.buffer]);
+  }
   else if (m.type === 'update' && current !== null && current.id === m.run && current.opt !== null) {
     // torch semantics: group options are read at every step, so a change applies from the next one
     const [weights, biases] = current.opt.paramGroups;

@@ -48,8 +48,8 @@ export function makeOptimizer(model: nn.Sequential, o: { optimizer: 'Adam' | 'Ad
   return new Opt([{ params: weights, weightDecay: o.weightDecay, l1: o.l1 }, { params: biases, weightDecay: 0, l1: 0 }], { lr: o.lr });
 }
 
-/** Mean cross-entropy and accuracy of the model (eval mode) on x, y. */
-function evaluate(be: Backend, model: nn.Sequential, x: Float32Array, y: Int32Array, n: number): { loss: number; accuracy: number } {
+/** Mean cross-entropy and accuracy of the model (eval mode; it is left in eval mode) on x, y. */
+export function evaluate(be: Backend, model: nn.Sequential, x: Float32Array, y: Int32Array, n: number): { loss: number; accuracy: number } {
   model.eval();
   const xt = be.tensor([n, 64], x);
   try {

@@ -30,6 +30,32 @@ export interface RawKernels<H, R, I> {
    */
   matmul(out: H, a: H, b: H, m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean): void;
 
+  /**
+   * Strided batched matmul (the attention matmuls: heads read and written in place). For
+   * z in 0..batch·heads−1, b = ⌊z/heads⌋, h = z mod heads: C_z (+)= op(A_z)·op(B_z), where
+   * C_z is m×n at element offset offC + b·sCb + h·sCh of `out` with row stride ldc; A_z is
+   * at offA + b·sAb + h·sAh of `a` with row stride lda, stored m×k, or k×m when transA;
+   * B_z is at offB + b·sBb + h·sBh of `b`, row stride ldb, stored k×n, or n×k when transB.
+   * Offsets and strides are in elements. Each output: s = accumulate ? out : 0; for p in
+   * 0..k−1: s = f32(s + f32(a·b)) (the same order as `matmul`, so the same bits as matmul
+   * on a copy of the head). k may be 0 (out = accumulate ? out : 0).
+   * The facade guarantees: every element any z touches lies inside its buffer; offsets and
+   * strides ≥ 0; distinct (z, i, j) name distinct elements of out (no overlapping writes,
+   * so neither the order of z nor a split over threads changes a bit); out is neither a
+   * nor b (a and b may be one buffer: q and k of the fused c_attn output).
+   * The base offsets offA/offB/offC are an addition to the contract first written for this
+   * kernel (which had b·sAb + h·sAh only): a js handle is a Float32Array, so k at +C and v
+   * at +2C of one tensor need them (the wasm glue could have moved the pointer instead).
+   * GPT's attention, x = c_attn output [B·T, 3C] (q | k | v), hs = C/H:
+   * scores [B,H,T,T] = q·kᵀ: batch B, heads H, m T, n T, k hs, a = b = x, offA 0, offB C,
+   * lda = ldb = 3C, sAb = sBb = T·3C, sAh = sBh = hs, transB; offC 0, ldc T, sCb H·T·T,
+   * sCh T·T. y = att·v into [B·T, C] in place: a = att, b = x at offB 2C, ldc C, sCb T·C,
+   * sCh hs.
+   */
+  matmulBatched(out: H, a: H, b: H, batch: number, heads: number, m: number, n: number, k: number,
+    offA: number, lda: number, sAb: number, sAh: number, offB: number, ldb: number, sBb: number, sBh: number,
+    offC: number, ldc: number, sCb: number, sCh: number, transA: boolean, transB: boolean, accumulate: boolean): void;
+
   /** out[i] = sign(x[i])·max(|x[i]| − t, 0), t ≥ 0; exact zeros (+0). out may be x. */
   softThreshold(out: H, x: H, n: number, t: number): void;
 
@@ -166,7 +192,7 @@ export interface RawKernels<H, R, I> {
 
 /** The names of every raw kernel, for checks that both backends implement all of them. */
 export const RAW_KERNEL_NAMES = [
-  'matmul', 'softThreshold', 'dropout', 'sgdStep', 'adamStep', 'addRowVector', 'add', 'mul',
+  'matmul', 'matmulBatched', 'softThreshold', 'dropout', 'sgdStep', 'adamStep', 'addRowVector', 'add', 'mul',
   'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'sumRows', 'sum', 'sumSquares', 'mse',
   'mseBackward', 'crossEntropy', 'crossEntropyBackward', 'crossEntropyBackwardExps',
   'gelu', 'geluBackward', 'tanh', 'tanhBackward', 'sign', 'absSum',

@@ -2,7 +2,7 @@ import type { RawKernels } from '../raw.js';
 import { exp64, log64 } from './mathf.js';
 
 type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
-type EW = Pick<K, Exclude<keyof K, 'matmul' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum' |
+type EW = Pick<K, Exclude<keyof K, 'matmul' | 'matmulBatched' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum' |
   'layerNorm' | 'layerNormBackward' | 'causalSoftmax' | 'causalSoftmaxBackward' | 'embedding' | 'embeddingBackward'>>;
 
 const fround = Math.fround;

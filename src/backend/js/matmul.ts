@@ -5,24 +5,23 @@ type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
 const fround = Math.fround;
 
 /**
- * out (+)= op(a)·op(b), the same per-output order as assembly/matmul.ts: s starts from out
- * (or 0) and s = f32(s + f32(a·b)) for p = 0..k-1 in order, one Math.fround per multiply
- * and per add. Four outputs of a row are summed side by side (each in its own variable,
- * each in p order): twice the speed of one at a time, no change to any output's order.
+ * The strided core of both js matmuls: out[oc + i·ldc + j] (+)= Σ_p op(a)[i, p]·op(b)[p, j]
+ * with op(a)[i, p] = a[oa + i·sai + p·sap] and op(b)[p, j] = b[ob + p·sbp + j·sbj], the
+ * same per-output order as assembly/matmul.ts: s starts from out (or 0) and
+ * s = f32(s + f32(a·b)) for p = 0..k-1 in order, one Math.fround per multiply and per add.
+ * Four outputs of a row are summed side by side (each in its own variable, each in p
+ * order): twice the speed of one at a time, no change to any output's order.
  */
-function matmul(out: Float32Array, a: Float32Array, b: Float32Array, m: number, n: number, k: number,
-  transA: boolean, transB: boolean, accumulate: boolean): void {
-  // op(a)[i, p] = a[i·sai + p·sap]; op(b)[p, j] = b[p·sbp + j·sbj].
-  const sai = transA ? 1 : k, sap = transA ? m : 1;
-  const sbp = transB ? 1 : n, sbj = transB ? k : 1;
+function gemm(out: Float32Array, oc: number, ldc: number, a: Float32Array, oa: number, sai: number, sap: number,
+  b: Float32Array, ob: number, sbp: number, sbj: number, m: number, n: number, k: number, accumulate: boolean): void {
   const n4 = n - (n % 4);
   for (let i = 0; i < m; i++) {
-    const row = i * n;
+    const row = oc + i * ldc;
     let j = 0;
     for (; j < n4; j += 4) {
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       if (accumulate) { s0 = out[row + j]!; s1 = out[row + j + 1]!; s2 = out[row + j + 2]!; s3 = out[row + j + 3]!; }
-      let ap = i * sai, bp = j * sbj;
+      let ap = oa + i * sai, bp = ob + j * sbj;
       for (let p = 0; p < k; p++) {
         const x = a[ap]!;
         s0 = fround(s0 + fround(x * b[bp]!));
@@ -35,7 +34,7 @@ function matmul(out: Float32Array, a: Float32Array, b: Float32Array, m: number, 
     }
     for (; j < n; j++) {
       let s = accumulate ? out[row + j]! : 0;
-      let ap = i * sai, bp = j * sbj;
+      let ap = oa + i * sai, bp = ob + j * sbj;
       for (let p = 0; p < k; p++) {
         s = fround(s + fround(a[ap]! * b[bp]!));
         ap += sap; bp += sbp;
@@ -45,5 +44,27 @@ function matmul(out: Float32Array, a: Float32Array, b: Float32Array, m: number, 
   }
 }
 
+/** out (+)= op(a)·op(b), out m×n (contract in raw.ts). */
+function matmul(out: Float32Array, a: Float32Array, b: Float32Array, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, accumulate: boolean): void {
+  gemm(out, 0, n, a, 0, transA ? 1 : k, transA ? m : 1, b, 0, transB ? 1 : n, transB ? k : 1, m, n, k, accumulate);
+}
+
+/** The strided batched matmul (contract in raw.ts): gemm on each (b, h) in z order. */
+function matmulBatched(out: Float32Array, a: Float32Array, b: Float32Array, batch: number, heads: number,
+  m: number, n: number, k: number, offA: number, lda: number, sAb: number, sAh: number,
+  offB: number, ldb: number, sBb: number, sBh: number, offC: number, ldc: number, sCb: number, sCh: number,
+  transA: boolean, transB: boolean, accumulate: boolean): void {
+  // op(a)[i, p] = A[i·sai + p·sap]; op(b)[p, j] = B[p·sbp + j·sbj].
+  const sai = transA ? 1 : lda, sap = transA ? lda : 1;
+  const sbp = transB ? 1 : ldb, sbj = transB ? ldb : 1;
+  for (let bi = 0; bi < batch; bi++) {
+    for (let h = 0; h < heads; h++) {
+      gemm(out, offC + bi * sCb + h * sCh, ldc, a, offA + bi * sAb + h * sAh, sai, sap,
+        b, offB + bi * sBb + h * sBh, sbp, sbj, m, n, k, accumulate);
+    }
+  }
+}
+
 /** The matmul kernels of the js backend (same names and order as assembly/matmul.ts). */
-export const matmulKernels: Pick<K, 'matmul'> = { matmul };
+export const matmulKernels: Pick<K, 'matmul' | 'matmulBatched'> = { matmul, matmulBatched };

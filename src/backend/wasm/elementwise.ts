@@ -3,7 +3,7 @@ import type { WasmContext } from './context.js';
 import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
-type EW = Pick<K, Exclude<keyof K, 'matmul' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum' |
+type EW = Pick<K, Exclude<keyof K, 'matmul' | 'matmulBatched' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum' |
   'layerNorm' | 'layerNormBackward' | 'causalSoftmax' | 'causalSoftmaxBackward' | 'embedding' | 'embeddingBackward'>>;
 
 /**

@@ -29,8 +29,9 @@ export const MATMUL_THREAD_MIN = 1 << 22;
  * Every output is computed by exactly the code and order of the single-thread kernel
  * (rows only, never k), so the bits do not depend on the thread count or on who ran what.
  */
-export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
+export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatched'> {
   const kernel = ctx.exports.matmul!;
+  const batched = ctx.exports.matmulBatched!;
   const packKernel = ctx.exports.matmulPackB, rowsKernel = ctx.exports.matmulBlockPacked;
   // The argument coefficients of the two range calls (see RangeCall): reused, only `args` changes.
   const pack: RangeCall = { fn: 0, end: 0, step: 0, args: new Array<number>(7).fill(0), start: [0, 0, 0, 0, 0, 1, 1], len: [0, 0, 0, 0, 0, 0, 1], rerunnable: true };
@@ -71,6 +72,11 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul'> {
       const packA = ctx.scratch('matmul.packA', 64 * kc);
       const packB = ctx.scratch('matmul.packB', 4 * kc * (((n + 7) >> 3) << 3));
       kernel(out, a, b, m, n, k, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, packA, packB);
+    },
+    matmulBatched(out, a, b, batch, heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh,
+      transA, transB, accumulate) {
+      batched(out, a, b, batch, heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh,
+        transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0);
     },
   };
 }

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+// The interop suite: regula ↔ PyTorch round trips (needs python3-torch; run by .ci/run too).
+export default defineConfig({
+  test: {
+    include: ['test/interop/**/*.test.ts'],
+    testTimeout: 600_000,
+    hookTimeout: 120_000,
+  },
+});

@@ -89,16 +89,6 @@ export function embedding(be: Backend, weight: Tensor, ids: Int32Array): Tensor 
 /** Dropout on the attention probabilities: the probability and the layer's RNG. */
 export interface AttentionDropout { p: number; rng: Rng }
 
-/** TEMPORARY: the layout options of be.kernels.matmulBatched (the attention kernel, landing on main). */
-interface MatmulBatchedOptions {
-  batch: number; heads?: number; m: number; n: number; k: number;
-  offA?: number; lda?: number; sAb?: number; sAh?: number;
-  offB?: number; ldb?: number; sBb?: number; sBh?: number;
-  offC?: number; ldc?: number; sCb?: number; sCh?: number;
-  transA?: boolean; transB?: boolean; accumulate?: boolean;
-}
-
-type Bmm = (be: Backend, out: Tensor, a: Tensor, b: Tensor, o: MatmulBatchedOptions) => void;
 
 /**
  * Causal multi-head self-attention on the fused projection qkv [B·T, 3C] (q | k | v, each
@@ -124,8 +114,6 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
   }
   const C = c3 / 3, hs = C / nHead, Z = B * nHead, H = nHead;
   const scale = 1 / Math.sqrt(hs);
-  const bmm: Bmm = typeof (be.kernels as { matmulBatched?: unknown }).matmulBatched === 'function'
-    ? (b, out, x, y, o) => (b.kernels as unknown as { matmulBatched: (...a: unknown[]) => void }).matmulBatched(out, x, y, o) : bmmFallback;
   // Per (b, h): Q, K, V are T×hs at row stride 3C, offsets 0, C, 2C plus h·hs; Y at row stride C.
   const qkvAt = (off: number) => ({ ld: c3, sb: T * c3, sh: hs, off });
   const q = qkvAt(0), k = qkvAt(C), v = qkvAt(2 * C);
@@ -133,7 +121,7 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
   const yh = { ld: C, sb: T * C, sh: hs, off: 0 };
   type L = typeof q;
   const mm = (out: Tensor, a: Tensor, b: Tensor, m: number, n: number, kk: number, lo: L, la: L, lb: L, transA: boolean, transB: boolean) =>
-    bmm(be, out, a, b, { batch: B, heads: H, m, n, k: kk,
+    be.kernels.matmulBatched(out, a, b, { batch: B, heads: H, m, n, k: kk,
       offA: la.off, lda: la.ld, sAb: la.sb, sAh: la.sh, offB: lb.off, ldb: lb.ld, sBb: lb.sb, sBh: lb.sh,
       offC: lo.off, ldc: lo.ld, sCb: lo.sb, sCh: lo.sh, transA, transB });
 
@@ -172,26 +160,4 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
     };
   }
   return y;
-}
-
-/** TEMPORARY: matmulBatched's contract in plain TS on tensor data, until the kernel lands on main. */
-function bmmFallback(_be: Backend, out: Tensor, a: Tensor, b: Tensor, o: MatmulBatchedOptions): void {
-  const fr = Math.fround;
-  const A = a.data, Bd = b.data, Cd = out.data;
-  const H = o.heads ?? 1;
-  for (let z = 0; z < o.batch * H; z++) {
-    const bi = Math.floor(z / H), h = z % H;
-    const oa = o.offA! + bi * o.sAb! + h * o.sAh!, ob = o.offB! + bi * o.sBb! + h * o.sBh!, oc = o.offC! + bi * o.sCb! + h * o.sCh!;
-    for (let i = 0; i < o.m; i++) {
-      for (let j = 0; j < o.n; j++) {
-        let s = o.accumulate ? Cd[oc + i * o.ldc! + j]! : 0;
-        for (let p = 0; p < o.k; p++) {
-          const av = o.transA ? A[oa + p * o.lda! + i]! : A[oa + i * o.lda! + p]!;
-          const bv = o.transB ? Bd[ob + j * o.ldb! + p]! : Bd[ob + p * o.ldb! + j]!;
-          s = fr(s + fr(av * bv));
-        }
-        Cd[oc + i * o.ldc! + j] = s;
-      }
-    }
-  }
 }

@@ -15,8 +15,10 @@
  * normals come from one stream per model: mulberry32(seed) gives uniforms u1, u2 per pair,
  * z1 = √(−2·ln(1 − u1))·cos(2πu2), z2 = the same with sin; parameters draw in
  * named-parameter order, row-major, and each value is f32(std·z). The dropout layers get
- * their own seeds from the model's seed (splitmix32 of seed + k·0x9E3779B9, k = 1, 2, ...
- * in module order). All of it runs in TypeScript, so both backends start from the same bits.
+ * their own seeds: a module with seed s hands out splitmix32(s + k·0x9E3779B9), k = 1, 2, ...
+ * in the order of its parts (GPT: transformer.drop, h.0, h.1, ...; Block: attn, mlp;
+ * CausalSelfAttention: attn_dropout, resid_dropout; MLP: dropout). All of it runs in TypeScript, so both backends start from the
+ * same bits.
  *
  * forward() returns op results (src/autograd.ts's memory rules).
  */
@@ -44,6 +46,34 @@ function normals(seed: number): () => number {
 function fillNormal(t: Tensor, std: number, z: () => number): void {
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = std * z();
+}
+
+/** The seeds a module with seed s hands to its parts (see the file note). */
+function seedStream(seed: number): () => number {
+  let k = 0;
+  return () => splitmix32((seed + Math.imul(++k, 0x9e3779b9)) >>> 0);
+}
+
+/** Options of the transformer's blocks and their parts. */
+export interface BlockOptions {
+  /** Dropout probability of every dropout layer (default 0). */
+  dropout?: number;
+  /** Biases in the Linears and LayerNorms (default true). */
+  bias?: boolean;
+  /** Seed of the dropout RNGs (default: the next seed of the process-wide stream). */
+  seed?: number;
+}
+
+/** nEmbd, nHead and BlockOptions checked (before anything is allocated). */
+function blockConfig(nEmbd: unknown, nHead: unknown, o: BlockOptions, what: string): { nEmbd: number; nHead: number; dropout: number; bias: boolean; seed: number } {
+  const e = posInt(nEmbd, `${what} nEmbd`), h = posInt(nHead, `${what} nHead`);
+  if (e % h !== 0) throw new ShapeError(`${what}: nEmbd (${e}) must be divisible by nHead (${h})`);
+  if (o === null || typeof o !== 'object') throw new TypeError(`${what}: expected options { dropout?, bias?, seed? }, got ${describe(o)}`);
+  const dropout = o.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new RangeError(`${what}: expected dropout in [0, 1), got ${describe(dropout)}`);
+  const bias = flagOpt(o.bias, true, `${what} bias`);
+  const seed = o.seed === undefined ? nextSeed() : checkSeed(o.seed, `${what} seed`);
+  return { nEmbd: e, nHead: h, dropout, bias, seed };
 }
 
 function posInt(v: unknown, what: string): number {
@@ -174,8 +204,15 @@ export class CausalSelfAttention extends Module {
   readonly resid_dropout: Dropout;
   private readonly rngs = new Map<Backend, Rng>();
 
-  constructor(readonly be: Backend, readonly nEmbd: number, readonly nHead: number, dropout: number, bias: boolean, seeds: () => number) {
+  readonly nEmbd: number;
+  readonly nHead: number;
+
+  constructor(readonly be: Backend, nEmbd: number, nHead: number, options: BlockOptions = {}) {
     super();
+    backendArg(be, 'CausalSelfAttention');
+    const { dropout, bias, seed } = blockConfig(nEmbd, nHead, options, 'CausalSelfAttention');
+    const seeds = seedStream(seed);
+    this.nEmbd = nEmbd; this.nHead = nHead;
     this.c_attn = new Linear(be, nEmbd, 3 * nEmbd, { bias, seed: 0 });
     this.c_proj = new Linear(be, nEmbd, nEmbd, { bias, seed: 0 });
     this.attn_dropout = new Dropout(dropout, { seed: seeds() });
@@ -211,11 +248,13 @@ export class MLP extends Module {
   readonly c_proj: Linear;
   readonly dropout: Dropout;
 
-  constructor(be: Backend, nEmbd: number, dropout: number, bias: boolean, seeds: () => number) {
+  constructor(be: Backend, nEmbd: number, options: BlockOptions = {}) {
     super();
+    backendArg(be, 'MLP');
+    const { dropout, bias, seed } = blockConfig(nEmbd, 1, options, 'MLP');
     this.c_fc = new Linear(be, nEmbd, 4 * nEmbd, { bias, seed: 0 });
     this.c_proj = new Linear(be, 4 * nEmbd, nEmbd, { bias, seed: 0 });
-    this.dropout = new Dropout(dropout, { seed: seeds() });
+    this.dropout = new Dropout(dropout, { seed: seedStream(seed)() });
     this._children.push(['c_fc', this.c_fc], ['gelu', this.gelu], ['c_proj', this.c_proj], ['dropout', this.dropout]);
   }
 
@@ -231,12 +270,15 @@ export class Block extends Module {
   readonly ln_2: LayerNorm;
   readonly mlp: MLP;
 
-  constructor(readonly be: Backend, nEmbd: number, nHead: number, dropout: number, bias: boolean, seeds: () => number) {
+  constructor(readonly be: Backend, nEmbd: number, nHead: number, options: BlockOptions = {}) {
     super();
+    backendArg(be, 'Block');
+    const { dropout, bias, seed } = blockConfig(nEmbd, nHead, options, 'Block');
+    const seeds = seedStream(seed);
     this.ln_1 = new LayerNorm(be, nEmbd, { bias });
-    this.attn = new CausalSelfAttention(be, nEmbd, nHead, dropout, bias, seeds);
+    this.attn = new CausalSelfAttention(be, nEmbd, nHead, { dropout, bias, seed: seeds() });
     this.ln_2 = new LayerNorm(be, nEmbd, { bias });
-    this.mlp = new MLP(be, nEmbd, dropout, bias, seeds);
+    this.mlp = new MLP(be, nEmbd, { dropout, bias, seed: seeds() });
     this._children.push(['ln_1', this.ln_1], ['attn', this.attn], ['ln_2', this.ln_2], ['mlp', this.mlp]);
   }
 
@@ -329,21 +371,18 @@ export class GPT extends Module {
       if (!known.includes(k)) throw new TypeError(`GPT: unknown config key ${JSON.stringify(k)}; expected ${known.join(', ')}`);
     }
     const vocabSize = posInt(config.vocabSize, 'GPT vocabSize'), blockSize = posInt(config.blockSize, 'GPT blockSize');
-    const nLayer = posInt(config.nLayer, 'GPT nLayer'), nHead = posInt(config.nHead, 'GPT nHead'), nEmbd = posInt(config.nEmbd, 'GPT nEmbd');
-    if (nEmbd % nHead !== 0) throw new ShapeError(`GPT: nEmbd (${nEmbd}) must be divisible by nHead (${nHead})`);
-    const dropout = config.dropout ?? 0;
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new RangeError(`GPT: expected dropout in [0, 1), got ${describe(dropout)}`);
-    const bias = flagOpt(config.bias, true, 'GPT bias'), tieWeights = flagOpt(config.tieWeights, true, 'GPT tieWeights');
-    const seed = config.seed === undefined ? nextSeed() : checkSeed(config.seed, 'GPT seed');
+    const nLayer = posInt(config.nLayer, 'GPT nLayer');
+    const { nEmbd, nHead, dropout, bias, seed } = blockConfig(config.nEmbd, config.nHead,
+      { dropout: config.dropout, bias: config.bias, seed: config.seed }, 'GPT');
+    const tieWeights = flagOpt(config.tieWeights, true, 'GPT tieWeights');
     this.config = Object.freeze({ vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias, tieWeights, seed });
 
-    let k = 0;
-    const seeds = () => splitmix32((seed + Math.imul(++k, 0x9e3779b9)) >>> 0);
+    const seeds = seedStream(seed);
     this.wte = new Embedding(be, vocabSize, nEmbd, { seed: 0 });
     this.wpe = new Embedding(be, blockSize, nEmbd, { seed: 0 });
     this.drop = new Dropout(dropout, { seed: seeds() });
     this.h = [];
-    for (let i = 0; i < nLayer; i++) this.h.push(new Block(be, nEmbd, nHead, dropout, bias, seeds));
+    for (let i = 0; i < nLayer; i++) this.h.push(new Block(be, nEmbd, nHead, { dropout, bias, seed: seeds() }));
     this.ln_f = new LayerNorm(be, nEmbd, { bias });
     this.transformer = new Container([['wte', this.wte], ['wpe', this.wpe], ['drop', this.drop],
       ['h', new Container(this.h.map((b, i) => [String(i), b]))], ['ln_f', this.ln_f]]);

@@ -240,8 +240,8 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('dropout on %s', (_k, be
   it('the residual outputs (attention and MLP) are dropped at rate p', () => {
     const rows = 256, C = 32, p = 0.4;
     const x = be.tensor([rows, C], randomF32(rows * C, 12));
-    const attn = new nn.CausalSelfAttention(be, C, 4, p, true, () => 99);
-    const mlp = new nn.MLP(be, C, p, true, () => 98);
+    const attn = new nn.CausalSelfAttention(be, C, 4, { dropout: p, seed: 99 });
+    const mlp = new nn.MLP(be, C, { dropout: p, seed: 98 });
     for (const [name, out] of [['attention', attn.forward(x, [4, 64])], ['MLP', mlp.forward(x)]] as const) {
       const d = out.data;
       let zeros = 0;

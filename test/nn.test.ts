@@ -94,42 +94,49 @@ describe.each([['wasm', wasm], ['js', js]] as const)('nn on %s', (_k, be) => {
     m.dispose();
   });
 
-  it('loadStateDict: untrusted values (NaN, ±Infinity, 1e39, strings, array-likes, integer arrays, a transposed shape) are refused naming key and index; nothing changes', () => {
+  type Dict = Record<string, Float32Array>;
+  const w = (f: (a: number[]) => unknown) => (good: Dict): Record<string, unknown> => ({ ...good, '2.weight': f(Array.from(good['2.weight']!)) });
+  const at3 = (v: unknown) => (a: number[]) => { const c: unknown[] = a.slice(); c[3] = v; return c; };
+  const untrusted: [string, (good: Dict) => Record<string, unknown>, RegExp, new (...a: never[]) => Error][] = [
+    ['NaN', w(at3(NaN)), /loadStateDict: '2.weight'\[3\]: expected a finite float32 value, got NaN/, RangeError],
+    ['Infinity', w(at3(Infinity)), /'2.weight'\[3\]: expected a finite float32 value, got Infinity/, RangeError],
+    ['-Infinity in a Float32Array', w((a) => { const c = Float32Array.from(a); c[5] = -Infinity; return c; }), /'2.weight'\[5\]: expected a finite float32 value, got -Infinity/, RangeError],
+    ['1e39 (overflows float32)', w(at3(1e39)), /'2.weight'\[3\]: expected a finite float32 value, got 1e\+39 \(beyond float32's range/, RangeError],
+    ['-1e39 in a Float64Array', w((a) => { const c = Float64Array.from(a); c[7] = -1e39; return c; }), /'2.weight'\[7\]: expected a finite float32 value, got -1e\+39/, RangeError],
+    ['a string value', (good) => ({ ...good, '0.bias': 'abcd' }), /'0.bias': expected a Float32Array, a Float64Array or an array of numbers, got "abcd"/, TypeError],
+    ['a string element', w(at3('0.5')), /'2.weight'\[3\]: expected a number, got "0.5"/, TypeError],
+    ['a {length} object', (good) => ({ ...good, '0.bias': { length: 4 } }), /'0.bias': expected a Float32Array, a Float64Array or an array of numbers, got an object/, TypeError],
+    ['an Int8Array', (good) => ({ ...good, '0.bias': new Int8Array(4) }), /'0.bias': expected a Float32Array, a Float64Array or an array of numbers, got a Int8Array of length 4/, TypeError],
+    ['a Uint8Array', (good) => ({ ...good, '0.bias': new Uint8Array(4) }), /got a Uint8Array of length 4/, TypeError],
+    ['an Int32Array', (good) => ({ ...good, '0.bias': new Int32Array(4) }), /got a Int32Array of length 4/, TypeError],
+    ['a [6, 4] weight for a [4, 6] parameter', (good) => ({ ...good, '0.weight': { shape: [6, 4], data: good['0.weight']! } }), /loadStateDict: '0.weight' has shape \[6, 4\], but the parameter has shape \[4, 6\]/, ShapeError],
+    ['a shape that is not a shape', (good) => ({ ...good, '0.weight': { shape: [24, -1], data: good['0.weight']! } }), /'0.weight' shape\[1\]: expected a non-negative integer/, ShapeError],
+    ['a NaN in { shape, data }', (good) => ({ ...good, '2.bias': { shape: [2], data: [0, NaN] } }), /'2.bias'\[1\]: expected a finite float32 value, got NaN/, RangeError],
+  ];
+
+  it.each(untrusted)('loadStateDict refuses %s with an error naming the key (and index); nothing changes', (name, make, msg, type) => {
     const m = new nn.Sequential(new nn.Linear(be, 6, 4, { seed: 1 }), new nn.ReLU(), new nn.Linear(be, 4, 2, { seed: 2 }));
     const good = m.stateDict();
     const before = m.parameters().map((p) => p.toFloat32Array());
-    const w = (f: (a: number[]) => unknown): Record<string, unknown> => ({ ...good, '2.weight': f(Array.from(good['2.weight']!)) });
-    const at3 = (v: unknown) => (a: number[]) => { const c: unknown[] = a.slice(); c[3] = v; return c; };
-    const cases: [string, Record<string, unknown>, RegExp, new (...a: never[]) => Error][] = [
-      ['NaN', w(at3(NaN)), /loadStateDict: '2.weight'\[3\]: expected a finite float32 value, got NaN/, RangeError],
-      ['Infinity', w(at3(Infinity)), /'2.weight'\[3\]: expected a finite float32 value, got Infinity/, RangeError],
-      ['-Infinity in a Float32Array', w((a) => { const c = Float32Array.from(a); c[5] = -Infinity; return c; }), /'2.weight'\[5\]: expected a finite float32 value, got -Infinity/, RangeError],
-      ['1e39 (overflows float32)', w(at3(1e39)), /'2.weight'\[3\]: expected a finite float32 value, got 1e\+39 \(beyond float32's range/, RangeError],
-      ['-1e39 in a Float64Array', w((a) => { const c = Float64Array.from(a); c[7] = -1e39; return c; }), /'2.weight'\[7\]: expected a finite float32 value, got -1e\+39/, RangeError],
-      ['a string value', { ...good, '0.bias': 'abcd' }, /'0.bias': expected a Float32Array, a Float64Array or an array of numbers, got "abcd"/, TypeError],
-      ['a string element', w(at3('0.5')), /'2.weight'\[3\]: expected a number, got "0.5"/, TypeError],
-      ['a {length} object', { ...good, '0.bias': { length: 4 } }, /'0.bias': expected a Float32Array, a Float64Array or an array of numbers, got an object/, TypeError],
-      ['an Int8Array', { ...good, '0.bias': new Int8Array(4) }, /'0.bias': expected a Float32Array, a Float64Array or an array of numbers, got a Int8Array of length 4/, TypeError],
-      ['a Uint8Array', { ...good, '0.bias': new Uint8Array(4) }, /got a Uint8Array of length 4/, TypeError],
-      ['an Int32Array', { ...good, '0.bias': new Int32Array(4) }, /got a Int32Array of length 4/, TypeError],
-      ['a [6, 4] weight for a [4, 6] parameter', { ...good, '0.weight': { shape: [6, 4], data: good['0.weight']! } }, /loadStateDict: '0.weight' has shape \[6, 4\], but the parameter has shape \[4, 6\]/, ShapeError],
-      ['a shape that is not a shape', { ...good, '0.weight': { shape: [24, -1], data: good['0.weight']! } }, /'0.weight' shape\[1\]: expected a non-negative integer/, ShapeError],
-      ['a NaN in { shape, data }', { ...good, '2.bias': { shape: [2], data: [0, NaN] } }, /'2.bias'\[1\]: expected a finite float32 value, got NaN/, RangeError],
-    ];
-    for (const [name, dict, msg, type] of cases) {
-      // every other key carries new values: a partial load would show
-      const changed = Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v === good[k] ? good[k]!.map((x) => x + 1) : v]));
-      expect(() => m.loadStateDict(changed as never), name).toThrow(msg);
-      expect(() => m.loadStateDict(changed as never), name).toThrow(type);
-      m.parameters().forEach((p, i) => expect(firstBitDiff(p.data, before[i]!), `${name}: parameter ${i} changed`).toBe(-1));
-    }
-    // the same shape check on a file: a [6, 4] tensor under '0.weight' is refused, the right one loads
+    // every other key carries new values: a partial load would show
+    const dict = make(good);
+    const changed = Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v === good[k] ? good[k]!.map((x) => x + 1) : v]));
+    expect(() => m.loadStateDict(changed as never), name).toThrow(msg);
+    expect(() => m.loadStateDict(changed as never), name).toThrow(type);
+    m.parameters().forEach((p, i) => expect(firstBitDiff(p.data, before[i]!), `${name}: parameter ${i} changed`).toBe(-1));
+    m.dispose();
+  });
+
+  it('loadStateDict checks the shape a safetensors file gives; Float64Array and number arrays load rounded to float32', () => {
+    const m = new nn.Sequential(new nn.Linear(be, 6, 4, { seed: 1 }), new nn.ReLU(), new nn.Linear(be, 4, 2, { seed: 2 }));
+    const good = m.stateDict();
+    const before = m.parameters().map((p) => p.toFloat32Array());
+    // a [6, 4] tensor under '0.weight' is refused, the right one loads
     const file = (shape: number[]) => safetensors.save({ ...Object.fromEntries(m.stateEntries().map(([k, p]) => [k, p])), '0.weight': { shape, data: good['0.weight']!.map((x) => -x) } });
     expect(() => m.loadStateDict(safetensors.load(file([6, 4])).tensors)).toThrow(/'0.weight' has shape \[6, 4\], but the parameter has shape \[4, 6\]/);
     m.parameters().forEach((p, i) => expect(firstBitDiff(p.data, before[i]!)).toBe(-1));
     m.loadStateDict(safetensors.load(file([4, 6])).tensors);
     expect(firstBitDiff(m.parameters()[0]!.data, good['0.weight']!.map((x) => -x))).toBe(-1);
-    // Float64Array and plain arrays of finite values load, rounded to float32
     m.loadStateDict({ ...good, '2.bias': Float64Array.of(0.1, -3.4028235e38), '0.bias': [1e-46, 0.1, 2, 3] });
     expect(Array.from(m.parameters()[3]!.data)).toEqual([Math.fround(0.1), -3.4028234663852886e38]);
     expect(Array.from(m.parameters()[1]!.data)).toEqual([0, Math.fround(0.1), 2, 3]);

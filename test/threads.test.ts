@@ -105,6 +105,7 @@ describe('loading with threads', () => {
 
   it('be.dispose() stops the workers; kernels keep working on one thread with the same bits', async () => {
     const be = await loadBackend('wasm', { threads: 2 });
+    pool(be).adaptive = false; // this test counts threaded calls: no backing off on a busy machine
     const m = 256, n = 128, k = 128; // at MATMUL_THREAD_MIN
     const a = randomF32(m * k, 5), b = randomF32(k * n, 6);
     const mm = (x: Backend) => {
@@ -232,6 +233,7 @@ describe('elementwise and optimizer passes: the same bits for 1, 2 and 3 threads
 describe('memory growth while a pool exists', () => {
   it('views stay valid and workers compute on memory added after they started', async () => {
     const be = await loadBackend('wasm', { threads: 2 });
+    pool(be).adaptive = false; // this test counts threaded calls: no backing off on a busy machine
     try {
       const keep = be.tensor([1000], randomF32(1000, 1));
       const view = keep.data;

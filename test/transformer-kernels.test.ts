@@ -4,10 +4,15 @@
  * float64 evaluation of the math, and bad input is rejected before anything is written.
  */
 import { describe, expect, it } from 'vitest';
-import { ShapeError, type Backend, type Tensor } from '../src/index.js';
+import { ShapeError, loadBackend, type Backend, type Tensor } from '../src/index.js';
+import type { ThreadPool } from '../src/backend/wasm/threads.js';
 import { loadBoth, randomF32, firstBitDiff } from './helpers.js';
 
 const { wasm, js } = await loadBoth();
+const [w1, w2, w3] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }), loadBackend('wasm', { threads: 3 })]);
+const poolOf = (be: Backend) => (be._s as { _pool?: ThreadPool | null })._pool ?? null;
+// every call on the workers, also on a busy host (no backing off to the caller alone)
+for (const be of [w2, w3]) poolOf(be)!.adaptive = false;
 
 const COLS = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 64, 67];
 const TS = [1, 2, 3, 4, 5, 7, 8, 9, 17, 64];
@@ -140,6 +145,30 @@ describe('causalSoftmax and causalSoftmaxBackward', () => {
       }
     });
   }
+
+  it('threads: 1, 2 and 3 threads give the same bits as js, above the size where the call is cut (the pool ran it)', () => {
+    for (const [z, tt] of [[16, 64], [9, 61], [40, 33]] as const) {
+      const n = z * tt * tt;
+      const x = randomF32(n, 41 + tt, 5), g = randomF32(n, 43 + tt);
+      const run = (be: Backend) => {
+        const tx = t(be, [z, tt, tt], x), p = be.zeros([z, tt, tt]), tg = t(be, [z, tt, tt], g);
+        be.kernels.causalSoftmax(p, tx, 0.3);
+        be.kernels.causalSoftmaxBackward(tg, p, tg, 0.3); // in place, as autograd runs it
+        const r = [p.toFloat32Array(), tg.toFloat32Array()];
+        for (const q of [tx, p, tg]) q.dispose();
+        return r;
+      };
+      const want = run(js);
+      for (const be of [w1, w2, w3]) {
+        const pool = poolOf(be);
+        const before = pool?.parallelCalls ?? 0;
+        const got = run(be);
+        expect(firstBitDiff(got[0]!, want[0]!), `forward, ${be.info().threads} threads, z ${z} t ${tt}`).toBe(-1);
+        expect(firstBitDiff(got[1]!, want[1]!), `backward, ${be.info().threads} threads, z ${z} t ${tt}`).toBe(-1);
+        if (be !== w1) expect(pool!.parallelCalls - before, 'both calls ran on the pool').toBe(2);
+      }
+    }
+  });
 
   it('rejects non-square scores and out aliasing p', () => {
     for (const be of [wasm, js]) {

@@ -17,7 +17,7 @@ import { ThreadPool, availableCores, threadsUnavailableReason, type WorkerSource
 
 /** The exports the thread pool may run in its workers (the glue cuts their calls into parts). */
 const POOLED = ['matmulPackB', 'matmulBlockPacked', 'add', 'mul', 'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'addRowVector',
-  'mseBackward', 'sgdStep', 'adamStep'] as const;
+  'mseBackward', 'sgdStep', 'adamStep', 'causalSoftmax', 'causalSoftmaxBackward'] as const;
 
 /** Upper bound of the pool size (threads, caller included). */
 const MAX_THREADS = 64;

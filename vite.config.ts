@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-// The demo page (examples/demo). regula's Wasm binary reaches the bundle through the
-// package's own `new URL('../../../build/regula.wasm', import.meta.url)` in
-// src/backend/wasm/index.ts, which Vite turns into a hashed asset: no copy by hand.
+// The demo page (examples/demo). regula's Wasm binaries and its thread pool's worker are
+// built into its JS (src/backend/wasm/embedded.generated.ts), so nothing here is for regula:
+// `npm run demo` / `build:demo` regenerate that file first.
 const root = fileURLToPath(new URL('./examples/demo', import.meta.url));
 
 // Cross-origin isolation: with these headers the page may use SharedArrayBuffer, so regula's
@@ -18,7 +18,6 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('./dist-demo', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
-    assetsInlineLimit: 0, // keep regula.wasm a separate file (fetched and compiled, not a data: URL)
   },
   worker: { format: 'es' },
   server: { host: '127.0.0.1', port: 5173, strictPort: false, headers: isolation },

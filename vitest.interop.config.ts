@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/interop/**/*.test.ts'],
+    globalSetup: ['test/embed.setup.ts'],
     testTimeout: 600_000,
     hookTimeout: 120_000,
   },

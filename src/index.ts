@@ -4,7 +4,8 @@
  */
 import { Backend } from './backend.js';
 import { JsStorage } from './backend/js/index.js';
-import { loadWasmStorage, wasmSimdSupported, type WasmSource } from './backend/wasm/index.js';
+import { loadWasmStorage, wasmSimdSupported, type ThreadInfo, type WasmSource } from './backend/wasm/index.js';
+import { BackendLoadError } from './errors.js';
 import type { WorkerSource } from './backend/wasm/threads.js';
 
 export { Backend, Kernels } from './backend.js';
@@ -18,7 +19,7 @@ export * as safetensors from './safetensors.js';
 export type { Dtype as SafetensorsDtype, LoadedTensor, SafetensorsFile, SaveOptions as SafetensorsSaveOptions, SaveSource as SafetensorsSaveSource } from './safetensors.js';
 export type { AutogradMatmulOptions } from './autograd.js';
 export { ShapeError, DisposedError, BackendLoadError, SafetensorsError } from './errors.js';
-export { wasmSimdSupported, defaultWasmUrl, defaultWasmThreadsUrl } from './backend/wasm/index.js';
+export { wasmSimdSupported } from './backend/wasm/index.js';
 export type { WasmSource } from './backend/wasm/index.js';
 export * as linear from './linear.js';
 export type { FitOptions as LinearFitOptions, FitResult as LinearFitResult, PathOptions as LinearPathOptions, PathResult as LinearPathResult, Solver as LinearSolver } from './linear.js';
@@ -35,7 +36,11 @@ export { fit } from './fit.js';
 export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingOptions } from './fit.js';
 
 export interface LoadOptions {
-  /** Where to get the Wasm binary: a URL or path, its bytes, or a compiled WebAssembly.Module. */
+  /**
+   * The single-thread Wasm binary as a URL or path, its bytes, or a compiled
+   * WebAssembly.Module. Default: the binary built into the package (nothing to serve or
+   * configure). The package also exports it as the file `regula/regula.wasm`.
+   */
   wasm?: WasmSource;
   /**
    * Threads per kernel call (wasm), the calling thread included: an integer ≥ 1. Default:
@@ -45,24 +50,48 @@ export interface LoadOptions {
    * Results are the same bits for any thread count.
    */
   threads?: number;
-  /** The shared-memory binary (build/regula-mt.wasm) as a URL, bytes or module; needed with `wasm` for threads. */
+  /**
+   * The shared-memory binary (file `regula/regula-mt.wasm`) as a URL, bytes or module.
+   * Default: built in. Give it together with `wasm` to run your own files on threads.
+   */
   wasmThreads?: WasmSource;
-  /** URL of the pool's worker module, for bundlers that do not resolve the default (./worker.js beside threads.js). */
+  /**
+   * URL of the pool's worker module (file `regula/worker.js`). Default: the worker built
+   * into the package, started from a blob: URL (Node: a data: URL); pass this where a
+   * Content-Security-Policy forbids blob: workers.
+   */
   workerUrl?: WorkerSource;
+}
+
+/** The js backend loaded by 'auto' instead of wasm: be.info().reason says why. */
+class FallbackJsStorage extends JsStorage {
+  constructor(private readonly why: string) { super(); }
+  info(): ThreadInfo { return { threads: 1, sharedMemory: false, reason: this.why, requested: 1, degraded: false }; }
 }
 
 /**
  * Loads a backend. 'wasm': the SIMD core (rejects with BackendLoadError, saying how to fix
  * it, when it cannot load), on `threads` threads (default: every core); 'js': pure
- * TypeScript, same results; 'auto': wasm where Wasm SIMD validates, else js.
- * `be.info()` reports threads and shared memory; `be.dispose()` stops the worker threads
- * (they never keep a Node process alive).
+ * TypeScript, same results; 'auto': wasm when it loads, else js, with the reason in
+ * `be.info().reason` (no Wasm SIMD on this host, or the BackendLoadError's message, e.g. a
+ * `wasm` URL that cannot be fetched). `be.info()` reports threads and shared memory;
+ * `be.dispose()` stops the worker threads (they never keep a Node process alive).
  */
 export async function loadBackend(kind: 'wasm' | 'js' | 'auto' = 'auto', options: LoadOptions = {}): Promise<Backend> {
   if (kind !== 'wasm' && kind !== 'js' && kind !== 'auto') {
     throw new TypeError(`loadBackend: expected 'wasm', 'js' or 'auto', got ${JSON.stringify(kind)}`);
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`loadBackend: expected options as an object, got ${options === null ? 'null' : typeof options}`);
-  if (kind === 'js' || (kind === 'auto' && !wasmSimdSupported())) return new Backend(new JsStorage());
-  return new Backend(await loadWasmStorage({ wasm: options.wasm, wasmThreads: options.wasmThreads, threads: options.threads, workerUrl: options.workerUrl }));
+  if (kind === 'js') return new Backend(new JsStorage());
+  if (kind === 'auto' && !wasmSimdSupported()) {
+    return new Backend(new FallbackJsStorage("'auto' chose js: this host does not support WebAssembly SIMD"));
+  }
+  const o = { wasm: options.wasm, wasmThreads: options.wasmThreads, threads: options.threads, workerUrl: options.workerUrl };
+  if (kind === 'wasm') return new Backend(await loadWasmStorage(o));
+  try {
+    return new Backend(await loadWasmStorage(o));
+  } catch (e) {
+    if (!(e instanceof BackendLoadError)) throw e;
+    return new Backend(new FallbackJsStorage(`'auto' fell back to js: ${e.message}`));
+  }
 }

@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { instantiate } from '@assemblyscript/loader';
 import { Backend, loadBackend, type Tensor } from '../src/index.js';
 import { WasmStorage } from '../src/backend/wasm/index.js';
 import { WasmAllocator } from '../src/backend/wasm/allocator.js';
@@ -19,8 +18,8 @@ const js = await loadBackend('js');
 /** A single-thread wasm backend whose memory can grow to `pages` 64 KiB pages and no further. */
 async function smallBackend(pages: number): Promise<Backend> {
   const memory = new WebAssembly.Memory({ initial: 2, maximum: pages });
-  const { exports } = await instantiate<Record<string, unknown>>(wasmBytes, { env: { memory } });
-  return new Backend(new WasmStorage(exports as unknown as WasmExports, memory));
+  const { instance } = await WebAssembly.instantiate(wasmBytes, { env: { memory } });
+  return new Backend(new WasmStorage(instance.exports as unknown as WasmExports, memory));
 }
 
 /** Allocates [n] tensors until one fails, then ever smaller ones down to 16 floats: afterwards not even 64 bytes are free. */

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { loadBackend, BackendLoadError, DisposedError, ShapeError, wasmSimdSupported, defaultWasmUrl } from '../src/index.js';
+import { loadBackend, BackendLoadError, DisposedError, ShapeError, wasmSimdSupported } from '../src/index.js';
+import { decodeBase64 } from '../src/data/index.js';
+import { WASM_BASE64, WASM_MT_BASE64, WORKER_SOURCE } from '../src/backend/wasm/embedded.generated.js';
 import { RAW_KERNEL_NAMES } from '../src/backend/raw.js';
 import { WasmAllocator } from '../src/backend/wasm/allocator.js';
 
 describe('loadBackend', () => {
-  it('loads wasm in Node from the binary beside the code', async () => {
+  it('loads wasm in Node from the binary built into the package', async () => {
     expect(wasmSimdSupported()).toBe(true);
     const be = await loadBackend('wasm');
     expect(be.kind).toBe('wasm');
@@ -17,7 +19,7 @@ describe('loadBackend', () => {
   });
 
   it('accepts bytes and a compiled WebAssembly.Module', async () => {
-    const bytes = await readFile(defaultWasmUrl());
+    const bytes = await readFile(new URL('../build/regula.wasm', import.meta.url));
     expect((await loadBackend('wasm', { wasm: bytes })).kind).toBe('wasm');
     const mod = await WebAssembly.compile(bytes);
     const be = await loadBackend('wasm', { wasm: mod });
@@ -25,13 +27,47 @@ describe('loadBackend', () => {
     expect(Array.from(t.data)).toEqual([1, 2]);
   });
 
-  it('rejects a missing binary with a message that says how to fix it', async () => {
+  it('rejects a missing or wrong binary with a message that speaks to a user of the installed package', async () => {
     const err = await loadBackend('wasm', { wasm: new URL('file:///nonexistent/regula.wasm') }).catch((e) => e);
     expect(err).toBeInstanceOf(BackendLoadError);
-    expect(err.message).toMatch(/npm run build/);
+    expect(err.message).toMatch(/given as \{ wasm: "file:\/\/\/nonexistent\/regula\.wasm" \}/);
+    expect(err.message).toMatch(/regula\/regula\.wasm/);
+    expect(err.message).not.toMatch(/npm run/);
     const bad = await loadBackend('wasm', { wasm: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99]) }).catch((e) => e);
     expect(bad).toBeInstanceOf(BackendLoadError);
-    expect(bad.message).toMatch(/rebuild/);
+    expect(bad.message).toMatch(/must be the binary of this regula version/);
+    expect(bad.message).not.toMatch(/npm run/);
+    const badMt = await loadBackend('wasm', { threads: 2, wasm: new Uint8Array(8), wasmThreads: new Uint8Array(8) }).catch((e) => e);
+    expect(badMt).toBeInstanceOf(BackendLoadError);
+    expect(badMt.message).toMatch(/given as \{ wasmThreads: /);
+  });
+
+  it("'auto' falls back to js when the Wasm cannot be loaded, with the reason in be.info()", async () => {
+    for (const threads of [1, 2]) {
+      const be = await loadBackend('auto', { threads, wasm: '/nonexistent/regula.wasm', wasmThreads: '/nonexistent/regula-mt.wasm' });
+      expect(be.kind).toBe('js');
+      const info = be.info();
+      expect(info).toMatchObject({ kind: 'js', threads: 1, sharedMemory: false });
+      expect(info.reason).toMatch(/^'auto' fell back to js: regula: cannot read the Wasm binary given as \{ wasm(Threads)?: "\/nonexistent/);
+      // and it trains: the same bits as a js backend loaded directly
+      const x = be.tensor([2, 3], [1, 2, 3, 4, 5, 6]);
+      const w = be.param([3, 2], [0.5, -1, 2, 0.25, -0.75, 1.5]);
+      const loss = be.mean(be.matmul(x, w));
+      loss.backward();
+      expect(loss.item()).toBe(Math.fround((1 * 0.5 + 2 * 2 + 3 * -0.75 + 1 * -1 + 2 * 0.25 + 3 * 1.5 + 4 * 0.5 + 5 * 2 + 6 * -0.75 + 4 * -1 + 5 * 0.25 + 6 * 1.5) / 4));
+    }
+    // 'wasm' does not fall back: the same options reject
+    await expect(loadBackend('wasm', { threads: 1, wasm: '/nonexistent/regula.wasm' })).rejects.toThrow(BackendLoadError);
+    // a bad option is the caller's mistake, not a load failure: 'auto' rejects too
+    await expect(loadBackend('auto', { threads: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it('the built-in binaries and worker are the ones build/ and worker.ts hold (scripts/embed.mjs ran)', async () => {
+    expect(Buffer.from(decodeBase64(WASM_BASE64)).equals(await readFile(new URL('../build/regula.wasm', import.meta.url)))).toBe(true);
+    expect(Buffer.from(decodeBase64(WASM_MT_BASE64)).equals(await readFile(new URL('../build/regula-mt.wasm', import.meta.url)))).toBe(true);
+    // the worker text has no import, no require and no top-level await: it runs from a blob: or data: URL as it is
+    expect(WORKER_SOURCE).toMatch(/parentPort\.once\('message'/);
+    expect(WORKER_SOURCE).not.toMatch(/^\s*import\b|\brequire\(|\bimport\(|^\s*await\b/m);
   });
 
   it('rejects an unknown kind', async () => {

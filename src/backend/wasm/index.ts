@@ -1,4 +1,3 @@
-import { instantiate } from '@assemblyscript/loader';
 import { BackendLoadError } from '../../errors.js';
 import type { Storage } from '../storage.js';
 import type { RawKernels } from '../raw.js';
@@ -13,7 +12,9 @@ import { activationKernels } from './activation.js';
 import { layernormKernels } from './layernorm.js';
 import { softmaxKernels } from './softmax.js';
 import { embeddingKernels } from './embedding.js';
-import { ThreadPool, availableCores, threadsUnavailableReason, type WorkerSource } from './threads.js';
+import { ThreadPool, availableCores, nodeBuiltin, threadsUnavailableReason, type WorkerSource } from './threads.js';
+import { decodeBase64 } from '../../data/index.js';
+import { WASM_BASE64, WASM_MT_BASE64 } from './embedded.generated.js';
 
 /** The exports the thread pool may run in its workers (the glue cuts their calls into parts). */
 const POOLED = ['matmulPackB', 'matmulBlockPacked', 'add', 'mul', 'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'addRowVector',
@@ -41,28 +42,18 @@ export interface ThreadInfo {
 
 /** Options of the wasm loader (see loadBackend). */
 export interface WasmLoadOptions {
-  /** The single-thread binary (default build/regula.wasm beside the code). */
+  /** The single-thread binary (default: the one built into the package). */
   wasm?: WasmSource;
-  /** The shared-memory binary (default build/regula-mt.wasm beside the code). */
+  /** The shared-memory binary (default: the one built into the package). */
   wasmThreads?: WasmSource;
   /** Threads per kernel call, caller included: an integer ≥ 1; default the available cores. */
   threads?: number;
-  /** URL of the worker module (default ./worker.js beside threads.js, which bundlers find). */
+  /** URL of the worker module, regula/worker.js (default: the worker built into the package, run from a blob: URL). */
   workerUrl?: WorkerSource;
 }
 
 /** Where the Wasm binary can come from: a URL or path, its bytes, or a compiled module. */
 export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
-
-/** The binary beside the code: build/regula.wasm, three levels above this file (src/ or dist/). */
-export function defaultWasmUrl(): URL {
-  return new URL('../../../build/regula.wasm', import.meta.url);
-}
-
-/** The shared-memory binary beside the code: build/regula-mt.wasm. */
-export function defaultWasmThreadsUrl(): URL {
-  return new URL('../../../build/regula-mt.wasm', import.meta.url);
-}
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only with SIMD.
 const SIMD_PROBE = new Uint8Array([
@@ -78,42 +69,64 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string';
+/**
+ * A binary built into the package (scripts/embed.mjs): the default, so loading needs no
+ * fetch, no file beside the bundle and no bundler support (the README's "Installing" says
+ * what that costs).
+ */
+function embeddedBinary(threads: boolean): Uint8Array {
+  return decodeBase64(threads ? WASM_MT_BASE64 : WASM_BASE64);
 }
 
-async function readSource(source: WasmSource | undefined, fallback: () => URL = defaultWasmUrl): Promise<ArrayBuffer | ArrayBufferView | WebAssembly.Module> {
+const FILES_HINT = "the package's own files are `regula/regula.wasm` and `regula/regula-mt.wasm` " +
+  '(node_modules/regula/build/); or leave the option out to use the binaries built into regula';
+
+async function readSource(source: WasmSource | undefined, threads: boolean): Promise<ArrayBuffer | ArrayBufferView | WebAssembly.Module> {
+  if (source === undefined) return embeddedBinary(threads);
   if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source;
-  const url = source === undefined ? fallback() : source;
-  const where = String(url);
-  if (isNode() && (typeof url === 'string' ? !/^https?:/.test(url) : url.protocol === 'file:')) {
-    const fsName = 'node:fs/promises';
-    const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
+  const url = source;
+  const given = `{ ${threads ? 'wasmThreads' : 'wasm'}: ${JSON.stringify(String(url))} }`;
+  const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
+  if (fs !== null && (typeof url === 'string' ? !/^(https?|data|blob):/.test(url) : url.protocol === 'file:')) {
     try {
       return await fs.readFile(url);
     } catch (e) {
-      throw new BackendLoadError(
-        `regula: cannot read the Wasm binary at ${where} (${(e as Error).message}). ` +
-        `Build it with \`npm run build\` (npm install does this), pass its bytes to ` +
-        `loadBackend('wasm', { wasm: bytes }), or use loadBackend('js').`, { cause: e });
+      throw new BackendLoadError(`regula: cannot read the Wasm binary given as ${given} (${(e as Error).message}). ` +
+        `Pass the path of an existing file (${FILES_HINT}).`, { cause: e });
     }
   }
   let response: Response;
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new BackendLoadError(
-      `regula: cannot fetch the Wasm binary from ${where} (${(e as Error).message}). Serve ` +
-      `build/regula.wasm next to the bundle (bundlers that understand new URL(..., import.meta.url) ` +
-      `do this), or pass { wasm: url | bytes | WebAssembly.Module } to loadBackend.`, { cause: e });
+    throw new BackendLoadError(`regula: cannot fetch the Wasm binary given as ${given} (${(e as Error).message}). ` +
+      `Serve the file at that URL (${FILES_HINT}).`, { cause: e });
   }
   if (!response.ok) {
-    throw new BackendLoadError(
-      `regula: fetching the Wasm binary from ${where} gave HTTP ${response.status}. Serve ` +
-      `build/regula.wasm at that URL or pass { wasm: url | bytes | WebAssembly.Module } to loadBackend.`);
+    throw new BackendLoadError(`regula: fetching the Wasm binary given as ${given} gave HTTP ${response.status}. ` +
+      `Serve the file at that URL (${FILES_HINT}).`);
   }
   return response.arrayBuffer();
+}
+
+/**
+ * Compiles and instantiates a binary on `memory`. regula's binaries import nothing but the
+ * memory (AssemblyScript's stub runtime, asserts off), so plain WebAssembly does it: no loader.
+ * `given`: the option the binary came from, or null for the built-in one.
+ */
+async function instantiate(source: ArrayBuffer | ArrayBufferView | WebAssembly.Module, memory: WebAssembly.Memory,
+  given: string | null): Promise<{ module: WebAssembly.Module; exports: WasmExports }> {
+  try {
+    const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    return { module, exports: instance.exports as unknown as WasmExports };
+  } catch (e) {
+    throw new BackendLoadError(given === null
+      ? `regula: instantiating its built-in Wasm binary failed (${(e as Error).message}). This is a bug in regula: ` +
+        "please report it with this message. loadBackend('js') gives the same results meanwhile."
+      : `regula: instantiating the Wasm binary given as ${given} failed (${(e as Error).message}). It must be ` +
+        `the binary of this regula version (${FILES_HINT}).`, { cause: e });
+  }
 }
 
 /**
@@ -157,30 +170,13 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
   if (requested > 1) {
     reason = threadsUnavailableReason();
     if (reason === null && o.wasm !== undefined && o.wasmThreads === undefined) {
-      reason = 'a single-thread binary was given (wasm) without the shared-memory one (wasmThreads)';
+      reason = 'a single-thread binary was given ({ wasm }) without the shared-memory one: pass { wasmThreads } too ' +
+        '(the file regula/regula-mt.wasm) to run on threads, or leave both out to use the built-in binaries';
     }
-    let bytes: ArrayBuffer | ArrayBufferView | WebAssembly.Module | null = null;
     if (reason === null) {
-      try {
-        bytes = await readSource(o.wasmThreads, defaultWasmThreadsUrl);
-      } catch (e) {
-        if (o.wasmThreads !== undefined) throw e;
-        // e.g. a bundle that ships build/regula.wasm only: run on one thread and say why.
-        reason = `the shared-memory binary (build/regula-mt.wasm) could not be loaded: ${(e as Error).message}`;
-      }
-    }
-    if (bytes !== null) {
-      let module: WebAssembly.Module, memory: WebAssembly.Memory, exports: WasmExports;
-      try {
-        module = bytes instanceof WebAssembly.Module ? bytes : await WebAssembly.compile(bytes as BufferSource);
-        memory = sharedMemory();
-        const result = await instantiate<Record<string, unknown>>(module as never, { env: { memory } });
-        exports = result.exports as unknown as WasmExports;
-      } catch (e) {
-        throw new BackendLoadError(
-          `regula: instantiating the shared-memory Wasm module failed (${(e as Error).message}). The binary may be ` +
-          "stale or from another version: rebuild it with `npm run build`, or load with { threads: 1 }.", { cause: e });
-      }
+      const memory = sharedMemory();
+      const given = o.wasmThreads === undefined ? null : `{ wasmThreads: ${JSON.stringify(String(o.wasmThreads))} }`;
+      const { module, exports } = await instantiate(await readSource(o.wasmThreads, true), memory, given);
       const storage = new WasmStorage(exports, memory, { threads: 1, sharedMemory: true, reason: null, requested, degraded: false });
       try {
         // A scratch slot: not counted as live tensor memory, and never re-requested, so it never moves.
@@ -188,24 +184,19 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
         const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, POOLED, exports, o.workerUrl);
         storage._setPool(pool);
       } catch (e) {
-        storage._info.reason = `the worker threads did not start (${(e as Error).message}); running on one thread`;
+        storage._info.reason = `the worker threads did not start (${(e as Error).message}); running on one thread. ` +
+          (o.workerUrl === undefined
+            ? 'A Content-Security-Policy without blob: in worker-src blocks the built-in worker: serve regula/worker.js and pass its URL as { workerUrl }'
+            : 'Check that { workerUrl } points to regula/worker.js of this version, served as JavaScript');
       }
       return storage;
     }
   } else {
     reason = asked === 1 ? 'threads: 1 was asked for' : 'this host reports one core';
   }
-  const bytes = await readSource(o.wasm);
   const memory = new WebAssembly.Memory({ initial: 2 });
-  let exports: WasmExports;
-  try {
-    const result = await instantiate<Record<string, unknown>>(bytes as never, { env: { memory } });
-    exports = result.exports as unknown as WasmExports;
-  } catch (e) {
-    throw new BackendLoadError(
-      `regula: instantiating the Wasm module failed (${(e as Error).message}). The binary may be ` +
-      'stale or from another version: rebuild it with `npm run build`.', { cause: e });
-  }
+  const given = o.wasm === undefined ? null : `{ wasm: ${JSON.stringify(String(o.wasm))} }`;
+  const { exports } = await instantiate(await readSource(o.wasm, false), memory, given);
   return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested, degraded: false });
 }
 

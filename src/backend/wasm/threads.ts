@@ -42,6 +42,8 @@
  * Mirrored in worker.ts.
  */
 import type { WorkerInit } from './worker.js';
+import { BackendLoadError } from '../../errors.js';
+import { WORKER_SOURCE } from './embedded.generated.js';
 
 // Control block layout (int32 words from ctrl/4, byte offsets for the f64 and status areas); mirrored in worker.ts.
 const GEN = 0, CLAIM = 1, DONE = 2, ERROR = 3, FN = 4, NCHUNKS = 5, WAITING = 6, END = 7, STEP = 8, ACK = 16;
@@ -77,18 +79,25 @@ interface AnyWorker {
 /** Where the pool's workers come from (see loadBackend's `workerUrl`). */
 export type WorkerSource = string | URL;
 
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string';
+/**
+ * A Node built-in module, or null outside Node. process.getBuiltinModule (Node ≥ 20.16) is
+ * a plain call, not an import: bundlers see nothing to resolve or warn about, and browser
+ * bundles carry no Node code path that could fail to build.
+ */
+export function nodeBuiltin<T>(name: string): T | null {
+  const p = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof p?.versions?.node !== 'string') return null;
+  if (typeof p.getBuiltinModule !== 'function') {
+    throw new BackendLoadError(`regula: the wasm backend needs Node ≥ 20.19 (this is Node ${p.versions.node}); ` +
+      "upgrade Node, or use loadBackend('js')");
+  }
+  return p.getBuiltinModule(name) as T;
 }
 
 /** The number of logical cores of this host (Node: os.availableParallelism(); browsers: navigator.hardwareConcurrency). */
 export async function availableCores(): Promise<number> {
-  if (isNode()) {
-    const osName = 'node:os';
-    const os = (await import(/* @vite-ignore */ osName)) as typeof import('node:os');
-    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  }
+  const os = nodeBuiltin<typeof import('node:os')>('node:os');
+  if (os !== null) return os.availableParallelism();
   const hc = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
   return typeof hc === 'number' && hc >= 1 ? hc : 1;
 }
@@ -103,35 +112,23 @@ export function threadsUnavailableReason(): string | null {
     return 'SharedArrayBuffer is not available: the page is not cross-origin isolated (serve it with the headers ' +
       'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
   }
-  if (!isNode() && typeof g.Worker !== 'function') return 'this host has no Worker';
+  if (nodeBuiltin('node:worker_threads') === null && typeof g.Worker !== 'function') return 'this host has no Worker';
   return null;
 }
 
-async function spawn(src: WorkerSource | undefined): Promise<AnyWorker & { onReady: Promise<void> }> {
-  if (isNode()) {
-    const wtName = 'node:worker_threads', fsName = 'node:fs', urlName = 'node:url';
-    const { Worker } = (await import(/* @vite-ignore */ wtName)) as typeof import('node:worker_threads');
-    const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
-    const { fileURLToPath, pathToFileURL } = (await import(/* @vite-ignore */ urlName)) as typeof import('node:url');
-    const urlOf = (path: string) => pathToFileURL(path).href;
-    // Names in variables: bundlers rewrite new URL('<literal>', import.meta.url) into assets,
-    // and this branch never runs in a browser bundle.
-    const jsName = './worker.js', tsName = './worker.ts';
-    const url = new URL(src === undefined ? jsName : String(src), import.meta.url);
-    let w: import('node:worker_threads').Worker;
-    if (src === undefined && url.protocol === 'file:' && !fs.existsSync(fileURLToPath(url))) {
-      // Running from the TypeScript sources (tsx, vitest): worker.js does not exist, worker.ts
-      // does; load it through tsx's API (a devDependency) inside the worker. The published
-      // package has dist/backend/wasm/worker.js and takes the branch below.
-      const modName = 'node:module';
-      const { createRequire } = (await import(/* @vite-ignore */ modName)) as typeof import('node:module');
-      const api = urlOf(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs'));
-      const ts = new URL(tsName, import.meta.url).href;
-      w = new Worker(`import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(ts)}, ${JSON.stringify(ts)}))` +
-        '.catch((e) => { require("node:worker_threads").parentPort.postMessage({ error: String(e) }); })', { eval: true });
-    } else {
-      w = new Worker(url);
-    }
+/**
+ * Starts one worker: from `src` when given (loadBackend's workerUrl), else from the worker
+ * built into the package (embedded.generated.ts), which needs no file beside the bundle and
+ * nothing from the bundler: a data: URL module in Node, a blob: URL module in browsers (a
+ * blob: worker shares the page's origin and cross-origin isolation, so it may share memory).
+ */
+function spawn(src: WorkerSource | undefined): AnyWorker & { onReady: Promise<void> } {
+  const wt = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
+  if (wt !== null) {
+    const url = src === undefined
+      ? new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`)
+      : src instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(src) ? new URL(src) : src;
+    const w = new wt.Worker(url);
     w.unref(); // the pool never keeps a Node process alive
     const onReady = new Promise<void>((resolve, reject) => {
       w.once('message', (m: unknown) => (m === 'ready' ? resolve() : reject(new Error(String((m as { error?: string })?.error ?? m)))));
@@ -144,15 +141,15 @@ async function spawn(src: WorkerSource | undefined): Promise<AnyWorker & { onRea
     };
     return Object.assign(w, { onReady, onGone });
   }
-  // The literal new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }) lets
-  // bundlers (Vite, webpack 5) find the worker, build it (worker.ts from the sources) and emit it.
-  const w = src === undefined
-    ? new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })
-    : new Worker(src, { type: 'module' });
+  let blobUrl: string | null = null;
+  if (src === undefined) blobUrl = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  const w = new Worker(blobUrl ?? src!, { type: 'module' });
   const onReady = new Promise<void>((resolve, reject) => {
     w.addEventListener('message', (e: MessageEvent) => (e.data === 'ready' ? resolve() : reject(new Error(String(e.data?.error ?? e.data)))), { once: true });
-    w.addEventListener('error', (e: ErrorEvent) => reject(new Error(e.message || 'worker failed to load')), { once: true });
+    w.addEventListener('error', (e: ErrorEvent) => reject(new Error(e.message || `the worker module ${blobUrl === null ? String(src) : '(built in)'} failed to load`)), { once: true });
   });
+  // The worker has fetched its script by the time it answers (or fails).
+  if (blobUrl !== null) void onReady.then(() => URL.revokeObjectURL(blobUrl!), () => URL.revokeObjectURL(blobUrl!));
   const onGone = (gone: (why: string) => void) => {
     w.addEventListener('error', (e: ErrorEvent) => gone(`failed: ${e.message || 'an error event'}`));
   };
@@ -237,7 +234,7 @@ export class ThreadPool {
     const started: (AnyWorker & { onReady: Promise<void> })[] = [];
     try {
       for (let w = 1; w <= workers; w++) {
-        const wk = await spawn(src);
+        const wk = spawn(src);
         started.push(wk);
         const init: WorkerInit = { module, memory, ctrl, slot: w, names: [...names], spinMs: WORKER_SPIN_MS };
         wk.postMessage(init);

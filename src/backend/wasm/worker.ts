@@ -103,12 +103,13 @@ const scope = globalThis as unknown as {
   WorkerGlobalScope?: unknown;
   postMessage?: (m: unknown) => void;
   addEventListener?: (t: string, f: (e: { data: unknown }) => void, o?: { once: boolean }) => void;
-  process?: { versions?: { node?: string } };
+  process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown };
 };
+// No import and no top-level await: this file also runs as the built-in worker's source text
+// (scripts/embed.mjs), and bundlers that build it as a classic worker accept it as it is.
 if (typeof scope.WorkerGlobalScope !== 'undefined' && scope.addEventListener !== undefined) {
   scope.addEventListener('message', (e) => { void run(e.data as WorkerInit, (m) => scope.postMessage!(m)); }, { once: true });
-} else if (typeof scope.process?.versions?.node === 'string') {
-  const wtName = 'node:worker_threads';
-  const { parentPort } = (await import(/* @vite-ignore */ wtName)) as typeof import('node:worker_threads');
+} else if (typeof scope.process?.getBuiltinModule === 'function') {
+  const { parentPort } = scope.process.getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads');
   if (parentPort !== null) parentPort.once('message', (m: WorkerInit) => { void run(m, (x) => parentPort.postMessage(x)); });
 }

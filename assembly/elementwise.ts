@@ -39,6 +39,15 @@ export function add(out: usize, a: usize, b: usize, n: i32): void {
   for (; o < bytes; o += 4) store<f32>(out + o, load<f32>(a + o) + load<f32>(b + o));
 }
 
+/** out = a − b over n floats. out may be a or b. */
+export function sub(out: usize, a: usize, b: usize, n: i32): void {
+  const bytes = <usize>n << 2;
+  const b4 = (<usize>n & ~3) << 2;
+  let o: usize = 0;
+  for (; o < b4; o += 16) v128.store(out + o, f32x4.sub(v128.load(a + o), v128.load(b + o)));
+  for (; o < bytes; o += 4) store<f32>(out + o, load<f32>(a + o) - load<f32>(b + o));
+}
+
 /** out = a · b elementwise over n floats. out may be a or b. */
 export function mul(out: usize, a: usize, b: usize, n: i32): void {
   const bytes = <usize>n << 2;
@@ -330,23 +339,4 @@ export function crossEntropyBackward(out: usize, logits: usize, labels: usize, r
     for (; o < rowBytes; o += 4) store<f32>(out + o, <f32>(a * (<f64>load<f32>(out + o) / s)));
     store<f32>(out + lo, <f32>(a * (el / s - 1.0)));
   }
-}
-
-/** out[i] = f32(exp64(x[i])) (the kernels' exp, for tests and other kernels). out may be x. */
-export function vexp(out: usize, x: usize, n: i32): void {
-  const bytes = <usize>n << 2;
-  let o: usize = 0;
-  // Pairs through exp64x2 (the tests compare this against the js exp64 over a million
-  // inputs, specials included, so they check exp64x2 too).
-  for (; o + 8 <= bytes; o += 8) {
-    const v = f64x2.promote_low_f32x4(v128.load64_zero(x + o));
-    v128.store64_lane(out + o, f32x4.demote_f64x2_zero(exp64x2(v)), 0);
-  }
-  for (; o < bytes; o += 4) store<f32>(out + o, <f32>exp64(<f64>load<f32>(x + o)));
-}
-
-/** out[i] = f32(log64(x[i])) (the kernels' log, for tests and other kernels). out may be x. */
-export function vlog(out: usize, x: usize, n: i32): void {
-  const bytes = <usize>n << 2;
-  for (let o: usize = 0; o < bytes; o += 4) store<f32>(out + o, <f32>log64(<f64>load<f32>(x + o)));
 }

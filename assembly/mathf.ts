@@ -114,17 +114,3 @@ export function log64(x: f64): f64 {
   const ef = <f64>e;
   return ef * LN2_HI + (ef * LN2_LO + lm);
 }
-
-/** e^x for f32: exp64 rounded once to f32 (within 1 ulp). */
-// @ts-ignore: decorator
-@inline
-export function expf(x: f32): f32 {
-  return <f32>exp64(<f64>x);
-}
-
-/** ln x for f32: log64 rounded once to f32 (within 1 ulp). */
-// @ts-ignore: decorator
-@inline
-export function logf(x: f32): f32 {
-  return <f32>log64(<f64>x);
-}

@@ -23,6 +23,11 @@
  * B of the block (8·KC floats per panel, 256 KiB at n = 256) streams from L2.
  */
 const KC: i32 = 256;
+
+/** KC, for the JS glue that sizes the packing scratch (src/backend/wasm/matmul.ts): one value for both sides. */
+export function matmulKC(): i32 {
+  return KC;
+}
 /**
  * N block of the threaded path (matmulBlockPacked): the packed B of one K block and NC
  * columns (KC·NC floats, 256 KiB) stays in each core's L2 while that core's rows run

@@ -8,25 +8,9 @@
 // The uniform options (momentum, weight decay, nesterov, amsgrad, l1) are decided once,
 // also in f64, as torch decides them (e.g. `weight_decay != 0`).
 
+import { shrink1, shrink4 } from './l1';
+
 const SIGN: i32 = 0x80000000;
-
-/**
- * The L1 proximal step of assembly/prox.ts on 4 lanes: a = |x| − t, m = max(a, 0), then m
- * with x's sign bit where m > 0, else m (+0): exact zeros.
- */
-// @ts-ignore: decorator
-@inline function shrink4(x: v128, tv: v128): v128 {
-  const zero = f32x4.splat(0);
-  const m = f32x4.max(f32x4.sub(f32x4.abs(x), tv), zero);
-  return v128.or(m, v128.and(v128.and(x, i32x4.splat(SIGN)), f32x4.gt(m, zero)));
-}
-
-/** The scalar twin of shrink4. */
-// @ts-ignore: decorator
-@inline function shrink1(x: f32, t: f32): f32 {
-  const m = max<f32>(abs<f32>(x) - t, 0);
-  return m > 0 ? copysign<f32>(m, x) : m;
-}
 
 /**
  * One fused SGD step (torch.optim.SGD, torch 1.13) over n floats at p, g and buf, then the

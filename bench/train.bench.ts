@@ -15,13 +15,12 @@
  * and weights after 3 steps), and every case lowers the loss on its fixed batch over 30
  * steps; the threaded matmul equals the single-thread one bit for bit.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { loadBackend, nn, optim, type Backend } from '../src/index.js';
 import { firstBitDiff, randomF32 } from '../test/helpers.js';
 import type { Case, Group, Suite } from './harness.js';
 import { loadTfWasm } from './tfjs.js';
+import { findTorchPython, torchServer, type TorchServer } from './torch.js';
 
 const BATCH = 64, P = 0.2;
 const MODELS = [
@@ -72,50 +71,6 @@ const times = (n: number, step: () => unknown) => () => { for (let i = 0; i < n;
 
 // ---- PyTorch through bench/torch_train.py ----------------------------------------------------
 
-/** A python3 that imports torch, or null. */
-function findTorchPython(): string | null {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-
-interface TorchServer { request: (line: string) => Promise<string>; close: () => void }
-
-async function torchServer(py: string, threads: number): Promise<TorchServer> {
-  const script = fileURLToPath(new URL('./torch_train.py', import.meta.url));
-  const specs = MODELS.map((m) => `${m.IN},${m.HIDDEN},${m.OUT}`);
-  // This machine sets OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for old OpenBLAS builds; they slow
-  // a current one, so they are unset for this benchmark process only (never in tests).
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-  delete env['OPENBLAS_CORETYPE'];
-  delete env['OPENBLAS_L2_SIZE'];
-  const child: ChildProcessWithoutNullStreams = spawn(py, [script, String(threads), ...specs, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'], env });
-  let buf = '';
-  const waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
-  let err = '';
-  child.once('exit', (code) => { for (const w of waiting.splice(0)) w.reject(new Error(`torch_train.py exited (${code}): ${err}`)); });
-  child.stderr.on('data', (d) => { err += String(d); });
-  child.stdout.on('data', (d) => {
-    buf += String(d);
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      waiting.shift()?.resolve(line);
-    }
-  });
-  const next = () => new Promise<string>((resolve, reject) => { waiting.push({ resolve, reject }); });
-  const ready = await next();
-  if (ready !== 'ready') throw new Error(`torch_train.py: expected "ready", got ${ready}`);
-  child.unref();
-  return {
-    request(line) { const p = next(); child.stdin.write(line + '\n'); return p; },
-    close() { child.stdin.end(); child.kill(); },
-  };
-}
-
 function torchCase(server: TorchServer, threads: number, index: number, md: Model): Case {
   return {
     name: `PyTorch ${threads} thread${threads > 1 ? 's' : ''} (AdamW)`,
@@ -142,7 +97,8 @@ const suite: Suite = {
     const tf = await loadTfWasm();
     const tfl = await import('@tensorflow/tfjs-layers');
     const py = findTorchPython();
-    const torch = py === null ? [] : await Promise.all([1, 2].map(async (t) => ({ t, server: await torchServer(py, t) })));
+    const specs = MODELS.map((m) => `${m.IN},${m.HIDDEN},${m.OUT}`);
+    const torch = py === null ? [] : await Promise.all([1, 2].map(async (t) => ({ t, server: await torchServer(py, 'torch_train.py', t, specs) })));
     if (py === null) process.stderr.write('train: python3 with torch not found (Debian: apt-get install python3-torch); PyTorch cases skipped\n');
     const nLabel = `${cores} thread${cores > 1 ? 's' : ''}`;
 

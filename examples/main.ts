@@ -1,6 +1,7 @@
 /**
  * `npm start`: the lesson's claims as measured experiments on regula.
- *   npm start [-- --backend wasm|js] [--json FILE] [--quick]
+ *   npm start [-- --backend wasm|js] [--json FILE] [--quick] [--full] [--only id,id]
+ *   npm start -- gpt     experiment 8 (the transformer) alone, at full length
  * Prints each experiment as a table with its verdict, then a summary; --json writes every
  * figure (for the demo page and for tests).
  */
@@ -10,10 +11,11 @@ import { progress, table } from './report.js';
 import { experiments } from './experiments/index.js';
 import type { Result } from './experiments/types.js';
 
-function parseArgs(argv: string[]): { backend: 'wasm' | 'js'; json: string | null; quick: boolean; only: string[] } {
+function parseArgs(argv: string[]): { backend: 'wasm' | 'js'; json: string | null; quick: boolean; full: boolean; only: string[] } {
   let backend: 'wasm' | 'js' = 'wasm';
   let json: string | null = null;
   let quick = false;
+  let full = false;
   const only: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -25,27 +27,33 @@ function parseArgs(argv: string[]): { backend: 'wasm' | 'js'; json: string | nul
       json = argv[++i] ?? null;
       if (json === null) throw new Error('--json: expected a file name');
     } else if (a === '--quick') quick = true;
+    else if (a === '--full') full = true;
+    else if (a === 'gpt') { only.push('gpt-names'); full = true; }
     else if (a === '--only') only.push(...(argv[++i] ?? '').split(','));
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm start -- [--backend wasm|js] [--json FILE] [--quick] [--only id,id]');
+      console.log('usage: npm start -- [gpt] [--backend wasm|js] [--json FILE] [--quick] [--full] [--only id,id]');
+      console.log('  gpt: experiment 8 alone at full length (--only gpt-names --full); --full: experiments with a shorter default at full length');
       console.log('experiments: ' + experiments.map((e) => e.id).join(', '));
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
-  return { backend, json, quick, only };
+  if (quick && full) throw new Error('--quick and --full (or gpt) exclude each other');
+  const known = new Set(experiments.map((e) => e.id));
+  for (const id of only) if (!known.has(id)) throw new Error(`--only: unknown experiment ${JSON.stringify(id)}; expected one of ${[...known].join(', ')}`);
+  return { backend, json, quick, full, only };
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const be = await loadBackend(args.backend);
   const t0 = performance.now();
-  console.log(`regula: the lesson's claims, measured (backend ${be.kind}${args.quick ? ', quick' : ''})\n`);
+  console.log(`regula: the lesson's claims, measured (backend ${be.kind}${args.quick ? ', quick' : ''}${args.full ? ', full length' : ''})\n`);
   const results: (Result & { seconds: number })[] = [];
   const chosen = experiments.filter((e) => args.only.length === 0 || args.only.includes(e.id));
-  for (const [i, e] of chosen.entries()) {
-    console.log(`${i + 1}. ${e.title}`);
+  for (const e of chosen) {
+    console.log(`${experiments.indexOf(e) + 1}. ${e.title}`);
     const s0 = performance.now();
-    const r = await e.run({ be, quick: args.quick, progress });
+    const r = await e.run({ be, quick: args.quick, full: args.full, progress });
     const seconds = (performance.now() - s0) / 1000;
     results.push({ ...r, seconds });
     console.log(`   claim: ${r.claim}`);
@@ -57,13 +65,13 @@ async function main(): Promise<void> {
   }
   const total = (performance.now() - t0) / 1000;
   console.log('summary');
-  console.log(table(['#', 'experiment', 'verdict', 'seconds'], results.map((r, i) => [i + 1, r.title, r.verdict.holds ? 'holds' : 'DOES NOT HOLD', r.seconds.toFixed(2)])));
+  console.log(table(['#', 'experiment', 'verdict', 'seconds'], results.map((r) => [experiments.findIndex((e) => e.id === r.id) + 1, r.title, r.verdict.holds ? 'holds' : 'DOES NOT HOLD', r.seconds.toFixed(2)])));
   const held = results.filter((r) => r.verdict.holds).length;
   console.log(`\n${held} of ${results.length} claims hold on the ${be.kind} backend; ${total.toFixed(1)} s in all.`);
   const mem = be.memory();
   if (mem.liveTensors !== 0) console.log(`warning: ${mem.liveTensors} tensors still live at the end`);
   if (args.json) {
-    await writeFile(args.json, JSON.stringify({ backend: be.kind, quick: args.quick, seconds: total, node: process.version, results }, null, 1));
+    await writeFile(args.json, JSON.stringify({ backend: be.kind, quick: args.quick, full: args.full, seconds: total, node: process.version, results }, null, 1));
     console.log(`figures written to ${args.json}`);
   }
   if (held !== results.length) process.exitCode = 1;

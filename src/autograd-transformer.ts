@@ -8,19 +8,16 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { _grad } from './autograd.js';
+import { checkTensor, colVec, dims2 } from './kernels.js';
 import { checkNumber } from './validate.js';
 
-const { result, into, slot } = _grad;
-
-function dims2(t: Tensor, what: string): [number, number] {
-  if (t.shape.length !== 2) throw new ShapeError(`${what}: expected a 2-D tensor, got shape ${fmtShape(t.shape)}`);
-  return [t.shape[0]!, t.shape[1]!];
-}
+// Looked up at call time: autograd.ts imports this file, so _grad is not yet defined while this module loads.
+const result: typeof _grad.result = (...a) => _grad.result(...a);
+const into: typeof _grad.into = (...a) => _grad.into(...a);
+const slot: typeof _grad.slot = (...a) => _grad.slot(...a);
 
 function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
-  if (t === null) return;
-  be._check(t, what);
-  if (t.shape.length !== 1 || t.shape[0] !== n) throw new ShapeError(`${what}: expected shape [${n}], got ${fmtShape(t.shape)}`);
+  colVec(be, t, n, what);
 }
 
 /** A parameter-like gradient destination that kernels add into: zeroed on its first contribution. */
@@ -38,7 +35,7 @@ function addInto(be: Backend, t: Tensor | null): Tensor | null {
  * [cols] or null (left out).
  */
 export function layerNorm(be: Backend, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
-  be._check(x, 'layerNorm x');
+  checkTensor(be, x, 'layerNorm x');
   const [rows, cols] = dims2(x, 'layerNorm x');
   vec(be, weight, cols, 'layerNorm weight'); vec(be, bias, cols, 'layerNorm bias');
   checkNumber(eps, 'layerNorm eps', { min: 0 });
@@ -47,7 +44,7 @@ export function layerNorm(be: Backend, x: Tensor, weight: Tensor | null, bias: T
   if (weight !== null) prev.push(weight);
   if (bias !== null) prev.push(bias);
   const out = result(be, x.shape, x.size, 'layerNorm', prev);
-  const mean = be._acquire([rows], rows), rstd = be._acquire([rows], rows);
+  const mean = be._steps.result([rows], rows), rstd = be._steps.result([rows], rows);
   be.kernels.layerNorm(out, x, weight, bias, mean, rstd, eps);
   if (out.requiresGrad) {
     out._prev = [...prev, mean, rstd]; // mean and rstd need no gradient; listed so backward() checks they are alive
@@ -58,7 +55,7 @@ export function layerNorm(be: Backend, x: Tensor, weight: Tensor | null, bias: T
         be.kernels.layerNormBackward(sx.dst, g, x, weight, mean, rstd, dw, db);
         return;
       }
-      const tmp = be._temp(x.shape, x.size);
+      const tmp = be._steps.temp(x.shape, x.size);
       be.kernels.layerNormBackward(tmp, g, x, weight, mean, rstd, dw, db);
       if (sx !== null) be.kernels.axpy(sx.dst, tmp, 1);
       tmp.dispose();
@@ -69,7 +66,7 @@ export function layerNorm(be: Backend, x: Tensor, weight: Tensor | null, bias: T
 
 /** Embedding lookup: row i of the result is weight row ids[i]; weight [vocab, dim], result [ids.length, dim]. */
 export function embedding(be: Backend, weight: Tensor, ids: Int32Array): Tensor {
-  be._check(weight, 'embedding weight');
+  checkTensor(be, weight, 'embedding weight');
   const [vocab, dim] = dims2(weight, 'embedding weight');
   if (!(ids instanceof Int32Array)) throw new TypeError(`embedding: expected token ids as an Int32Array, got ${describe(ids)}`);
   const n = ids.length;
@@ -99,7 +96,7 @@ export interface AttentionDropout { p: number; rng: Rng }
  */
 export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, nHead: number,
   dropout: AttentionDropout | null = null): Tensor {
-  be._check(qkv, 'causalAttention qkv');
+  checkTensor(be, qkv, 'causalAttention qkv');
   const [rows, c3] = dims2(qkv, 'causalAttention qkv');
   for (const [v, what] of [[B, 'B'], [T, 'T'], [nHead, 'nHead']] as const) {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ShapeError(`causalAttention: expected ${what} as a positive integer, got ${describe(v)}`);
@@ -125,13 +122,13 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
       offA: la.off, lda: la.ld, sAb: la.sb, sAh: la.sh, offB: lb.off, ldb: lb.ld, sBb: lb.sb, sBh: lb.sh,
       offC: lo.off, ldc: lo.ld, sCb: lo.sb, sCh: lo.sh, transA, transB });
 
-  const prob = be._acquire([Z, T, T], Z * T * T);
+  const prob = be._steps.result([Z, T, T], Z * T * T);
   mm(prob, qkv, qkv, T, T, hs, sq, q, k, false, true); // S = Q·Kᵀ
   be.kernels.causalSoftmax(prob, prob, scale); // P = softmax(S/√hs, causal)
   let used = prob, mask: Tensor | null = null;
   if (p > 0) {
-    used = be._acquire([Z, T, T], Z * T * T);
-    mask = qkv.requiresGrad ? be._acquire([Z, T, T], Z * T * T) : null;
+    used = be._steps.result([Z, T, T], Z * T * T);
+    mask = qkv.requiresGrad ? be._steps.result([Z, T, T], Z * T * T) : null;
     be.kernels.dropout(used, prob, p, dropout!.rng, mask);
   }
   const y = result(be, [rows, C], rows * C, 'causalAttention', [qkv]);
@@ -141,8 +138,8 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
     y._backward = (g) => {
       const s = slot(qkv);
       if (s === null) return;
-      const d = s.accumulate ? be._temp(qkv.shape, qkv.size) : s.dst;
-      const dp = be._temp([Z, T, T], Z * T * T);
+      const d = s.accumulate ? be._steps.temp(qkv.shape, qkv.size) : s.dst;
+      const dp = be._steps.temp([Z, T, T], Z * T * T);
       mm(dp, g, qkv, T, T, hs, sq, yh, v, false, true); // dP' = dY·Vᵀ
       mm(d, used, g, T, hs, T, v, sq, yh, true, false); // dV = P'ᵀ·dY
       if (mask !== null) {

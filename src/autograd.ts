@@ -1,8 +1,10 @@
 /**
- * Autograd: reverse-mode differentiation written once above the backend (it calls only the
- * validated kernels `be.kernels.*`). Each op builds its result, then sets the result's
- * backward beside the forward, micrograd style. The ops are methods of the backend
- * (`be.matmul`, `be.add`, ...) and `loss.backward()` runs them.
+ * Autograd: reverse-mode differentiation written once above the backend. Each op checks its
+ * inputs (with the rules of src/kernels.ts), builds its result on the trusted kernels
+ * (`be._trusted`), then sets the result's backward beside the forward, micrograd style; a
+ * backward sends each input its gradient through `grad()`, the one primitive that writes
+ * or adds into a gradient. The ops are the methods of `Ops`, which the Backend extends
+ * (`be.matmul`, `be.add`, ...); `loss.backward()` runs them.
  *
  * ## Memory rules (how long a tensor stays valid)
  *
@@ -26,8 +28,8 @@
  *    earlier boundary (two losses from one forward: add them and call backward() once),
  *    throws DisposedError.
  *
- * Op results and backward's temporaries take their buffers from a pool in the backend,
- * keyed by element count, so a steady training loop allocates no tensor memory after its
+ * Op results and backward's temporaries take their buffers from the backend's spare step
+ * buffers (src/steps.ts), keyed by element count, so a steady training loop allocates no tensor memory after its
  * first step; `be.memory()` counts the pool's idle buffers in `liveBytes` (not in
  * `liveTensors`), and `be.releasePool()` returns them.
  *
@@ -36,9 +38,11 @@
  * backward() runs: the first contribution writes it, later ones add to it.
  */
 import { DisposedError, ShapeError, describe, fmtShape } from './errors.js';
-import { Rng, Tensor } from './tensor.js';
+import type { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
-import { sameShape } from './validate.js';
+import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from './kernels.js';
+import { checkNumber, optionalBool, sameShape } from './validate.js';
+import * as agt from './autograd-transformer.js';
 
 /** Shape of the scalar results (losses): torch's 0-d tensors. */
 const SCALAR: readonly number[] = Object.freeze([]);
@@ -48,59 +52,55 @@ export interface AutogradMatmulOptions { transA?: boolean; transB?: boolean }
 
 // ---- gradient routing -------------------------------------------------------------------
 
-/** Set by slot(): whether the returned buffer already holds a gradient to add to. */
-let accumulating = false;
-
 /**
- * Where t's gradient goes, or null when t needs none. Non-leaves get a pooled buffer on the
- * first contribution (written, not added); leaves accumulate into `grad`.
+ * The one way a gradient reaches a tensor: calls `send(dst, add)` with t's gradient buffer,
+ * where add is false when dst is fresh (send writes it) and true when it already holds a
+ * gradient (send adds into it). Non-leaves get a spare buffer on their first contribution;
+ * leaves accumulate into `grad` (torch's +=). Nothing happens when t needs no gradient.
  */
-function slot(t: Tensor): Tensor | null {
-  if (!t.requiresGrad) return null;
+function grad(t: Tensor, send: (dst: Tensor, add: boolean) => void): void {
+  if (!t.requiresGrad) return;
   if (t._prev !== null) {
-    if (t._g === null) {
-      t._g = t._be._temp(t.shape, t.size);
-      accumulating = false;
-    } else {
-      accumulating = true;
-    }
-    return t._g;
+    if (t._g === null) { t._g = t._be._steps.temp(t.shape, t.size); send(t._g, false); } else send(t._g, true);
+    return;
   }
   if (t.grad === null) t.grad = t._be.zeros(t.shape);
-  accumulating = true;
-  return t.grad;
-}
-
-/** t's gradient (+)= what `write(dst)` writes into a full-size buffer. */
-function into(t: Tensor, write: (dst: Tensor) => void): void {
-  const dst = slot(t);
-  if (dst === null) return;
-  if (!accumulating) { write(dst); return; }
-  const be = t._be;
-  const tmp = be._temp(t.shape, t.size);
-  write(tmp);
-  be.kernels.axpy(dst, tmp, 1);
-  tmp.dispose();
+  send(t.grad, true);
 }
 
 /** t's gradient (+)= alpha·g (g of t's size). */
 function addScaled(t: Tensor, g: Tensor, alpha: number): void {
-  const dst = slot(t);
-  if (dst === null) return;
-  if (accumulating) t._be.kernels.axpy(dst, g, alpha);
-  else t._be.kernels.scale(dst, g, alpha);
+  const k = t._be._trusted;
+  grad(t, (dst, add) => { if (add) k.axpy(dst, g, alpha); else k.scale(dst, g, alpha); });
+}
+
+/**
+ * t's gradient (+)= alpha·v, where `write(dst)` writes v into a buffer of t's size: into the
+ * gradient itself when it is fresh (then scaled in place), else into a temporary added with axpy.
+ */
+function addWritten(t: Tensor, write: (dst: Tensor) => void, alpha = 1): void {
+  const be = t._be, k = be._trusted;
+  grad(t, (dst, add) => {
+    if (!add) {
+      write(dst);
+      if (alpha !== 1) k.scale(dst, dst, alpha);
+      return;
+    }
+    const tmp = be._steps.temp(t.shape, t.size);
+    write(tmp);
+    k.axpy(dst, tmp, alpha);
+    tmp.dispose();
+  });
 }
 
 /** t's gradient (+)= op(a)·op(b), through matmul's own accumulate. */
 function addMatmul(t: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: boolean): void {
-  const dst = slot(t);
-  if (dst === null) return;
-  t._be.kernels.matmul(dst, a, b, { transA, transB, accumulate: accumulating });
+  grad(t, (dst, add) => t._be._trusted.matmul(dst, a, b, transA, transB, add));
 }
 
 /** t's gradient (+)= value in every element. */
 function addConstant(t: Tensor, value: number): void {
-  into(t, (dst) => t._be.kernels.fill(dst, value));
+  addWritten(t, (dst) => t._be._trusted.fill(dst, value));
 }
 
 /** The upstream gradient of a one-element result. */
@@ -110,7 +110,7 @@ function scalarOf(g: Tensor): number {
 
 /** A new op result of `shape`; records the graph when an input requires grad. */
 function result(be: Backend, shape: readonly number[], size: number, op: string, prev: Tensor[]): Tensor {
-  const out = be._acquire(shape, size);
+  const out = be._steps.result(shape, size);
   out._op = op;
   for (let i = 0; i < prev.length; i++) {
     if (prev[i]!.requiresGrad) {
@@ -128,257 +128,243 @@ function scalarResult(be: Backend, value: number, op: string, prev: Tensor[]): T
   return out;
 }
 
-function dims2(t: Tensor, what: string): [number, number] {
-  if (t.shape.length !== 2) throw new ShapeError(`${what}: expected a 2-D tensor, got shape ${fmtShape(t.shape)}`);
-  return [t.shape[0]!, t.shape[1]!];
-}
-
-function flag(v: unknown, what: string): boolean {
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw new TypeError(`${what}: expected true or false, got ${describe(v)}`);
-  return v;
+/**
+ * An elementwise activation y = f(x): the forward kernel `op`, and the gradient kernel
+ * `backward(dst, g, at)` evaluated at the output y (fromOutput) or at the input x.
+ */
+function activation(be: Backend, x: Tensor, op: 'relu' | 'gelu' | 'tanh', backward: 'reluBackward' | 'geluBackward' | 'tanhBackward',
+  fromOutput: boolean): Tensor {
+  checkTensor(be, x, `${op} x`);
+  const k = be._trusted;
+  const out = result(be, x.shape, x.size, op, [x]);
+  k[op](out, x);
+  if (out.requiresGrad) {
+    const at = fromOutput ? out : x;
+    out._backward = (g) => addWritten(x, (dst) => k[backward](dst, g, at));
+  }
+  return out;
 }
 
 // ---- ops ----------------------------------------------------------------------------------
 
-/** op(a)·op(b): a is m×k (k×m when transA), b is k×n (n×k when transB); the result is m×n. */
-export function matmul(be: Backend, a: Tensor, b: Tensor, options: AutogradMatmulOptions = {}): Tensor {
-  be._check(a, 'matmul a'); be._check(b, 'matmul b');
-  if (options === null || typeof options !== 'object') throw new TypeError(`matmul: expected options { transA?, transB? }, got ${describe(options)}`);
-  const tA = flag(options.transA, 'matmul transA'), tB = flag(options.transB, 'matmul transB');
-  const [ar, ac] = dims2(a, 'matmul a'), [br, bc] = dims2(b, 'matmul b');
-  const m = tA ? ac : ar, k = tA ? ar : ac, k2 = tB ? bc : br, n = tB ? br : bc;
-  if (k !== k2) {
-    throw new ShapeError(`matmul: inner dimensions differ: op(a) is ${m}×${k} (a ${fmtShape(a.shape)}${tA ? ', transposed' : ''}), ` +
-      `op(b) is ${k2}×${n} (b ${fmtShape(b.shape)}${tB ? ', transposed' : ''})`);
-  }
-  const out = result(be, [m, n], m * n, 'matmul', [a, b]);
-  be.kernels.matmul(out, a, b, { transA: tA, transB: tB });
-  if (out.requiresGrad) {
-    out._backward = (g) => {
-      // C = op(a)·op(b): dop(a) = G·op(b)ᵀ, dop(b) = op(a)ᵀ·G, transposed back to storage.
-      if (tA) addMatmul(a, b, g, tB, true); else addMatmul(a, g, b, false, !tB);
-      if (tB) addMatmul(b, g, a, true, tA); else addMatmul(b, a, g, !tA, false);
-    };
-  }
-  return out;
-}
-
 /**
- * A fully connected layer: x·wᵀ + b, x [rows, in], w [out, in] (torch's layout), b [out]
- * (optional). One op, so the bias is added in place and costs no extra buffer.
+ * The autograd ops, inherited by Backend (`be.matmul(a, b)`, ...). Each checks its inputs,
+ * allocates its result (an op result: see the memory rules above), runs the forward on the
+ * trusted kernels and, when an input requires grad, sets the backward beside it. Their
+ * results are freed at the next step boundary unless kept.
  */
-export function linear(be: Backend, x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
-  be._check(x, 'linear x'); be._check(w, 'linear weight');
-  const [rows, inX] = dims2(x, 'linear x');
-  const [outF, inW] = dims2(w, 'linear weight');
-  if (inX !== inW) throw new ShapeError(`linear: x ${fmtShape(x.shape)} has ${inX} features, but the weight ${fmtShape(w.shape)} expects ${inW} ([out, in])`);
-  if (b !== null) {
-    be._check(b, 'linear bias');
-    if (b.shape.length !== 1 || b.shape[0] !== outF) throw new ShapeError(`linear bias: expected shape [${outF}], got ${fmtShape(b.shape)}`);
-  }
-  const out = result(be, [rows, outF], rows * outF, 'linear', b === null ? [x, w] : [x, w, b]);
-  be.kernels.matmul(out, x, w, { transB: true });
-  if (b !== null) be.kernels.addRowVector(out, out, b);
-  if (out.requiresGrad) {
-    out._backward = (g) => {
-      addMatmul(x, g, w, false, false);
-      addMatmul(w, g, x, true, false);
-      if (b !== null) into(b, (dst) => be.kernels.sumRows(dst, g));
-    };
-  }
-  return out;
-}
-
-/** a + b: same shapes, or a [rows, cols] plus a bias vector b [cols] added to every row. */
-export function add(be: Backend, a: Tensor, b: Tensor): Tensor {
-  be._check(a, 'add a'); be._check(b, 'add b');
-  if (sameShape(a.shape, b.shape)) {
-    const out = result(be, a.shape, a.size, 'add', [a, b]);
-    be.kernels.add(out, a, b);
-    if (out.requiresGrad) out._backward = (g) => { addScaled(a, g, 1); addScaled(b, g, 1); };
-    return out;
-  }
-  if (a.shape.length === 2 && b.shape.length === 1 && b.shape[0] === a.shape[1]) {
-    const out = result(be, a.shape, a.size, 'add', [a, b]);
-    be.kernels.addRowVector(out, a, b);
+export abstract class Ops {
+  /** op(a)·op(b) with gradients; a: m×k (k×m when transA), b: k×n (n×k when transB); the result is m×n. */
+  matmul(this: Backend, a: Tensor, b: Tensor, options: AutogradMatmulOptions = {}): Tensor {
+    checkTensor(this, a, 'matmul a'); checkTensor(this, b, 'matmul b');
+    if (options === null || typeof options !== 'object') throw new TypeError(`matmul: expected options { transA?, transB? }, got ${describe(options)}`);
+    const tA = optionalBool(options.transA, 'matmul transA'), tB = optionalBool(options.transB, 'matmul transB');
+    const [m, n] = matmulDims(a, b, tA, tB);
+    const out = result(this, [m, n], m * n, 'matmul', [a, b]);
+    this._trusted.matmul(out, a, b, tA, tB, false);
     if (out.requiresGrad) {
       out._backward = (g) => {
-        addScaled(a, g, 1);
-        into(b, (dst) => be.kernels.sumRows(dst, g));
+        // C = op(a)·op(b): dop(a) = G·op(b)ᵀ, dop(b) = op(a)ᵀ·G, transposed back to storage.
+        if (tA) addMatmul(a, b, g, tB, true); else addMatmul(a, g, b, false, !tB);
+        if (tB) addMatmul(b, g, a, true, tA); else addMatmul(b, a, g, !tA, false);
       };
     }
     return out;
   }
-  throw new ShapeError(`add: expected equal shapes or [rows, cols] + [cols], got ${fmtShape(a.shape)} + ${fmtShape(b.shape)}`);
-}
 
-/** alpha·x (e.g. λ times a penalty). */
-export function scale(be: Backend, x: Tensor, alpha: number): Tensor {
-  be._check(x, 'scale x');
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new RangeError(`scale: expected a finite number alpha, got ${describe(alpha)}`);
-  const out = result(be, x.shape, x.size, 'scale', [x]);
-  be.kernels.scale(out, x, alpha);
-  if (out.requiresGrad) out._backward = (g) => addScaled(x, g, alpha);
-  return out;
-}
+  /**
+   * x·wᵀ + b (a torch Linear): x [rows, in], w [out, in] (torch's layout), b [out] or null.
+   * One op, so the bias is added in place and costs no extra buffer.
+   */
+  linear(this: Backend, x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
+    checkTensor(this, x, 'linear x'); checkTensor(this, w, 'linear weight');
+    const [rows, inX] = dims2(x, 'linear x');
+    const [outF, inW] = dims2(w, 'linear weight');
+    if (inX !== inW) throw new ShapeError(`linear: x ${fmtShape(x.shape)} has ${inX} features, but the weight ${fmtShape(w.shape)} expects ${inW} ([out, in])`);
+    if (b !== null) {
+      checkTensor(this, b, 'linear bias');
+      if (b.shape.length !== 1 || b.shape[0] !== outF) throw new ShapeError(`linear bias: expected shape [${outF}], got ${fmtShape(b.shape)}`);
+    }
+    const k = this._trusted;
+    const out = result(this, [rows, outF], rows * outF, 'linear', b === null ? [x, w] : [x, w, b]);
+    k.matmul(out, x, w, false, true, false);
+    if (b !== null) k.addRowVector(out, out, b);
+    if (out.requiresGrad) {
+      out._backward = (g) => {
+        addMatmul(x, g, w, false, false);
+        addMatmul(w, g, x, true, false);
+        if (b !== null) addWritten(b, (dst) => k.sumRows(dst, g));
+      };
+    }
+    return out;
+  }
 
-/** max(x, 0). */
-export function relu(be: Backend, x: Tensor): Tensor {
-  be._check(x, 'relu x');
-  const out = result(be, x.shape, x.size, 'relu', [x]);
-  be.kernels.relu(out, x);
-  // relu(x) > 0 exactly where x > 0, so the output serves as the mask (as torch's threshold_backward).
-  if (out.requiresGrad) out._backward = (g) => into(x, (dst) => be.kernels.reluBackward(dst, g, out));
-  return out;
-}
+  /** a + b: equal shapes, or [rows, cols] + [cols] (a bias added to every row). */
+  add(this: Backend, a: Tensor, b: Tensor): Tensor {
+    checkTensor(this, a, 'add a'); checkTensor(this, b, 'add b');
+    const k = this._trusted;
+    if (sameShape(a.shape, b.shape)) {
+      const out = result(this, a.shape, a.size, 'add', [a, b]);
+      k.add(out, a, b);
+      if (out.requiresGrad) out._backward = (g) => { addScaled(a, g, 1); addScaled(b, g, 1); };
+      return out;
+    }
+    if (a.shape.length === 2 && b.shape.length === 1 && b.shape[0] === a.shape[1]) {
+      const out = result(this, a.shape, a.size, 'add', [a, b]);
+      k.addRowVector(out, a, b);
+      if (out.requiresGrad) out._backward = (g) => { addScaled(a, g, 1); addWritten(b, (dst) => k.sumRows(dst, g)); };
+      return out;
+    }
+    throw new ShapeError(`add: expected equal shapes or [rows, cols] + [cols], got ${fmtShape(a.shape)} + ${fmtShape(b.shape)}`);
+  }
 
-/** x·Φ(x), exact (erf) GELU as torch's default. */
-export function gelu(be: Backend, x: Tensor): Tensor {
-  be._check(x, 'gelu x');
-  const out = result(be, x.shape, x.size, 'gelu', [x]);
-  be.kernels.gelu(out, x);
-  if (out.requiresGrad) out._backward = (g) => into(x, (dst) => be.kernels.geluBackward(dst, g, x));
-  return out;
-}
+  /** a − b (equal shapes). */
+  sub(this: Backend, a: Tensor, b: Tensor): Tensor {
+    checkTensor(this, a, 'sub a'); checkTensor(this, b, 'sub b');
+    if (!sameShape(a.shape, b.shape)) throw new ShapeError(`sub: expected equal shapes, got ${fmtShape(a.shape)} − ${fmtShape(b.shape)}`);
+    const out = result(this, a.shape, a.size, 'sub', [a, b]);
+    this._trusted.sub(out, a, b);
+    if (out.requiresGrad) out._backward = (g) => { addScaled(a, g, 1); addScaled(b, g, -1); };
+    return out;
+  }
 
-/** tanh(x); the backward uses the output: g·(1 − y²). */
-export function tanh(be: Backend, x: Tensor): Tensor {
-  be._check(x, 'tanh x');
-  const out = result(be, x.shape, x.size, 'tanh', [x]);
-  be.kernels.tanh(out, x);
-  if (out.requiresGrad) out._backward = (g) => into(x, (dst) => be.kernels.tanhBackward(dst, g, out));
-  return out;
-}
+  /** alpha·x (e.g. λ times a penalty). */
+  scale(this: Backend, x: Tensor, alpha: number): Tensor {
+    checkTensor(this, x, 'scale x');
+    checkNumber(alpha, 'scale alpha');
+    const out = result(this, x.shape, x.size, 'scale', [x]);
+    this._trusted.scale(out, x, alpha);
+    if (out.requiresGrad) out._backward = (g) => addScaled(x, g, alpha);
+    return out;
+  }
 
-/**
- * Inverted dropout in train mode: x·m/(1 − p), m ~ Bernoulli(1 − p) from `rng` (which
- * advances: a new mask every call). The backward is g·m/(1 − p) with the same mask.
- */
-export function dropout(be: Backend, x: Tensor, p: number, rng: Rng): Tensor {
-  be._check(x, 'dropout x');
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: expected p in [0, 1], got ${describe(p)}`);
-  if (!(rng instanceof Rng)) throw new TypeError(`dropout: expected an Rng from be.rng(seed), got ${describe(rng)}`);
-  rng.assertLive('dropout rng');
-  if (rng._be !== be) throw new TypeError('dropout: the RNG belongs to another backend');
-  const out = result(be, x.shape, x.size, 'dropout', [x]);
-  const mask = out.requiresGrad ? be._acquire(x.shape, x.size) : null;
-  be.kernels.dropout(out, x, p, rng, mask);
-  if (mask !== null) {
-    out._prev = [x, mask]; // the mask needs no gradient; listed so backward() checks it is alive
-    const s = 1 / (1 - p); // the scale the facade passes to the kernel (rounded to f32 there and in scale/axpy)
+  /** max(x, 0); relu(x) > 0 exactly where x > 0, so the backward masks with the output (as torch's threshold_backward). */
+  relu(this: Backend, x: Tensor): Tensor { return activation(this, x, 'relu', 'reluBackward', true); }
+
+  /** Exact (erf) GELU, x·Φ(x), as torch's default; the backward uses x. */
+  gelu(this: Backend, x: Tensor): Tensor { return activation(this, x, 'gelu', 'geluBackward', false); }
+
+  /** tanh(x); the backward uses the output: g·(1 − y²). */
+  tanh(this: Backend, x: Tensor): Tensor { return activation(this, x, 'tanh', 'tanhBackward', true); }
+
+  /**
+   * Train-mode inverted dropout with drop probability p: x·m/(1 − p), m ~ Bernoulli(1 − p)
+   * from `rng` (which advances: a new mask every call). The backward is g·m/(1 − p) with
+   * the same mask.
+   */
+  dropout(this: Backend, x: Tensor, p: number, rng: Rng): Tensor {
+    checkTensor(this, x, 'dropout x');
+    checkDropout(this, p, rng);
+    const k = this._trusted;
+    const out = result(this, x.shape, x.size, 'dropout', [x]);
+    const mask = out.requiresGrad ? this._steps.result(x.shape, x.size) : null;
+    k.dropout(out, x, p, rng, mask);
+    if (mask !== null) {
+      out._prev = [x, mask]; // the mask needs no gradient; listed so backward() checks it is alive
+      // p = 1 drops everything: the gradient is zero (written when fresh, nothing to add otherwise).
+      out._backward = p === 1
+        ? (_g) => grad(x, (dst, add) => { if (!add) k.fill(dst, 0); })
+        : (g) => addWritten(x, (dst) => k.mul(dst, g, mask), 1 / (1 - p)); // the kernel's scale (f32-rounded in scale/axpy)
+    }
+    return out;
+  }
+
+  /** Mean softmax cross-entropy of logits [rows, classes] against Int32Array labels in [0, classes); a one-element result. */
+  crossEntropy(this: Backend, logits: Tensor, labels: Int32Array): Tensor {
+    checkTensor(this, logits, 'crossEntropy logits');
+    const [rows] = checkLabels(logits, labels, 'crossEntropy');
+    const k = this._trusted;
+    if (!logits.requiresGrad) return scalarResult(this, k.crossEntropy(logits, labels, null), 'crossEntropy', [logits]);
+    // The forward keeps its exps (an op result, freed at the step boundary) so the backward
+    // needs no exp of its own: the same bits as crossEntropyBackward on these logits.
+    const exps = this._steps.result(logits.shape, logits.size);
+    const out = scalarResult(this, k.crossEntropy(logits, labels, exps), 'crossEntropy', [logits]);
+    out._prev = [logits, exps]; // exps needs no gradient; listed so backward() checks it is alive
+    const lab = labels.slice();
     out._backward = (g) => {
-      const dst = slot(x);
-      if (dst === null) return;
-      if (p === 1) {
-        if (!accumulating) be.kernels.fill(dst, 0);
-        return;
-      }
-      if (!accumulating) {
-        be.kernels.mul(dst, g, mask);
-        be.kernels.scale(dst, dst, s);
-      } else {
-        const tmp = be._temp(x.shape, x.size);
-        be.kernels.mul(tmp, g, mask);
-        be.kernels.axpy(dst, tmp, s);
-        tmp.dispose();
-      }
+      const alpha = scalarOf(g) / rows;
+      addWritten(logits, (dst) => k.crossEntropyBackwardExps(dst, exps, lab, alpha));
     };
+    return out;
   }
-  return out;
-}
 
-/** Mean softmax cross-entropy of logits [rows, classes] against Int32Array labels in [0, classes). */
-export function crossEntropy(be: Backend, logits: Tensor, labels: Int32Array): Tensor {
-  if (!logits.requiresGrad) {
-    const value = be.kernels.crossEntropy(logits, labels); // validates logits and labels
-    return scalarResult(be, value, 'crossEntropy', [logits]);
+  /** mean((pred − target)²), a one-element result; target may require grad too. */
+  mse(this: Backend, pred: Tensor, target: Tensor): Tensor {
+    const value = this.kernels.mse(pred, target); // checks both, their shapes, and at least one element
+    const k = this._trusted;
+    const out = scalarResult(this, value, 'mse', [pred, target]);
+    if (out.requiresGrad) {
+      out._backward = (g) => {
+        const alpha = 2 * scalarOf(g) / pred.size;
+        addWritten(pred, (dst) => k.mseBackward(dst, pred, target, alpha));
+        addWritten(target, (dst) => k.mseBackward(dst, target, pred, alpha));
+      };
+    }
+    return out;
   }
-  // Validated before anything is allocated; the forward keeps its exps (an op result, freed
-  // at the step boundary) so the backward needs no exp of its own: the same bits as
-  // crossEntropyBackward on these logits.
-  be._check(logits, 'crossEntropy logits');
-  be.kernels._checkLabels(logits, labels, 'crossEntropy');
-  const exps = be._acquire(logits.shape, logits.size);
-  const value = be.kernels.crossEntropy(logits, labels, exps);
-  const out = scalarResult(be, value, 'crossEntropy', [logits]);
-  out._prev = [logits, exps]; // exps needs no gradient; listed so backward() checks it is alive
-  const lab = labels.slice();
-  const rows = logits.shape[0]!;
-  out._backward = (g) => {
-    const alpha = scalarOf(g) / rows;
-    into(logits, (dst) => be.kernels.crossEntropyBackwardExps(dst, exps, lab, alpha));
-  };
-  return out;
-}
 
-/** Mean squared error mean((pred − target)²); target may require grad too. */
-export function mse(be: Backend, pred: Tensor, target: Tensor): Tensor {
-  be._check(pred, 'mse pred'); be._check(target, 'mse target');
-  if (!sameShape(pred.shape, target.shape)) throw new ShapeError(`mse: pred ${fmtShape(pred.shape)} and target ${fmtShape(target.shape)} differ in shape`);
-  const value = be.kernels.mse(pred, target);
-  const out = scalarResult(be, value, 'mse', [pred, target]);
-  if (out.requiresGrad) {
-    out._backward = (g) => {
-      const alpha = 2 * scalarOf(g) / pred.size;
-      into(pred, (dst) => be.kernels.mseBackward(dst, pred, target, alpha));
-      into(target, (dst) => be.kernels.mseBackward(dst, target, pred, alpha));
-    };
+  /** Σ x; a one-element result. */
+  sum(this: Backend, x: Tensor): Tensor {
+    const out = scalarResult(this, this.kernels.sum(x), 'sum', [x]);
+    if (out.requiresGrad) out._backward = (g) => addConstant(x, scalarOf(g));
+    return out;
   }
-  return out;
-}
 
-/** Σ x, a one-element result. */
-export function sum(be: Backend, x: Tensor): Tensor {
-  be._check(x, 'sum x');
-  const out = scalarResult(be, be.kernels.sum(x), 'sum', [x]);
-  if (out.requiresGrad) out._backward = (g) => addConstant(x, scalarOf(g));
-  return out;
-}
-
-/** The mean of x (at least one element). */
-export function mean(be: Backend, x: Tensor): Tensor {
-  be._check(x, 'mean x');
-  if (x.size === 0) throw new ShapeError(`mean: expected at least one element, got shape ${fmtShape(x.shape)}`);
-  const out = scalarResult(be, be.kernels.sum(x) / x.size, 'mean', [x]);
-  if (out.requiresGrad) out._backward = (g) => addConstant(x, scalarOf(g) / x.size);
-  return out;
-}
-
-/** ½‖w‖², whose gradient is w. */
-export function l2Penalty(be: Backend, w: Tensor): Tensor {
-  be._check(w, 'l2Penalty w');
-  const out = scalarResult(be, 0.5 * be.kernels.sumSquares(w), 'l2Penalty', [w]);
-  if (out.requiresGrad) out._backward = (g) => addScaled(w, w, scalarOf(g));
-  return out;
-}
-
-/** ‖w‖₁, with the subgradient sign(w) (0 at 0, as torch). */
-export function l1Penalty(be: Backend, w: Tensor): Tensor {
-  be._check(w, 'l1Penalty w');
-  const out = scalarResult(be, be.kernels.absSum(w), 'l1Penalty', [w]);
-  if (out.requiresGrad) {
-    out._backward = (g) => {
-      const up = scalarOf(g);
-      const dst = slot(w);
-      if (dst === null) return;
-      if (!accumulating) {
-        be.kernels.sign(dst, w);
-        be.kernels.scale(dst, dst, up);
-      } else {
-        const tmp = be._temp(w.shape, w.size);
-        be.kernels.sign(tmp, w);
-        be.kernels.axpy(dst, tmp, up);
-        tmp.dispose();
-      }
-    };
+  /** mean(x) (at least one element); a one-element result. */
+  mean(this: Backend, x: Tensor): Tensor {
+    checkTensor(this, x, 'mean x');
+    if (x.size === 0) throw new ShapeError(`mean: expected at least one element, got shape ${fmtShape(x.shape)}`);
+    const out = scalarResult(this, this._trusted.sum(x) / x.size, 'mean', [x]);
+    if (out.requiresGrad) out._backward = (g) => addConstant(x, scalarOf(g) / x.size);
+    return out;
   }
-  return out;
+
+  /** ½‖w‖², whose gradient is w; a one-element result. */
+  l2Penalty(this: Backend, w: Tensor): Tensor {
+    const out = scalarResult(this, 0.5 * this.kernels.sumSquares(w), 'l2Penalty', [w]);
+    if (out.requiresGrad) out._backward = (g) => addScaled(w, w, scalarOf(g));
+    return out;
+  }
+
+  /** LayerNorm over the last dimension of x [rows, cols]: weight and bias [cols] or null; eps default 1e-5. */
+  layerNorm(this: Backend, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor { return agt.layerNorm(this, x, weight, bias, eps); }
+
+  /** Embedding lookup: weight [vocab, dim] rows picked by Int32Array ids → [ids.length, dim]. */
+  embedding(this: Backend, weight: Tensor, ids: Int32Array): Tensor { return agt.embedding(this, weight, ids); }
+
+  /**
+   * Causal multi-head self-attention on a fused q|k|v projection [B·T, 3C] → [B·T, C]
+   * (nanoGPT's split into nHead heads), with dropout on the attention probabilities when
+   * `dropout` is given with p > 0.
+   */
+  causalAttention(this: Backend, qkv: Tensor, B: number, T: number, nHead: number, dropout: agt.AttentionDropout | null = null): Tensor {
+    return agt.causalAttention(this, qkv, B, T, nHead, dropout);
+  }
+
+  /** @internal Tensor.backward(). */
+  _backwardFrom(this: Backend, root: Tensor): void { backward(this, root); }
+
+  /** ‖w‖₁, with the subgradient sign(w) (0 at 0, as torch); a one-element result. */
+  l1Penalty(this: Backend, w: Tensor): Tensor {
+    const k = this._trusted;
+    const out = scalarResult(this, this.kernels.absSum(w), 'l1Penalty', [w]);
+    if (out.requiresGrad) out._backward = (g) => addWritten(w, (dst) => k.sign(dst, w), scalarOf(g));
+    return out;
+  }
 }
 
 // ---- backward -----------------------------------------------------------------------------
 
 let stamp = 0;
+
+/** A leaf's grad, which backward() will add into: null (made then) or a live tensor of be with the leaf's shape. */
+function checkLeafGrad(be: Backend, t: Tensor): void {
+  if (t._prev !== null || t.grad === null) return;
+  const what = `backward(): the grad of a parameter of shape ${fmtShape(t.shape)}`;
+  const g = checkTensor(be, t.grad, what);
+  if (!sameShape(g.shape, t.shape)) throw new ShapeError(`${what}: expected shape ${fmtShape(t.shape)}, got ${fmtShape(g.shape)}`);
+  if (g === t) throw new ShapeError(`${what}: the grad must be a tensor of its own`);
+}
 
 /** Runs backpropagation from `root` (see Tensor.backward) and ends the step. */
 export function backward(be: Backend, root: Tensor): void {
@@ -386,7 +372,7 @@ export function backward(be: Backend, root: Tensor): void {
     throw new DisposedError(`backward(): this loss was ${root._freedBy}. A backward() frees every other op result, so ` +
       'for several losses from one forward, add them (be.add) and call backward() once');
   }
-  be._check(root, 'backward()');
+  checkTensor(be, root, 'backward()');
   if (root.size !== 1) {
     throw new ShapeError(`backward(): expected a one-element tensor (a loss), got shape ${fmtShape(root.shape)} ` +
       `(${root.size} elements); reduce it with be.sum() or be.mean() first`);
@@ -405,6 +391,7 @@ export function backward(be: Backend, root: Tensor): void {
   const stack: Tensor[] = [root];
   const next: number[] = [0];
   root._mark = mark;
+  checkLeafGrad(be, root);
   while (stack.length > 0) {
     const top = stack.length - 1;
     const t = stack[top]!;
@@ -421,6 +408,7 @@ export function backward(be: Backend, root: Tensor): void {
       }
       if (p.requiresGrad && p._mark !== mark) {
         p._mark = mark;
+        checkLeafGrad(be, p);
         stack.push(p);
         next.push(0);
       }
@@ -435,8 +423,8 @@ export function backward(be: Backend, root: Tensor): void {
     if (!hadGraph) {
       addConstant(root, 1);
     } else {
-      root._g = be._temp(root.shape, 1);
-      be.kernels.fill(root._g, 1);
+      root._g = be._steps.temp(root.shape, 1);
+      be._trusted.fill(root._g, 1);
     }
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
@@ -457,19 +445,22 @@ export function backward(be: Backend, root: Tensor): void {
       }
     }
     if (hadGraph) root._graphFreed = true;
-    be._endStep(root);
+    be._steps.end(root);
   }
 }
 
+
 // ---- for the ops in other files (src/autograd-transformer.ts) ----------------------------
 
-/** @internal the gradient-routing helpers above, for ops defined in other files. */
+/** @internal the gradient routing above, for ops defined in other files. */
 export const _grad = {
   result,
-  into,
-  /** Where t's gradient goes (null: none) and whether it already holds one to add to. */
+  /** t's gradient (+)= what `write(dst)` writes into a buffer of t's size. */
+  into: (t: Tensor, write: (dst: Tensor) => void): void => addWritten(t, write),
+  /** Where t's gradient goes (null: none) and whether it already holds one to add to (grad() called synchronously). */
   slot(t: Tensor): { dst: Tensor; accumulate: boolean } | null {
-    const dst = slot(t);
-    return dst === null ? null : { dst, accumulate: accumulating };
+    let r: { dst: Tensor; accumulate: boolean } | null = null;
+    grad(t, (dst, add) => { r = { dst, accumulate: add }; });
+    return r;
   },
 };

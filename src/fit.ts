@@ -18,6 +18,7 @@ import type { Backend } from './backend.js';
 import type { LRScheduler } from './schedule.js';
 import { Optimizer } from './optim.js';
 import { mulberry32 } from './rng.js';
+import { checkSeed } from './validate.js';
 
 /** What fit() needs of a model. */
 export interface FitModel {
@@ -229,7 +230,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
   if (loss !== 'crossEntropy' && loss !== 'mse') throw new TypeError(`fit: options.loss: expected 'crossEntropy' or 'mse', got ${describe(loss)}`);
   const epochs = int(options.epochs, 'options.epochs', 0);
   const batchSize = int(options.batchSize ?? 32, 'options.batchSize', 1);
-  const seed = int(options.seed ?? 0, 'options.seed', 0);
+  const seed = checkSeed(options.seed ?? 0, 'fit: options.seed');
   const shuffle = options.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw new TypeError(`fit: options.shuffle: expected true or false, got ${describe(shuffle)}`);
   const interval = options.schedulerInterval ?? 'epoch';
@@ -267,7 +268,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
   }
   if (cls) for (const c of val === null ? [train] : [train, val]) {
     const labels = c.y as Int32Array;
-    for (let i = 0; i < labels.length; i++) if (!Number.isInteger(labels[i]) || labels[i]! < 0) throw new RangeError(`fit: ${c === train ? 'data' : 'validation data'} label ${i} is ${labels[i]}, expected a class ≥ 0`);
+    for (let i = 0; i < labels.length; i++) if (labels[i]! < 0) throw new RangeError(`fit: ${c === train ? 'data' : 'validation data'} label ${i} is ${labels[i]}, expected a class ≥ 0`);
   }
 
   const es = options.earlyStopping;

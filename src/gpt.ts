@@ -26,7 +26,8 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Backend } from './backend.js';
 import { Rng, Tensor } from './tensor.js';
 import { mulberry32 } from './rng.js';
-import { Dropout, GELU, Linear, Module, checkSeed, nextSeed, splitmix32, type StateValue } from './nn.js';
+import { Dropout, GELU, Linear, Module, nextSeed, splitmix32, type StateValue } from './nn.js';
+import { checkSeed } from './validate.js';
 import { AdamW, type AdamOptions } from './optim.js';
 
 // ---- initialization --------------------------------------------------------------------------

@@ -3,12 +3,15 @@
  * core (`wasm`) or a bit-identical pure-TypeScript one (`js`).
  */
 import { Backend } from './backend.js';
+import { erase } from './backend/storage.js';
 import { JsStorage } from './backend/js/index.js';
-import { loadWasmStorage, wasmSimdSupported, type ThreadInfo, type WasmSource } from './backend/wasm/index.js';
+import { loadWasmStorage, wasmSimdSupported, type WasmSource } from './backend/wasm/index.js';
+import type { StorageInfo } from './backend/storage.js';
 import { BackendLoadError } from './errors.js';
 import type { WorkerSource } from './backend/wasm/threads.js';
 
-export { Backend, Kernels } from './backend.js';
+export { Backend } from './backend.js';
+export { Kernels } from './kernels.js';
 export type { BackendKind, MemoryInfo, MatmulOptions, MatmulBatchedOptions, SgdStepOptions, AdamStepOptions, BackendInfo } from './backend.js';
 export { Tensor, Rng } from './tensor.js';
 export * as nn from './layers.js';
@@ -66,7 +69,7 @@ export interface LoadOptions {
 /** The js backend loaded by 'auto' instead of wasm: be.info().reason says why. */
 class FallbackJsStorage extends JsStorage {
   constructor(private readonly why: string) { super(); }
-  info(): ThreadInfo { return { threads: 1, sharedMemory: false, reason: this.why, requested: 1, degraded: false }; }
+  override info(): StorageInfo { return { threads: 1, sharedMemory: false, reason: this.why, requested: 1, degraded: false }; }
 }
 
 /**
@@ -82,16 +85,16 @@ export async function loadBackend(kind: 'wasm' | 'js' | 'auto' = 'auto', options
     throw new TypeError(`loadBackend: expected 'wasm', 'js' or 'auto', got ${JSON.stringify(kind)}`);
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`loadBackend: expected options as an object, got ${options === null ? 'null' : typeof options}`);
-  if (kind === 'js') return new Backend(new JsStorage());
+  if (kind === 'js') return new Backend(erase(new JsStorage()));
   if (kind === 'auto' && !wasmSimdSupported()) {
-    return new Backend(new FallbackJsStorage("'auto' chose js: this host does not support WebAssembly SIMD"));
+    return new Backend(erase(new FallbackJsStorage("'auto' chose js: this host does not support WebAssembly SIMD")));
   }
   const o = { wasm: options.wasm, wasmThreads: options.wasmThreads, threads: options.threads, workerUrl: options.workerUrl };
-  if (kind === 'wasm') return new Backend(await loadWasmStorage(o));
+  if (kind === 'wasm') return new Backend(erase(await loadWasmStorage(o)));
   try {
-    return new Backend(await loadWasmStorage(o));
+    return new Backend(erase(await loadWasmStorage(o)));
   } catch (e) {
     if (!(e instanceof BackendLoadError)) throw e;
-    return new Backend(new FallbackJsStorage(`'auto' fell back to js: ${e.message}`));
+    return new Backend(erase(new FallbackJsStorage(`'auto' fell back to js: ${e.message}`)));
   }
 }

@@ -16,7 +16,7 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Backend } from './backend.js';
 import { Rng, Tensor } from './tensor.js';
 import { mulberry32 } from './rng.js';
-import { checkShape, finiteFloat32Copy, sameShape } from './validate.js';
+import { checkSeed, checkShape, finiteFloat32Copy, sameShape } from './validate.js';
 
 // ---- seeds ---------------------------------------------------------------------------------
 
@@ -43,13 +43,6 @@ export function nextSeed(): number {
   return splitmix32((seedBase + Math.imul(++seedCounter, 0x632be5ab)) >>> 0);
 }
 
-/** @internal a 32-bit unsigned integer seed, or a RangeError. */
-export function checkSeed(seed: unknown, what: string): number {
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new RangeError(`${what}: expected an integer seed in [0, 2^32 − 1], got ${describe(seed)}`);
-  }
-  return seed;
-}
 
 
 // ---- Module ----------------------------------------------------------------------------------

@@ -11,8 +11,7 @@
  */
 import { DisposedError, ShapeError, describe, fmtShape } from './errors.js';
 import { Tensor } from './tensor.js';
-import type { AdamStepOptions, SgdStepOptions } from './backend.js';
-import { checkBool, hyper, sameShape } from './validate.js';
+import { finiteFloat32Copy, hyper, resolveAdam, resolveSgd, sameShape } from './validate.js';
 
 /** Options of SGD (torch.optim.SGD). `lr` has no default, as in torch. */
 export interface SGDOptions {
@@ -89,10 +88,31 @@ const STATE_KEYS: readonly StateKey[] = ['momentumBuffer', 'expAvg', 'expAvgSq',
 /** Hyperparameter checks of one optimizer family, naming the group and the option. */
 type Resolver<O> = (input: Record<string, unknown>, defaults: Partial<O>, where: string) => Required<O>;
 
+/** One parameter's update in a step, prepared (checked, state allocated) before any is applied. */
+interface Work<O> { p: Tensor; g: Tensor; s: LiveState; o: Required<O>; first: boolean }
+
+/** The largest step count a loaded state may hold: the next step must still count exactly. */
+const MAX_STEP = Number.MAX_SAFE_INTEGER - 1;
+
+/** A state dict's parameter index: "0", "1", ... (no sign, no leading zero, no spaces). */
+const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
+
+/** What describes one optimizer family to the shared machinery. */
+interface Family<O> {
+  name: string;
+  resolve: Resolver<O>;
+  /** Every option, in order. */
+  optionKeys: readonly string[];
+  /** The options a saved group must give (the others default as torch's __setstate__ defaults them). */
+  requiredKeys: readonly string[];
+  /** The state buffers this family keeps. */
+  stateKeys: readonly StateKey[];
+}
+
 /**
  * The shared machinery: parameter groups, their validation, lazily allocated state,
- * zeroGrad(), stateDict() / loadStateDict() and dispose(). Subclasses supply the option
- * resolver and the per-parameter update.
+ * zeroGrad(), stateDict() / loadStateDict() and dispose(). Subclasses supply the family
+ * (option resolver, keys), the state a step needs, and the per-parameter update.
  */
 export abstract class Optimizer<O extends object> {
   /** The parameter groups, options resolved. A schedule changes `lr` here. */
@@ -102,14 +122,10 @@ export abstract class Optimizer<O extends object> {
   protected readonly state = new Map<Tensor, LiveState>();
   private readonly owner = new Set<Tensor>();
   private _disposed = false;
+  protected readonly name: string;
 
-  protected constructor(
-    protected readonly name: string,
-    params: ParamsInput<O>,
-    defaults: Partial<O>,
-    private readonly resolve: Resolver<O>,
-    private readonly optionKeys: readonly string[],
-  ) {
+  protected constructor(params: ParamsInput<O>, defaults: Partial<O>, private readonly family: Family<O>) {
+    const name = this.name = family.name;
     if (defaults === null || typeof defaults !== 'object') throw new TypeError(`${name}: expected an options object, got ${describe(defaults)}`);
     this.checkKeys(defaults as Record<string, unknown>, `${name} options`, false);
     this.defaults = { ...defaults };
@@ -140,8 +156,8 @@ export abstract class Optimizer<O extends object> {
     for (const k of Object.keys(o)) {
       if (k === 'params' && allowParams) continue;
       if (k === 'initialLr' && allowParams) continue;
-      if (!this.optionKeys.includes(k)) {
-        throw new TypeError(`${where}: unknown option ${JSON.stringify(k)}; ${this.name} takes ${this.optionKeys.join(', ')}`);
+      if (!this.family.optionKeys.includes(k)) {
+        throw new TypeError(`${where}: unknown option ${JSON.stringify(k)}; ${this.name} takes ${this.family.optionKeys.join(', ')}`);
       }
     }
   }
@@ -163,7 +179,7 @@ export abstract class Optimizer<O extends object> {
         if (seen.has(p)) throw new RangeError(`${w}: the tensor of shape ${fmtShape(p.shape)} appears in more than one place; a parameter may belong to one group once`);
         seen.add(p);
       });
-      const opts = this.resolve(g, this.defaults, where);
+      const opts = this.family.resolve(g, this.defaults, where);
       const out = { ...opts, params: Object.freeze(ps.slice()) } as ParamGroup<O>;
       if (g.initialLr !== undefined) out.initialLr = hyper.lr(g.initialLr, `${where}.initialLr`);
       return out;
@@ -171,86 +187,66 @@ export abstract class Optimizer<O extends object> {
   }
 
   /**
-   * Per group, the option values recheck() last found valid, flattened (an array option
-   * such as betas by its elements, since it can be changed in place).
+   * Everything a step touches, checked, with missing state allocated: every group's options
+   * (they are writable), every parameter and grad, every step count. Throws before any
+   * parameter changes; state allocated here is freed again when it throws.
    */
-  private readonly validated: unknown[][] = [];
-
-  /** True when group gi's options are the values recheck() last validated (===; NaN never is). */
-  private unchanged(g: Record<string, unknown>, gi: number): boolean {
-    const snap = this.validated[gi];
-    if (snap === undefined) return false;
-    let j = 0;
-    for (const k of this.optionKeys) {
-      const v = g[k];
-      if (Array.isArray(v)) {
-        if (snap[j++] !== v.length) return false;
-        for (let e = 0; e < v.length; e++) if (snap[j++] !== v[e]) return false;
-      } else if (snap[j++] !== v) {
-        return false;
-      }
+  private prepare(): Work<O>[] {
+    const work: Work<O>[] = [];
+    const made: Tensor[] = [];
+    const fresh: Tensor[] = [];
+    try {
+      this.paramGroups.forEach((group, gi) => {
+        const where = `${this.name} paramGroups[${gi}]`;
+        const o = this.family.resolve(group as unknown as Record<string, unknown>, {}, where);
+        group.params.forEach((p, pi) => {
+          const w = `${where}.params[${pi}]`;
+          p.assertLive(w);
+          const g = p.grad;
+          if (g === null) return;
+          if (!(g instanceof Tensor)) throw new TypeError(`${w}.grad: expected a Tensor or null, got ${describe(g)}`);
+          g.assertLive(`${w}.grad`);
+          if (g._be !== p._be) throw new TypeError(`${w}.grad: the tensor belongs to another backend (${g._be.kind}) than its parameter (${p._be.kind})`);
+          if (!sameShape(g.shape, p.shape)) throw new ShapeError(`${where}: grad shape ${fmtShape(g.shape)} differs from its parameter's ${fmtShape(p.shape)}`);
+          if (g === p) throw new ShapeError(`${w}.grad: a parameter cannot be its own grad`);
+          let s = this.state.get(p);
+          if (s === undefined) { s = { step: 0 }; fresh.push(p); this.state.set(p, s); }
+          if (s.step >= Number.MAX_SAFE_INTEGER) throw new RangeError(`${w}: the step count ${s.step} cannot grow by one and stay exact`);
+          const need = this.needs(o);
+          const first = need.length > 0 && s[need[0]!] === undefined;
+          for (const key of need) if (s[key] === undefined) made.push((s[key] = p._be.zeros(p.shape)));
+          work.push({ p, g, s, o, first });
+        });
+      });
+    } catch (e) {
+      for (const t of made) t.dispose();
+      for (const s of this.state.values()) for (const k of STATE_KEYS) if (s[k]?.disposed) delete s[k];
+      for (const p of fresh) this.state.delete(p);
+      throw e;
     }
-    return true;
-  }
-
-  private remember(g: Record<string, unknown>, gi: number): void {
-    const snap: unknown[] = [];
-    for (const k of this.optionKeys) {
-      const v = g[k];
-      if (Array.isArray(v)) snap.push(v.length, ...v);
-      else snap.push(v);
-    }
-    this.validated[gi] = snap;
-  }
-
-  /**
-   * Re-checks every group's options (they are writable) before a step changes anything.
-   * Values equal to those last validated for the group skip the checks (a schedule that
-   * sets lr each step is checked each step).
-   */
-  private recheck(): void {
-    this.paramGroups.forEach((g, gi) => {
-      const where = `${this.name} paramGroups[${gi}]`;
-      const rec = g as unknown as Record<string, unknown>;
-      if (!this.unchanged(rec, gi)) {
-        this.resolve(rec, {}, where);
-        this.remember(rec, gi);
-      }
-      for (const p of g.params) {
-        p.assertLive(`${where} parameter`);
-        if (p.grad === null) continue;
-        p.grad.assertLive(`${where} parameter grad`);
-        if (!sameShape(p.grad.shape, p.shape)) throw new ShapeError(`${where}: grad shape ${fmtShape(p.grad.shape)} differs from its parameter's ${fmtShape(p.shape)}`);
-      }
-    });
+    return work;
   }
 
   /**
    * One optimization step over every parameter whose grad is not null: one fused kernel
-   * call per tensor. All groups' options are checked first; nothing changes if one is bad.
+   * call per tensor. Every group's options, every parameter and grad are checked first;
+   * nothing changes if one is bad.
    */
   step(): void {
     this.assertLive('step()');
-    this.recheck();
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        if (p.grad === null) continue;
-        let s = this.state.get(p);
-        if (s === undefined) this.state.set(p, (s = { step: 0 }));
-        this.update(p, p.grad, s, g);
-      }
+    const work = this.prepare();
+    for (let i = 0; i < work.length; i++) {
+      const w = work[i]!;
+      this.update(w.p, w.g, w.s, w.o, w.first);
+      w.s.step++;
     }
   }
 
-  /** The update of one parameter (state s is this parameter's, created empty). */
-  protected abstract update(p: Tensor, g: Tensor, s: LiveState, group: Required<O>): void;
+  /** The state buffers a step with options o uses (the first one's absence marks a first step). */
+  protected abstract needs(o: Required<O>): readonly StateKey[];
 
-  /** Allocates state tensor `key` of p (zeros) when missing. */
-  protected buffer(p: Tensor, s: LiveState, key: StateKey): Tensor {
-    let t = s[key];
-    if (t === undefined) s[key] = t = p._be.zeros(p.shape);
-    return t;
-  }
+  /** The update of one parameter on the trusted kernels (everything checked, state allocated). */
+  protected abstract update(p: Tensor, g: Tensor, s: LiveState, o: Required<O>, first: boolean): void;
 
   /** Sets every parameter's grad to zeros (torch 1.13's zero_grad(set_to_none=False)). */
   zeroGrad(): void {
@@ -286,13 +282,20 @@ export abstract class Optimizer<O extends object> {
 
   /**
    * Loads a state saved by stateDict(): the groups' options and each parameter's state.
-   * Everything is checked first (group count and sizes, options, step counts, buffer
-   * lengths); on any error nothing changes.
+   * The input is untrusted: everything is checked first (group count and sizes, every
+   * option present, step counts, buffer lengths, finite float32 values, non-negative second
+   * moments, parameter indices as canonical integer keys) and copied out; then the new
+   * state is allocated; on any error nothing changes. torch's own layout (`param_groups`,
+   * `exp_avg`, snake_case options) is refused with a message naming regula's keys.
    */
   loadStateDict(sd: OptimizerStateDict<O>): void {
     this.assertLive('loadStateDict()');
     const what = `${this.name}.loadStateDict`;
     if (sd === null || typeof sd !== 'object') throw new TypeError(`${what}: expected { state, paramGroups }, got ${describe(sd)}`);
+    if ('param_groups' in sd) {
+      throw new TypeError(`${what}: this is torch's layout (param_groups, exp_avg, weight_decay); regula's is { state, paramGroups } ` +
+        'with camelCase keys (expAvg, expAvgSq, maxExpAvgSq, momentumBuffer, weightDecay, initialLr): rename the keys to load it');
+    }
     const { state, paramGroups } = sd;
     if (!Array.isArray(paramGroups)) throw new TypeError(`${what}: expected paramGroups as an array, got ${describe(paramGroups)}`);
     if (state === null || typeof state !== 'object') throw new TypeError(`${what}: expected state as an object keyed by parameter index, got ${describe(state)}`);
@@ -300,6 +303,7 @@ export abstract class Optimizer<O extends object> {
       throw new ShapeError(`${what}: the state has ${paramGroups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
     }
     const flat: Tensor[] = [];
+    const groupOf: number[] = [];
     const newOpts: (Required<O> & { initialLr?: number })[] = [];
     paramGroups.forEach((sg, gi) => {
       const where = `${what} paramGroups[${gi}]`;
@@ -313,36 +317,63 @@ export abstract class Optimizer<O extends object> {
           throw new RangeError(`${where}.params[${k}]: expected parameter index ${flat.length + k}, got ${describe(sg.params[k])}`);
         }
       }
-      flat.push(...mine.params);
+      for (const p of mine.params) { flat.push(p); groupOf.push(gi); }
       const { params: _p, ...opts } = sg as unknown as Record<string, unknown>;
       this.checkKeys(opts, where, true);
-      const r = this.resolve(opts, {}, where) as Required<O> & { initialLr?: number };
+      for (const k of this.family.requiredKeys) {
+        if (opts[k] === undefined) {
+          throw new TypeError(`${where}: missing ${k}; a saved group gives every option (only ${this.family.optionKeys.filter((o) => !this.family.requiredKeys.includes(o)).join(', ')} ` +
+            'may be left out, and then take torch\'s defaults: false, and l1 0)');
+        }
+      }
+      const r = this.family.resolve(opts, {}, where) as Required<O> & { initialLr?: number };
       if (opts.initialLr !== undefined) r.initialLr = hyper.lr(opts.initialLr, `${where}.initialLr`);
       newOpts.push(r);
     });
-    const loaded = new Map<Tensor, ParamState>();
+    // Checked and copied out of the input before anything is allocated (an allocation may
+    // grow the Wasm memory and detach views the input holds into it).
+    const loaded = new Map<Tensor, { step: number; bufs: [StateKey, Float32Array][] }>();
     for (const key of Object.keys(state)) {
       const where = `${what} state[${key}]`;
+      if (!INDEX_KEY.test(key)) throw new RangeError(`${what} state: expected keys that are parameter indices ("0", "1", ...), got ${JSON.stringify(key)}`);
       const i = Number(key);
-      if (!Number.isInteger(i) || i < 0 || i >= flat.length) throw new RangeError(`${where}: expected a parameter index in [0, ${flat.length - 1}]`);
+      if (i >= flat.length) throw new RangeError(`${where}: expected a parameter index in [0, ${flat.length - 1}]`);
       const p = flat[i]!;
       const s = (state as Record<string, ParamState>)[key]!;
       if (s === null || typeof s !== 'object') throw new TypeError(`${where}: expected { step, ...buffers }, got ${describe(s)}`);
       for (const k of Object.keys(s)) {
-        if (k !== 'step' && !this.stateKeys.includes(k as StateKey)) throw new TypeError(`${where}: unknown entry ${JSON.stringify(k)}; ${this.name} keeps step, ${this.stateKeys.join(', ')}`);
+        if (k !== 'step' && !this.family.stateKeys.includes(k as StateKey)) throw new TypeError(`${where}: unknown entry ${JSON.stringify(k)}; ${this.name} keeps step, ${this.family.stateKeys.join(', ')}`);
       }
-      if (typeof s.step !== 'number' || !Number.isSafeInteger(s.step) || s.step < 0) throw new RangeError(`${where}.step: expected a non-negative integer, got ${describe(s.step)}`);
-      for (const k of this.stateKeys) {
+      if (typeof s.step !== 'number' || !Number.isSafeInteger(s.step) || s.step < 0 || s.step > MAX_STEP) {
+        throw new RangeError(`${where}.step: expected a non-negative integer ≤ 2^53 − 2 (the next step must count exactly), got ${describe(s.step)}`);
+      }
+      const bufs: [StateKey, Float32Array][] = [];
+      for (const k of this.family.stateKeys) {
         const a = s[k];
         if (a === undefined) continue;
         if (!(a instanceof Float32Array)) throw new TypeError(`${where}.${k}: expected a Float32Array, got ${describe(a)}`);
         if (a.length !== p.size) throw new ShapeError(`${where}.${k}: expected ${p.size} elements (parameter shape ${fmtShape(p.shape)}), got ${a.length}`);
+        const c = finiteFloat32Copy(a, p.size, `${where}.${k}`);
+        if (k === 'expAvgSq' || k === 'maxExpAvgSq') {
+          for (let j = 0; j < c.length; j++) if (c[j]! < 0) throw new RangeError(`${where}.${k}[${j}]: expected a non-negative second moment, got ${c[j]}`);
+        }
+        bufs.push([k, c]);
       }
-      const groupOpts = newOpts[this.paramGroups.findIndex((g) => g.params.includes(p))]!;
-      this.checkLoadedState(s, groupOpts, where);
-      loaded.set(p, s);
+      this.checkLoadedState(s, newOpts[groupOf[i]!]!, where);
+      loaded.set(p, { step: s.step, bufs });
     }
-    // Checked: now replace.
+    // Checked: allocate the new state (all of it or none), then replace.
+    const next = new Map<Tensor, LiveState>();
+    try {
+      for (const [p, { step, bufs }] of loaded) {
+        const live: LiveState = { step };
+        next.set(p, live);
+        for (const [k, c] of bufs) { const t = p._be.zeros(p.shape); live[k] = t; t.data.set(c); }
+      }
+    } catch (e) {
+      for (const s of next.values()) for (const k of STATE_KEYS) s[k]?.dispose();
+      throw e;
+    }
     this.freeState();
     newOpts.forEach((o, gi) => {
       const g = this.paramGroups[gi]! as Record<string, unknown>;
@@ -350,18 +381,8 @@ export abstract class Optimizer<O extends object> {
       Object.assign(g, o);
       if (Array.isArray(g.betas)) g.betas = [...(g.betas as number[])];
     });
-    for (const [p, s] of loaded) {
-      const live: LiveState = { step: s.step };
-      for (const k of this.stateKeys) {
-        const a = s[k];
-        if (a !== undefined) { const t = p._be.zeros(p.shape); t.data.set(a); live[k] = t; }
-      }
-      this.state.set(p, live);
-    }
+    for (const [p, live] of next) this.state.set(p, live);
   }
-
-  /** The state buffers this optimizer keeps. */
-  protected abstract readonly stateKeys: readonly StateKey[];
 
   /** Family-specific checks of a loaded parameter state against its group's options. */
   protected abstract checkLoadedState(s: ParamState, group: Required<O>, where: string): void;
@@ -373,6 +394,7 @@ export abstract class Optimizer<O extends object> {
     this._disposed = true;
   }
 
+  /** True once dispose() has been called. */
   get disposed(): boolean { return this._disposed; }
 
   private freeState(): void {
@@ -385,90 +407,64 @@ export abstract class Optimizer<O extends object> {
   }
 }
 
-function pick<T>(input: Record<string, unknown>, defaults: Record<string, unknown>, key: string, fallback: T): unknown {
-  if (input[key] !== undefined) return input[key];
-  if (defaults[key] !== undefined) return defaults[key];
-  return fallback;
-}
-
 const SGD_KEYS = ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'l1'] as const;
 const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize', 'l1'] as const;
-
-function resolveSgd(input: Record<string, unknown>, d: Partial<SGDOptions>, where: string): Required<SGDOptions> {
-  const dd = d as Record<string, unknown>;
-  const lrRaw = pick(input, dd, 'lr', undefined);
-  if (lrRaw === undefined) throw new TypeError(`${where}: lr (learning rate) is required for SGD; give it in the options or in this group`);
-  const lr = hyper.lr(lrRaw, `${where}: lr`);
-  const momentum = hyper.momentum(pick(input, dd, 'momentum', 0), `${where}: momentum`);
-  const dampening = hyper.dampening(pick(input, dd, 'dampening', 0), `${where}: dampening`);
-  const weightDecay = hyper.weightDecay(pick(input, dd, 'weightDecay', 0), `${where}: weightDecay`);
-  const nesterov = checkBool(pick(input, dd, 'nesterov', false), `${where}: nesterov`);
-  const maximize = checkBool(pick(input, dd, 'maximize', false), `${where}: maximize`);
-  const l1 = hyper.l1(pick(input, dd, 'l1', 0), `${where}: l1`);
-  hyper.nesterov(nesterov, momentum, dampening, `${where}: nesterov`);
-  return { lr, momentum, dampening, weightDecay, nesterov, maximize, l1 };
-}
-
-function adamResolver(defaultDecay: number): Resolver<AdamOptions> {
-  return (input, d, where) => {
-    const dd = d as Record<string, unknown>;
-    const lr = hyper.lr(pick(input, dd, 'lr', 1e-3), `${where}: lr`);
-    const betas = hyper.betas(pick(input, dd, 'betas', [0.9, 0.999]), `${where}: betas`);
-    const eps = hyper.eps(pick(input, dd, 'eps', 1e-8), `${where}: eps`);
-    const weightDecay = hyper.weightDecay(pick(input, dd, 'weightDecay', defaultDecay), `${where}: weightDecay`);
-    const amsgrad = checkBool(pick(input, dd, 'amsgrad', false), `${where}: amsgrad`);
-    const maximize = checkBool(pick(input, dd, 'maximize', false), `${where}: maximize`);
-    const l1 = hyper.l1(pick(input, dd, 'l1', 0), `${where}: l1`);
-    return { lr, betas, eps, weightDecay, amsgrad, maximize, l1 };
-  };
-}
 
 /**
  * Stochastic gradient descent with momentum, dampening, Nesterov momentum, coupled weight
  * decay and maximize (torch.optim.SGD), plus the proximal `l1` step. `lr` is required.
  */
 export class SGD extends Optimizer<SGDOptions> {
-  protected readonly stateKeys = ['momentumBuffer'] as const;
-  private readonly stepOptions: SgdStepOptions = { lr: 0 };
-
   constructor(params: ParamsInput<SGDOptions>, options: SGDOptions) {
-    super('SGD', params, options, resolveSgd, SGD_KEYS);
+    super(params, options, SGD_FAMILY);
   }
 
-  protected update(p: Tensor, g: Tensor, s: LiveState, o: Required<SGDOptions>): void {
-    let buf: Tensor | null = null;
-    let first = false;
-    if (o.momentum !== 0) {
-      first = s.momentumBuffer === undefined;
-      buf = this.buffer(p, s, 'momentumBuffer');
-    }
-    // One options object per optimizer, refilled per call: no allocation per tensor per step.
-    const so = this.stepOptions;
-    so.lr = o.lr; so.momentum = o.momentum; so.dampening = o.dampening; so.weightDecay = o.weightDecay;
-    so.nesterov = o.nesterov; so.maximize = o.maximize; so.l1 = o.l1; so.first = first;
-    p._be.kernels.sgdStep(p, g, buf, so);
-    s.step++;
+  protected needs(o: Required<SGDOptions>): readonly StateKey[] {
+    return o.momentum !== 0 ? MOMENTUM : NONE;
+  }
+
+  protected update(p: Tensor, g: Tensor, s: LiveState, o: Required<SGDOptions>, first: boolean): void {
+    p._be._trusted.sgdStep(p, g, o.momentum !== 0 ? s.momentumBuffer! : null, o, first);
   }
 
   protected checkLoadedState(): void { /* a missing momentum buffer is re-made on the next step, as torch's None */ }
 }
 
+const NONE: readonly StateKey[] = [];
+const MOMENTUM: readonly StateKey[] = ['momentumBuffer'];
+const MOMENTS: readonly StateKey[] = ['expAvg', 'expAvgSq'];
+const MOMENTS_MAX: readonly StateKey[] = ['expAvg', 'expAvgSq', 'maxExpAvgSq'];
+
+const SGD_FAMILY: Family<SGDOptions> = {
+  name: 'SGD',
+  resolve: (input, d, where) => resolveSgd(input, d as Record<string, unknown>, where),
+  optionKeys: SGD_KEYS,
+  // torch 1.13's SGD.__setstate__ defaults nesterov and maximize; l1 is regula's own (0: off).
+  requiredKeys: ['lr', 'momentum', 'dampening', 'weightDecay'],
+  stateKeys: MOMENTUM,
+};
+
+/** The Adam and AdamW families: the same options, state and update but for the decay. */
+function adamFamily(name: string, defaultDecay: number): Family<AdamOptions> {
+  return {
+    name,
+    resolve: (input, d, where) => resolveAdam(input, d as Record<string, unknown>, where, defaultDecay) as Required<AdamOptions>,
+    optionKeys: ADAM_KEYS,
+    // torch 1.13's Adam/AdamW.__setstate__ default amsgrad and maximize; l1 is regula's own (0: off).
+    requiredKeys: ['lr', 'betas', 'eps', 'weightDecay'],
+    stateKeys: MOMENTS_MAX,
+  };
+}
+
 abstract class AdamBase extends Optimizer<AdamOptions> {
-  protected readonly stateKeys = ['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
-  private readonly stepOptions: AdamStepOptions = { lr: 0, step: 1 };
   protected abstract readonly decoupled: boolean;
 
+  protected needs(o: Required<AdamOptions>): readonly StateKey[] {
+    return o.amsgrad ? MOMENTS_MAX : MOMENTS;
+  }
+
   protected update(p: Tensor, g: Tensor, s: LiveState, o: Required<AdamOptions>): void {
-    const m = this.buffer(p, s, 'expAvg');
-    const v = this.buffer(p, s, 'expAvgSq');
-    const vmax = o.amsgrad ? this.buffer(p, s, 'maxExpAvgSq') : null;
-    // One options object per optimizer, refilled per call: no allocation per tensor per step.
-    const so = this.stepOptions;
-    so.lr = o.lr; so.betas = o.betas; so.eps = o.eps; so.weightDecay = o.weightDecay;
-    so.amsgrad = o.amsgrad; so.maximize = o.maximize; so.l1 = o.l1;
-    so.decoupled = this.decoupled; so.step = s.step + 1;
-    p._be.kernels.adamStep(p, g, m, v, vmax, so);
-    s.step++;
+    p._be._trusted.adamStep(p, g, s.expAvg!, s.expAvgSq!, o.amsgrad ? s.maxExpAvgSq! : null, o, this.decoupled, s.step + 1);
   }
 
   protected checkLoadedState(s: ParamState, o: Required<AdamOptions>, where: string): void {
@@ -480,11 +476,14 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   }
 }
 
+const ADAM_FAMILY = adamFamily('Adam', 0);
+const ADAMW_FAMILY = adamFamily('AdamW', 0.01);
+
 /** Adam with coupled L2 (`weightDecay` is added to the gradient), torch.optim.Adam. */
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: ParamsInput<AdamOptions>, options: AdamOptions = {}) {
-    super('Adam', params, options, adamResolver(0), ADAM_KEYS);
+    super(params, options, ADAM_FAMILY);
   }
 }
 
@@ -492,6 +491,6 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: ParamsInput<AdamOptions>, options: AdamOptions = {}) {
-    super('AdamW', params, options, adamResolver(0.01), ADAM_KEYS);
+    super(params, options, ADAMW_FAMILY);
   }
 }

@@ -1,5 +1,6 @@
 import { DisposedError, ShapeError, fmtShape } from './errors.js';
 import type { Backend } from './backend.js';
+import type { F32Handle, RngHandle } from './backend/raw.js';
 
 /**
  * A float32 tensor, row-major, owned by one backend. On the wasm backend its elements live
@@ -14,8 +15,8 @@ export class Tensor {
   requiresGrad: boolean;
   /** The gradient (parameters only): zeros until backward adds to it; writable. */
   grad: Tensor | null = null;
-  /** @internal storage handle: a byte pointer (wasm) or a Float32Array (js). */
-  _h: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** @internal storage handle (a byte pointer on wasm, a Float32Array on js; opaque here). */
+  _h: F32Handle;
   /** @internal */
   readonly _be: Backend;
   private _view: Float32Array | null = null;
@@ -32,8 +33,8 @@ export class Tensor {
   _g: Tensor | null = null;
   /** @internal an op result that the library frees at the next step boundary (see keep()). */
   _managed = false;
-  /** @internal the buffer comes from the backend's step pool and goes back there on dispose(). */
-  _pooled = false;
+  /** @internal the buffer comes from the backend's spare step buffers and goes back there on dispose() (src/steps.ts). */
+  _spare = false;
   /** @internal set by backward() on its root: its graph is gone. */
   _graphFreed = false;
   /** @internal traversal stamp of backward(). */
@@ -42,7 +43,7 @@ export class Tensor {
   _freedBy: string | null = null;
 
   /** @internal use be.tensor(), be.zeros() or be.param(). */
-  constructor(be: Backend, shape: readonly number[], size: number, handle: unknown, requiresGrad = false) {
+  constructor(be: Backend, shape: readonly number[], size: number, handle: F32Handle, requiresGrad = false) {
     this._be = be;
     this.shape = shape;
     this.size = size;
@@ -104,8 +105,7 @@ export class Tensor {
     this._managed = false;
     this._prev = null;
     this._backward = null;
-    if (this._pooled) this._be._releasePooled(this);
-    else this._be._release(this);
+    this._be._release(this);
     if (this.grad !== null) this.grad.dispose();
   }
 
@@ -119,12 +119,12 @@ export class Tensor {
 
 /** A seeded dropout RNG (16 xorshift32 lanes; layout in src/rng.ts). */
 export class Rng {
-  /** @internal */
-  _h: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** @internal the storage handle of the 16 lane states (opaque here). */
+  _h: RngHandle;
   private _disposed = false;
 
   /** @internal use be.rng(seed). */
-  constructor(readonly _be: Backend, handle: unknown, readonly seed: number) {
+  constructor(readonly _be: Backend, handle: RngHandle, readonly seed: number) {
     this._h = handle;
   }
 

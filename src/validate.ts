@@ -1,5 +1,6 @@
-/** Argument checks shared by the facade, the optimizers and the layers. */
+/** Argument rules shared by the checked kernels, autograd, the optimizers and the layers: each rule and its message once. */
 import { ShapeError, describe, fmtShape } from './errors.js';
+import type { AdamHyper, SgdHyper } from './backend/trusted.js';
 
 /** A dimension: a non-negative safe integer. */
 export function checkDim(v: unknown, what: string): number {
@@ -16,16 +17,19 @@ export function checkShape(shape: unknown, what = 'shape'): readonly number[] {
   return Object.freeze(out);
 }
 
+/** The number of elements of a shape. */
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
+/** Whether two shapes are equal. */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** Throws a ShapeError naming `what` unless got equals want. */
 export function expectShape(got: readonly number[], want: readonly number[], what: string): void {
   if (!sameShape(got, want)) throw new ShapeError(`${what}: expected shape ${fmtShape(want)}, got ${fmtShape(got)}`);
 }
@@ -42,9 +46,23 @@ export function checkNumber(v: unknown, what: string, opts: { min?: number; max?
   return v;
 }
 
+/** true or false. */
 export function checkBool(v: unknown, what: string): boolean {
   if (typeof v !== 'boolean') throw new TypeError(`${what}: expected true or false, got ${describe(v)}`);
   return v;
+}
+
+/** An optional flag: `fallback` when undefined, else true or false. */
+export function optionalBool(v: unknown, what: string, fallback = false): boolean {
+  return v === undefined ? fallback : checkBool(v, what);
+}
+
+/** A 32-bit unsigned seed (layers, dropout RNGs, fit's shuffles). */
+export function checkSeed(seed: unknown, what: string): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new RangeError(`${what}: expected an integer seed in [0, 2^32 − 1], got ${describe(seed)}`);
+  }
+  return seed;
 }
 
 /** Hyperparameters of the optimizers, checked as torch.optim checks them (plus finiteness). */
@@ -69,6 +87,40 @@ export const hyper = {
     }
   },
 };
+
+/** input[key], else defaults[key], else fallback (a group's option, the optimizer's default, torch's default). */
+function pick(input: Record<string, unknown>, defaults: Record<string, unknown>, key: string, fallback: unknown): unknown {
+  if (input[key] !== undefined) return input[key];
+  if (defaults[key] !== undefined) return defaults[key];
+  return fallback;
+}
+
+/** SGD's options from `input` over `defaults`, every one checked (messages start with `where`); lr has no default. */
+export function resolveSgd(input: Record<string, unknown>, defaults: Record<string, unknown>, where: string): SgdHyper {
+  const lrRaw = pick(input, defaults, 'lr', undefined);
+  if (lrRaw === undefined) throw new TypeError(`${where}: lr (learning rate) is required for SGD; give it in the options or in this group`);
+  const lr = hyper.lr(lrRaw, `${where}: lr`);
+  const momentum = hyper.momentum(pick(input, defaults, 'momentum', 0), `${where}: momentum`);
+  const dampening = hyper.dampening(pick(input, defaults, 'dampening', 0), `${where}: dampening`);
+  const weightDecay = hyper.weightDecay(pick(input, defaults, 'weightDecay', 0), `${where}: weightDecay`);
+  const nesterov = checkBool(pick(input, defaults, 'nesterov', false), `${where}: nesterov`);
+  const maximize = checkBool(pick(input, defaults, 'maximize', false), `${where}: maximize`);
+  const l1 = hyper.l1(pick(input, defaults, 'l1', 0), `${where}: l1`);
+  hyper.nesterov(nesterov, momentum, dampening, `${where}: nesterov`);
+  return { lr, momentum, dampening, weightDecay, nesterov, maximize, l1 };
+}
+
+/** Adam's / AdamW's options from `input` over `defaults`, every one checked; weightDecay defaults to `defaultDecay`. */
+export function resolveAdam(input: Record<string, unknown>, defaults: Record<string, unknown>, where: string, defaultDecay: number): AdamHyper {
+  const lr = hyper.lr(pick(input, defaults, 'lr', 1e-3), `${where}: lr`);
+  const betas = hyper.betas(pick(input, defaults, 'betas', [0.9, 0.999]), `${where}: betas`);
+  const eps = hyper.eps(pick(input, defaults, 'eps', 1e-8), `${where}: eps`);
+  const weightDecay = hyper.weightDecay(pick(input, defaults, 'weightDecay', defaultDecay), `${where}: weightDecay`);
+  const amsgrad = checkBool(pick(input, defaults, 'amsgrad', false), `${where}: amsgrad`);
+  const maximize = checkBool(pick(input, defaults, 'maximize', false), `${where}: maximize`);
+  const l1 = hyper.l1(pick(input, defaults, 'l1', 0), `${where}: l1`);
+  return { lr, betas, eps, weightDecay, amsgrad, maximize, l1 };
+}
 
 /**
  * Untrusted values for float32 storage (state dicts): a Float32Array, a Float64Array or an

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { Backend, loadBackend, type Tensor } from '../src/index.js';
 import { WasmStorage } from '../src/backend/wasm/index.js';
+import { erase } from '../src/backend/storage.js';
 import { WasmAllocator } from '../src/backend/wasm/allocator.js';
 import type { WasmExports } from '../src/backend/wasm/context.js';
 import { firstBitDiff, randomF32 } from './helpers.js';
@@ -19,7 +20,7 @@ const js = await loadBackend('js');
 async function smallBackend(pages: number): Promise<Backend> {
   const memory = new WebAssembly.Memory({ initial: 2, maximum: pages });
   const { instance } = await WebAssembly.instantiate(wasmBytes, { env: { memory } });
-  return new Backend(new WasmStorage(instance.exports as unknown as WasmExports, memory));
+  return new Backend(erase(new WasmStorage(instance.exports as unknown as WasmExports, memory)));
 }
 
 /** Allocates [n] tensors until one fails, then ever smaller ones down to 16 floats: afterwards not even 64 bytes are free. */

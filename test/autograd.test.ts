@@ -128,6 +128,8 @@ describe.each([['wasm', wasm], ['js', js]] as const)('gradient checks on %s', (_
       const y: Input = { shape: [rows, outF], data: randomF32(rows * outF, seed + 4) };
       const z: Input = { shape: [rows, outF], data: randomF32(rows * outF, seed + 5) };
       check(be, [y, z], ([py, pz]) => be.mse(be.add(py!, pz!), tt), ([a, c]) => mse64(a!.map((v, i) => v + c![i]!), t), 'add same shape');
+      check(be, [y, z], ([py, pz]) => be.mse(be.sub(py!, pz!), tt), ([a, c]) => mse64(a!.map((v, i) => v - c![i]!), t), 'sub');
+      check(be, [y], ([py]) => be.mse(be.sub(py!, py!), tt), ([a]) => mse64(a!.map(() => 0), t), 'sub of itself (both contributions to one grad)');
       tt.dispose();
     }), { numRuns: 12 });
   });
@@ -243,6 +245,7 @@ describe.each([['wasm', wasm], ['js', js]] as const)('bad input on %s', (_k, be)
     expect(() => be.linear(a, w43, v3)).toThrow(/bias: expected shape \[4\]/);
     expect(() => be.add(a, b)).toThrow(/equal shapes or \[rows, cols\] \+ \[cols\]/);
     expect(() => be.add(a, v4)).toThrow(ShapeError);
+    expect(() => be.sub(a, v4)).toThrow(/sub: expected equal shapes, got/);
     expect(() => be.mse(a, b)).toThrow(ShapeError);
     expect(() => be.mse(e0, e0)).toThrow(ShapeError);
     expect(() => be.mean(e02)).toThrow(ShapeError);

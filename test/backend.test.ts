@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { loadBackend, BackendLoadError, DisposedError, ShapeError, wasmSimdSupported } from '../src/index.js';
+import { loadBackend, BackendLoadError, DisposedError, ShapeError, wasmSimdSupported, fit, nn, optim } from '../src/index.js';
 import { decodeBase64 } from '../src/data/index.js';
 import { WASM_BASE64, WASM_MT_BASE64, WORKER_SOURCE } from '../src/backend/wasm/embedded.generated.js';
-import { RAW_KERNEL_NAMES } from '../src/backend/raw.js';
+import { KERNEL_NAMES } from '../src/backend/raw.js';
 import { WasmAllocator } from '../src/backend/wasm/allocator.js';
+import { WasmStorage } from '../src/backend/wasm/index.js';
 
 describe('loadBackend', () => {
   it('loads wasm in Node from the binary built into the package', async () => {
@@ -74,9 +75,25 @@ describe('loadBackend', () => {
     await expect(loadBackend('gpu' as never)).rejects.toThrow(TypeError);
   });
 
-  it.each(['wasm', 'js'] as const)('%s implements every raw kernel', async (kind) => {
-    const be = await loadBackend(kind);
-    for (const name of RAW_KERNEL_NAMES) expect(typeof be._s.raw[name], name).toBe('function');
+  it('the shipped binary exports every raw kernel by its name and nothing else but the glue helpers', async () => {
+    const module = await WebAssembly.compile(await readFile(new URL('../build/regula.wasm', import.meta.url)));
+    const exported = WebAssembly.Module.exports(module).map((e) => e.name).sort();
+    const helpers = ['heapBase', 'matmulBlockPacked', 'matmulKC', 'matmulPackB', 'memory'];
+    expect(exported).toEqual([...KERNEL_NAMES, ...helpers].sort());
+  });
+
+  it('a binary that lacks an export the glue calls fails at load with BackendLoadError naming it', async () => {
+    const bytes = await readFile(new URL('../build/regula.wasm', import.meta.url));
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const { instance } = await WebAssembly.instantiate(bytes, { env: { memory, abort: () => undefined } });
+    for (const missing of ['add', 'sign', 'crossEntropy', 'matmulKC', 'heapBase']) {
+      const exports: Record<string, unknown> = { ...instance.exports };
+      delete exports[missing];
+      const err = (() => { try { new WasmStorage(exports as never, memory); } catch (e) { return e as Error; } return null; })();
+      expect(err, missing).toBeInstanceOf(BackendLoadError);
+      expect(err!.message).toContain(`lacks the export ${missing}`);
+      expect(err!.message).toMatch(/npm run build/);
+    }
   });
 });
 
@@ -176,5 +193,52 @@ describe('WasmAllocator', () => {
     expect(() => a.release(12345)).toThrow(/not an allocated block/);
     const big = a.alloc(200000);
     expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(big + 200000);
+  });
+});
+
+describe.each(['wasm', 'js'] as const)('checks before anything is read or written (%s)', (kind) => {
+  it('be.crossEntropy(null, labels) says what was expected instead of reading a property of null', async () => {
+    const be = await loadBackend(kind);
+    expect(() => be.crossEntropy(null as never, Int32Array.of(0))).toThrow(/crossEntropy logits: expected a Tensor, got null/);
+    expect(be.memory().liveTensors).toBe(0);
+  });
+
+  it('fit() rejects a seed above 2^32 − 1 (mulberry32 would truncate it), as be.rng and the layers do', async () => {
+    const be = await loadBackend(kind);
+    const model = new nn.Sequential(new nn.Linear(be, 2, 2, { seed: 1 }));
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    const data = { x: new Float32Array(4), y: Int32Array.of(0, 1), n: 2, d: 2 };
+    for (const seed of [2 ** 32, 2 ** 32 + 7, -1, 0.5]) {
+      await expect(fit(model, data, { optimizer: opt, loss: 'crossEntropy', epochs: 1, seed })).rejects.toThrow(/fit: options\.seed: expected an integer seed in \[0, 2\^32 − 1\]/);
+    }
+    expect(() => be.rng(2 ** 32)).toThrow(/expected an integer seed in \[0, 2\^32 − 1\]/);
+    expect(() => new nn.Linear(be, 2, 2, { seed: 2 ** 32 })).toThrow(/expected an integer seed in \[0, 2\^32 − 1\]/);
+    opt.dispose(); model.dispose();
+  });
+
+  it('backward() with a parameter grad the user disposed or replaced throws before any grad changes', async () => {
+    const be = await loadBackend(kind);
+    const other = await loadBackend(kind === 'wasm' ? 'js' : 'wasm');
+    const bad: [string, () => unknown, RegExp][] = [
+      ['disposed', () => { const t = be.zeros([3]); t.dispose(); return t; }, /backward\(\): the grad of a parameter of shape \[3\]: the tensor of shape \[3\] was disposed/],
+      ['a Float32Array', () => new Float32Array(3), /the grad of a parameter of shape \[3\]: expected a Tensor, got a Float32Array/],
+      ['of another backend', () => other.zeros([3]), /belongs to another backend/],
+      ['of another shape', () => be.zeros([4]), /expected shape \[3\], got \[4\]/],
+    ];
+    for (const which of [0, 1]) {
+      for (const [what, make, re] of bad) {
+        const ps = [be.param([3], [1, 2, 3]), be.param([3], [4, 5, 6])];
+        ps.forEach((p) => p.grad!.data.fill(0.5));
+        const loss = be.add(be.sum(be.relu(ps[0]!)), be.sum(be.scale(ps[1]!, 2)));
+        const keep = ps[which]!.grad!;
+        ps[which]!.grad = make() as never;
+        expect(() => loss.backward(), `${what}, parameter ${which}`).toThrow(re);
+        expect(Array.from(ps[1 - which]!.grad!.data), `${what}, parameter ${which}`).toEqual([0.5, 0.5, 0.5]);
+        ps[which]!.grad = keep;
+        loss.backward(); // the graph is intact: the same loss goes backward once fixed
+        expect(Array.from(ps[1]!.grad!.data)).toEqual([2.5, 2.5, 2.5]);
+        ps.forEach((p) => p.dispose());
+      }
+    }
   });
 });

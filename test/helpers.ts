@@ -1,4 +1,30 @@
-import { loadBackend, type Backend } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import { loadBackend, type Backend, type Tensor } from '../src/index.js';
+
+/** A wasm tensor's byte pointer (tests that call exports or the raw kernels directly). */
+export function ptr(t: Tensor): number {
+  return t._h as unknown as number;
+}
+
+/**
+ * A function of the test-only binary build/regula-testing.wasm (assembly/testing.ts),
+ * applied to f32 inputs: fn(out, x, n) over a memory of its own; returns out.
+ */
+export function testingKernel(name: 'vexp' | 'vlog'): (xs: Float32Array) => Float32Array {
+  const bytes = readFileSync(new URL('../build/regula-testing.wasm', import.meta.url));
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort: () => { throw new Error('abort'); } } });
+  const fn = exports[name] as (out: number, x: number, n: number) => void;
+  const base = ((exports.heapBase as () => number)() + 63) & ~63;
+  return (xs) => {
+    const need = base + 8 * xs.length + 64;
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    const x = base, out = (base + 4 * xs.length + 63) & ~63;
+    new Float32Array(memory.buffer, x, xs.length).set(xs);
+    fn(out, x, xs.length);
+    return new Float32Array(memory.buffer, out, xs.length).slice();
+  };
+}
 
 /** Both backends, loaded once per test file. */
 export async function loadBoth(): Promise<{ wasm: Backend; js: Backend }> {

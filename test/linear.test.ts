@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { linear, loadDiabetes, ShapeError, type Backend } from '../src/index.js';
 import { firstBitDiff, loadBoth, randomF32 } from './helpers.js';
+import type { F32Handle } from '../src/backend/raw.js';
 
 // Copies of ../shared/reference/{lasso,ridge}.json (scikit-learn 1.2, fit_intercept=False).
 const load = (f: string) => JSON.parse(readFileSync(new URL(`./reference/${f}`, import.meta.url), 'utf8'));
@@ -320,12 +321,14 @@ describe('Gram and residual forms, working sets on or off: one solution (issue 1
 
 describe('linear kernels: wasm and js give the same bits (odd sizes, lists, all columns)', () => {
   type Raw = Backend['_s']['raw'];
+  /** Up to seven handles, in the order of `datas`. */
+  type Handles = [F32Handle, F32Handle, F32Handle, F32Handle, F32Handle, F32Handle, F32Handle];
   /** Runs f on both backends over tensors made from the same data; returns every tensor's data after. */
-  function both(datas: Float32Array[], f: (raw: Raw, h: unknown[]) => number | void): [Float32Array[], Float32Array[], unknown[]] {
+  function both(datas: Float32Array[], f: (raw: Raw, h: Handles) => number | void): [Float32Array[], Float32Array[], unknown[]] {
     const outs: Float32Array[][] = [], rets: unknown[] = [];
     for (const be of [wasm, js]) {
       const ts = datas.map((d) => be.tensor([1, Math.max(1, d.length)], d.length ? d : [0]));
-      rets.push(f(be._s.raw, ts.map((t) => t._h)));
+      rets.push(f(be._s.raw, ts.map((t) => t._h) as Handles));
       outs.push(ts.map((t) => t.data.slice()));
       for (const t of ts) t.dispose();
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { DisposedError, ShapeError, type Backend } from '../src/index.js';
-import { firstBitDiff, loadBoth, randomF32 } from './helpers.js';
+import { firstBitDiff, loadBoth, ptr, randomF32 } from './helpers.js';
 
 const { wasm, js } = await loadBoth();
 const BACKENDS = [['wasm', wasm], ['js', js]] as const;
@@ -270,7 +270,7 @@ describe('matmul wasm vs js', () => {
           guard.set(p.out0, G);
           const big = wasm.tensor([m * n + 2 * G], guard);
           const a = wasm.tensor([p.a.length], p.a), b = wasm.tensor([p.b.length], p.b);
-          wasm._s.raw.matmul(big._h + 4 * G, a._h, b._h, m, n, k, transA, transB, accumulate);
+          (wasm._s.raw.matmul as (...a: unknown[]) => void)(ptr(big) + 4 * G, a._h, b._h, m, n, k, transA, transB, accumulate);
           const got = big.data;
           const where = `${m}x${k}x${n} tA=${transA} tB=${transB} acc=${accumulate}`;
           expectBits(got.subarray(0, G), guard.subarray(0, G), `${where}: guard before out`);

@@ -269,7 +269,7 @@ describe('the pool passes arguments exactly', () => {
     const big = be.zeros([3 << 20]); // 12 MB: addresses past 2^23 need the low word of their f64
     try {
       const p = pool(be);
-      const base = big._h as number;
+      const base = big._h as unknown as number;
       let first = Math.max(1, Math.ceil(((1 << 23) - base) / 4) + 1);
       if ((base + 4 * first) % 8 === 0) first++;
       const ptr = base + 4 * first;

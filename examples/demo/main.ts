@@ -1,8 +1,9 @@
-/** The demo page: loads regula's backend for panels 1 and 2, and starts the training panel's worker. */
+/** The demo page: loads regula's backend for panels 1 and 2, and starts the workers of the training panels (3: MLP, 4: GPT). */
 import { loadBackend } from '../../src/index.js';
 import { initGeometry } from './geometry-panel.js';
 import { initDropout } from './dropout-panel.js';
 import { initTraining } from './train-panel.js';
+import { initGpt } from './gpt-panel.js';
 import { byId } from './svg.js';
 
 function showError(message: string): void {
@@ -13,6 +14,7 @@ function showError(message: string): void {
 
 async function main(): Promise<void> {
   initTraining();
+  initGpt();
   const be = await loadBackend('auto');
   const kind = byId('backend-kind');
   kind.textContent = be.kind;

@@ -6,6 +6,8 @@ export interface Ctx {
   be: Backend;
   /** Smaller grids and fewer samples, for tests and --quick. */
   quick: boolean;
+  /** Run experiments that have a shorter default at their full length (`npm start -- gpt`). */
+  full?: boolean;
   progress(label: string, total: number, unit: string): Progress;
 }
 

@@ -1,27 +1,146 @@
 /**
- * The raw kernel contract shared by both backends.
+ * The raw kernel contract shared by both backends, and the one list of kernels.
  *
  * Every kernel exists twice with the same name and argument order: in AssemblyScript
- * (`assembly/<family>.ts`, reached through `src/backend/wasm/<family>.ts`) and in plain
- * TypeScript (`src/backend/js/<family>.ts`). `H` is the storage handle of a float32 buffer:
- * a byte pointer into Wasm linear memory for the wasm backend, a `Float32Array` for the js
+ * (`assembly/<family>.ts`, reached through `src/backend/wasm/`) and in plain TypeScript
+ * (`src/backend/js/<family>.ts`). `H` is the storage handle of a float32 buffer: a byte
+ * pointer into Wasm linear memory for the wasm backend, a `Float32Array` for the js
  * backend. `R` is the handle of an RNG state (16 uint32 lanes): a byte pointer, or a
  * `Uint32Array`. `I` is the handle of an int32 buffer (labels): a byte pointer or an
- * `Int32Array`.
+ * `Int32Array`. Above the storage the handles are opaque brands (`F32Handle`, ...).
  *
  * Rules every implementation follows:
  * - `out` first; sizes after buffers; scalars last.
- * - Kernels trust their input: the facade (`Kernels` in `src/backend.ts`) validates shapes, ranges and
- *   disposal before calling, and returns early on zero-sized work.
+ * - Kernels trust their input. Arguments are checked once, at the public entry
+ *   (`be.kernels`, `src/kernels.ts`, and the autograd ops); internal callers then use the
+ *   trusted path (`be._trusted`, `src/backend/trusted.ts`), which returns early on
+ *   zero-sized work and derives the scalars below, and never re-checks.
  * - Scalars arrive as JS numbers (float64). Any scalar derived from user options (bias
- *   corrections, 1 - lr*wd, thresholds) is computed once by shared facade code in float64
+ *   corrections, 1 - lr*wd, thresholds) is computed once by the trusted path in float64
  *   and passed in; each kernel rounds its scalars to float32 once on entry
  *   (`Math.fround` in js, an `f32` parameter in wasm), so both backends see the same bits.
  * - Both implementations do float32 arithmetic in the same order with no fused
  *   multiply-add, so results are bit-identical. Reductions use the layout documented on
  *   each kernel.
+ *
+ * ## How to add a kernel
+ *
+ * An elementwise kernel or a reduction whose shape is one of `Signatures` (say `sub`,
+ * out = a − b):
+ * 1. `assembly/<family>.ts`: `export function sub(out: usize, a: usize, b: usize, n: i32): void`
+ *    (f32x4 main loop, scalar tail, the same operations in the same order as the twin).
+ * 2. `src/backend/js/<family>.ts`: the twin `function sub(out, a, b, n)`, added to that
+ *    file's exported kernel object.
+ * 3. One registration line in `TABLE` below: `sub: { sig: 'zip' },` with its doc comment.
+ *    From it come the `RawKernels` type (so the compiler asks for the js twin), the wasm
+ *    glue (the export is looked up at load: a missing one fails `loadBackend` with a clear
+ *    error; zip/map kernels are split over threads above a size), the checked
+ *    `be.kernels.sub(out, a, b)` (shapes, backend, disposal, scalars) and the trusted
+ *    `be._trusted.sub(out, a, b)`.
+ * 4. Its autograd op, if it has one: a method of `Ops` in `src/autograd.ts` (forward, and
+ *    its backward beside it through `grad()`); it becomes `be.sub(a, b)`.
+ * 5. Its tests: wasm == js bit for bit over odd sizes and aliasing, a reference, and bad input.
+ * A kernel of another shape (matmul, the optimizer steps, dropout, cross-entropy) is
+ * declared in `ExplicitKernels`, has its glue in `src/backend/wasm/<family>.ts`, its checks
+ * in `src/kernels.ts` and its trusted entry in `src/backend/trusted.ts`.
  */
-export interface RawKernels<H, R, I> {
+
+declare const brand: unique symbol;
+/** The handle of a float32 buffer above the storage (opaque: only the storage looks inside). */
+export type F32Handle = { readonly [brand]: 'f32' };
+/** The handle of an RNG state above the storage. */
+export type RngHandle = { readonly [brand]: 'rng' };
+/** The handle of int32 labels above the storage. */
+export type LabelsHandle = { readonly [brand]: 'labels' };
+
+/** The kernel shapes that `TABLE` entries use (H: a float32 handle; n elements). */
+export interface Signatures<H> {
+  /** out[i] = f(x[i]). out may be x. */
+  map: (out: H, x: H, n: number) => void;
+  /** out[i] = f(a[i], b[i]). out may be a or b unless the entry says otherwise. */
+  zip: (out: H, a: H, b: H, n: number) => void;
+  /** out[i] = f(x[i], alpha). out may be x unless the entry says otherwise. */
+  mapScalar: (out: H, x: H, n: number, alpha: number) => void;
+  /** out[i] = f(a[i], b[i], alpha). out may be a or b. */
+  zipScalar: (out: H, a: H, b: H, n: number, alpha: number) => void;
+  /** A number from x (0 for no elements). */
+  reduce: (x: H, n: number) => number;
+  /** A number from a and b of equal shapes (at least one element). */
+  reduce2: (a: H, b: H, n: number) => number;
+}
+
+/** A signature's name. */
+export type Sig = keyof Signatures<unknown>;
+
+/** A `TABLE` entry: the signature, and where it differs from the signature's defaults, names and the aliasing rule. */
+export interface TableEntry {
+  readonly sig: Sig;
+  /** Names of out and the inputs, for messages (default out, x or a, b). */
+  readonly names?: readonly string[];
+  /** 'none': out must not be the (first) input; 'first': out may alias the first input, not the second. */
+  readonly alias?: 'none' | 'first';
+  /** out is read as well as written (y += ...): a chunk cut off by a dead worker cannot simply be run again. */
+  readonly readsOut?: boolean;
+}
+
+/**
+ * The kernels declared by one line each (see "How to add a kernel" above); the comment on
+ * each line is its contract.
+ */
+export const TABLE = {
+  /** out = a + b elementwise. out may be a or b. */
+  add: { sig: 'zip' },
+  /** out = a − b elementwise. out may be a or b. */
+  sub: { sig: 'zip' },
+  /** out = a · b elementwise. out may be a or b. */
+  mul: { sig: 'zip' },
+  /** out = alpha · x. out may be x. */
+  scale: { sig: 'mapScalar' },
+  /** y = y + f32(alpha · x) (y updated in place; y must not be x). */
+  axpy: { sig: 'mapScalar', names: ['y', 'x'], alias: 'none', readsOut: true },
+  /** out = max(x, 0) (−0 and NaN map as f32x4.max(x, 0) does; see elementwise). out may be x. */
+  relu: { sig: 'map' },
+  /** out = x > 0 ? g : 0 (gradient of relu at x). out may be g, not x. */
+  reluBackward: { sig: 'zip', names: ['out', 'g', 'x'], alias: 'first' },
+  /** out = alpha · (a − b) (the MSE gradient with alpha = 2·upstream/n). out may be a or b. */
+  mseBackward: { sig: 'zipScalar' },
+  /** Σ x[i], returned. Reduction layout: see elementwise. */
+  sum: { sig: 'reduce' },
+  /** Σ x[i]², returned. Same reduction layout as sum. */
+  sumSquares: { sig: 'reduce' },
+  /** mean((a − b)²), returned. */
+  mse: { sig: 'reduce2' },
+
+  // ---- activations (assembly/activation.ts, src/backend/js/activation.ts) ----
+  // exp, erf and tanh have no Wasm instruction: both backends run one shared f64 algorithm
+  // (fixed polynomials, Cody–Waite exp, a fixed-length continued fraction; see
+  // assembly/activation.ts) and round to f32 once, so they agree bit for bit.
+
+  /** out = f32(x·Φ(x)), Φ the standard normal CDF: exact (erf) GELU, as torch's default. out may be x. */
+  gelu: { sig: 'map' },
+  /** out = f32(g·(Φ(x) + x·φ(x))), the GELU gradient (φ the normal density), in f64. out may be g or x. */
+  geluBackward: { sig: 'zip', names: ['out', 'g', 'x'] },
+  /** out = f32(tanh(x)) via f64. out may be x. */
+  tanh: { sig: 'map' },
+  /** out = f32(g·f32(1 − f32(y·y))), y the tanh output. out may be g or y. */
+  tanhBackward: { sig: 'zip', names: ['out', 'g', 'y'] },
+  /** out = 1 (x > 0), −1 (x < 0), +0 otherwise (±0, NaN): the L1 subgradient. out may be x. */
+  sign: { sig: 'map' },
+  /**
+   * Σ|x[i]| in f32, returned. Layout: lane j (0..3) sums |x[4q + j]| over the first n & ~3
+   * elements in order; s = (s0 + s1) + (s2 + s3); the tail is then added in order.
+   */
+  absSum: { sig: 'reduce' },
+} as const satisfies Record<string, TableEntry>;
+
+/** The names of the table kernels. */
+export type TableName = keyof typeof TABLE;
+
+/** The raw table kernels over handle type H. */
+export type TableKernels<H> = { [K in TableName]: Signatures<H>[(typeof TABLE)[K]['sig']] };
+
+/** The kernels whose shape is their own; each has glue, checks and a trusted entry of its own. */
+export interface ExplicitKernels<H, R, I> {
   /**
    * out (+)= op(a) · op(b), out m×n row-major. op(a) is m×k: a is stored m×k, or k×m when
    * transA. op(b) is k×n: b is stored k×n, or n×k when transB. Each output is
@@ -62,8 +181,8 @@ export interface RawKernels<H, R, I> {
   /**
    * Inverted dropout: out[i] = keep ? f32(x[i]·scale) : 0, where keep is decided by the
    * RNG stream (layout in src/rng.ts) against `threshold` (a uint32: drop when the draw is
-   * < threshold), and scale = f32(1/(1−p)) computed by the facade. Advances the RNG state.
-   * mask (or null) receives 1 for kept and 0 for dropped. out may be x.
+   * < threshold), and scale = f32(1/(1−p)) computed by the trusted path. Advances the RNG
+   * state. mask (or null) receives 1 for kept and 0 for dropped. out may be x.
    */
   dropout(out: H, x: H, n: number, threshold: number, scale: number, rng: R, mask: H | null): void;
 
@@ -85,34 +204,12 @@ export interface RawKernels<H, R, I> {
     stepSize: number, bc2sqrt: number, eps: number, weightDecay: number, decay: number,
     amsgrad: boolean, maximize: boolean, l1t: number): void;
 
-  // ---- elementwise and reductions for a training step ----
-
   /** out = x + b broadcast over rows: out[i·cols + j] = x[i·cols + j] + b[j]. out may be x. */
   addRowVector(out: H, x: H, b: H, rows: number, cols: number): void;
-  /** out = a + b elementwise. out may be a or b. */
-  add(out: H, a: H, b: H, n: number): void;
-  /** out = a · b elementwise. out may be a or b. */
-  mul(out: H, a: H, b: H, n: number): void;
-  /** out = alpha · x. out may be x. */
-  scale(out: H, x: H, n: number, alpha: number): void;
-  /** y = y + alpha · x (y updated in place). */
-  axpy(y: H, x: H, n: number, alpha: number): void;
   /** out[i] = value. */
   fill(out: H, n: number, value: number): void;
-  /** out = max(x, 0) (−0 and NaN map as f32x4.max(x, 0) does; see elementwise). out may be x. */
-  relu(out: H, x: H, n: number): void;
-  /** out = x > 0 ? g : 0 (gradient of relu at x). out may be g. */
-  reluBackward(out: H, g: H, x: H, n: number): void;
   /** out[j] = Σ_i x[i·cols + j], i in order 0..rows−1 (bias gradients). */
   sumRows(out: H, x: H, rows: number, cols: number): void;
-  /** Σ x[i], returned. Reduction layout: see elementwise. */
-  sum(x: H, n: number): number;
-  /** Σ x[i]², returned. Same reduction layout as sum. */
-  sumSquares(x: H, n: number): number;
-  /** mean((a − b)²), returned. */
-  mse(a: H, b: H, n: number): number;
-  /** out = alpha · (a − b) (the MSE gradient with alpha = 2·upstream/n). out may be a. */
-  mseBackward(out: H, a: H, b: H, n: number, alpha: number): void;
   /**
    * Mean softmax cross-entropy over rows of logits (rows×cols) against int32 labels in
    * [0, cols), stable for large logits (max subtracted). Returned as a number. When exps
@@ -128,27 +225,6 @@ export interface RawKernels<H, R, I> {
    * logits, without computing an exp. out may be exps.
    */
   crossEntropyBackwardExps(out: H, exps: H, labels: I, rows: number, cols: number, alpha: number): void;
-
-  // ---- activations (family 'activation': assembly/activation.ts, src/backend/{wasm,js}/activation.ts) ----
-  // exp, erf and tanh have no Wasm instruction: both backends run one shared f64 algorithm
-  // (fixed polynomials, Cody–Waite exp, a fixed-length continued fraction; see
-  // assembly/activation.ts) and round to f32 once, so they agree bit for bit.
-
-  /** out = f32(x·Φ(x)), Φ the standard normal CDF: exact (erf) GELU, as torch's default. out may be x. */
-  gelu(out: H, x: H, n: number): void;
-  /** out = f32(g·(Φ(x) + x·φ(x))), the GELU gradient (φ the normal density), in f64. out may be g or x. */
-  geluBackward(out: H, g: H, x: H, n: number): void;
-  /** out = f32(tanh(x)) via f64. out may be x. */
-  tanh(out: H, x: H, n: number): void;
-  /** out = f32(g·f32(1 − f32(y·y))), y the tanh output. out may be g or y. */
-  tanhBackward(out: H, g: H, y: H, n: number): void;
-  /** out = 1 (x > 0), −1 (x < 0), +0 otherwise (±0, NaN): the L1 subgradient. out may be x. */
-  sign(out: H, x: H, n: number): void;
-  /**
-   * Σ|x[i]| in f32, returned. Layout: lane j (0..3) sums |x[4q + j]| over the first n & ~3
-   * elements in order; s = (s0 + s1) + (s2 + s3); the tail is then added in order.
-   */
-  absSum(x: H, n: number): number;
 
   // ---- the transformer's kernels (families 'layernorm', 'softmax', 'embedding') ----
   // Sums of these families are f64 with absSum's four-lane layout: lane j (0..3) adds
@@ -222,12 +298,22 @@ export interface RawKernels<H, R, I> {
   colNorms(out: H, x: H, n: number, d: number): void;
 }
 
-/** The names of every raw kernel, for checks that both backends implement all of them. */
-export const RAW_KERNEL_NAMES = [
-  'matmul', 'matmulBatched', 'softThreshold', 'dropout', 'sgdStep', 'adamStep', 'addRowVector', 'add', 'mul',
-  'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'sumRows', 'sum', 'sumSquares', 'mse',
-  'mseBackward', 'crossEntropy', 'crossEntropyBackward', 'crossEntropyBackwardExps',
-  'gelu', 'geluBackward', 'tanh', 'tanhBackward', 'sign', 'absSum',
-  'layerNorm', 'layerNormBackward', 'causalSoftmax', 'causalSoftmaxBackward', 'embedding', 'embeddingBackward',
-  'cdResidual', 'cdGram', 'colDots', 'residual', 'transpose', 'colNorms',
-] as const;
+/** Every raw kernel: what each backend implements (the compiler checks both). */
+export type RawKernels<H, R, I> = ExplicitKernels<H, R, I> & TableKernels<H>;
+
+/** The names of the explicit kernels (a Record, so the compiler keeps it in step with ExplicitKernels). */
+const EXPLICIT: Record<keyof ExplicitKernels<unknown, unknown, unknown>, true> = {
+  matmul: true, matmulBatched: true, softThreshold: true, dropout: true, sgdStep: true, adamStep: true, addRowVector: true,
+  fill: true, sumRows: true, crossEntropy: true, crossEntropyBackward: true, crossEntropyBackwardExps: true,
+  layerNorm: true, layerNormBackward: true, causalSoftmax: true, causalSoftmaxBackward: true, embedding: true, embeddingBackward: true,
+  cdResidual: true, cdGram: true, colDots: true, residual: true, transpose: true, colNorms: true,
+};
+
+/** A kernel's name. */
+export type KernelName = keyof RawKernels<unknown, unknown, unknown>;
+
+/** The names of every raw kernel. */
+export const KERNEL_NAMES: readonly KernelName[] = [...Object.keys(EXPLICIT), ...Object.keys(TABLE)] as KernelName[];
+
+/** The table kernels' names, in table order. */
+export const TABLE_NAMES: readonly TableName[] = Object.keys(TABLE) as TableName[];

@@ -1,12 +1,26 @@
-import type { RawKernels } from './raw.js';
+import type { F32Handle, LabelsHandle, RawKernels, RngHandle } from './raw.js';
+
+/** How a storage runs: threads, shared memory, and why it runs on fewer threads than asked for (be.info() adds `kind`). */
+export interface StorageInfo {
+  /** Threads a kernel call may use, the calling thread included (1: single thread). */
+  threads: number;
+  /** Whether the heap is a shared WebAssembly.Memory (the regula-mt.wasm binary). */
+  sharedMemory: boolean;
+  /** Why it runs on fewer threads than asked for (or on one), or null. */
+  reason: string | null;
+  /** Threads asked for (loadBackend's threads option, or the core count by default). */
+  requested: number;
+  /** True once a worker thread died or stopped answering and the backend fell back to the calling thread (reason says why). */
+  degraded: boolean;
+}
 
 /**
- * Where a backend keeps its buffers. The facade (`src/backend.ts`) is written once against
+ * Where a backend keeps its buffers. The Backend (`src/backend.ts`) is written once against
  * this and `RawKernels`; the two backends differ only here.
  *
  * Handles: wasm uses byte pointers (numbers) for all three kinds; js uses `Float32Array`,
- * `Uint32Array` (RNG state) and `Int32Array` (labels). The facade never looks inside a
- * handle, so it types them as `any`.
+ * `Uint32Array` (RNG state) and `Int32Array` (labels). Above the storage they are the
+ * opaque brands of raw.ts (`AnyStorage`).
  */
 export interface Storage<H, R, I> {
   readonly kind: 'wasm' | 'js';
@@ -30,4 +44,16 @@ export interface Storage<H, R, I> {
   heapBytes(): number;
   /** Bytes held by live float32 and RNG buffers. */
   liveBytes(): number;
+  /** Threads, shared memory and why threads are off. */
+  info(): StorageInfo;
+  /** Stops worker threads, if any (idempotent); kernels keep working on the calling thread. */
+  dispose(): void;
+}
+
+/** A storage seen from above: handles are opaque brands. */
+export type AnyStorage = Storage<F32Handle, RngHandle, LabelsHandle>;
+
+/** Hides a storage's concrete handle types (the one place they are erased). */
+export function erase<H, R, I>(s: Storage<H, R, I>): AnyStorage {
+  return s as unknown as AnyStorage;
 }

@@ -33,4 +33,4 @@ function dropout(out: Float32Array, x: Float32Array, n: number, threshold: numbe
 }
 
 /** The dropout kernels of the js backend (same names and order as assembly/dropout.ts). */
-export const dropoutKernels: Pick<K, 'dropout'> = { dropout };
+export const dropoutKernels = { dropout } satisfies Partial<K>;

@@ -2,9 +2,6 @@ import type { RawKernels } from '../raw.js';
 import { exp64, log64 } from './mathf.js';
 
 type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
-type EW = Pick<K, Exclude<keyof K, 'matmul' | 'matmulBatched' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum' |
-  'layerNorm' | 'layerNormBackward' | 'causalSoftmax' | 'causalSoftmaxBackward' | 'embedding' | 'embeddingBackward' |
-  'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'transpose' | 'colNorms'>>;
 
 const fround = Math.fround;
 
@@ -20,6 +17,10 @@ function addRowVector(out: Float32Array, x: Float32Array, b: Float32Array, rows:
 
 function add(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+}
+
+function sub(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
 }
 
 function mul(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
@@ -160,7 +161,7 @@ function crossEntropyBackward(out: Float32Array, logits: Float32Array, labels: I
 }
 
 /** The elementwise kernels of the js backend (same names and order as assembly/elementwise.ts). */
-export const elementwiseKernels: EW = {
-  addRowVector, add, mul, scale, axpy, fill, relu, reluBackward, sumRows, sum, sumSquares, mse,
+export const elementwiseKernels = {
+  addRowVector, add, sub, mul, scale, axpy, fill, relu, reluBackward, sumRows, sum, sumSquares, mse,
   mseBackward, crossEntropy, crossEntropyBackward, crossEntropyBackwardExps,
-};
+} satisfies Partial<K>;

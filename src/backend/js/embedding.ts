@@ -4,7 +4,7 @@ import type { RawKernels } from '../raw.js';
 type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
 /** The embedding kernels of the js backend (same names and order as assembly/embedding.ts). */
-export const embeddingKernels: Pick<K, 'embedding' | 'embeddingBackward'> = {
+export const embeddingKernels = {
   embedding(out, weight, ids, n, cols) {
     for (let i = 0; i < n; i++) {
       const w = ids[i]! * cols;
@@ -18,4 +18,4 @@ export const embeddingKernels: Pick<K, 'embedding' | 'embeddingBackward'> = {
       for (let j = 0; j < cols; j++) dweight[w + j] = dweight[w + j]! + g[o + j]!;
     }
   },
-};
+} satisfies Partial<K>;

@@ -1,4 +1,4 @@
-import type { Storage } from '../storage.js';
+import type { Storage, StorageInfo } from '../storage.js';
 import type { RawKernels } from '../raw.js';
 import { matmulKernels } from './matmul.js';
 import { optimKernels } from './optim.js';
@@ -11,6 +11,7 @@ import { layernormKernels } from './layernorm.js';
 import { softmaxKernels } from './softmax.js';
 import { embeddingKernels } from './embedding.js';
 
+/** Every raw kernel on typed arrays: the compiler checks that the families below give all of them. */
 type JsRaw = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
 /** The pure-TS backend: buffers are ordinary typed arrays. */
@@ -50,4 +51,6 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
   labels(a: Int32Array): Int32Array { return a; }
   heapBytes(): number { return this.live; }
   liveBytes(): number { return this.live; }
+  info(): StorageInfo { return { threads: 1, sharedMemory: false, reason: 'the js backend runs on the calling thread', requested: 1, degraded: false }; }
+  dispose(): void { /* no threads to stop */ }
 }

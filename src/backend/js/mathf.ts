@@ -76,13 +76,3 @@ export function log64(x: number): number {
   const lm = f * 2.0 + (f * f2) * q;
   return e * LN2_HI + (e * LN2_LO + lm);
 }
-
-/** e^x for f32 (exp64 rounded once). */
-export function expf(x: number): number {
-  return Math.fround(exp64(Math.fround(x)));
-}
-
-/** ln x for f32 (log64 rounded once). */
-export function logf(x: number): number {
-  return Math.fround(log64(Math.fround(x)));
-}

@@ -67,4 +67,4 @@ function matmulBatched(out: Float32Array, a: Float32Array, b: Float32Array, batc
 }
 
 /** The matmul kernels of the js backend (same names and order as assembly/matmul.ts). */
-export const matmulKernels: Pick<K, 'matmul' | 'matmulBatched'> = { matmul, matmulBatched };
+export const matmulKernels = { matmul, matmulBatched } satisfies Partial<K>;

@@ -2,20 +2,16 @@ import type { RawKernels } from '../raw.js';
 
 type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
-const f = Math.fround;
+import { shrink } from './prox.js';
 
-/** The L1 proximal step of one float, as assembly/optim.ts's shrink1: exact +0 when |x| ≤ t. */
-function shrink(x: number, t: number): number {
-  const m = Math.max(f(Math.abs(x) - t), 0);
-  return m > 0 ? (x < 0 ? -m : m) : m;
-}
+const f = Math.fround;
 
 /**
  * The optim kernels of the js backend (same names and order as assembly/optim.ts): the
  * same f32 operations in the same order as the wasm kernels, each rounded with
  * Math.fround, scalars rounded once on entry (derived 1 − x formed in float64 first).
  */
-export const optimKernels: Pick<K, 'sgdStep' | 'adamStep'> = {
+export const optimKernels = {
   sgdStep(p, g, buf, n, lr, momentum, dampening, weightDecay, nesterov, maximize, l1t, first) {
     const useWd = weightDecay !== 0, useMom = momentum !== 0, useL1 = l1t > 0;
     const lrS = f(lr), momS = f(momentum), dampS = f(1 - dampening), wdS = f(weightDecay), tS = f(l1t);
@@ -56,4 +52,4 @@ export const optimKernels: Pick<K, 'sgdStep' | 'adamStep'> = {
       p[i] = pv;
     }
   },
-};
+} satisfies Partial<K>;

@@ -24,7 +24,7 @@ function dot4(p: Float32Array, q: Float32Array, o: number, n: number): number {
 }
 
 /** The attention softmax kernels of the js backend (same names and order as assembly/softmax.ts). */
-export const softmaxKernels: Pick<K, 'causalSoftmax' | 'causalSoftmaxBackward'> = {
+export const softmaxKernels = {
   causalSoftmax(out, x, z, t, scale) {
     const sc = fr(scale);
     const rows = z * t;
@@ -52,4 +52,4 @@ export const softmaxKernels: Pick<K, 'causalSoftmax' | 'causalSoftmaxBackward'> 
       for (let j = len; j < t; j++) out[o + j] = 0;
     }
   },
-};
+} satisfies Partial<K>;

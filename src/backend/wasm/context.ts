@@ -4,11 +4,19 @@ import type { ThreadPool } from './threads.js';
 /** The exports of build/regula.wasm: kernels by name, plus `heapBase`. */
 export type WasmExports = Record<string, (...args: number[]) => number> & { heapBase(): number };
 
+/** A Wasm export as the glue calls it. */
+export type WasmFn = (...args: number[]) => number;
+
 /** What a family's wasm glue (src/backend/wasm/<family>.ts) gets to call its kernels. */
 export interface WasmContext {
   readonly exports: WasmExports;
   readonly memory: WebAssembly.Memory;
   readonly alloc: WasmAllocator;
+  /**
+   * The export `name`. Glue looks up every export it calls when the backend loads, so a
+   * binary that lacks one fails loadBackend with a BackendLoadError (rebuild), never a call.
+   */
+  fn(name: string): WasmFn;
   /**
    * A scratch block of at least `bytes`, owned by `slot` (e.g. 'matmul.packB'), reused
    * across calls and grown on demand. Valid until the next scratch() call for that slot.
@@ -20,7 +28,7 @@ export interface WasmContext {
    * and splits a call only above the size where that pays: a kernel over a range of rows
    * or elements runs as `pool.run({ fn: pool.fn('<export>'), end, step: chunkSize(end,
    * pool.size, align, min), args, start, len, rerunnable })` (see RangeCall in threads.ts;
-   * the export must be in index.ts's POOLED list); elementwise.ts shows the pattern.
+   * the export must be in its family's *_THREADED list, which index.ts joins); elementwise.ts shows the pattern.
    */
   pool: ThreadPool | null;
 }

@@ -1,11 +1,9 @@
-import type { RawKernels } from '../raw.js';
+import type { RawKernels, TableName } from '../raw.js';
+import { TABLE, TABLE_NAMES } from '../raw.js';
 import type { WasmContext } from './context.js';
 import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
-type EW = Pick<K, Exclude<keyof K, 'matmul' | 'matmulBatched' | 'sgdStep' | 'adamStep' | 'dropout' | 'softThreshold' | 'gelu' | 'geluBackward' | 'tanh' | 'tanhBackward' | 'sign' | 'absSum' |
-  'layerNorm' | 'layerNormBackward' | 'causalSoftmax' | 'causalSoftmaxBackward' | 'embedding' | 'embeddingBackward' |
-  'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'transpose' | 'colNorms'>>;
 
 /**
  * Elementwise passes over at least this many floats are cut into contiguous chunks that
@@ -18,20 +16,21 @@ export const ELEMENTWISE_THREAD_MIN = 1 << 18;
 /** The smallest chunk of a threaded elementwise pass (floats): a chunk is worth a claim. */
 const ELEMENTWISE_CHUNK_MIN = 1 << 14;
 
-/** The elementwise kernels of the wasm backend: thin calls into assembly/elementwise.ts. */
-export function elementwiseKernels(ctx: WasmContext): EW {
-  const e = ctx.exports;
-  const f = (name: string) => {
-    const fn = e[name];
-    if (typeof fn !== 'function') throw new TypeError(`regula.wasm lacks the export ${name}: rebuild it with \`npm run build\``);
-    return fn;
-  };
-  const addRowVector = f('addRowVector'), add = f('add'), mul = f('mul'), scale = f('scale'), axpy = f('axpy');
-  const fill = f('fill'), relu = f('relu'), reluBackward = f('reluBackward'), sumRows = f('sumRows');
-  const sum = f('sum'), sumSquares = f('sumSquares'), mse = f('mse'), mseBackward = f('mseBackward');
-  const crossEntropy = f('crossEntropy'), crossEntropyBackward = f('crossEntropyBackward');
-  const crossEntropyBackwardExps = f('crossEntropyBackwardExps');
+/** Whether a table kernel is elementwise (map/zip with or without a scalar), so it may be cut into chunks. */
+export function splittable(name: TableName): boolean {
+  const sig = TABLE[name].sig;
+  return sig !== 'reduce' && sig !== 'reduce2';
+}
 
+/** The exports the thread pool runs for this file (the glue cuts their calls into parts). */
+export const ELEMENTWISE_THREADED: readonly string[] = ['addRowVector', 'fill', ...TABLE_NAMES.filter(splittable)];
+
+/**
+ * The table kernels (src/backend/raw.ts TABLE) and the other elementwise and reduction
+ * kernels of the wasm backend: thin calls into assembly/, elementwise ones cut into chunks
+ * on the pool above ELEMENTWISE_THREAD_MIN.
+ */
+export function elementwiseKernels(ctx: WasmContext): Pick<K, TableName | 'addRowVector' | 'fill' | 'sumRows' | 'crossEntropy' | 'crossEntropyBackward' | 'crossEntropyBackwardExps'> {
   // One range call, reused: pointers advance 4 bytes per element, the count is the chunk's length.
   const call: RangeCall = { fn: 0, end: 0, step: 0, args: [0, 0, 0, 0, 0], start: [0, 0, 0, 0, 0], len: [0, 0, 0, 0, 0], rerunnable: false };
   /** fn(p0[, p1[, p2]], n, s0) over n floats, in chunks on the pool (ctx.pool non-null); `out`: p0 is only written. */
@@ -47,7 +46,27 @@ export function elementwiseKernels(ctx: WasmContext): EW {
   const rowCall: RangeCall = { fn: 0, end: 0, step: 0, args: [0, 0, 0, 0, 0], start: [0, 0, 0, 0, 0], len: [0, 0, 0, 1, 0], rerunnable: false };
   const big = (n: number) => n >= ELEMENTWISE_THREAD_MIN && ctx.pool !== null;
 
+  /** The glue of one table kernel, by its signature (the export takes the same arguments). */
+  const table = (name: TableName): unknown => {
+    const fn = ctx.fn(name);
+    const e: { sig: string; readsOut?: boolean } = TABLE[name];
+    const out = e.readsOut !== true;
+    switch (TABLE[name].sig) {
+      case 'map': return (o: number, x: number, n: number) => { if (big(n)) split(name, n, 2, o, x, 0, 0, out); else fn(o, x, n); };
+      case 'zip': return (o: number, a: number, b: number, n: number) => { if (big(n)) split(name, n, 3, o, a, b, 0, out); else fn(o, a, b, n); };
+      case 'mapScalar': return (o: number, x: number, n: number, s: number) => { if (big(n)) split(name, n, 2, o, x, 0, s, out); else fn(o, x, n, s); };
+      case 'zipScalar': return (o: number, a: number, b: number, n: number, s: number) => { if (big(n)) split(name, n, 3, o, a, b, s, out); else fn(o, a, b, n, s); };
+      case 'reduce': return (x: number, n: number) => fn(x, n);
+      case 'reduce2': return (a: number, b: number, n: number) => fn(a, b, n);
+    }
+  };
+  const tableKernels = Object.fromEntries(TABLE_NAMES.map((name) => [name, table(name)])) as Pick<K, TableName>;
+
+  const addRowVector = ctx.fn('addRowVector'), fill = ctx.fn('fill'), sumRows = ctx.fn('sumRows');
+  const crossEntropy = ctx.fn('crossEntropy'), crossEntropyBackward = ctx.fn('crossEntropyBackward');
+  const crossEntropyBackwardExps = ctx.fn('crossEntropyBackwardExps');
   return {
+    ...tableKernels,
     addRowVector(out, x, b, rows, cols) {
       if (!big(rows * cols) || rows < 2 * ctx.pool!.size) { addRowVector(out, x, b, rows, cols); return; }
       // Rows are independent: any cut between rows computes exactly what one call does.
@@ -58,18 +77,8 @@ export function elementwiseKernels(ctx: WasmContext): EW {
       rowCall.rerunnable = out !== x;
       pool.run(rowCall);
     },
-    add(out, a, b, n) { if (big(n)) split('add', n, 3, out, a, b, 0, true); else add(out, a, b, n); },
-    mul(out, a, b, n) { if (big(n)) split('mul', n, 3, out, a, b, 0, true); else mul(out, a, b, n); },
-    scale(out, x, n, alpha) { if (big(n)) split('scale', n, 2, out, x, 0, alpha, true); else scale(out, x, n, alpha); },
-    axpy(y, x, n, alpha) { if (big(n)) split('axpy', n, 2, y, x, 0, alpha, false); else axpy(y, x, n, alpha); },
     fill(out, n, value) { if (big(n)) split('fill', n, 1, out, 0, 0, value, true); else fill(out, n, value); },
-    relu(out, x, n) { if (big(n)) split('relu', n, 2, out, x, 0, 0, true); else relu(out, x, n); },
-    reluBackward(out, g, x, n) { if (big(n)) split('reluBackward', n, 3, out, g, x, 0, true); else reluBackward(out, g, x, n); },
     sumRows(out, x, rows, cols) { sumRows(out, x, rows, cols); },
-    sum(x, n) { return sum(x, n); },
-    sumSquares(x, n) { return sumSquares(x, n); },
-    mse(a, b, n) { return mse(a, b, n); },
-    mseBackward(out, a, b, n, alpha) { if (big(n)) split('mseBackward', n, 3, out, a, b, alpha, true); else mseBackward(out, a, b, n, alpha); },
     crossEntropy(logits, labels, rows, cols, exps) { return crossEntropy(logits, labels, rows, cols, exps ?? 0); },
     crossEntropyBackward(out, logits, labels, rows, cols, alpha) { crossEntropyBackward(out, logits, labels, rows, cols, alpha); },
     crossEntropyBackwardExps(out, exps, labels, rows, cols, alpha) { crossEntropyBackwardExps(out, exps, labels, rows, cols, alpha); },

@@ -1,45 +1,27 @@
 import { BackendLoadError } from '../../errors.js';
-import type { Storage } from '../storage.js';
+import type { Storage, StorageInfo } from '../storage.js';
 import type { RawKernels } from '../raw.js';
 import { WasmAllocator } from './allocator.js';
-import type { WasmContext, WasmExports } from './context.js';
-import { matmulKernels } from './matmul.js';
-import { optimKernels } from './optim.js';
+import type { WasmContext, WasmExports, WasmFn } from './context.js';
+import { MATMUL_THREADED, matmulKernels } from './matmul.js';
+import { OPTIM_THREADED, optimKernels } from './optim.js';
 import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { linearKernels } from './linear.js';
-import { elementwiseKernels } from './elementwise.js';
-import { activationKernels } from './activation.js';
+import { ELEMENTWISE_THREADED, elementwiseKernels } from './elementwise.js';
 import { layernormKernels } from './layernorm.js';
-import { softmaxKernels } from './softmax.js';
+import { SOFTMAX_THREADED, softmaxKernels } from './softmax.js';
 import { embeddingKernels } from './embedding.js';
 import { ThreadPool, availableCores, nodeBuiltin, threadsUnavailableReason, type WorkerSource } from './threads.js';
 import { decodeBase64 } from '../../data/index.js';
 import { WASM_BASE64, WASM_MT_BASE64 } from './embedded.generated.js';
 
-/** The exports the thread pool may run in its workers (the glue cuts their calls into parts). */
-const POOLED = ['matmulPackB', 'matmulBlockPacked', 'add', 'mul', 'scale', 'axpy', 'fill', 'relu', 'reluBackward', 'addRowVector',
-  'mseBackward', 'sgdStep', 'adamStep', 'causalSoftmax', 'causalSoftmaxBackward'] as const;
+/** The exports the thread pool may run in its workers (each family's glue cuts their calls into parts). */
+const THREADED: readonly string[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED, ...OPTIM_THREADED, ...SOFTMAX_THREADED];
 
 /** Upper bound of the pool size (threads, caller included). */
 const MAX_THREADS = 64;
 
-/** How the wasm backend runs: see be.info(). */
-export interface ThreadInfo {
-  /** Threads a kernel call may use (1: single thread). */
-  threads: number;
-  /** Whether the heap is a shared WebAssembly.Memory (the regula-mt.wasm binary). */
-  sharedMemory: boolean;
-  /** Why the backend runs on fewer threads than asked for (or on one), or null. */
-  reason: string | null;
-  /** The threads asked for (loadBackend's `threads`, or the core count by default). */
-  requested: number;
-  /**
-   * True once a worker died or stopped answering: the pool stopped its workers and kernels
-   * run on the calling thread (`reason` says which worker and why).
-   */
-  degraded: boolean;
-}
 
 /** Options of the wasm loader (see loadBackend). */
 export interface WasmLoadOptions {
@@ -182,7 +164,7 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
       try {
         // A scratch slot: not counted as live tensor memory, and never re-requested, so it never moves.
         const ctrl = storage._scratch('threads.ctrl', ThreadPool.ctrlBytes(requested - 1));
-        const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, POOLED, exports, o.workerUrl);
+        const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, THREADED, exports, o.workerUrl);
         storage._setPool(pool);
       } catch (e) {
         storage._info.reason = `the worker threads did not start (${(e as Error).message}); running on one thread. ` +
@@ -201,6 +183,15 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
   return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested, degraded: false });
 }
 
+/** Export `name` of the module, or a BackendLoadError saying the binary is stale. */
+function wasmExport(exports: WasmExports, name: string): WasmFn {
+  const fn = exports[name];
+  if (typeof fn !== 'function') {
+    throw new BackendLoadError(`regula: the Wasm binary lacks the export ${name}; it is stale or from another version: rebuild it with \`npm run build\``);
+  }
+  return fn;
+}
+
 /** The wasm backend's storage: buffers in Wasm linear memory, handed out by WasmAllocator. */
 export class WasmStorage implements Storage<number, number, number> {
   readonly kind = 'wasm' as const;
@@ -209,19 +200,21 @@ export class WasmStorage implements Storage<number, number, number> {
   private readonly slots = new Map<string, { ptr: number; bytes: number }>();
   private readonly ctx: WasmContext;
   /** @internal what info() reports. */
-  readonly _info: ThreadInfo;
+  readonly _info: StorageInfo;
 
   constructor(readonly exports: WasmExports, readonly memory: WebAssembly.Memory,
-    info: ThreadInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1, degraded: false }) {
-    this.alloc = new WasmAllocator(memory, exports.heapBase());
+    info: StorageInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1, degraded: false }) {
+    this.alloc = new WasmAllocator(memory, wasmExport(exports, 'heapBase')());
     this._info = { ...info };
     const ctx: WasmContext = this.ctx = {
       exports,
       memory,
       alloc: this.alloc,
+      fn: (name) => wasmExport(exports, name),
       scratch: (slot, bytes) => this.scratch(slot, bytes),
       pool: null,
     };
+    // Every family's glue looks up its exports here, at load: a missing one throws now.
     this.raw = {
       ...matmulKernels(ctx),
       ...optimKernels(ctx),
@@ -229,7 +222,6 @@ export class WasmStorage implements Storage<number, number, number> {
       ...proxKernels(ctx),
       ...linearKernels(ctx),
       ...elementwiseKernels(ctx),
-      ...activationKernels(ctx),
       ...layernormKernels(ctx),
       ...softmaxKernels(ctx),
       ...embeddingKernels(ctx),
@@ -251,7 +243,7 @@ export class WasmStorage implements Storage<number, number, number> {
   }
 
   /** Threads, shared memory and why threads are off (be.info()). */
-  info(): ThreadInfo {
+  info(): StorageInfo {
     return { ...this._info };
   }
 

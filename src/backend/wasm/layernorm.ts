@@ -5,11 +5,7 @@ type K = RawKernels<number, number, number>;
 
 /** The LayerNorm kernels of the wasm backend: thin calls into assembly/layernorm.ts (null → pointer 0). */
 export function layernormKernels(ctx: WasmContext): Pick<K, 'layerNorm' | 'layerNormBackward'> {
-  const f = (name: string) => {
-    const fn = ctx.exports[name];
-    if (typeof fn !== 'function') throw new TypeError(`regula.wasm lacks the export ${name}: rebuild it with \`npm run build\``);
-    return fn;
-  };
+  const f = ctx.fn;
   const layerNorm = f('layerNorm'), layerNormBackward = f('layerNormBackward');
   return {
     layerNorm(out, x, weight, bias, mean, rstd, rows, cols, eps) {

@@ -5,12 +5,7 @@ type K = RawKernels<number, number, number>;
 
 /** The linear-model kernels of the wasm backend: thin calls into assembly/linear.ts (one thread; a null list is pointer 0). */
 export function linearKernels(ctx: WasmContext): Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'transpose' | 'colNorms'> {
-  const e = ctx.exports;
-  const f = (name: string) => {
-    const fn = e[name];
-    if (typeof fn !== 'function') throw new TypeError(`regula.wasm lacks the export ${name}: rebuild it with \`npm run build\``);
-    return fn;
-  };
+  const f = ctx.fn;
   const cdResidual = f('cdResidual'), cdGram = f('cdGram'), colDots = f('colDots'), residual = f('residual');
   const transpose = f('transpose'), colNorms = f('colNorms');
   return {

@@ -4,11 +4,11 @@ import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
 
-// K block of assembly/matmul.ts: it sizes the packing scratch (the A micro-panel is 4 rows
-// × KC values, each stored four times: 64·KC bytes).
-const KC = 256;
 /** Rows per block that threads claim from the shared counter (at most). */
 const ROW_BLOCK = 64;
+
+/** The exports the thread pool runs for this file. */
+export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPacked'];
 
 /**
  * Threads are used when m·n·k reaches this many multiply-adds and op(a) has at least 8
@@ -30,9 +30,12 @@ export const MATMUL_THREAD_MIN = 1 << 22;
  * (rows only, never k), so the bits do not depend on the thread count or on who ran what.
  */
 export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatched'> {
-  const kernel = ctx.exports.matmul!;
-  const batched = ctx.exports.matmulBatched!;
-  const packKernel = ctx.exports.matmulPackB, rowsKernel = ctx.exports.matmulBlockPacked;
+  const kernel = ctx.fn('matmul');
+  const batched = ctx.fn('matmulBatched');
+  const packKernel = ctx.fn('matmulPackB'), rowsKernel = ctx.fn('matmulBlockPacked');
+  // The K block of assembly/matmul.ts, from the binary: it sizes the packing scratch (the A
+  // micro-panel is 4 rows × KC values, each stored four times: 64·KC bytes).
+  const KC = ctx.fn('matmulKC')();
   // The argument coefficients of the two range calls (see RangeCall): reused, only `args` changes.
   const pack: RangeCall = { fn: 0, end: 0, step: 0, args: new Array<number>(7).fill(0), start: [0, 0, 0, 0, 0, 1, 1], len: [0, 0, 0, 0, 0, 0, 1], rerunnable: true };
   const rowArgs = new Array<number>(14).fill(0), rowThread = new Array<number>(14).fill(0);
@@ -41,7 +44,7 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatch
     matmul(out, a, b, m, n, k, transA, transB, accumulate) {
       const kc = Math.min(k, KC);
       const pool = ctx.pool;
-      if (pool !== null && rowsKernel !== undefined && packKernel !== undefined && m * n * k >= MATMUL_THREAD_MIN && m >= 8 * pool.size) {
+      if (pool !== null && m * n * k >= MATMUL_THREAD_MIN && m >= 8 * pool.size) {
         const T = pool.size, n8 = (n + 7) & ~7;
         const aBytes = 64 * kc;
         // All scratch first: a later grow never moves earlier pointers, and no worker runs yet.

@@ -14,13 +14,16 @@ export const OPTIM_THREAD_MIN = 1 << 17;
 /** The smallest chunk of a threaded optimizer step (parameters). */
 const OPTIM_CHUNK_MIN = 1 << 13;
 
+/** The exports the thread pool runs for this file. */
+export const OPTIM_THREADED: readonly string[] = ['sgdStep', 'adamStep'];
+
 /**
  * The optim kernels of the wasm backend: thin calls into assembly/optim.ts. Scalars go in
  * as float64; the kernels round them to f32 once (as the js twin does with Math.fround).
  */
 export function optimKernels(ctx: WasmContext): Pick<K, 'sgdStep' | 'adamStep'> {
-  const sgd = ctx.exports.sgdStep!;
-  const adam = ctx.exports.adamStep!;
+  const sgd = ctx.fn('sgdStep');
+  const adam = ctx.fn('adamStep');
   // Range calls, reused: p, g, buf (m, v, vmax) advance 4 bytes per element, n is the chunk's length. In place: never rerun.
   const sgdCall: RangeCall = { fn: 0, end: 0, step: 0, args: new Array<number>(12).fill(0), start: [4, 4, 4], len: [0, 0, 0, 1], rerunnable: false };
   const adamCall: RangeCall = { fn: 0, end: 0, step: 0, args: new Array<number>(16).fill(0), start: [4, 4, 4, 4, 4], len: [0, 0, 0, 0, 0, 1], rerunnable: false };

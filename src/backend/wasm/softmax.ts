@@ -11,16 +11,15 @@ type K = RawKernels<number, number, number>;
  * on any thread count.
  */
 export const SOFTMAX_THREAD_MIN = 1 << 15;
+
+/** The exports the thread pool runs for this file. */
+export const SOFTMAX_THREADED: readonly string[] = ['causalSoftmax', 'causalSoftmaxBackward'];
 /** The smallest chunk of a threaded softmax (scores). */
 const SOFTMAX_CHUNK_MIN = 1 << 13;
 
 /** The attention softmax kernels of the wasm backend: calls into assembly/softmax.ts, threaded over matrices. */
 export function softmaxKernels(ctx: WasmContext): Pick<K, 'causalSoftmax' | 'causalSoftmaxBackward'> {
-  const f = (name: string) => {
-    const fn = ctx.exports[name];
-    if (typeof fn !== 'function') throw new TypeError(`regula.wasm lacks the export ${name}: rebuild it with \`npm run build\``);
-    return fn;
-  };
+  const f = ctx.fn;
   const causalSoftmax = f('causalSoftmax'), causalSoftmaxBackward = f('causalSoftmaxBackward');
   // Range calls over the z matrices, reused: pointers advance t·t floats per matrix, z is the chunk's length.
   const fwd: RangeCall = { fn: 0, end: 0, step: 0, args: new Array<number>(5).fill(0), start: [0, 0], len: [0, 0, 1], rerunnable: false };

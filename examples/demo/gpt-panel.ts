@@ -1,0 +1,228 @@
+/**
+ * Panel 4: experiment 8's transformer trained on first names in a Web Worker (gpt-worker.ts).
+ * The page draws the loss curves, the names the model writes at each evaluation, the
+ * training speed, and one attention head's weights over a name the user types. Weight
+ * decay applies live; dropout and the backend restart the run.
+ */
+import { GPT_SHAPE } from '../experiments/gpt-names.js';
+import type { BackendChoice } from './protocol.js';
+import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
+import { byId, reset, scale, svg, ticks } from './svg.js';
+
+/** The weight-decay slider's stops (AdamW's λ; decay per step is lr·λ). */
+export const GPT_WDS = [0, 0.01, 0.03, 0.1, 0.3, 1, 3];
+/** The characters the model knows besides "\n" (the names' alphabet). */
+const ALPHABET = /[^a-z-]/g;
+
+interface Point { step: number; loss: number }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export function initGpt(): void {
+  const worker = new Worker(new URL('./gpt-worker.ts', import.meta.url), { type: 'module', name: 'regula-gpt' });
+  const send = (m: ToGptWorker): void => worker.postMessage(m);
+  const backendSel = byId<HTMLSelectElement>('gpt-backend');
+  const drop = byId<HTMLInputElement>('gpt-dropout');
+  const wd = byId<HTMLInputElement>('gpt-wd');
+  const startBtn = byId<HTMLButtonElement>('gpt-start');
+  const stopBtn = byId<HTMLButtonElement>('gpt-stop');
+  const status = byId('gpt-status');
+  const input = byId<HTMLInputElement>('attention-input');
+  const layerSel = byId<HTMLSelectElement>('attention-layer');
+  const headSel = byId<HTMLSelectElement>('attention-head');
+  const note = byId('attention-note');
+
+  let run = 0;
+  let running = false;
+  let train: Point[] = [];
+  let val: Point[] = [];
+  let rates: number[] = [];
+  let pending = false;
+  let attentionId = 0;
+  let lastAttention: Extract<FromGptWorker, { type: 'attention' }> | null = null;
+
+  function settings(): GptSettings {
+    return { backend: backendSel.value === 'js' ? 'js' : 'wasm', dropout: Number(drop.value), weightDecay: GPT_WDS[Number(wd.value)]! };
+  }
+
+  function showSettings(): void {
+    const s = settings();
+    byId('gpt-dropout-value').textContent = s.dropout.toFixed(2);
+    drop.setAttribute('aria-valuetext', s.dropout.toFixed(2));
+    byId('gpt-wd-value').textContent = String(s.weightDecay);
+    wd.setAttribute('aria-valuetext', String(s.weightDecay));
+  }
+
+  function setRunning(on: boolean): void {
+    running = on;
+    startBtn.disabled = on;
+    stopBtn.disabled = !on;
+  }
+
+  function start(): void {
+    run++;
+    train = []; val = []; rates = [];
+    setRunning(true);
+    const s = settings();
+    status.textContent = `starting on ${s.backend}…`;
+    for (const id of ['gpt-step', 'gpt-train-loss', 'gpt-val-loss', 'gpt-best-val', 'gpt-tokens-per-second']) byId(id).textContent = '–';
+    byId('gpt-val-loss').removeAttribute('data-value');
+    byId('gpt-samples').replaceChildren();
+    byId('gpt-memorized').textContent = '';
+    draw();
+    send({ type: 'start', run, settings: s });
+  }
+
+  function requestAttention(): void {
+    const clean = input.value.toLowerCase().replace(ALPHABET, '').slice(0, GPT_SHAPE.blockSize - 1);
+    note.textContent = clean === input.value ? '' : `the model knows a–z and "-" only: showing "${clean}"`;
+    send({ type: 'attention', id: ++attentionId, text: clean });
+  }
+
+  worker.onmessage = (e: MessageEvent<FromGptWorker>) => {
+    const m = e.data;
+    if (m.type === 'attention') {
+      if (m.id === attentionId) { lastAttention = m; drawAttention(); }
+      return;
+    }
+    if (m.run !== run) return; // a report of a run that was replaced
+    if (m.type === 'ready') {
+      byId('gpt-params').textContent = m.nParams.toLocaleString('en-US');
+      status.textContent = `training on ${m.backend}: ${m.trainNames.toLocaleString('en-US')} names (${m.trainChars.toLocaleString('en-US')} characters), validated on ${m.valNames} others…`;
+    } else if (m.type === 'progress') {
+      train.push({ step: m.step, loss: m.trainLoss });
+      rates.push(m.tokensPerSecond);
+      const el = byId('gpt-tokens-per-second');
+      el.textContent = Math.round(median(rates.slice(-10))).toLocaleString('en-US');
+      el.dataset['backend'] = m.backend;
+      byId('gpt-step').textContent = String(m.step);
+      byId('gpt-train-loss').textContent = m.trainLoss.toFixed(3);
+      schedule();
+    } else if (m.type === 'eval') {
+      val.push({ step: m.step, loss: m.valLoss });
+      const el = byId('gpt-val-loss');
+      el.textContent = m.valLoss.toFixed(3);
+      el.dataset['value'] = String(m.valLoss);
+      const best = val.reduce((a, b) => (b.loss < a.loss ? b : a));
+      byId('gpt-best-val').textContent = `${best.loss.toFixed(3)} (step ${best.step})`;
+      showSamples(m.samples, m.memorized);
+      requestAttention();
+      schedule();
+    } else if (m.type === 'stopped') {
+      setRunning(false);
+      status.textContent = `stopped after ${m.step} steps`;
+    } else {
+      setRunning(false);
+      status.textContent = `error: ${m.message}`;
+      const err = byId('page-error');
+      err.textContent = `GPT training failed: ${m.message}`;
+      err.hidden = false;
+    }
+  };
+  worker.onerror = (e) => {
+    setRunning(false);
+    status.textContent = `the worker failed: ${e.message}`;
+  };
+
+  function schedule(): void {
+    if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; draw(); }); }
+  }
+
+  function showSamples(samples: string[], memorized: boolean[]): void {
+    const list = byId('gpt-samples');
+    list.replaceChildren(...samples.map((name, i) => {
+      const li = document.createElement('li');
+      // an untrained model rambles: show the start of a long name, keep it whole in data-name
+      li.textContent = name === '' ? '(empty)' : name.length > 20 ? `${name.slice(0, 20)}…` : name;
+      li.dataset['name'] = name;
+      if (memorized[i]) {
+        li.className = 'memorized';
+        const mark = document.createElement('span');
+        mark.className = 'visually-hidden';
+        mark.textContent = ' (a training name)';
+        li.append(mark);
+      }
+      return li;
+    }));
+    const k = memorized.filter(Boolean).length;
+    byId('gpt-memorized').textContent = `${k} of ${samples.length} are names of the training set (underlined), the rest are new`;
+  }
+
+  function draw(): void {
+    const plot = byId<SVGSVGElement>('gpt-loss-plot');
+    const W = 460, H = 240, left = 38, right = 10, top = 10, bottom = 26;
+    reset(plot, W, H);
+    const last = Math.max(train[train.length - 1]?.step ?? 0, val[val.length - 1]?.step ?? 0);
+    const xMax = Math.max(500, Math.ceil(last / 500) * 500);
+    const yMax = 3.5, yMin = 1.5;
+    const sx = scale(0, xMax, left, W - right);
+    const sy = scale(yMin, yMax, H - bottom, top);
+    for (const t of ticks(yMin, yMax, 4)) {
+      svg(plot, 'line', { class: 'grid-line', x1: left, x2: W - right, y1: sy(t), y2: sy(t) });
+      svg(plot, 'text', { x: left - 5, y: sy(t) + 4, 'text-anchor': 'end' }, t.toFixed(1));
+    }
+    for (const t of ticks(0, xMax, 5)) svg(plot, 'text', { x: sx(t), y: H - 8, 'text-anchor': 'middle' }, String(t));
+    svg(plot, 'line', { class: 'axis', x1: left, x2: W - right, y1: sy(yMin), y2: sy(yMin) });
+    svg(plot, 'text', { x: W - right, y: sy(yMin) - 6, 'text-anchor': 'end' }, 'step');
+    if (train.length === 0 && val.length === 0) {
+      svg(plot, 'text', { class: 'empty', x: W / 2, y: H / 2, 'text-anchor': 'middle' }, running ? 'waiting for the first steps…' : 'press start to train');
+      return;
+    }
+    const clip = (v: number): number => sy(Math.min(yMax, Math.max(yMin, v)));
+    const line = (pts: Point[], cls: string) => svg(plot, 'polyline', { class: cls, points: pts.map((p) => `${sx(p.step).toFixed(1)},${clip(p.loss).toFixed(1)}`).join(' ') });
+    line(train, 'line-train');
+    line(val, 'line-val');
+    for (const p of val) svg(plot, 'circle', { class: 'dot-val', cx: sx(p.step), cy: clip(p.loss), r: 2.5 });
+  }
+
+  function drawAttention(): void {
+    const plot = byId<SVGSVGElement>('attention-map');
+    const m = lastAttention;
+    if (m === null) return;
+    const layer = Number(layerSel.value), head = Number(headSel.value);
+    const w = m.maps[layer]![head]!;
+    const T = m.tokens.length;
+    const label = (c: string) => (c === '\n' ? '⏎' : c);
+    const size = 300, pad = 22, cell = (size - pad) / Math.max(T, 6);
+    reset(plot, size, size);
+    plot.setAttribute('aria-label', `attention of layer ${layer + 1}, head ${head + 1} over "${m.tokens.slice(1).join('')}" after ${m.step} steps: row t shows how position t (${m.tokens.map(label).join(' ')}) weighs positions 1 to t; nothing above the diagonal`);
+    plot.dataset['step'] = String(m.step);
+    m.tokens.forEach((c, i) => {
+      svg(plot, 'text', { x: pad + (i + 0.5) * cell, y: pad - 8, 'text-anchor': 'middle' }, label(c));
+      svg(plot, 'text', { x: pad - 6, y: pad + (i + 0.5) * cell + 4, 'text-anchor': 'end' }, label(c));
+    });
+    for (let i = 0; i < T; i++) {
+      for (let j = 0; j < T; j++) {
+        const v = w[i * T + j]!;
+        svg(plot, 'rect', {
+          class: j > i ? 'att-cell masked' : 'att-cell', x: pad + j * cell, y: pad + i * cell, width: cell - 1, height: cell - 1,
+          'fill-opacity': j > i ? 1 : Math.max(0.04, v), 'data-row': i, 'data-col': j, 'data-value': String(v),
+        });
+      }
+    }
+  }
+
+  startBtn.addEventListener('click', start);
+  stopBtn.addEventListener('click', () => {
+    if (!running) return;
+    stopBtn.disabled = true;
+    status.textContent = 'stopping…';
+    send({ type: 'stop', run });
+  });
+  wd.addEventListener('input', () => {
+    showSettings();
+    if (running) send({ type: 'update', run, settings: settings() });
+  });
+  drop.addEventListener('input', showSettings);
+  drop.addEventListener('change', () => { if (running) start(); });
+  backendSel.addEventListener('change', () => { if (running) start(); });
+  input.addEventListener('input', requestAttention);
+  layerSel.addEventListener('change', drawAttention);
+  headSel.addEventListener('change', drawAttention);
+  showSettings();
+  draw();
+  requestAttention();
+}

@@ -1,0 +1,30 @@
+/** Messages between the page (gpt-panel.ts) and the GPT worker (gpt-worker.ts). */
+import type { BackendChoice } from './protocol.js';
+
+/** What the user set in the GPT panel. */
+export interface GptSettings {
+  backend: BackendChoice;
+  /** Dropout on the attention probabilities and the attention and MLP outputs; a change restarts the run. */
+  dropout: number;
+  /** AdamW's decoupled weight decay on every matrix; applies live from the next step. */
+  weightDecay: number;
+}
+
+export type ToGptWorker =
+  | { type: 'start'; run: number; settings: GptSettings }
+  | { type: 'stop'; run: number }
+  /** weightDecay takes effect at the next step of the running training. */
+  | { type: 'update'; run: number; settings: GptSettings }
+  /** The attention maps of the current model (or the untrained one) over "\n" + text. */
+  | { type: 'attention'; id: number; text: string };
+
+export type FromGptWorker =
+  | { type: 'ready'; run: number; backend: BackendChoice; nParams: number; trainNames: number; valNames: number; trainChars: number }
+  /** Every ~100 ms of training: the mean batch loss since the last report and the training speed. */
+  | { type: 'progress'; run: number; backend: BackendChoice; step: number; trainLoss: number; tokensPerSecond: number }
+  /** Every evalEvery steps (and at step 0): the validation loss, freshly sampled names, and which of them are training names. */
+  | { type: 'eval'; run: number; step: number; valLoss: number; samples: string[]; memorized: boolean[] }
+  | { type: 'stopped'; run: number; step: number }
+  | { type: 'error'; run: number; message: string }
+  /** tokens: the characters of "\n" + text; maps[layer][head]: T×T row-major, 0 above the diagonal. */
+  | { type: 'attention'; id: number; step: number; tokens: string[]; maps: number[][][] };

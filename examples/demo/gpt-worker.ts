@@ -1,0 +1,140 @@
+/**
+ * The GPT worker: trains experiment 8's transformer (examples/experiments/gpt-names.ts) on the
+ * small names training set, one AdamW step at a time, and reports to the page (gpt-panel.ts).
+ * It yields to its event loop every ~50 ms of work, which is when 'stop', 'update',
+ * 'attention' and a new 'start' are read.
+ */
+import { loadBackend, type Backend } from '../../src/index.js';
+import { GPT_SHAPE, GptTrainer, TRAINING, buildGpt, namesCorpus, sampleNames } from '../experiments/gpt-names.js';
+import { attentionMaps } from './attention.js';
+import type { BackendChoice } from './protocol.js';
+import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
+
+const scope = self as unknown as {
+  postMessage(m: FromGptWorker): void;
+  onmessage: ((e: MessageEvent<ToGptWorker>) => void) | null;
+};
+const post = (m: FromGptWorker): void => scope.postMessage(m);
+
+/** Names shown per evaluation, and how often (ms) the page hears about progress. */
+const SAMPLES = 10;
+const REPORT_MS = 100;
+const YIELD_MS = 50;
+
+const corpus = namesCorpus();
+const backends = new Map<BackendChoice, Promise<Backend>>();
+function backend(kind: BackendChoice): Promise<Backend> {
+  let be = backends.get(kind);
+  if (be === undefined) { be = loadBackend(kind); backends.set(kind, be); }
+  return be;
+}
+
+/** Yields to the event loop without setTimeout's 4 ms clamp. */
+const channel = new MessageChannel();
+const waiting: (() => void)[] = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+function yieldNow(): Promise<void> {
+  return new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(null); });
+}
+
+interface Run { id: number; settings: GptSettings; stopped: boolean; done: Promise<void>; trainer: GptTrainer | null }
+let current: Run | null = null;
+/** The weights of the model the attention map shows: the running one, else the last one trained. */
+let shown: { sd: Record<string, Float32Array>; step: number } | null = null;
+
+async function train(run: Run): Promise<void> {
+  const be = await backend(run.settings.backend);
+  if (run.stopped) return;
+  const t = new GptTrainer(be, { name: 'demo', dropout: run.settings.dropout, weightDecay: run.settings.weightDecay }, corpus);
+  run.trainer = t;
+  try {
+    post({ type: 'ready', run: run.id, backend: be.kind, nParams: t.gpt.numParams(), trainNames: corpus.trainNames.size, valNames: corpus.valNames.size, trainChars: corpus.train.length });
+    const evaluate = () => {
+      const samples = sampleNames(t.gpt, corpus.tokenizer, SAMPLES, t.steps);
+      post({ type: 'eval', run: run.id, step: t.steps, valLoss: t.valLoss(), samples, memorized: samples.map((n) => corpus.trainNames.has(n)) });
+    };
+    evaluate();
+    let lossSum = 0, lossN = 0, stepMs = 0, lastReport = performance.now(), lastYield = lastReport;
+    while (!run.stopped) {
+      const t0 = performance.now();
+      lossSum += t.step();
+      lossN++;
+      const t1 = performance.now();
+      stepMs += t1 - t0;
+      if (t1 - lastReport >= REPORT_MS) {
+        post({ type: 'progress', run: run.id, backend: be.kind, step: t.steps, trainLoss: lossSum / lossN, tokensPerSecond: (lossN * TRAINING.batchSize * GPT_SHAPE.blockSize) / (stepMs / 1000) });
+        lossSum = 0; lossN = 0; stepMs = 0; lastReport = t1;
+      }
+      if (t.steps % TRAINING.evalEvery === 0) evaluate();
+      if (performance.now() - lastYield >= YIELD_MS) {
+        await yieldNow();
+        lastYield = performance.now();
+      }
+    }
+    post({ type: 'stopped', run: run.id, step: t.steps });
+  } finally {
+    shown = { sd: t.gpt.stateDict(), step: t.steps };
+    run.trainer = null;
+    t.dispose();
+  }
+}
+
+async function start(id: number, settings: GptSettings): Promise<void> {
+  await stop();
+  const run: Run = { id, settings, stopped: false, done: Promise.resolve(), trainer: null };
+  run.done = train(run).catch((e: unknown) => {
+    post({ type: 'error', run: id, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+  });
+  current = run;
+}
+
+async function stop(): Promise<void> {
+  const run = current;
+  if (run === null) return;
+  current = null;
+  run.stopped = true;
+  await run.done;
+}
+
+/** The weights to show: the running model's, the last trained model's, or a fresh (untrained) model's. */
+async function weightsShown(): Promise<{ sd: Record<string, Float32Array>; step: number }> {
+  const t = current?.trainer;
+  if (t) return { sd: t.gpt.stateDict(), step: t.steps };
+  if (shown !== null) return shown;
+  const be = await backend('js');
+  const g = buildGpt(be, corpus.tokenizer.size, 0);
+  try {
+    shown = { sd: g.stateDict(), step: 0 };
+  } finally {
+    g.dispose();
+  }
+  return shown;
+}
+
+async function attention(id: number, text: string): Promise<void> {
+  const { sd, step } = await weightsShown();
+  const ids = corpus.tokenizer.encode('\n' + text);
+  const { maps } = attentionMaps(sd, { ...GPT_SHAPE, vocabSize: corpus.tokenizer.size }, ids);
+  post({ type: 'attention', id, step, tokens: corpus.tokenizer.decode(ids).split(''), maps: maps.map((l) => l.map((m) => Array.from(m))) });
+}
+
+/** start and stop are handled one after another, so a stop cannot overtake the start before it. */
+let queue: Promise<void> = Promise.resolve();
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  if (m.type === 'start') queue = queue.then(() => start(m.run, m.settings));
+  else if (m.type === 'stop') queue = queue.then(stop);
+  else if (m.type === 'update') {
+    const t = current?.trainer;
+    if (current !== null && current.id === m.run && t) {
+      // AdamW reads its group options at every step: the decay group changes from the next one
+      t.opt.paramGroups[0]!.weightDecay = m.settings.weightDecay;
+      current.settings = m.settings;
+    }
+  } else {
+    attention(m.id, m.text).catch((err: unknown) => {
+      post({ type: 'error', run: current?.id ?? 0, message: `attention map: ${err instanceof Error ? err.message : String(err)}` });
+    });
+  }
+};

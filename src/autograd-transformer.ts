@@ -7,14 +7,11 @@
 import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
-import { _grad } from './autograd.js';
+import { Ops, _grad } from './autograd.js';
 import { checkTensor, colVec, dims2 } from './kernels.js';
 import { checkNumber } from './validate.js';
 
-// Looked up at call time: autograd.ts imports this file, so _grad is not yet defined while this module loads.
-const result: typeof _grad.result = (...a) => _grad.result(...a);
-const into: typeof _grad.into = (...a) => _grad.into(...a);
-const slot: typeof _grad.slot = (...a) => _grad.slot(...a);
+const { result, into, slot } = _grad;
 
 function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
   colVec(be, t, n, what);
@@ -157,4 +154,25 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
     };
   }
   return y;
+}
+
+/**
+ * The transformer's ops as methods of the backend (`be.layerNorm`, ...): `Backend` extends
+ * this, so autograd.ts never imports this file (no import cycle for bundlers to warn about).
+ */
+export abstract class TransformerOps extends Ops {
+  /** LayerNorm over the last dimension of x [rows, cols]: weight and bias [cols] or null; eps default 1e-5. */
+  layerNorm(this: Backend, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor { return layerNorm(this, x, weight, bias, eps); }
+
+  /** Embedding lookup: weight [vocab, dim] rows picked by Int32Array ids → [ids.length, dim]. */
+  embedding(this: Backend, weight: Tensor, ids: Int32Array): Tensor { return embedding(this, weight, ids); }
+
+  /**
+   * Causal multi-head self-attention on a fused q|k|v projection [B·T, 3C] → [B·T, C]
+   * (nanoGPT's split into nHead heads), with dropout on the attention probabilities when
+   * `dropout` is given with p > 0.
+   */
+  causalAttention(this: Backend, qkv: Tensor, B: number, T: number, nHead: number, dropout: AttentionDropout | null = null): Tensor {
+    return causalAttention(this, qkv, B, T, nHead, dropout);
+  }
 }

@@ -42,7 +42,6 @@ import type { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from './kernels.js';
 import { checkNumber, optionalBool, sameShape } from './validate.js';
-import * as agt from './autograd-transformer.js';
 
 /** Shape of the scalar results (losses): torch's 0-d tensors. */
 const SCALAR: readonly number[] = Object.freeze([]);
@@ -324,21 +323,6 @@ export abstract class Ops {
     const out = scalarResult(this, 0.5 * this.kernels.sumSquares(w), 'l2Penalty', [w]);
     if (out.requiresGrad) out._backward = (g) => addScaled(w, w, scalarOf(g));
     return out;
-  }
-
-  /** LayerNorm over the last dimension of x [rows, cols]: weight and bias [cols] or null; eps default 1e-5. */
-  layerNorm(this: Backend, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor { return agt.layerNorm(this, x, weight, bias, eps); }
-
-  /** Embedding lookup: weight [vocab, dim] rows picked by Int32Array ids → [ids.length, dim]. */
-  embedding(this: Backend, weight: Tensor, ids: Int32Array): Tensor { return agt.embedding(this, weight, ids); }
-
-  /**
-   * Causal multi-head self-attention on a fused q|k|v projection [B·T, 3C] → [B·T, C]
-   * (nanoGPT's split into nHead heads), with dropout on the attention probabilities when
-   * `dropout` is given with p > 0.
-   */
-  causalAttention(this: Backend, qkv: Tensor, B: number, T: number, nHead: number, dropout: agt.AttentionDropout | null = null): Tensor {
-    return agt.causalAttention(this, qkv, B, T, nHead, dropout);
   }
 
   /** @internal Tensor.backward(). */

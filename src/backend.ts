@@ -1,7 +1,7 @@
 /**
  * The Backend: tensor factory, RNGs, memory accounting and the two kernel paths, written
  * once over a `Storage` (wasm or js). Its autograd ops (`be.matmul`, `be.relu`, ...) are
- * inherited from `Ops` in src/autograd.ts; what the kernels check is in src/kernels.ts;
+ * inherited from `Ops` in src/autograd.ts (and `TransformerOps` in src/autograd-transformer.ts); what the kernels check is in src/kernels.ts;
  * when op results are freed is in src/steps.ts.
  */
 import { ShapeError, describe, fmtShape } from './errors.js';
@@ -11,7 +11,7 @@ import type { F32Handle } from './backend/raw.js';
 import { TrustedKernels } from './backend/trusted.js';
 import { Kernels } from './kernels.js';
 import { StepMemory } from './steps.js';
-import { Ops } from './autograd.js';
+import { TransformerOps } from './autograd-transformer.js';
 import { seedState } from './rng.js';
 import { checkSeed, checkShape, shapeSize } from './validate.js';
 
@@ -38,7 +38,7 @@ export interface BackendInfo extends StorageInfo {
  * A backend: tensor factory, checked kernels, autograd ops, RNGs and memory accounting,
  * written once over a `Storage` (wasm or js). Obtain one with `loadBackend()`.
  */
-export class Backend extends Ops {
+export class Backend extends TransformerOps {
   readonly kind: BackendKind;
   /** Raw kernels on tensors: in place, `out` first, no autograd; every argument checked. */
   readonly kernels: Kernels;

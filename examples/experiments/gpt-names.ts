@@ -307,7 +307,11 @@ export const gptNames: Experiment = {
         shape: GPT_SHAPE, initSeed: INIT_SEED, batchSeed: BATCH_SEED, training: TRAINING, steps, fullSteps: STEPS.full, sampling: SAMPLING,
         nParams, trainChars: corpus.train.length, valChars: corpus.val.length, tokensPerStep: tokens, rows,
       },
-      verdict: { holds: v.holds, detail: v.detail },
+      verdict: {
+        holds: v.holds, detail: v.detail,
+        // a shortened run whose baseline has not overfit yet cannot test the claim either way
+        ...(steps < STEPS.full && !v.overfits ? { untested: `the unregularized model has not overfit within ${steps} steps; \`npm start -- gpt\` runs the full ${STEPS.full}` } : {}),
+      },
     };
   },
 };

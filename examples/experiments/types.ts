@@ -22,8 +22,12 @@ export interface Result {
   tables: Table[];
   /** Every number the tables show (and more), for --json, the demo page and the tests. */
   figures: Record<string, unknown>;
-  /** Whether the measured numbers bear the claim out, and the numbers that say so. */
-  verdict: { holds: boolean; detail: string };
+  /**
+   * Whether the measured numbers bear the claim out, and the numbers that say so. `untested`
+   * (a shortened run too short to test the claim, and why) marks a verdict that npm start
+   * reports but does not count as a failed claim.
+   */
+  verdict: { holds: boolean; detail: string; untested?: string };
 }
 
 export interface Experiment {

@@ -61,7 +61,7 @@ describe.each(BACKENDS)('softThreshold on %s', (_, be) => {
     expect([out[1], out[3], out[4]]).toEqual([0.5, -1.5, 0]);
   });
 
-  it('matches the definition on random values and thresholds (property)', () => {
+  it('matches the definition on random values and thresholds (property, fast-check seed 20261127)', () => {
     fc.assert(fc.property(
       fc.array(fc.float({ noNaN: true }), { maxLength: 70 }),
       fc.float({ min: 0, max: 1e6, noNaN: true }),
@@ -76,7 +76,7 @@ describe.each(BACKENDS)('softThreshold on %s', (_, be) => {
           if (o !== 0 && Math.sign(o) !== Math.sign(v)) return false; // keeps the sign or zeroes
         }
         return alias || firstBitDiff(x, xd) < 0; // input untouched when not aliased
-      }), { numRuns: 300 });
+      }), { numRuns: 300, seed: 20261127 });
   });
 
   it('rejects bad input and changes nothing', () => {

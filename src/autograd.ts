@@ -439,12 +439,8 @@ export function backward(be: Backend, root: Tensor): void {
 /** @internal the gradient routing above, for ops defined in other files. */
 export const _grad = {
   result,
+  /** The one primitive: send(dst, add) with t's gradient buffer (see grad above). */
+  grad,
   /** t's gradient (+)= what `write(dst)` writes into a buffer of t's size. */
   into: (t: Tensor, write: (dst: Tensor) => void): void => addWritten(t, write),
-  /** Where t's gradient goes (null: none) and whether it already holds one to add to (grad() called synchronously). */
-  slot(t: Tensor): { dst: Tensor; accumulate: boolean } | null {
-    let r: { dst: Tensor; accumulate: boolean } | null = null;
-    grad(t, (dst, add) => { r = { dst, accumulate: add }; });
-    return r;
-  },
 };

@@ -396,11 +396,11 @@ function blockRows(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, f
 // head size or a sequence length. Threads (src/backend/wasm/matmul.ts) split the z range;
 // each z is independent, so the bits do not depend on the split.
 
-/** Columns of op(b) packed per block in matmulBatchedRange. */
+/** Columns of op(b) packed per block in matmulBatched. */
 const BNB: i32 = 256;
 
 /**
- * The per-thread scratch of matmulBatchedRange in bytes, for n columns and k terms: the
+ * The per-thread scratch of matmulBatched in bytes, for n columns and k terms: the
  * 4×8 edge staging (128), the pre-broadcast rows of op(a) (64·k) and the B panels
  * (4·k·min(ceil8(n), BNB)). The JS glue sizes scratch with it: one formula for both sides.
  */
@@ -569,7 +569,7 @@ function packColsB(dst: usize, bz: usize, sbp: usize, sbj: usize, n: i32, k: i32
 }
 
 /**
- * One pair z of matmulBatchedRange: C (row stride lc bytes) (+)= op(A)·op(B), m×n, k terms,
+ * One pair z of matmulBatched: C (row stride lc bytes) (+)= op(A)·op(B), m×n, k terms,
  * with the causal masks (see raw.ts): causalA skips, per row i, the terms p > i (p < i when
  * transA); causalOut leaves the outputs j > i without terms (0, or out's value with
  * accumulate). scratch: matmulBatchedScratch(n, k) bytes, 16-byte aligned.
@@ -645,7 +645,7 @@ function batchedOne(cz: usize, az: usize, bz: usize, m: i32, n: i32, k: i32, sai
  * ⌊z/heads⌋, head z mod heads. scratch: matmulBatchedScratch(n, k) bytes, 16-byte
  * aligned, the caller's own; callers on disjoint z ranges may run at the same time.
  */
-export function matmulBatchedRange(args: usize, z0: i32, z1: i32, scratch: usize): void {
+export function matmulBatched(args: usize, z0: i32, z1: i32, scratch: usize): void {
   const out = <usize>load<u32>(args), a = <usize>load<u32>(args, 4), b = <usize>load<u32>(args, 8);
   const heads = load<i32>(args, 12), m = load<i32>(args, 16), n = load<i32>(args, 20), k = load<i32>(args, 24);
   const offA = <usize>load<u32>(args, 28), lda = <usize>load<u32>(args, 32), sAb = <usize>load<u32>(args, 36), sAh = <usize>load<u32>(args, 40);

@@ -1,9 +1,11 @@
 /**
  * be.kernels.matmulBatched, the strided batched matmul of the attention (contract in
  * src/backend/raw.ts): against the contract loop (float32, bit for bit) and a float64 loop
- * (within the f32 summation bound), wasm on 1 and 2 threads == js bit for bit, sizes
+ * (within the f32 summation bound), wasm on 1, 2 and 3 threads == js bit for bit, sizes
  * 1, 3, 5, 17, 64, 65 in all four transpose modes with and without accumulate, padded and
- * heads-in-a-row layouts, GPT's in-place q·kᵀ and att·v on a fused c_attn output (== matmul
+ * heads-in-a-row layouts; the causal masks (causalA, causalOut) over the same and over odd
+ * attention sizes; the split over threads (pairs not a multiple of the thread count)
+ * where it happens; GPT's in-place q·kᵀ and att·v on a fused c_attn output (== matmul
  * on copies of the heads), nothing written outside out's blocks, and bad input rejected
  * before anything changes.
  */
@@ -226,15 +228,15 @@ describe('matmulBatched: the contract loop, the float64 bound, wasm 1 and 2 thre
     }
   });
 
-  it('property: random sizes ≤ 20, batch ≤ 3, heads ≤ 4, flags, layouts and scales: all backends == the contract loop, within the float64 bound', () => {
+  it('property: random sizes ≤ 20, batch ≤ 3, heads ≤ 4, flags (masks included), layouts and scales: all backends == the contract loop, within the float64 bound', () => {
     const seed = 1234;
     console.log(`matmulBatched property: fast-check seed ${seed}`);
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 }),
       fc.integer({ min: 1, max: 20 }), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1e6 }),
-      fc.constantFrom('padded' as const, 'rows' as const), fc.constantFrom(1, 1e-3, 1e3),
-      (batch, heads, m, n, k, transA, transB, accumulate, s, style, scale) => {
-        const c = makeCase(batch, heads, m, n, k, transA, transB, accumulate, s, style);
+      fc.constantFrom('padded' as const, 'rows' as const), fc.constantFrom(1, 1e-3, 1e3), fc.boolean(), fc.boolean(),
+      (batch, heads, m, n, k, transA, transB, accumulate, s, style, scale, causalA, causalOut) => {
+        const c = makeCase(batch, heads, m, n, k, transA, transB, accumulate, s, style, causalA, causalOut);
         c.a = randomF32(c.a.length, s, scale);
         const want = oracle(c);
         if (checkF64(c, want) !== null) return false;

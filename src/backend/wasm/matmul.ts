@@ -8,7 +8,7 @@ type K = RawKernels<number, number, number>;
 const ROW_BLOCK = 64;
 
 /** The exports the thread pool runs for this file. */
-export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPacked', 'matmulBatchedRange'];
+export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPacked', 'matmulBatched'];
 
 /**
  * Threads are used when m·n·k reaches this many multiply-adds and op(a) has at least 8
@@ -20,7 +20,7 @@ export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPa
  */
 export const MATMUL_THREAD_MIN = 1 << 22;
 
-/** Words of matmulBatchedRange's argument block. */
+/** Words of matmulBatched's argument block. */
 const ARG_WORDS = 20;
 
 /**
@@ -40,8 +40,8 @@ export const BATCHED_THREAD_MIN = 1 << 20;
  */
 export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatched'> {
   const kernel = ctx.fn('matmul');
-  const batchedRange = ctx.fn('matmulBatchedRange'), batchedScratch = ctx.fn('matmulBatchedScratch');
-  // matmulBatched's argument block (see matmulBatchedRange) and its range call over pairs z:
+  const batchedRange = ctx.fn('matmulBatched'), batchedScratch = ctx.fn('matmulBatchedScratch');
+  // matmulBatched's argument block (see matmulBatched) and its range call over pairs z:
   // args (block, z0, z1, scratch), z0 = chunk start, z1 = its end, scratch per thread.
   let words: Uint32Array | null = null;
   const zArgs = [0, 0, 0, 0], zThread = [0, 0, 0, 0];
@@ -110,7 +110,7 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatch
         batchedRange(argp, 0, Z, scratch);
         return;
       }
-      zCall.fn = pool!.fn('matmulBatchedRange'); zCall.end = Z; zCall.step = chunkSize(Z, T, 1, 1);
+      zCall.fn = pool!.fn('matmulBatched'); zCall.end = Z; zCall.step = chunkSize(Z, T, 1, 1);
       zArgs[0] = argp; zArgs[3] = scratch; zThread[3] = bytes;
       // Pairs computed from zero (not from out) can be recomputed by the caller if a worker dies.
       zCall.rerunnable = !accumulate;

@@ -7,11 +7,10 @@
 import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
-import { Ops, _grad } from './autograd.js';
-import { checkTensor, colVec, dims2 } from './kernels.js';
+import { Ops } from './autograd.js';
+import { addWritten as into, grad, result } from './grad.js';
+import { checkTensor, colVec, dims2 } from './checks.js';
 import { checkNumber } from './validate.js';
-
-const { result, into, grad } = _grad;
 
 function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
   colVec(be, t, n, what);

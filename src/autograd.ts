@@ -258,14 +258,3 @@ export abstract class Ops {
     return out;
   }
 }
-
-// ---- for the ops in other files (src/autograd-transformer.ts) ----------------------------
-
-/** @internal the gradient routing of src/grad.ts, for ops defined in other files. */
-export const _grad = {
-  result,
-  /** The one primitive: send(dst, add) with t's gradient buffer (see grad above). */
-  grad,
-  /** t's gradient (+)= what `write(dst)` writes into a buffer of t's size. */
-  into: (t: Tensor, write: (dst: Tensor) => void): void => addWritten(t, write),
-};

@@ -387,38 +387,41 @@ function blockRows(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, f
 
 // ---- the strided batched matmul (the attention's matmuls; contract in src/backend/raw.ts) ----
 //
-// Per (batch, head) pair z, a small GEMM on matmul's 4×8 register tile: op(B_z)'s columns,
-// in blocks of at most BNB, are packed into 8-column panels over all of k; then for each 4
-// rows of op(A_z) their values are packed pre-broadcast (packA's layout) and the tile runs
-// against each panel. Each row of a tile has its own range of p (the causal masks skip
-// terms per row) and p ascends within it, so every output is the contract's sum in the
-// contract's order: the same bits as the js twin. No K blocking: the attention's k is a
-// head size or a sequence length. Threads (src/backend/wasm/matmul.ts) split the z range;
-// each z is independent, so the bits do not depend on the split.
+// Per (batch, head) pair z, a small GEMM on a 4×8 register tile like matmul's: op(B_z)'s
+// columns, in blocks of at most BNB, are packed into 8-column panels over all of k; the
+// tile runs each 4 rows of op(A_z) against each panel, reading op(a) in place (the last
+// rows, when fewer than 4, from a packed block with zero rows). Each row of a tile has its own range
+// of p (the causal masks skip terms per row) and p ascends within it, so every output is
+// the contract's sum in the contract's order: the same bits as the js twin. No K
+// blocking: the attention's k is a head size or a sequence length. Threads
+// (src/backend/wasm/matmul.ts) split the z range; each z is independent, so the bits do
+// not depend on the split.
 
 /** Columns of op(b) packed per block in matmulBatched. */
 const BNB: i32 = 256;
 
 /**
  * The per-thread scratch of matmulBatched in bytes, for n columns and k terms: the
- * 4×8 edge staging (128), the pre-broadcast rows of op(a) (64·k) and the B panels
+ * 4×8 edge staging (128), a packed block of four rows of op(a) (16·k) and the B panels
  * (4·k·min(ceil8(n), BNB)). The JS glue sizes scratch with it: one formula for both sides.
  */
 export function matmulBatchedScratch(n: i32, k: i32): i32 {
-  return 128 + 64 * k + 4 * k * min((n + 7) & ~7, BNB);
+  return 128 + 16 * k + 4 * k * min((n + 7) & ~7, BNB);
 }
 
 /**
  * The 4×8 tile with a range of p per row: C[r][0..7] (row stride ldc bytes) = (load ? C :
- * 0) + Σ A[r][p]·B[p][0..7] over p in [lo_r, hi_r) ascending, one rounding per multiply and
- * per add. A pre-broadcast at pa + p·64 + r·16 (pa already offset by the packed range's
- * start), B at pb + p·32. cLo = max lo_r, cHi = max(cLo, min hi_r): each row runs its head
- * [lo_r, min(hi_r, cLo)), then the shared [cLo, cHi) with all four rows, then its tail
- * [cHi, hi_r): ascending p within the row.
+ * 0) + Σ op(a)[r][p]·B[p][0..7] over p in [lo_r, hi_r) ascending, one rounding per multiply
+ * and per add. op(a)[r][p] is at a + r·sai + p·sap (in place in A, or in packRowsA's
+ * panel: sai 4, sap 16); B at pb + p·32. cLo = max lo_r, cHi = max(cLo, min hi_r): each
+ * row runs its head [lo_r, min(hi_r, cLo)), then the shared [cLo, cHi) with all four
+ * rows, then its tail [cHi, hi_r): ascending p within the row. In the shared range, rows
+ * adjacent in memory (sai 4) come as one load and four lane broadcasts; otherwise each
+ * row's value is a broadcast load.
  */
 // @ts-ignore: decorator
 @inline
-function tileRows(pa: usize, pb: usize, c: usize, ldc: usize, load: bool, cLo: i32, cHi: i32,
+function tileRows(a: usize, sai: usize, sap: usize, pb: usize, c: usize, ldc: usize, load: bool, cLo: i32, cHi: i32,
   lo0: i32, hi0: i32, lo1: i32, hi1: i32, lo2: i32, hi2: i32, lo3: i32, hi3: i32): void {
   let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
   if (load) {
@@ -430,62 +433,87 @@ function tileRows(pa: usize, pb: usize, c: usize, ldc: usize, load: bool, cLo: i
     c00 = f32x4.splat(0); c01 = c00; c10 = c00; c11 = c00;
     c20 = c00; c21 = c00; c30 = c00; c31 = c00;
   }
+  const a1 = a + sai, a2 = a + 2 * sai, a3 = a + 3 * sai;
   // Heads (rows whose range starts before cLo).
   let e = min(hi0, cLo);
   for (let p = lo0; p < e; p++) {
-    const x = v128.load(pa + <usize>p * 64), b = pb + <usize>p * 32;
+    const x = v128.load32_splat(a + <usize>p * sap), b = pb + <usize>p * 32;
     c00 = f32x4.add(c00, f32x4.mul(x, v128.load(b))); c01 = f32x4.add(c01, f32x4.mul(x, v128.load(b, 16)));
   }
   e = min(hi1, cLo);
   for (let p = lo1; p < e; p++) {
-    const x = v128.load(pa + <usize>p * 64, 16), b = pb + <usize>p * 32;
+    const x = v128.load32_splat(a1 + <usize>p * sap), b = pb + <usize>p * 32;
     c10 = f32x4.add(c10, f32x4.mul(x, v128.load(b))); c11 = f32x4.add(c11, f32x4.mul(x, v128.load(b, 16)));
   }
   e = min(hi2, cLo);
   for (let p = lo2; p < e; p++) {
-    const x = v128.load(pa + <usize>p * 64, 32), b = pb + <usize>p * 32;
+    const x = v128.load32_splat(a2 + <usize>p * sap), b = pb + <usize>p * 32;
     c20 = f32x4.add(c20, f32x4.mul(x, v128.load(b))); c21 = f32x4.add(c21, f32x4.mul(x, v128.load(b, 16)));
   }
   e = min(hi3, cLo);
   for (let p = lo3; p < e; p++) {
-    const x = v128.load(pa + <usize>p * 64, 48), b = pb + <usize>p * 32;
+    const x = v128.load32_splat(a3 + <usize>p * sap), b = pb + <usize>p * 32;
     c30 = f32x4.add(c30, f32x4.mul(x, v128.load(b))); c31 = f32x4.add(c31, f32x4.mul(x, v128.load(b, 16)));
   }
-  // The shared range: tile4x8's loop.
-  let qa = pa + <usize>cLo * 64, qb = pb + <usize>cLo * 32;
+  // The shared range.
+  let qb = pb + <usize>cLo * 32;
   const end = pb + <usize>cHi * 32;
-  while (qb < end) {
-    const b0 = v128.load(qb);
-    const b1 = v128.load(qb, 16);
-    let x = v128.load(qa);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load(qa, 16);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load(qa, 32);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load(qa, 48);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    qa += 64; qb += 32;
+  if (sai == 4) {
+    // The four rows of one p are adjacent (transA): one load, four lane broadcasts.
+    let qa = a + <usize>cLo * sap;
+    while (qb < end) {
+      const b0 = v128.load(qb);
+      const b1 = v128.load(qb, 16);
+      const v = v128.load(qa);
+      let x = f32x4.shuffle(v, v, 0, 0, 0, 0);
+      c00 = f32x4.add(c00, f32x4.mul(x, b0));
+      c01 = f32x4.add(c01, f32x4.mul(x, b1));
+      x = f32x4.shuffle(v, v, 1, 1, 1, 1);
+      c10 = f32x4.add(c10, f32x4.mul(x, b0));
+      c11 = f32x4.add(c11, f32x4.mul(x, b1));
+      x = f32x4.shuffle(v, v, 2, 2, 2, 2);
+      c20 = f32x4.add(c20, f32x4.mul(x, b0));
+      c21 = f32x4.add(c21, f32x4.mul(x, b1));
+      x = f32x4.shuffle(v, v, 3, 3, 3, 3);
+      c30 = f32x4.add(c30, f32x4.mul(x, b0));
+      c31 = f32x4.add(c31, f32x4.mul(x, b1));
+      qa += sap; qb += 32;
+    }
+  } else {
+    let q0 = a + <usize>cLo * sap, q1 = a1 + <usize>cLo * sap, q2 = a2 + <usize>cLo * sap, q3 = a3 + <usize>cLo * sap;
+    while (qb < end) {
+      const b0 = v128.load(qb);
+      const b1 = v128.load(qb, 16);
+      let x = v128.load32_splat(q0);
+      c00 = f32x4.add(c00, f32x4.mul(x, b0));
+      c01 = f32x4.add(c01, f32x4.mul(x, b1));
+      x = v128.load32_splat(q1);
+      c10 = f32x4.add(c10, f32x4.mul(x, b0));
+      c11 = f32x4.add(c11, f32x4.mul(x, b1));
+      x = v128.load32_splat(q2);
+      c20 = f32x4.add(c20, f32x4.mul(x, b0));
+      c21 = f32x4.add(c21, f32x4.mul(x, b1));
+      x = v128.load32_splat(q3);
+      c30 = f32x4.add(c30, f32x4.mul(x, b0));
+      c31 = f32x4.add(c31, f32x4.mul(x, b1));
+      q0 += sap; q1 += sap; q2 += sap; q3 += sap; qb += 32;
+    }
   }
   // Tails (rows whose range ends after cHi).
   for (let p = cHi; p < hi0; p++) {
-    const x = v128.load(pa + <usize>p * 64), b = pb + <usize>p * 32;
+    const x = v128.load32_splat(a + <usize>p * sap), b = pb + <usize>p * 32;
     c00 = f32x4.add(c00, f32x4.mul(x, v128.load(b))); c01 = f32x4.add(c01, f32x4.mul(x, v128.load(b, 16)));
   }
   for (let p = cHi; p < hi1; p++) {
-    const x = v128.load(pa + <usize>p * 64, 16), b = pb + <usize>p * 32;
+    const x = v128.load32_splat(a1 + <usize>p * sap), b = pb + <usize>p * 32;
     c10 = f32x4.add(c10, f32x4.mul(x, v128.load(b))); c11 = f32x4.add(c11, f32x4.mul(x, v128.load(b, 16)));
   }
   for (let p = cHi; p < hi2; p++) {
-    const x = v128.load(pa + <usize>p * 64, 32), b = pb + <usize>p * 32;
+    const x = v128.load32_splat(a2 + <usize>p * sap), b = pb + <usize>p * 32;
     c20 = f32x4.add(c20, f32x4.mul(x, v128.load(b))); c21 = f32x4.add(c21, f32x4.mul(x, v128.load(b, 16)));
   }
   for (let p = cHi; p < hi3; p++) {
-    const x = v128.load(pa + <usize>p * 64, 48), b = pb + <usize>p * 32;
+    const x = v128.load32_splat(a3 + <usize>p * sap), b = pb + <usize>p * 32;
     c30 = f32x4.add(c30, f32x4.mul(x, v128.load(b))); c31 = f32x4.add(c31, f32x4.mul(x, v128.load(b, 16)));
   }
   v128.store(c, c00); v128.store(c, c01, 16);
@@ -495,40 +523,25 @@ function tileRows(pa: usize, pb: usize, c: usize, ldc: usize, load: bool, cLo: i
 }
 
 /**
- * Packs rows i0..i0+mr−1 (mr ≤ 4) of op(A_z), p in [p0, p1), pre-broadcast: element
- * (i0+r, p) fills the 16 bytes at dst + (p − p0)·64 + r·16; rows from mr on are zero.
- * op(a)[i, p] is at az + i·sai + p·sap (byte strides).
+ * Packs rows i0..i0+mr−1 (mr ≤ 4) of op(A_z), p in [p0, p1), four values per p: element
+ * (i0+r, p) at dst + (p − p0)·16 + r·4; rows from mr on are zero. op(a)[i, p] is at
+ * az + i·sai + p·sap (byte strides).
  */
 function packRowsA(dst: usize, az: usize, sai: usize, sap: usize, i0: i32, mr: i32, p0: i32, p1: i32): void {
   const s = az + <usize>i0 * sai;
-  let d = dst;
-  if (mr == 4 && sai == 4) {
-    // The 4 rows of one p are adjacent (A stored k×m: transA).
-    let o = s + <usize>p0 * sap;
-    for (let p = p0; p < p1; p++) { splat4Store(v128.load(o), d); d += 64; o += sap; }
-    return;
-  }
-  let p = p0;
+  let d = dst, p = p0;
   if (mr == 4 && sap == 4) {
-    // Each row contiguous in p: transpose 4×4 blocks, then splat (as packA).
+    // Each row contiguous in p: transpose 4×4 blocks.
     for (; p + 4 <= p1; p += 4) {
       const o = s + <usize>p * 4;
-      const v0 = v128.load(o), v1 = v128.load(o + sai), v2 = v128.load(o + 2 * sai), v3 = v128.load(o + 3 * sai);
-      const t0 = f32x4.shuffle(v0, v1, 0, 4, 1, 5);
-      const t1 = f32x4.shuffle(v0, v1, 2, 6, 3, 7);
-      const t2 = f32x4.shuffle(v2, v3, 0, 4, 1, 5);
-      const t3 = f32x4.shuffle(v2, v3, 2, 6, 3, 7);
-      splat4Store(f32x4.shuffle(t0, t2, 0, 1, 4, 5), d);
-      splat4Store(f32x4.shuffle(t0, t2, 2, 3, 6, 7), d + 64);
-      splat4Store(f32x4.shuffle(t1, t3, 0, 1, 4, 5), d + 128);
-      splat4Store(f32x4.shuffle(t1, t3, 2, 3, 6, 7), d + 192);
-      d += 256;
+      transpose4Store(v128.load(o), v128.load(o + sai), v128.load(o + 2 * sai), v128.load(o + 3 * sai), d, 16);
+      d += 64;
     }
   }
   for (; p < p1; p++) {
     const o = s + <usize>p * sap;
-    for (let r = 0; r < 4; r++) v128.store(d + r * 16, f32x4.splat(r < mr ? load<f32>(o + <usize>r * sai) : 0));
-    d += 64;
+    for (let r = 0; r < 4; r++) store<f32>(d + r * 4, r < mr ? load<f32>(o + <usize>r * sai) : 0);
+    d += 16;
   }
 }
 
@@ -576,7 +589,7 @@ function packColsB(dst: usize, bz: usize, sbp: usize, sbj: usize, n: i32, k: i32
  */
 function batchedOne(cz: usize, az: usize, bz: usize, m: i32, n: i32, k: i32, sai: usize, sap: usize, sbp: usize, sbj: usize,
   lc: usize, transA: bool, acc: bool, causalA: bool, causalOut: bool, scratch: usize): void {
-  const edge = scratch, pa0 = scratch + 128, pb = pa0 + <usize>k * 64;
+  const edge = scratch, pa0 = scratch + 128, pb = pa0 + <usize>k * 16;
   for (let jc = 0; jc < n; jc += BNB) {
     // With causalOut, no column j ≥ m has a term in any row.
     if (causalOut && jc >= m) break;
@@ -597,15 +610,20 @@ function batchedOne(cz: usize, az: usize, bz: usize, m: i32, n: i32, k: i32, sai
       if (mr < 4) { lo3 = lo2; hi3 = hi2; }
       const pLo = min(min(lo0, lo1), min(lo2, lo3)), pHi = max(max(hi0, hi1), max(hi2, hi3));
       const cLo = max(max(lo0, lo1), max(lo2, lo3)), cHi = max(cLo, min(min(hi0, hi1), min(hi2, hi3)));
-      if (pHi > pLo) packRowsA(pa0, az, sai, sap, i0, mr, pLo, pHi);
-      const pa = pa0 - <usize>pLo * 64;
+      // op(a) is read in place (a pre-broadcast packing, as matmul's, cost as much as the
+      // products at these sizes; measured: bench/attention.bench.ts); the last rows, when
+      // fewer than four, go through a packed block with zero rows.
+      const direct = mr == 4;
+      if (!direct && pHi > pLo) packRowsA(pa0, az, sai, sap, i0, mr, pLo, pHi);
+      const pa = direct ? az + <usize>i0 * sai : pa0 - <usize>pLo * 16;
+      const ai: usize = direct ? sai : 4, ap: usize = direct ? sap : 16;
       for (let j0 = jc; j0 < jEnd; j0 += 8) {
         const nr = min(8, n - j0);
         const panel = pb + <usize>((j0 - jc) * k) * 4;
         const c = cz + <usize>i0 * lc + <usize>j0 * 4;
         // A tile across the diagonal runs in place without accumulate: the pass below zeroes its j > i.
         if (mr == 4 && nr == 8 && (!causalOut || !acc || j0 + 7 <= i0)) {
-          tileRows(pa, panel, c, lc, acc, cLo, cHi, lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3);
+          tileRows(pa, ai, ap, panel, c, lc, acc, cLo, cHi, lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3);
         } else {
           // Edge or diagonal tile: stage C, run the full tile, copy back the outputs that exist and have terms.
           for (let r = 0; r < 4; r++) {
@@ -613,7 +631,7 @@ function batchedOne(cz: usize, az: usize, bz: usize, m: i32, n: i32, k: i32, sai
               store<f32>(edge + <usize>(r * 8 + cc) * 4, acc && r < mr && cc < nr ? load<f32>(c + <usize>r * lc + <usize>cc * 4) : 0);
             }
           }
-          tileRows(pa, panel, edge, 32, true, cLo, cHi, lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3);
+          tileRows(pa, ai, ap, panel, edge, 32, true, cLo, cHi, lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3);
           for (let r = 0; r < mr; r++) {
             const last = causalOut ? min(nr, i0 + r - j0 + 1) : nr;
             for (let cc = 0; cc < last; cc++) {

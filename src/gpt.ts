@@ -331,6 +331,8 @@ export interface GenerateOptions {
   topK?: number;
   /** Seed of the sampling RNG (mulberry32; default 0). The same seed gives the same tokens on both backends. */
   seed?: number;
+  /** A token id that ends the generation once generated (e.g. an end-of-name "\n"): the result ends with it. */
+  stop?: number;
 }
 
 /** nanoGPT's two AdamW parameter groups, with the names that went into each. */
@@ -461,11 +463,11 @@ export class GPT extends Module {
   }
 
   /**
-   * Appends maxNewTokens tokens to prompt, one at a time, in eval mode (restored after): the
+   * Appends up to maxNewTokens tokens to prompt, one at a time, in eval mode (restored after): the
    * context is cropped to the last blockSize tokens, the last position's logits are divided
    * by temperature (0: argmax, the first of equal maxima), cut to the topK largest when
    * given, and sampled from their softmax with mulberry32(seed). Returns the prompt followed
-   * by the new tokens. Each step ends with be.endStep(): op results from before the call are
+   * by the new tokens, ending early after the token `stop` when it is given and generated. Each step ends with be.endStep(): op results from before the call are
    * freed, as at any step boundary.
    */
   generate(prompt: Int32Array | number[], maxNewTokens: number, options: GenerateOptions = {}): Int32Array {
@@ -485,8 +487,12 @@ export class GPT extends Module {
     if (topK !== undefined && (typeof topK !== 'number' || !Number.isSafeInteger(topK) || topK < 1)) {
       throw new RangeError(`GPT.generate: expected topK as an integer ≥ 1, got ${describe(topK)}`);
     }
-    const u = mulberry32(checkSeed(options.seed ?? 0, 'GPT.generate seed'));
     const { blockSize, vocabSize: V } = this.config;
+    const stop = options.stop;
+    if (stop !== undefined && (typeof stop !== 'number' || !Number.isSafeInteger(stop) || stop < 0 || stop >= V)) {
+      throw new RangeError(`GPT.generate: expected stop as a token id in [0, ${V - 1}], got ${describe(stop)}`);
+    }
+    const u = mulberry32(checkSeed(options.seed ?? 0, 'GPT.generate seed'));
     const out = new Int32Array(p.length + maxNewTokens);
     out.set(p);
     const wasTraining = this.training;
@@ -500,6 +506,7 @@ export class GPT extends Module {
         for (let j = 0; j < V; j++) logit[j] = d[(ctx.length - 1) * V + j]!;
         be.endStep();
         out[n] = temperature === 0 ? argmax(logit) : sample(logit, temperature, topK, u());
+        if (out[n] === stop) return out.slice(0, n + 1);
       }
     } finally {
       this.train(wasTraining);

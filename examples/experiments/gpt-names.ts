@@ -121,25 +121,24 @@ export function evalLoss(be: Backend, gpt: nn.GPT, stream: Int32Array, windowsPe
 }
 
 /**
- * Up to `count` names the model writes after a "\n" (temperature SAMPLING.temperature by
- * default, seeded), cut at each "\n"; an unfinished tail is dropped. It generates in chunks
- * of 8·count tokens, each chunk continuing from the last blockSize tokens (all the model
- * sees), until `count` names or 64·count tokens. The model's mode is restored after.
+ * Up to `count` names the model writes (temperature SAMPLING.temperature by default), each
+ * on its own: generated from "\n" alone until the next "\n", with the seed `seed + k` for
+ * the k-th attempt; an attempt that is empty or has no "\n" within blockSize tokens is not a
+ * name and is dropped (at most 4·count attempts). Names are not sampled one after another
+ * in a stream: the training stream is sorted, so there a name begins like the one before
+ * it, and a model continuing its own output writes runs of one initial, or one name again
+ * and again. The model's mode is restored after.
  */
 export function sampleNames(gpt: nn.GPT, tokenizer: CharTokenizer, count: number, seed: number, temperature = SAMPLING.temperature): string[] {
   const wasTraining = gpt.training;
   try {
-    const newline = tokenizer.encode('\n');
-    let text = '';
-    let context = newline;
-    for (let round = 0; round < 8 && text.split('\n').length <= count; round++) {
-      const out = gpt.generate(context, 8 * count, { temperature, seed: seed + round });
-      text += tokenizer.decode(out.subarray(context.length));
-      context = out.slice(-gpt.config.blockSize);
+    const newline = tokenizer.encode('\n')[0]!;
+    const names: string[] = [];
+    for (let k = 0; k < 4 * count && names.length < count; k++) {
+      const out = gpt.generate([newline], gpt.config.blockSize, { temperature, seed: seed + k, stop: newline });
+      if (out[out.length - 1] === newline && out.length > 2) names.push(tokenizer.decode(out.subarray(1, out.length - 1)));
     }
-    const parts = text.split('\n');
-    parts.pop(); // unfinished (or '' after a final "\n")
-    return parts.slice(0, count);
+    return names;
   } finally {
     gpt.train(wasTraining);
   }

@@ -419,6 +419,8 @@ export function matmulBatchedScratch(n: i32, k: i32): i32 {
  * adjacent in memory (sai 4) come as one load and four lane broadcasts; otherwise each
  * row's value is a broadcast load.
  */
+// The accumulator load/zero and store blocks repeat tile4x8's on purpose: one function's
+// registers (AssemblyScript has no multiple results to share them through).
 // @ts-ignore: decorator
 @inline
 function tileRows(a: usize, sai: usize, sap: usize, pb: usize, c: usize, ldc: usize, load: bool, cLo: i32, cHi: i32,

@@ -12,19 +12,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DisposedError, ShapeError, loadBackend, type Backend, type MatmulBatchedOptions } from '../src/index.js';
-import type { ThreadPool } from '../src/backend/wasm/threads.js';
 import { BATCHED_THREAD_MIN } from '../src/backend/wasm/matmul.js';
-import { firstBitDiff, randomF32 } from './helpers.js';
+import { firstBitDiff, randomF32, threadPool } from './helpers.js';
 
 const [t1, t2, t3, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }),
   loadBackend('wasm', { threads: 3 }), loadBackend('js')]);
 const ALL = [['wasm 1 thread', t1], ['wasm 2 threads', t2], ['wasm 3 threads', t3], ['js', js]] as const;
 
-function pool(be: Backend): ThreadPool {
-  const p = (be._s as { _pool?: ThreadPool | null })._pool;
-  if (p === null || p === undefined) throw new Error('expected a thread pool');
-  return p;
-}
+const pool = threadPool;
 // The threaded tests count which calls took the threaded path: no backing off on this busy machine.
 pool(t2).adaptive = false;
 pool(t3).adaptive = false;

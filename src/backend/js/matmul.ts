@@ -8,57 +8,15 @@ const fround = Math.fround;
  * The strided core of both js matmuls: out[oc + i·ldc + j] (+)= Σ_p op(a)[i, p]·op(b)[p, j]
  * with op(a)[i, p] = a[oa + i·sai + p·sap] and op(b)[p, j] = b[ob + p·sbp + j·sbj], the
  * same per-output order as assembly/matmul.ts: s starts from out (or 0) and
- * s = f32(s + f32(a·b)) for p = 0..k-1 in order, one Math.fround per multiply and per add.
- * Four outputs of a row are summed side by side (each in its own variable, each in p
- * order): twice the speed of one at a time, no change to any output's order.
+ * s = f32(s + f32(a·b)) for p in order, one Math.fround per multiply and per add.
+ * The causal masks of matmulBatched (raw.ts): with causalA row i sums only p ≤ i (p ≥ i
+ * when transA); with causalOut only the outputs j ≤ i get terms (the rest: out, or 0
+ * without accumulate). Four outputs of a row are summed side by side (each in its own
+ * variable, each in p order): twice the speed of one at a time, no change to any output's order.
  */
 function gemm(out: Float32Array, oc: number, ldc: number, a: Float32Array, oa: number, sai: number, sap: number,
-  b: Float32Array, ob: number, sbp: number, sbj: number, m: number, n: number, k: number, accumulate: boolean): void {
-  const n4 = n - (n % 4);
-  for (let i = 0; i < m; i++) {
-    const row = oc + i * ldc;
-    let j = 0;
-    for (; j < n4; j += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      if (accumulate) { s0 = out[row + j]!; s1 = out[row + j + 1]!; s2 = out[row + j + 2]!; s3 = out[row + j + 3]!; }
-      let ap = oa + i * sai, bp = ob + j * sbj;
-      for (let p = 0; p < k; p++) {
-        const x = a[ap]!;
-        s0 = fround(s0 + fround(x * b[bp]!));
-        s1 = fround(s1 + fround(x * b[bp + sbj]!));
-        s2 = fround(s2 + fround(x * b[bp + 2 * sbj]!));
-        s3 = fround(s3 + fround(x * b[bp + 3 * sbj]!));
-        ap += sap; bp += sbp;
-      }
-      out[row + j] = s0; out[row + j + 1] = s1; out[row + j + 2] = s2; out[row + j + 3] = s3;
-    }
-    for (; j < n; j++) {
-      let s = accumulate ? out[row + j]! : 0;
-      let ap = oa + i * sai, bp = ob + j * sbj;
-      for (let p = 0; p < k; p++) {
-        s = fround(s + fround(a[ap]! * b[bp]!));
-        ap += sap; bp += sbp;
-      }
-      out[row + j] = s;
-    }
-  }
-}
-
-/** out (+)= op(a)·op(b), out m×n (contract in raw.ts). */
-function matmul(out: Float32Array, a: Float32Array, b: Float32Array, m: number, n: number, k: number,
-  transA: boolean, transB: boolean, accumulate: boolean): void {
-  gemm(out, 0, n, a, 0, transA ? 1 : k, transA ? m : 1, b, 0, transB ? 1 : n, transB ? k : 1, m, n, k, accumulate);
-}
-
-/**
- * One pair of the batched matmul with the causal masks (contract in raw.ts): as gemm, but
- * row i sums only p in [lo, hi): p ≤ i with causalA (p ≥ i with causalA and transA), and
- * with causalOut only the outputs j ≤ i get terms (the rest: out, or 0 without accumulate).
- * Four outputs side by side as in gemm; each keeps its p order.
- */
-function gemmCausal(out: Float32Array, oc: number, ldc: number, a: Float32Array, oa: number, sai: number, sap: number,
   b: Float32Array, ob: number, sbp: number, sbj: number, m: number, n: number, k: number, accumulate: boolean,
-  transA: boolean, causalA: boolean, causalOut: boolean): void {
+  transA = false, causalA = false, causalOut = false): void {
   for (let i = 0; i < m; i++) {
     const row = oc + i * ldc;
     const lo = causalA && transA ? Math.min(i, k) : 0, hi = causalA && !transA ? Math.min(i + 1, k) : k;
@@ -87,8 +45,14 @@ function gemmCausal(out: Float32Array, oc: number, ldc: number, a: Float32Array,
       }
       out[row + j] = s;
     }
-    if (!accumulate) out.fill(0, row + jn, row + n);
+    if (!accumulate && jn < n) out.fill(0, row + jn, row + n);
   }
+}
+
+/** out (+)= op(a)·op(b), out m×n (contract in raw.ts). */
+function matmul(out: Float32Array, a: Float32Array, b: Float32Array, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, accumulate: boolean): void {
+  gemm(out, 0, n, a, 0, transA ? 1 : k, transA ? m : 1, b, 0, transB ? 1 : n, transB ? k : 1, m, n, k, accumulate);
 }
 
 /** The strided batched matmul (contract in raw.ts): each (b, h) in z order. */
@@ -99,12 +63,10 @@ function matmulBatched(out: Float32Array, a: Float32Array, b: Float32Array, batc
   // op(a)[i, p] = A[i·sai + p·sap]; op(b)[p, j] = B[p·sbp + j·sbj].
   const sai = transA ? 1 : lda, sap = transA ? lda : 1;
   const sbp = transB ? 1 : ldb, sbj = transB ? ldb : 1;
-  const masked = causalA || causalOut;
   for (let bi = 0; bi < batch; bi++) {
     for (let h = 0; h < heads; h++) {
-      const oc = offC + bi * sCb + h * sCh, oa = offA + bi * sAb + h * sAh, ob = offB + bi * sBb + h * sBh;
-      if (masked) gemmCausal(out, oc, ldc, a, oa, sai, sap, b, ob, sbp, sbj, m, n, k, accumulate, transA, causalA, causalOut);
-      else gemm(out, oc, ldc, a, oa, sai, sap, b, ob, sbp, sbj, m, n, k, accumulate);
+      gemm(out, offC + bi * sCb + h * sCh, ldc, a, offA + bi * sAb + h * sAh, sai, sap,
+        b, offB + bi * sBb + h * sBh, sbp, sbj, m, n, k, accumulate, transA, causalA, causalOut);
     }
   }
 }

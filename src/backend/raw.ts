@@ -175,6 +175,13 @@ export interface ExplicitKernels<H, R, I> {
     offA: number, lda: number, sAb: number, sAh: number, offB: number, ldb: number, sBb: number, sBh: number,
     offC: number, ldc: number, sCb: number, sCh: number, transA: boolean, transB: boolean, accumulate: boolean): void;
 
+  /**
+   * GELU and its derivative in one pass (the autograd op's forward): out = f32(x·Φ(x)), the
+   * same bits as `gelu`, and d = f32(Φ(x) + x·φ(x)), so the backward is g·d (f32). NaN x
+   * gives NaN in both. out may be x; d must not alias out or x.
+   */
+  geluWithGrad(out: H, d: H, x: H, n: number): void;
+
   /** out[i] = sign(x[i])·max(|x[i]| − t, 0), t ≥ 0; exact zeros (+0). out may be x. */
   softThreshold(out: H, x: H, n: number, t: number): void;
 
@@ -303,7 +310,7 @@ export type RawKernels<H, R, I> = ExplicitKernels<H, R, I> & TableKernels<H>;
 
 /** The names of the explicit kernels (a Record, so the compiler keeps it in step with ExplicitKernels). */
 const EXPLICIT: Record<keyof ExplicitKernels<unknown, unknown, unknown>, true> = {
-  matmul: true, matmulBatched: true, softThreshold: true, dropout: true, sgdStep: true, adamStep: true, addRowVector: true,
+  matmul: true, matmulBatched: true, geluWithGrad: true, softThreshold: true, dropout: true, sgdStep: true, adamStep: true, addRowVector: true,
   fill: true, sumRows: true, crossEntropy: true, crossEntropyBackward: true, crossEntropyBackwardExps: true,
   layerNorm: true, layerNormBackward: true, causalSoftmax: true, causalSoftmaxBackward: true, embedding: true, embeddingBackward: true,
   cdResidual: true, cdGram: true, colDots: true, residual: true, transpose: true, colNorms: true,

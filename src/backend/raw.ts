@@ -113,8 +113,11 @@ export const TABLE = {
 
   // ---- activations (assembly/activation.ts, src/backend/js/activation.ts) ----
   // exp, erf and tanh have no Wasm instruction: both backends run one shared f64 algorithm
-  // (fixed polynomials, Cody–Waite exp, a fixed-length continued fraction; see
-  // assembly/activation.ts) and round to f32 once, so they agree bit for bit.
+  // (fixed polynomials and the Cody–Waite exp; Φ(x) from one fitted polynomial in
+  // t = 5/(5 + |x|) times e^(−x²/2), no branch; see assembly/activation.ts) and round to f32
+  // once, so they agree bit for bit. Measured: gelu and the GELU derivative within 0.5 ulp
+  // over a dense sweep of [−16, 16] and the tails; the derivative within 0.5 ulp +
+  // 3e-15·(Φ + |x|·φ) next to its zero at x ≈ −0.75179 (1.56 ulp at the nearest float).
 
   /** out = f32(x·Φ(x)), Φ the standard normal CDF: exact (erf) GELU, as torch's default. out may be x. */
   gelu: { sig: 'map' },

@@ -226,4 +226,42 @@ export class TrustedKernels {
     if (n > 0 && cols > 0) this.s.raw.embeddingBackward(dweight._h, g._h, this.s.labels(ids), n, cols);
     return dweight;
   }
+
+  // ---- linear models (family 'linear'; see raw.ts). X is column-major: a [d, n] tensor. ----
+
+  /** Epochs of coordinate descent, residual form, over the first m entries of idx (all d columns when null); returns the epochs done (the kernel handles m = 0). */
+  cdResidual(w: Tensor, r: Tensor, x: Tensor, norms: Tensor, idx: Tensor | null, m: number,
+    l1: number, l2: number, tol: number, epochs: number, stats: Tensor): number {
+    return this.s.raw.cdResidual(w._h, r._h, x._h, norms._h, idx === null ? null : idx._h, r.size, m, l1, l2, tol, epochs, stats._h);
+  }
+
+  /** Epochs of coordinate descent in the Gram form (q = Xᵀr, G = XᵀX [d, d]) over the first m entries of idx (all when null). */
+  cdGram(w: Tensor, q: Tensor, g: Tensor, norms: Tensor, idx: Tensor | null, xty: Tensor, m: number, n: number,
+    l1: number, l2: number, tol: number, epochs: number, yy: number, a: number, b: number, target: number, stats: Tensor): number {
+    return this.s.raw.cdGram(w._h, q._h, g._h, norms._h, idx === null ? null : idx._h, xty._h, q.size, m, n, l1, l2, tol, epochs, yy, a, b, target, stats._h);
+  }
+
+  /** out[k] = X_jᵀv for the first m listed columns j (all when idx is null), X [d, n]. */
+  colDots(out: Tensor, x: Tensor, v: Tensor, idx: Tensor | null, m: number): Tensor {
+    if (m > 0) this.s.raw.colDots(out._h, x._h, v._h, idx === null ? null : idx._h, v.size, m);
+    return out;
+  }
+
+  /** r = y − Xw (X [d, n], over the non-zero w_j in order). */
+  residual(r: Tensor, y: Tensor, x: Tensor, w: Tensor): Tensor {
+    this.s.raw.residual(r._h, y._h, x._h, w._h, r.size, w.size);
+    return r;
+  }
+
+  /** out [cols, rows] = xᵀ for x [rows, cols]. */
+  transpose(out: Tensor, x: Tensor): Tensor {
+    if (x.size > 0) this.s.raw.transpose(out._h, x._h, x.shape[0]!, x.shape[1]!);
+    return out;
+  }
+
+  /** out[j] = ‖X_j‖²/n for X [d, n]. */
+  colNorms(out: Tensor, x: Tensor): Tensor {
+    if (x.size > 0) this.s.raw.colNorms(out._h, x._h, x.shape[1]!, x.shape[0]!);
+    return out;
+  }
 }

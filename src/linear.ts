@@ -41,7 +41,7 @@ import { ShapeError, describe } from './errors.js';
 import { cd, cdWorkingSet } from './linear/cd.js';
 import { fista } from './linear/fista.js';
 import { Problem, type Settings } from './linear/problem.js';
-import { ridge } from './linear/ridge.js';
+import { ridge, ridgeCG } from './linear/ridge.js';
 
 /** 'cd': cyclic coordinate descent (sklearn's algorithm); 'fista': accelerated proximal gradient. */
 export type Solver = 'cd' | 'fista';
@@ -65,7 +65,8 @@ export interface SolverOptions {
    * cd only: keep the Gram matrix XᵀX and Xᵀr (true: each coordinate costs O(d), after an
    * O(n·d²) start) or the residual r (false: each coordinate costs O(n)). 'auto' (default):
    * the Gram form when n ≥ d, for a single fit only up to d = 64 (a path reuses it across
-   * alphas). With l1Ratio = 0, true or 'auto' also allows ridge's Cholesky route (d ≤ 1000).
+   * alphas). With l1Ratio = 0, true or 'auto' also allows ridge's Cholesky route (d ≤ 1000);
+   * above 1000 features, ridge (alpha > 0) takes conjugate gradient unless this is true.
    */
   precompute?: 'auto' | boolean;
   /**
@@ -136,12 +137,18 @@ function posInt(v: unknown, what: string): number {
   return v;
 }
 
-function checkData(v: unknown, len: number, what: string, shape: string): ArrayLike<number> {
+/**
+ * v as n values of float32 range. With `deferF32`, a Float32Array's values are not scanned
+ * here: the first pass over X on the backend finds a non-finite one (Problem), and this
+ * check then runs in full for the message.
+ */
+function checkData(v: unknown, len: number, what: string, shape: string, deferF32 = false): ArrayLike<number> {
   if (v === null || typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number') {
     throw new TypeError(`${what}: expected a Float32Array (or array of numbers) of ${shape} = ${len} values, got ${describe(v)}`);
   }
   const a = v as ArrayLike<number>;
   if (a.length !== len) throw new ShapeError(`${what}: expected ${shape} = ${len} values, got ${a.length}`);
+  if (deferF32 && a instanceof Float32Array) return a;
   // The solvers work in float32: a finite float64 beyond its range would become ±Infinity.
   const bad = (i: number) => {
     const x = a[i];
@@ -198,7 +205,7 @@ function checkSolverOpts(o: SolverOptions, what: string): Settings {
 const MAX_LISTED = 1 << 24;
 /** A single fit precomputes the Gram matrix automatically only up to this many features (its n·d² cost pays off over few epochs). */
 const GRAM_FIT_MAX_D = 64;
-/** Ridge takes the Cholesky route up to this many features (d³/6 flops in float64). */
+/** Ridge takes the Cholesky route up to this many features (d³/6 flops in float64), conjugate gradient above. */
 const RIDGE_MAX_D = 1000;
 
 /** Solves at alpha from w0 (null: zeros; the problem's last coefficients: its exact state is kept) with the solver the settings pick. */
@@ -211,6 +218,7 @@ function solve(p: Problem, alpha: number, l1Ratio: number, w0: ArrayLike<number>
     const r = ridge(p, b, o);
     if (r !== null) return r;
   }
+  if (a === 0 && b > 0 && d > RIDGE_MAX_D && o.precompute !== true) return ridgeCG(p, b, o);
   const gram = o.precompute === true || (o.precompute === 'auto' && n >= d && (isPath || d <= GRAM_FIT_MAX_D));
   if (!gram && o.workingSet && a > 0 && d < MAX_LISTED) return cdWorkingSet(p, a, b, alpha, l1Ratio, o);
   return cd(p, gram, a, b, alpha, l1Ratio, o);
@@ -221,9 +229,10 @@ function setup(be: unknown, X: unknown, y: unknown, o: { n?: unknown; d?: unknow
   if (o === null || typeof o !== 'object') throw new TypeError(`${what}: expected options { n, d, ... }, got ${describe(o)}`);
   const n = posInt(o.n, `${what} n (rows of X)`);
   const d = posInt(o.d, `${what} d (columns of X)`);
-  const Xa = checkData(X, n * d, `${what} X`, `n×d = ${n}×${d}`);
+  const Xa = checkData(X, n * d, `${what} X`, `n×d = ${n}×${d}`, true);
   const ya = checkData(y, n, `${what} y`, `n`);
-  return { n, d, Xa, ya };
+  const badX = () => { checkData(X, n * d, `${what} X`, `n×d = ${n}×${d}`); };
+  return { n, d, Xa, ya, badX };
 }
 
 /**
@@ -233,12 +242,12 @@ function setup(be: unknown, X: unknown, y: unknown, o: { n?: unknown; d?: unknow
  * out-of-range or non-finite values, TypeError for wrong types; nothing is allocated then.
  */
 export function fit(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, options: FitOptions): FitResult {
-  const { n, d, Xa, ya } = setup(be, X, y, options, 'linear.fit');
+  const { n, d, Xa, ya, badX } = setup(be, X, y, options, 'linear.fit');
   const alpha = checkAlpha(options.alpha, 'linear.fit alpha');
   const l1Ratio = checkRatio(options.l1Ratio ?? 1, 'linear.fit l1Ratio');
   const settings = checkSolverOpts(options, 'linear.fit');
   const w0 = options.warmStart === undefined ? null : checkData(options.warmStart, d, 'linear.fit warmStart', 'd');
-  const p = new Problem(be, Xa, ya, n, d);
+  const p = new Problem(be, Xa, ya, n, d, badX);
   try {
     return solve(p, alpha, l1Ratio, w0, settings, false);
   } finally {
@@ -272,7 +281,7 @@ export function alphaMax(X: ArrayLike<number>, y: ArrayLike<number>, n: number, 
  * eps·alpha_max.
  */
 export function path(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, options: PathOptions): PathResult {
-  const { n, d, Xa, ya } = setup(be, X, y, options, 'linear.path');
+  const { n, d, Xa, ya, badX } = setup(be, X, y, options, 'linear.path');
   const l1Ratio = checkRatio(options.l1Ratio ?? 1, 'linear.path l1Ratio');
   const settings = checkSolverOpts(options, 'linear.path');
   let alphas: Float64Array;
@@ -293,7 +302,7 @@ export function path(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, op
     const lo = Math.log10(amax * eps), hi = Math.log10(amax);
     alphas = Float64Array.from({ length: nAlphas }, (_, i) => (nAlphas === 1 ? amax : 10 ** (hi - ((hi - lo) * i) / (nAlphas - 1))));
   }
-  const p = new Problem(be, Xa, ya, n, d);
+  const p = new Problem(be, Xa, ya, n, d, badX);
   try {
     const coefs: Float32Array[] = [];
     const zeroCounts = new Int32Array(alphas.length);

@@ -132,16 +132,18 @@ export function lipschitzEstimate(p: Problem): number {
 export function lipschitzBound(p: Problem): number {
   if (p.bound >= 0) return p.bound;
   const { n, d } = p;
-  const xc = p.Xc.data;
-  const rowAbs = new Float64Array(n);
-  let fro = 0, colMax = 0;
-  for (let j = 0; j < d; j++) {
+  const x = p.X.data;
+  const colAbs = new Float64Array(d);
+  let fro = 0, rowMax = 0;
+  for (let i = 0; i < n; i++) {
     let s = 0;
-    for (let i = 0; i < n; i++) { const v = Math.abs(xc[j * n + i]!); s += v; rowAbs[i]! += v; }
-    colMax = Math.max(colMax, s);
+    for (let j = 0; j < d; j++) { const v = Math.abs(x[i * d + j]!); s += v; colAbs[j]! += v; }
+    rowMax = Math.max(rowMax, s);
+  }
+  let colMax = 0;
+  for (let j = 0; j < d; j++) {
+    colMax = Math.max(colMax, colAbs[j]!);
     fro += p.colNorm[j]! ** 2;
   }
-  let rowMax = 0;
-  for (let i = 0; i < n; i++) rowMax = Math.max(rowMax, rowAbs[i]!);
   return (p.bound = Math.min(fro, colMax * rowMax) / n);
 }

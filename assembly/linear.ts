@@ -1,11 +1,12 @@
 // linear-model kernels (coordinate descent for src/linear.ts): see src/backend/raw.ts for
 // the contract of each export. The js twin is src/backend/js/linear.ts.
 //
-// X is stored column-major: column j is the n floats at x + 4·n·j. Coordinate lists are
-// f32 buffers of column indices (exact below 2²⁴; the caller keeps d below that), or the
-// null pointer 0 for "all columns in order".
+// The problem's X is row-major (residual, xtDots, gatherCols read it so); the epochs and
+// colDots read a column-major copy or gathered block: column j is the n floats at
+// x + 4·n·j. Coordinate lists are f32 buffers of column indices (exact below 2²⁴; the
+// caller keeps d below that), or the null pointer 0 for "all columns in order".
 //
-// Dot products X_jᵀv use the reduction layout of elementwise's sum over the f32 products
+// The epochs' and colDots' dot products X_jᵀv use the reduction layout of elementwise's sum over the f32 products
 // f32(X_ij·v_i): 8 interleaved f64 partial sums, partial k adds products k, k+8, … of the
 // first 8·floor(n/8), combined ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the
 // tail in order. Vector updates are axpy's: v_i = f32(v_i + f32(X_ij·δ)), δ an f32. The

@@ -266,11 +266,12 @@ export interface ExplicitKernels<H, R, I> {
   embeddingBackward(dweight: H, g: H, ids: I, n: number, cols: number): void;
 
   // ---- linear models (family 'linear': assembly/linear.ts, src/backend/{wasm,js}/linear.ts) ----
-  // The problem's X is row-major (n×d, as the user gives it); the coordinate-descent kernels
-  // and colDots read a column-major copy or block (column j: n floats at offset n·j). idx lists column indices as f32
-  // values (exact below 2²⁴), or is null for all columns in order. Dots are Σ f32(a·b) in
-  // sum's 8-partial-sum f64 layout; vector updates are axpy's. The per-coordinate scalar
-  // logic is f64 (l1, l2, tol are used as f64, not rounded). One thread.
+  // The problem's X is row-major (n×d, as the user gives it: residual, xtDots, gatherCols);
+  // the coordinate-descent kernels and colDots read a column-major copy or block (column j:
+  // n floats at offset n·j). idx lists column indices as f32 values (exact below 2²⁴), or
+  // is null for all columns in order. colDots and the epochs' dots are Σ f32(a·b) in sum's
+  // 8-partial-sum f64 layout; vector updates are axpy's. The per-coordinate scalar logic is
+  // f64 (l1, l2, tol are used as f64, not rounded). One thread.
 
   /**
    * Epochs of cyclic coordinate descent on the elastic net, residual form: for each listed

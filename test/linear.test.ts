@@ -481,6 +481,17 @@ describe('bad input is a clear error and allocates nothing', () => {
     ['precompute', () => linear.fit(js, X, y, { ...ok, precompute: 'yes' as never }), TypeError, /precompute: expected 'auto', true or false, got "yes"/],
     ['workingSet', () => linear.fit(js, X, y, { ...ok, workingSet: 1 as never }), TypeError, /workingSet: expected true or false, got 1/],
   ];
+  it('a Float32Array X is checked in the first pass on the backend: the same message, nothing left allocated (wasm and js, fit and path)', () => {
+    const bad = new Float32Array(12);
+    bad[7] = -Infinity;
+    for (const be of [wasm, js]) {
+      const before = be.memory().liveTensors;
+      expect(() => linear.fit(be, bad, y, ok)).toThrow(/linear.fit X: expected finite numbers, got -Infinity at index 7/);
+      expect(() => linear.path(be, bad, y, { n: 3, d: 4, alphas: [0.1] })).toThrow(/linear.path X: expected finite numbers, got -Infinity at index 7/);
+      expect(be.memory().liveTensors).toBe(before);
+    }
+  });
+
   it.each(cases)('%s', (_name, f, type, msg) => {
     const before = js.memory().liveTensors;
     let err: unknown;

@@ -1,10 +1,10 @@
 /**
  * Autograd: reverse-mode differentiation written once above the backend. Each op checks its
- * inputs (with the rules of src/kernels.ts), builds its result on the trusted kernels
+ * inputs (with the rules of src/checks.ts), builds its result on the trusted kernels
  * (`be._trusted`), then sets the result's backward beside the forward, micrograd style; a
- * backward sends each input its gradient through `grad()`, the one primitive that writes
- * or adds into a gradient. The ops are the methods of `Ops`, which the Backend extends
- * (`be.matmul`, `be.add`, ...); `loss.backward()` runs them.
+ * backward sends each input its gradient through `grad()` (src/grad.ts), the one primitive
+ * that writes or adds into a gradient. The ops are the methods of `Ops`, which the Backend
+ * extends (`be.matmul`, `be.add`, ...); `loss.backward()` runs them (src/backward.ts).
  *
  * ## Memory rules (how long a tensor stays valid)
  *
@@ -37,101 +37,23 @@
  * optimizer's `zeroGrad()` clears them. Intermediates get a gradient buffer only while
  * backward() runs: the first contribution writes it, later ones add to it.
  */
-import { DisposedError, ShapeError, describe, fmtShape } from './errors.js';
+import { ShapeError, describe, fmtShape } from './errors.js';
 import type { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
-import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from './kernels.js';
+import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from './checks.js';
 import { checkNumber, optionalBool, sameShape } from './validate.js';
-
-/** Shape of the scalar results (losses): torch's 0-d tensors. */
-const SCALAR: readonly number[] = Object.freeze([]);
+import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult } from './grad.js';
+import { backward } from './backward.js';
 
 /** Options of the autograd matmul: the transposes of a and b. */
 export interface AutogradMatmulOptions { transA?: boolean; transB?: boolean }
 
-// ---- gradient routing -------------------------------------------------------------------
-
-/**
- * The one way a gradient reaches a tensor: calls `send(dst, add)` with t's gradient buffer,
- * where add is false when dst is fresh (send writes it) and true when it already holds a
- * gradient (send adds into it). Non-leaves get a spare buffer on their first contribution;
- * leaves accumulate into `grad` (torch's +=). Nothing happens when t needs no gradient.
- */
-function grad(t: Tensor, send: (dst: Tensor, add: boolean) => void): void {
-  if (!t.requiresGrad) return;
-  if (t._prev !== null) {
-    if (t._g === null) { t._g = t._be._steps.temp(t.shape, t.size); send(t._g, false); } else send(t._g, true);
-    return;
-  }
-  if (t.grad === null) t.grad = t._be.zeros(t.shape);
-  send(t.grad, true);
-}
-
-/** t's gradient (+)= alpha·g (g of t's size). */
-function addScaled(t: Tensor, g: Tensor, alpha: number): void {
-  const k = t._be._trusted;
-  grad(t, (dst, add) => { if (add) k.axpy(dst, g, alpha); else k.scale(dst, g, alpha); });
-}
-
-/**
- * t's gradient (+)= alpha·v, where `write(dst)` writes v into a buffer of t's size: into the
- * gradient itself when it is fresh (then scaled in place), else into a temporary added with axpy.
- */
-function addWritten(t: Tensor, write: (dst: Tensor) => void, alpha = 1): void {
-  const be = t._be, k = be._trusted;
-  grad(t, (dst, add) => {
-    if (!add) {
-      write(dst);
-      if (alpha !== 1) k.scale(dst, dst, alpha);
-      return;
-    }
-    const tmp = be._steps.temp(t.shape, t.size);
-    write(tmp);
-    k.axpy(dst, tmp, alpha);
-    tmp.dispose();
-  });
-}
-
-/** t's gradient (+)= op(a)·op(b), through matmul's own accumulate. */
-function addMatmul(t: Tensor, a: Tensor, b: Tensor, transA: boolean, transB: boolean): void {
-  grad(t, (dst, add) => t._be._trusted.matmul(dst, a, b, transA, transB, add));
-}
-
-/** t's gradient (+)= value in every element. */
-function addConstant(t: Tensor, value: number): void {
-  addWritten(t, (dst) => t._be._trusted.fill(dst, value));
-}
-
-/** The upstream gradient of a one-element result. */
-function scalarOf(g: Tensor): number {
-  return g.data[0]!;
-}
-
-/** A new op result of `shape`; records the graph when an input requires grad. */
-function result(be: Backend, shape: readonly number[], size: number, op: string, prev: Tensor[]): Tensor {
-  const out = be._steps.result(shape, size);
-  out._op = op;
-  for (let i = 0; i < prev.length; i++) {
-    if (prev[i]!.requiresGrad) {
-      out.requiresGrad = true;
-      out._prev = prev;
-      break;
-    }
-  }
-  return out;
-}
-
-function scalarResult(be: Backend, value: number, op: string, prev: Tensor[]): Tensor {
-  const out = result(be, SCALAR, 1, op, prev);
-  out.data[0] = value;
-  return out;
-}
 
 /**
  * An elementwise activation y = f(x): the forward kernel `op`, and the gradient kernel
  * `backward(dst, g, at)` evaluated at the output y (fromOutput) or at the input x.
  */
-function activation(be: Backend, x: Tensor, op: 'relu' | 'gelu' | 'tanh', backward: 'reluBackward' | 'geluBackward' | 'tanhBackward',
+function activation(be: Backend, x: Tensor, op: 'relu' | 'tanh', backward: 'reluBackward' | 'tanhBackward',
   fromOutput: boolean): Tensor {
   checkTensor(be, x, `${op} x`);
   const k = be._trusted;
@@ -240,8 +162,22 @@ export abstract class Ops {
   /** max(x, 0); relu(x) > 0 exactly where x > 0, so the backward masks with the output (as torch's threshold_backward). */
   relu(this: Backend, x: Tensor): Tensor { return activation(this, x, 'relu', 'reluBackward', true); }
 
-  /** Exact (erf) GELU, x·Φ(x), as torch's default; the backward uses x. */
-  gelu(this: Backend, x: Tensor): Tensor { return activation(this, x, 'gelu', 'geluBackward', false); }
+  /**
+   * Exact (erf) GELU, x·Φ(x), as torch's default. With a gradient to send, the forward
+   * also writes the derivative d = Φ(x) + x·φ(x) (geluWithGrad: it shares Φ and e^(−x²/2)
+   * with the forward), and the backward is the f32 product g·d.
+   */
+  gelu(this: Backend, x: Tensor): Tensor {
+    checkTensor(this, x, 'gelu x');
+    const k = this._trusted;
+    const out = result(this, x.shape, x.size, 'gelu', [x]);
+    if (!out.requiresGrad) return k.gelu(out, x);
+    const d = this._steps.result(x.shape, x.size);
+    k.geluWithGrad(out, d, x);
+    out._prev = [x, d]; // d needs no gradient; listed so backward() checks it is alive
+    out._backward = (g) => addWritten(x, (dst) => k.mul(dst, g, d));
+    return out;
+  }
 
   /** tanh(x); the backward uses the output: g·(1 − y²). */
   tanh(this: Backend, x: Tensor): Tensor { return activation(this, x, 'tanh', 'tanhBackward', true); }
@@ -337,106 +273,9 @@ export abstract class Ops {
   }
 }
 
-// ---- backward -----------------------------------------------------------------------------
-
-let stamp = 0;
-
-/** A leaf's grad, which backward() will add into: null (made then) or a live tensor of be with the leaf's shape. */
-function checkLeafGrad(be: Backend, t: Tensor): void {
-  if (t._prev !== null || t.grad === null) return;
-  const what = `backward(): the grad of a parameter of shape ${fmtShape(t.shape)}`;
-  const g = checkTensor(be, t.grad, what);
-  if (!sameShape(g.shape, t.shape)) throw new ShapeError(`${what}: expected shape ${fmtShape(t.shape)}, got ${fmtShape(g.shape)}`);
-  if (g === t) throw new ShapeError(`${what}: the grad must be a tensor of its own`);
-}
-
-/** Runs backpropagation from `root` (see Tensor.backward) and ends the step. */
-export function backward(be: Backend, root: Tensor): void {
-  if (root.disposed && root._freedBy !== null) {
-    throw new DisposedError(`backward(): this loss was ${root._freedBy}. A backward() frees every other op result, so ` +
-      'for several losses from one forward, add them (be.add) and call backward() once');
-  }
-  checkTensor(be, root, 'backward()');
-  if (root.size !== 1) {
-    throw new ShapeError(`backward(): expected a one-element tensor (a loss), got shape ${fmtShape(root.shape)} ` +
-      `(${root.size} elements); reduce it with be.sum() or be.mean() first`);
-  }
-  if (root._graphFreed) {
-    throw new DisposedError('backward(): this loss has been through backward() already, which freed its graph; ' +
-      'compute the loss again (a new forward) for another backward()');
-  }
-  if (!root.requiresGrad) {
-    throw new TypeError(`backward(): the tensor${root._op ? ` (from ${root._op})` : ''} does not require grad: no parameter took part in computing it`);
-  }
-  // Topological order (inputs before outputs), iteratively; every node checked live first,
-  // so a failure changes nothing.
-  const order: Tensor[] = [];
-  const mark = ++stamp;
-  const stack: Tensor[] = [root];
-  const next: number[] = [0];
-  root._mark = mark;
-  checkLeafGrad(be, root);
-  while (stack.length > 0) {
-    const top = stack.length - 1;
-    const t = stack[top]!;
-    const prev = t._prev;
-    const i = next[top]!;
-    if (prev !== null && i < prev.length) {
-      next[top] = i + 1;
-      const p = prev[i]!;
-      // inputs that need no gradient are still read by the backward (x in x·wᵀ, a dropout mask)
-      if (p.disposed) {
-        throw new DisposedError(`backward(): the graph of this loss uses a tensor of shape ${fmtShape(p.shape)}${p._op ? ` (from ${p._op})` : ''} ` +
-          `that was ${p._freedBy ?? 'disposed'}; a backward() or be.endStep() between forward and backward frees op results — ` +
-          'for several losses from one forward, add them (be.add) and call backward() once');
-      }
-      if (p.requiresGrad && p._mark !== mark) {
-        p._mark = mark;
-        checkLeafGrad(be, p);
-        stack.push(p);
-        next.push(0);
-      }
-    } else {
-      stack.pop();
-      next.pop();
-      order.push(t);
-    }
-  }
-  const hadGraph = root._prev !== null;
-  try {
-    if (!hadGraph) {
-      addConstant(root, 1);
-    } else {
-      root._g = be._steps.temp(root.shape, 1);
-      be._trusted.fill(root._g, 1);
-    }
-    for (let i = order.length - 1; i >= 0; i--) {
-      const t = order[i]!;
-      const g = t._g;
-      if (g === null) continue;
-      if (t._backward !== null) t._backward(g);
-      t._g = null;
-      g.dispose();
-    }
-  } finally {
-    for (const t of order) {
-      if (t._g !== null) { t._g.dispose(); t._g = null; }
-      if (t._prev !== null) {
-        t._prev = null;
-        t._backward = null;
-        // a kept intermediate is now a constant: gradients no longer flow through it
-        if (t !== root) t.requiresGrad = false;
-      }
-    }
-    if (hadGraph) root._graphFreed = true;
-    be._steps.end(root);
-  }
-}
-
-
 // ---- for the ops in other files (src/autograd-transformer.ts) ----------------------------
 
-/** @internal the gradient routing above, for ops defined in other files. */
+/** @internal the gradient routing of src/grad.ts, for ops defined in other files. */
 export const _grad = {
   result,
   /** t's gradient (+)= what `write(dst)` writes into a buffer of t's size. */

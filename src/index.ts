@@ -8,7 +8,7 @@ import { JsStorage } from './backend/js/index.js';
 import { loadWasmStorage, wasmSimdSupported, type WasmSource } from './backend/wasm/index.js';
 import type { StorageInfo } from './backend/storage.js';
 import { BackendLoadError } from './errors.js';
-import type { WorkerSource } from './backend/wasm/threads.js';
+import type { WorkerSource } from './backend/wasm/host.js';
 
 export { Backend } from './backend.js';
 export { Kernels } from './kernels.js';

@@ -1,6 +1,7 @@
 /**
- * The `nn` namespace: the layers of src/nn.ts and the transformer's of src/gpt.ts (which
- * builds on nn.ts, so the two are joined here rather than nn.ts importing gpt.ts back).
+ * The `nn` namespace: the layers of src/nn.ts and the transformer's of src/gpt.ts and
+ * src/gpt-layers.ts (which build on nn.ts, so they are joined here rather than nn.ts
+ * importing them back).
  */
 export * from './nn.js';
 export { Embedding, LayerNorm, CausalSelfAttention, MLP, Block, GPT, Container, LMHead } from './gpt.js';

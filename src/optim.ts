@@ -8,10 +8,14 @@
  * them, plus NaN and ±Infinity) before any state exists. `step()` runs one fused kernel call
  * per parameter tensor; the state tensors (momentum buffer, exp_avg, exp_avg_sq,
  * max_exp_avg_sq) are allocated on a parameter's first step and freed by `dispose()`.
+ * State dicts (their layout, and the checks of a loaded one) are in src/optim-state.ts.
  */
 import { DisposedError, ShapeError, describe, fmtShape } from './errors.js';
 import { Tensor } from './tensor.js';
-import { finiteFloat32Copy, hyper, resolveAdam, resolveSgd, sameShape } from './validate.js';
+import { hyper, resolveAdam, resolveSgd, sameShape } from './validate.js';
+import { STATE_KEYS, checkOptionKeys, readStateDict, type Family, type OptimizerStateDict, type ParamState, type StateKey } from './optim-state.js';
+
+export type { OptimizerStateDict, ParamState } from './optim-state.js';
 
 /** Options of SGD (torch.optim.SGD). `lr` has no default, as in torch. */
 export interface SGDOptions {
@@ -51,29 +55,6 @@ export type ParamsInput<O> = Tensor[] | ParamGroupInput<O>[];
  */
 export type ParamGroup<O> = { readonly params: readonly Tensor[]; initialLr?: number } & Required<O>;
 
-/** The per-parameter state, copied out by stateDict(). */
-export interface ParamState {
-  /** Steps taken by this parameter. */
-  step: number;
-  /** SGD with momentum. */
-  momentumBuffer?: Float32Array;
-  /** Adam / AdamW. */
-  expAvg?: Float32Array;
-  expAvgSq?: Float32Array;
-  /** Adam / AdamW with amsgrad. */
-  maxExpAvgSq?: Float32Array;
-}
-
-/**
- * An optimizer's state in torch's layout: `state` keyed by the parameter's index (counted
- * across groups, in order), `paramGroups` with each group's options and the indices of its
- * parameters. Arrays are copies.
- */
-export interface OptimizerStateDict<O> {
-  state: Record<number, ParamState>;
-  paramGroups: (Required<O> & { params: number[]; initialLr?: number })[];
-}
-
 interface LiveState {
   step: number;
   momentumBuffer?: Tensor;
@@ -82,32 +63,8 @@ interface LiveState {
   maxExpAvgSq?: Tensor;
 }
 
-type StateKey = 'momentumBuffer' | 'expAvg' | 'expAvgSq' | 'maxExpAvgSq';
-const STATE_KEYS: readonly StateKey[] = ['momentumBuffer', 'expAvg', 'expAvgSq', 'maxExpAvgSq'];
-
-/** Hyperparameter checks of one optimizer family, naming the group and the option. */
-type Resolver<O> = (input: Record<string, unknown>, defaults: Partial<O>, where: string) => Required<O>;
-
 /** One parameter's update in a step, prepared (checked, state allocated) before any is applied. */
 interface Work<O> { p: Tensor; g: Tensor; s: LiveState; o: Required<O>; first: boolean }
-
-/** The largest step count a loaded state may hold: the next step must still count exactly. */
-const MAX_STEP = Number.MAX_SAFE_INTEGER - 1;
-
-/** A state dict's parameter index: "0", "1", ... (no sign, no leading zero, no spaces). */
-const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
-
-/** What describes one optimizer family to the shared machinery. */
-interface Family<O> {
-  name: string;
-  resolve: Resolver<O>;
-  /** Every option, in order. */
-  optionKeys: readonly string[];
-  /** The options a saved group must give (the others default as torch's __setstate__ defaults them). */
-  requiredKeys: readonly string[];
-  /** The state buffers this family keeps. */
-  stateKeys: readonly StateKey[];
-}
 
 /**
  * The shared machinery: parameter groups, their validation, lazily allocated state,
@@ -127,7 +84,7 @@ export abstract class Optimizer<O extends object> {
   protected constructor(params: ParamsInput<O>, defaults: Partial<O>, private readonly family: Family<O>) {
     const name = this.name = family.name;
     if (defaults === null || typeof defaults !== 'object') throw new TypeError(`${name}: expected an options object, got ${describe(defaults)}`);
-    this.checkKeys(defaults as Record<string, unknown>, `${name} options`, false);
+    checkOptionKeys(this.family, defaults as Record<string, unknown>, `${name} options`, false);
     this.defaults = { ...defaults };
     if (!Array.isArray(params)) throw new TypeError(`${name}: expected an array of parameter tensors or of parameter groups, got ${describe(params)}`);
     if (params.length === 0) throw new RangeError(`${name}: got an empty parameter list`);
@@ -152,22 +109,12 @@ export abstract class Optimizer<O extends object> {
     for (const p of g!.params) this.owner.add(p);
   }
 
-  private checkKeys(o: Record<string, unknown>, where: string, allowParams: boolean): void {
-    for (const k of Object.keys(o)) {
-      if (k === 'params' && allowParams) continue;
-      if (k === 'initialLr' && allowParams) continue;
-      if (!this.family.optionKeys.includes(k)) {
-        throw new TypeError(`${where}: unknown option ${JSON.stringify(k)}; ${this.name} takes ${this.family.optionKeys.join(', ')}`);
-      }
-    }
-  }
-
   private checkGroups(groups: Record<string, unknown>[], first: number, taken: ReadonlySet<Tensor>): ParamGroup<O>[] {
     const seen = new Set<Tensor>(taken);
     return groups.map((g, gi) => {
       const where = `${this.name} paramGroups[${first + gi}]`;
       if (g === null || typeof g !== 'object') throw new TypeError(`${where}: expected { params, ...options }, got ${describe(g)}`);
-      this.checkKeys(g, where, true);
+      checkOptionKeys(this.family, g, where, true);
       const ps = g.params;
       if (!Array.isArray(ps)) throw new TypeError(`${where}.params: expected an array of tensors, got ${describe(ps)}`);
       ps.forEach((p, pi) => {
@@ -290,78 +237,7 @@ export abstract class Optimizer<O extends object> {
    */
   loadStateDict(sd: OptimizerStateDict<O>): void {
     this.assertLive('loadStateDict()');
-    const what = `${this.name}.loadStateDict`;
-    if (sd === null || typeof sd !== 'object') throw new TypeError(`${what}: expected { state, paramGroups }, got ${describe(sd)}`);
-    if ('param_groups' in sd) {
-      throw new TypeError(`${what}: this is torch's layout (param_groups, exp_avg, weight_decay); regula's is { state, paramGroups } ` +
-        'with camelCase keys (expAvg, expAvgSq, maxExpAvgSq, momentumBuffer, weightDecay, initialLr): rename the keys to load it');
-    }
-    const { state, paramGroups } = sd;
-    if (!Array.isArray(paramGroups)) throw new TypeError(`${what}: expected paramGroups as an array, got ${describe(paramGroups)}`);
-    if (state === null || typeof state !== 'object') throw new TypeError(`${what}: expected state as an object keyed by parameter index, got ${describe(state)}`);
-    if (paramGroups.length !== this.paramGroups.length) {
-      throw new ShapeError(`${what}: the state has ${paramGroups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
-    }
-    const flat: Tensor[] = [];
-    const groupOf: number[] = [];
-    const newOpts: (Required<O> & { initialLr?: number })[] = [];
-    paramGroups.forEach((sg, gi) => {
-      const where = `${what} paramGroups[${gi}]`;
-      const mine = this.paramGroups[gi]!;
-      if (sg === null || typeof sg !== 'object' || !Array.isArray(sg.params)) throw new TypeError(`${where}: expected { params: number[], ...options }, got ${describe(sg)}`);
-      if (sg.params.length !== mine.params.length) {
-        throw new ShapeError(`${where}: the saved group has ${sg.params.length} parameters, this optimizer's group has ${mine.params.length}`);
-      }
-      for (let k = 0; k < sg.params.length; k++) {
-        if (sg.params[k] !== flat.length + k) {
-          throw new RangeError(`${where}.params[${k}]: expected parameter index ${flat.length + k}, got ${describe(sg.params[k])}`);
-        }
-      }
-      for (const p of mine.params) { flat.push(p); groupOf.push(gi); }
-      const { params: _p, ...opts } = sg as unknown as Record<string, unknown>;
-      this.checkKeys(opts, where, true);
-      for (const k of this.family.requiredKeys) {
-        if (opts[k] === undefined) {
-          throw new TypeError(`${where}: missing ${k}; a saved group gives every option (only ${this.family.optionKeys.filter((o) => !this.family.requiredKeys.includes(o)).join(', ')} ` +
-            'may be left out, and then take torch\'s defaults: false, and l1 0)');
-        }
-      }
-      const r = this.family.resolve(opts, {}, where) as Required<O> & { initialLr?: number };
-      if (opts.initialLr !== undefined) r.initialLr = hyper.lr(opts.initialLr, `${where}.initialLr`);
-      newOpts.push(r);
-    });
-    // Checked and copied out of the input before anything is allocated (an allocation may
-    // grow the Wasm memory and detach views the input holds into it).
-    const loaded = new Map<Tensor, { step: number; bufs: [StateKey, Float32Array][] }>();
-    for (const key of Object.keys(state)) {
-      const where = `${what} state[${key}]`;
-      if (!INDEX_KEY.test(key)) throw new RangeError(`${what} state: expected keys that are parameter indices ("0", "1", ...), got ${JSON.stringify(key)}`);
-      const i = Number(key);
-      if (i >= flat.length) throw new RangeError(`${where}: expected a parameter index in [0, ${flat.length - 1}]`);
-      const p = flat[i]!;
-      const s = (state as Record<string, ParamState>)[key]!;
-      if (s === null || typeof s !== 'object') throw new TypeError(`${where}: expected { step, ...buffers }, got ${describe(s)}`);
-      for (const k of Object.keys(s)) {
-        if (k !== 'step' && !this.family.stateKeys.includes(k as StateKey)) throw new TypeError(`${where}: unknown entry ${JSON.stringify(k)}; ${this.name} keeps step, ${this.family.stateKeys.join(', ')}`);
-      }
-      if (typeof s.step !== 'number' || !Number.isSafeInteger(s.step) || s.step < 0 || s.step > MAX_STEP) {
-        throw new RangeError(`${where}.step: expected a non-negative integer ≤ 2^53 − 2 (the next step must count exactly), got ${describe(s.step)}`);
-      }
-      const bufs: [StateKey, Float32Array][] = [];
-      for (const k of this.family.stateKeys) {
-        const a = s[k];
-        if (a === undefined) continue;
-        if (!(a instanceof Float32Array)) throw new TypeError(`${where}.${k}: expected a Float32Array, got ${describe(a)}`);
-        if (a.length !== p.size) throw new ShapeError(`${where}.${k}: expected ${p.size} elements (parameter shape ${fmtShape(p.shape)}), got ${a.length}`);
-        const c = finiteFloat32Copy(a, p.size, `${where}.${k}`);
-        if (k === 'expAvgSq' || k === 'maxExpAvgSq') {
-          for (let j = 0; j < c.length; j++) if (c[j]! < 0) throw new RangeError(`${where}.${k}[${j}]: expected a non-negative second moment, got ${c[j]}`);
-        }
-        bufs.push([k, c]);
-      }
-      this.checkLoadedState(s, newOpts[groupOf[i]!]!, where);
-      loaded.set(p, { step: s.step, bufs });
-    }
+    const { opts: newOpts, loaded } = readStateDict(sd, this.family, this.paramGroups, (s, o, where) => this.checkLoadedState(s, o, where));
     // Checked: allocate the new state (all of it or none), then replace.
     const next = new Map<Tensor, LiveState>();
     try {

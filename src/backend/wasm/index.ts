@@ -12,7 +12,8 @@ import { ELEMENTWISE_THREADED, elementwiseKernels } from './elementwise.js';
 import { layernormKernels } from './layernorm.js';
 import { SOFTMAX_THREADED, softmaxKernels } from './softmax.js';
 import { embeddingKernels } from './embedding.js';
-import { ThreadPool, availableCores, nodeBuiltin, threadsUnavailableReason, type WorkerSource } from './threads.js';
+import { ThreadPool } from './threads.js';
+import { availableCores, nodeBuiltin, threadsUnavailableReason, type WorkerSource } from './host.js';
 import { decodeBase64 } from '../../data/index.js';
 import { WASM_BASE64, WASM_MT_BASE64 } from './embedded.generated.js';
 

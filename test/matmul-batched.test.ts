@@ -279,8 +279,8 @@ describe('matmulBatched with the causal masks: the contract loop, the float64 bo
   });
 
   it(`split over threads from ${BATCHED_THREAD_MIN} multiply-adds (after the masks): the same bits, and the split happens where it should`, () => {
-    // Pairs not a multiple of 2 or 3; T odd; head size not a multiple of 4.
-    const cases = [[3, 5, 67, 67, 18], [3, 5, 67, 18, 67], [1, 7, 129, 129, 33], [5, 3, 66, 17, 66], [1, 1, 200, 200, 40], [2, 2, 9, 9, 5]] as const;
+    // Pairs not a multiple of 2 or 3; T odd; head size not a multiple of 4; above and below the threshold.
+    const cases = [[3, 3, 131, 129, 57], [1, 5, 257, 65, 67], [5, 3, 66, 17, 66], [1, 1, 200, 200, 40], [2, 2, 9, 9, 5]] as const;
     let seed = 11000, threaded = 0;
     for (const [batch, heads, m, n, k] of cases) {
       for (const [transA, transB] of [[false, true], [false, false], [true, false]] as const) {
@@ -297,7 +297,7 @@ describe('matmulBatched with the causal masks: the contract loop, the float64 bo
         }
       }
     }
-    expect(threaded, "cases that took the threaded path").toBeGreaterThan(10);
+    expect(threaded, 'cases that took the threaded path').toBeGreaterThanOrEqual(12);
   });
 });
 

@@ -25,9 +25,11 @@ const ARG_WORDS = 20;
 
 /**
  * matmulBatched splits its (batch, head) pairs over threads from this many multiply-adds
- * (after the causal masks). Provisional: see bench/ for the measurement.
+ * (after the causal masks), as matmul does. At the attention's anchor (2^21 after the
+ * masks) a split at 2^20 made the 2-thread GPT step 1.045x slower at load 19 (paired,
+ * bench/ab-gpt-step.ts; bench/PROFILE.md), as matmul's 2^21 calls gained nothing there.
  */
-export const BATCHED_THREAD_MIN = 1 << 20;
+export const BATCHED_THREAD_MIN = 1 << 22;
 
 /**
  * The matmul kernels of the wasm backend: calls into assembly/matmul.ts. On the pool a

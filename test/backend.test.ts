@@ -82,17 +82,25 @@ describe('loadBackend', () => {
     expect(exported).toEqual([...KERNEL_NAMES, ...helpers].sort());
   });
 
-  it('a binary that lacks an export the glue calls fails at load with BackendLoadError naming it', async () => {
+  it('a binary that lacks an export the glue calls fails at load with BackendLoadError naming it: built in, a regula bug; given, not this version\'s', async () => {
     const bytes = await readFile(new URL('../build/regula.wasm', import.meta.url));
     const memory = new WebAssembly.Memory({ initial: 2 });
     const { instance } = await WebAssembly.instantiate(bytes, { env: { memory, abort: () => undefined } });
+    const info = { threads: 1, sharedMemory: false, reason: null, requested: 1, degraded: false };
     for (const missing of ['add', 'sign', 'crossEntropy', 'matmulKC', 'heapBase']) {
       const exports: Record<string, unknown> = { ...instance.exports };
       delete exports[missing];
-      const err = (() => { try { new WasmStorage(exports as never, memory); } catch (e) { return e as Error; } return null; })();
-      expect(err, missing).toBeInstanceOf(BackendLoadError);
-      expect(err!.message).toContain(`lacks the export ${missing}`);
-      expect(err!.message).toMatch(/npm run build/);
+      for (const given of [null, '{ wasm: "old/regula.wasm" }']) {
+        const err = (() => { try { new WasmStorage(exports as never, memory, info, given); } catch (e) { return e as Error; } return null; })();
+        expect(err, missing).toBeInstanceOf(BackendLoadError);
+        expect(err!.message).toContain(`lacks the export ${missing}`);
+        if (given === null) {
+          expect(err!.message).toMatch(/^regula: its built-in Wasm binary lacks the export \w+\. This is a bug in regula: please report it/);
+        } else {
+          expect(err!.message).toMatch(/^regula: the Wasm binary given as \{ wasm: "old\/regula.wasm" \} lacks the export \w+\. It must be the binary of this regula version/);
+          expect(err!.message).not.toMatch(/bug in regula/);
+        }
+      }
     }
   });
 });

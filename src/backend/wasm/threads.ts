@@ -130,18 +130,13 @@ export class ThreadPool {
 
   /**
    * Starts `workers` workers on `memory`, each instantiating `module`, allowed to run the
-   * exports `names` (the caller runs the same exports from `exports`). `ctrl`: a 64-byte
+   * exports `names` (the caller runs the same exports: `fns`, looked up by the loader). `ctrl`: a 64-byte
    * aligned block of ctrlBytes(workers) that stays put for the pool's life (the storage's
    * scratch slot 'threads.ctrl').
    */
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrl: number, workers: number,
-    names: readonly string[], exports: Record<string, unknown>, src?: WorkerSource): Promise<ThreadPool> {
+    names: readonly string[], fns: ((...a: number[]) => unknown)[], src?: WorkerSource): Promise<ThreadPool> {
     new Int32Array(memory.buffer, ctrl, ThreadPool.ctrlBytes(workers) >> 2).fill(0);
-    const fns = names.map((n) => {
-      const f = exports[n];
-      if (typeof f !== 'function') throw new TypeError(`regula-mt.wasm lacks the export ${n}: rebuild it with \`npm run build\``);
-      return f as (...a: number[]) => unknown;
-    });
     const started: (AnyWorker & { onReady: Promise<void> })[] = [];
     try {
       for (let w = 1; w <= workers; w++) {

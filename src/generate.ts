@@ -16,9 +16,11 @@ export interface GenerateOptions {
   topK?: number;
   /** Seed of the sampling RNG (mulberry32; default 0). The same seed gives the same tokens on both backends. */
   seed?: number;
+  /** A token id that ends the generation once generated (e.g. an end-of-name "\n"): the result ends with it. */
+  stop?: number;
 }
 
-/** GPT.generate (see its doc comment there): the prompt followed by maxNewTokens new tokens. */
+/** GPT.generate (see its doc comment there): the prompt followed by maxNewTokens new tokens (fewer after `stop`). */
 export function generate(model: GPT, prompt: Int32Array | number[], maxNewTokens: number, options: GenerateOptions = {}): Int32Array {
   const be = model.be;
   const p = idsOf(prompt, 'GPT.generate prompt');
@@ -27,7 +29,7 @@ export function generate(model: GPT, prompt: Int32Array | number[], maxNewTokens
   if (typeof maxNewTokens !== 'number' || !Number.isSafeInteger(maxNewTokens) || maxNewTokens < 0) {
     throw new RangeError(`GPT.generate: expected maxNewTokens as an integer ≥ 0, got ${describe(maxNewTokens)}`);
   }
-  if (options === null || typeof options !== 'object') throw new TypeError(`GPT.generate: expected options { temperature?, topK?, seed? }, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object') throw new TypeError(`GPT.generate: expected options { temperature?, topK?, seed?, stop? }, got ${describe(options)}`);
   const temperature = options.temperature ?? 1;
   if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {
     throw new RangeError(`GPT.generate: expected temperature as a finite number ≥ 0, got ${describe(temperature)}`);
@@ -36,8 +38,12 @@ export function generate(model: GPT, prompt: Int32Array | number[], maxNewTokens
   if (topK !== undefined && (typeof topK !== 'number' || !Number.isSafeInteger(topK) || topK < 1)) {
     throw new RangeError(`GPT.generate: expected topK as an integer ≥ 1, got ${describe(topK)}`);
   }
-  const u = mulberry32(checkSeed(options.seed ?? 0, 'GPT.generate seed'));
   const { blockSize, vocabSize: V } = model.config;
+  const stop = options.stop;
+  if (stop !== undefined && (typeof stop !== 'number' || !Number.isSafeInteger(stop) || stop < 0 || stop >= V)) {
+    throw new RangeError(`GPT.generate: expected stop as a token id in [0, ${V - 1}], got ${describe(stop)}`);
+  }
+  const u = mulberry32(checkSeed(options.seed ?? 0, 'GPT.generate seed'));
   const out = new Int32Array(p.length + maxNewTokens);
   out.set(p);
   const wasTraining = model.training;
@@ -51,6 +57,7 @@ export function generate(model: GPT, prompt: Int32Array | number[], maxNewTokens
       for (let j = 0; j < V; j++) logit[j] = d[(ctx.length - 1) * V + j]!;
       be.endStep();
       out[n] = temperature === 0 ? argmax(logit) : sample(logit, temperature, topK, u());
+      if (out[n] === stop) return out.slice(0, n + 1);
     }
   } finally {
     model.train(wasTraining);

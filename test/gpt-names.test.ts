@@ -8,7 +8,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadBackend, nn, type Backend } from '../src/index.js';
-import { GPT_SHAPE, GptTrainer, MODELS, evalLoss, gptVerdict, namesCorpus, sampleBatch, sampleNames, type NamesCorpus } from '../examples/experiments/gpt-names.js';
+import { GPT_SHAPE, GptTrainer, MODELS, evalLoss, gptVerdict, namesCorpus, sampleBatch, sampleNames, trainModel, type ModelRow, type NamesCorpus } from '../examples/experiments/gpt-names.js';
+import { trainModels } from '../examples/experiments/gpt-names-experiment.js';
 import { attentionMaps, erf } from '../examples/demo/attention.js';
 import { mulberry32 } from '../src/rng.js';
 
@@ -124,6 +125,34 @@ describe('the experiment pipeline on wasm and js', () => {
       t.dispose();
     }
   });
+});
+
+describe('the parallel runner of npm start (worker threads)', () => {
+  /** A row without what depends on where and how fast it ran. */
+  const figures = ({ seconds: _s, tokensPerSecond: _t, backend: _b, threads: _n, ...rest }: ModelRow) => rest;
+
+  it('gives the rows of trainModel in this thread, bit for bit: wasm workers on one thread each against wasm here on every core', async () => {
+    const models = [MODELS[0]!, MODELS[3]!];
+    const steps = 2;
+    const here = models.map((reg) => trainModel(wasm, corpus, reg, steps));
+    const heard: [number, number, number][] = [];
+    const there = await trainModels('wasm', models, steps, (i, step, valLoss) => heard.push([i, step, valLoss]), 2);
+    expect(there.map(figures)).toEqual(here.map(figures));
+    expect(there.map((r) => [r.backend, r.threads])).toEqual([['wasm', 1], ['wasm', 1]]);
+    expect(here[0]!.threads).toBe(wasm.info().threads);
+    // every validation point was reported as it came, per model in step order
+    for (const [i, row] of here.entries()) {
+      expect(heard.filter((h) => h[0] === i).map((h) => [h[1], h[2]])).toEqual(row.curve.map((c) => [c.step, c.valLoss]));
+    }
+    expect(here[0]!.finalValLoss).not.toBe(here[1]!.finalValLoss); // the two models differ
+    expect(wasm.memory().liveTensors).toBe(0);
+  }, 120_000);
+
+  it("rejects with the worker's error, naming the model", async () => {
+    await expect(trainModels('wasm', [MODELS[0]!, { name: 'bad', dropout: 1.5, weightDecay: 0 }], 1, undefined, 2))
+      .rejects.toThrow(/experiment 8, model bad: .*dropout/);
+    await expect(trainModels('wasm', MODELS, 1, undefined, 0)).rejects.toThrow(/concurrency as an integer ≥ 1, got 0/);
+  }, 120_000);
 });
 
 describe('attention maps (float64 forward from the state dict)', () => {

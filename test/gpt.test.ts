@@ -276,6 +276,12 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('nn.GPT on %s', (_k, be)
     expect(Array.from(a)).not.toEqual(Array.from(b));
     // topK 1 is the argmax
     expect(Array.from(g.generate(prompt, 12, { temperature: 1, topK: 1, seed: 3 }))).toEqual(Array.from(greedy));
+    // stop: the same draws, cut after the first new `stop` token (none: all maxNewTokens)
+    const full = Array.from(a), fresh = full.slice(prompt.length);
+    const stop = fresh[5]!, k = prompt.length + fresh.indexOf(stop);
+    expect(Array.from(g.generate(prompt, 30, { temperature: 1, seed: 1, stop }))).toEqual(full.slice(0, k + 1));
+    const absent = Array.from({ length: 11 }, (_, i) => i).find((t) => !fresh.slice(0, 4).includes(t))!;
+    expect(Array.from(g.generate(prompt, 4, { temperature: 1, seed: 1, stop: absent }))).toEqual(full.slice(0, prompt.length + 4));
     g.dispose(); other.dispose();
   });
 
@@ -357,6 +363,7 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('nn.GPT on %s', (_k, be)
     expect(() => g.generate([1, 20], 3)).toThrow(/token id 1 is 20/);
     expect(() => g.generate([1], 3, { temperature: -1 })).toThrow(/temperature/);
     expect(() => g.generate([1], 3, { topK: 0 })).toThrow(/topK/);
+    expect(() => g.generate([1], 3, { stop: 11 })).toThrow(/expected stop as a token id in \[0, 10\], got 11/);
     expect(() => g.generate([], 3)).toThrow(/at least one token/);
     // nothing moved: parameters, and the dropout streams (the next forward equals a fresh model's first)
     const after = g.stateDict();

@@ -7,12 +7,13 @@
  * on the 842 held-out names (consecutive windows, eval mode); at the end the gap to the
  * training loss (measured the same way) and a few names each model invents.
  *
- * The pieces (corpus, model, optimizer, batches, evaluation, sampling, GptTrainer) are
- * exported for the demo page's GPT panel, which trains the same model in a worker.
+ * This file holds the pieces (corpus, model, optimizer, batches, evaluation, sampling,
+ * GptTrainer, trainModel, the verdict) and runs anywhere: the demo page's GPT panel trains
+ * the same model in a web worker. The experiment of `npm start`, which trains the four
+ * models in Node worker threads, is gpt-names-experiment.ts.
  */
 import { CharTokenizer, loadNames, namesStream, nn, optim, type Backend } from '../../src/index.js';
 import { mulberry32 } from '../../src/rng.js';
-import type { Ctx, Experiment, Result } from './types.js';
 
 /** The model: nanoGPT's GPT at a size that overfits 2,528 names within minutes. */
 export const GPT_SHAPE = { blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 64, bias: true, tieWeights: true } as const;
@@ -120,25 +121,24 @@ export function evalLoss(be: Backend, gpt: nn.GPT, stream: Int32Array, windowsPe
 }
 
 /**
- * Up to `count` names the model writes after a "\n" (temperature SAMPLING.temperature by
- * default, seeded), cut at each "\n"; an unfinished tail is dropped. It generates in chunks
- * of 8·count tokens, each chunk continuing from the last blockSize tokens (all the model
- * sees), until `count` names or 64·count tokens. The model's mode is restored after.
+ * Up to `count` names the model writes (temperature SAMPLING.temperature by default), each
+ * on its own: generated from "\n" alone until the next "\n", with the seed `seed + k` for
+ * the k-th attempt; an attempt that is empty or has no "\n" within blockSize tokens is not a
+ * name and is dropped (at most 4·count attempts). Names are not sampled one after another
+ * in a stream: the training stream is sorted, so there a name begins like the one before
+ * it, and a model continuing its own output writes runs of one initial, or one name again
+ * and again. The model's mode is restored after.
  */
 export function sampleNames(gpt: nn.GPT, tokenizer: CharTokenizer, count: number, seed: number, temperature = SAMPLING.temperature): string[] {
   const wasTraining = gpt.training;
   try {
-    const newline = tokenizer.encode('\n');
-    let text = '';
-    let context = newline;
-    for (let round = 0; round < 8 && text.split('\n').length <= count; round++) {
-      const out = gpt.generate(context, 8 * count, { temperature, seed: seed + round });
-      text += tokenizer.decode(out.subarray(context.length));
-      context = out.slice(-gpt.config.blockSize);
+    const newline = tokenizer.encode('\n')[0]!;
+    const names: string[] = [];
+    for (let k = 0; k < 4 * count && names.length < count; k++) {
+      const out = gpt.generate([newline], gpt.config.blockSize, { temperature, seed: seed + k, stop: newline });
+      if (out[out.length - 1] === newline && out.length > 2) names.push(tokenizer.decode(out.subarray(1, out.length - 1)));
     }
-    const parts = text.split('\n');
-    parts.pop(); // unfinished (or '' after a final "\n")
-    return parts.slice(0, count);
+    return names;
   } finally {
     gpt.train(wasTraining);
   }
@@ -196,6 +196,9 @@ export class GptTrainer {
 /** What the experiment records per model. */
 export interface ModelRow {
   model: string;
+  /** Where it trained: the backend and its threads per kernel call. */
+  backend: 'wasm' | 'js';
+  threads: number;
   dropout: number;
   weightDecay: number;
   /** Validation loss at steps 0, evalEvery, 2·evalEvery, ..., steps. */
@@ -214,10 +217,18 @@ export interface ModelRow {
   tokensPerSecond: number;
 }
 
-async function trainOne(ctx: Ctx, corpus: NamesCorpus, reg: Regularization, steps: number, report: (step: number, note: string) => void): Promise<ModelRow> {
-  const t = new GptTrainer(ctx.be, reg, corpus);
+/**
+ * Trains one model of the experiment for `steps` steps on `be` and measures it: validation
+ * loss at step 0, every evalEvery steps and at the end (`onEval` hears each), then the
+ * training loss measured the same way, and SAMPLING.names names. Synchronous: it runs in a
+ * worker of the parallel runner (gpt-names-experiment.ts) or anywhere else, with the same
+ * bits on either backend and any thread count.
+ */
+export function trainModel(be: Backend, corpus: NamesCorpus, reg: Regularization, steps: number, onEval: (step: number, valLoss: number) => void = () => {}): ModelRow {
+  const t = new GptTrainer(be, reg, corpus);
   try {
     const curve: ModelRow['curve'] = [{ step: 0, valLoss: t.valLoss(), trainBatchLoss: NaN }];
+    onEval(0, curve[0]!.valLoss);
     let trainSeconds = 0, batchSum = 0;
     for (let s = 1; s <= steps; s++) {
       const t0 = performance.now();
@@ -228,8 +239,7 @@ async function trainOne(ctx: Ctx, corpus: NamesCorpus, reg: Regularization, step
         const valLoss = t.valLoss();
         curve.push({ step: s, valLoss, trainBatchLoss: batchSum / since });
         batchSum = 0;
-        report(s, `${reg.name}: val ${valLoss.toFixed(3)}`);
-        await new Promise((r) => setImmediate(r)); // let the progress line print
+        onEval(s, valLoss);
       }
     }
     let best = curve[1] ?? curve[0]!;
@@ -238,7 +248,7 @@ async function trainOne(ctx: Ctx, corpus: NamesCorpus, reg: Regularization, step
     const finalTrainLoss = t.trainLoss();
     const samples = sampleNames(t.gpt, corpus.tokenizer, SAMPLING.names, SAMPLING.seed);
     return {
-      model: reg.name, dropout: reg.dropout, weightDecay: reg.weightDecay, curve,
+      model: reg.name, backend: be.kind, threads: be.info().threads, dropout: reg.dropout, weightDecay: reg.weightDecay, curve,
       bestValLoss: best.valLoss, bestStep: best.step, finalValLoss, finalTrainLoss, gap: finalValLoss - finalTrainLoss,
       samples, memorized: samples.filter((n) => corpus.trainNames.has(n)).length,
       seconds: trainSeconds, tokensPerSecond: (steps * TRAINING.batchSize * GPT_SHAPE.blockSize) / trainSeconds,
@@ -270,48 +280,3 @@ export function gptVerdict(rows: Pick<ModelRow, 'model' | 'bestValLoss' | 'final
   ];
   return { holds, overfits, lowerVal, smallerGap, detail: parts.join('; ') };
 }
-
-export const gptNames: Experiment = {
-  id: 'gpt-names',
-  title: 'Dropout on the attention and MLP outputs, and AdamW on the projections, regularize a transformer',
-  async run(ctx: Ctx): Promise<Result> {
-    const steps = ctx.full ? STEPS.full : ctx.quick ? STEPS.quick : STEPS.short;
-    const corpus = namesCorpus();
-    const prog = ctx.progress('GPT on names', MODELS.length * steps, 'steps');
-    const rows: ModelRow[] = [];
-    for (const [i, reg] of MODELS.entries()) {
-      rows.push(await trainOne(ctx, corpus, reg, steps, (s, note) => prog.update(i * steps + s, note)));
-    }
-    prog.end();
-    const v = gptVerdict(rows);
-    const tokens = TRAINING.batchSize * GPT_SHAPE.blockSize;
-    const shortNote = steps < STEPS.full ? ` (a shorter run than the full ${STEPS.full} steps; \`npm start -- gpt\` runs the full one)` : '';
-    const nParams = (() => { const g = buildGpt(ctx.be, corpus.tokenizer.size, 0); try { return g.numParams(); } finally { g.dispose(); } })();
-    return {
-      id: 'gpt-names',
-      title: this.title,
-      claim: 'On a small corpus a two-block transformer overfits; dropout on the attention and MLP outputs and AdamW\'s decoupled weight decay on the projections keep its validation loss lower and its train/validation gap smaller.',
-      tables: [{
-        caption: `GPT ${GPT_SHAPE.nLayer} layers, ${GPT_SHAPE.nHead} heads, nEmbd ${GPT_SHAPE.nEmbd}, blockSize ${GPT_SHAPE.blockSize}, tied, ${nParams.toLocaleString('en-US')} parameters; ` +
-          `AdamW lr ${TRAINING.lr}, betas (${TRAINING.betas.join(', ')}), decay on every matrix; ${steps} steps of ${TRAINING.batchSize} windows of ${GPT_SHAPE.blockSize + 1} tokens ` +
-          `from ${corpus.trainNames.size.toLocaleString('en-US')} names (${corpus.train.length.toLocaleString('en-US')} characters)${shortNote}; ` +
-          `validation: ${corpus.val.length.toLocaleString('en-US')} characters of held-out names, every ${TRAINING.evalEvery} steps; losses in nats per character`,
-        head: ['regularization', 'best val', 'at step', 'final val', 'final train', 'gap', `s (${ctx.be.kind})`, 'tokens/s'],
-        rows: rows.map((r) => [r.model, r.bestValLoss, r.bestStep, r.finalValLoss, r.finalTrainLoss, r.gap, r.seconds, Math.round(r.tokensPerSecond)]),
-      }, {
-        caption: `names each model writes (temperature ${SAMPLING.temperature}, seed ${SAMPLING.seed}; * = a name of its training set)`,
-        head: ['regularization', 'samples'],
-        rows: rows.map((r) => [r.model, r.samples.map((n) => (corpus.trainNames.has(n) ? `${n}*` : n)).join(', ')]),
-      }],
-      figures: {
-        shape: GPT_SHAPE, initSeed: INIT_SEED, batchSeed: BATCH_SEED, training: TRAINING, steps, fullSteps: STEPS.full, sampling: SAMPLING,
-        nParams, trainChars: corpus.train.length, valChars: corpus.val.length, tokensPerStep: tokens, rows,
-      },
-      verdict: {
-        holds: v.holds, detail: v.detail,
-        // a shortened run whose baseline has not overfit yet cannot test the claim either way
-        ...(steps < STEPS.full && !v.overfits ? { untested: `the unregularized model has not overfit within ${steps} steps; \`npm start -- gpt\` runs the full ${STEPS.full}` } : {}),
-      },
-    };
-  },
-};

@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBackend, loadNames, type Backend } from '../../src/index.js';
-import { gptNames, MODELS, STEPS, TRAINING, type ModelRow } from '../../examples/experiments/gpt-names.js';
+import { MODELS, STEPS, TRAINING, type ModelRow } from '../../examples/experiments/gpt-names.js';
+import { gptNames } from '../../examples/experiments/gpt-names-experiment.js';
 import type { Result } from '../../examples/experiments/types.js';
 
 let be: Backend;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { loadBackend, BackendLoadError, DisposedError, ShapeError, wasmSimdSupported, fit, nn, optim } from '../src/index.js';
 import { decodeBase64 } from '../src/data/index.js';
-import { WASM_BASE64, WASM_MT_BASE64, WORKER_SOURCE } from '../src/backend/wasm/embedded.generated.js';
+import { WASM_BASE64, WORKER_SOURCE } from '../src/backend/wasm/embedded.generated.js';
 import { KERNEL_NAMES } from '../src/backend/raw.js';
 import { WasmAllocator } from '../src/backend/wasm/allocator.js';
 import { WasmStorage } from '../src/backend/wasm/index.js';
@@ -63,9 +63,9 @@ describe('loadBackend', () => {
     await expect(loadBackend('auto', { threads: 0 })).rejects.toThrow(RangeError);
   });
 
-  it('the built-in binaries and worker are the ones build/ and worker.ts hold (scripts/embed.mjs ran)', async () => {
+  it('the built-in binary and worker are the ones build/regula.wasm and worker.ts hold (scripts/embed.mjs ran; the shared-memory binary is derived: test/binary.test.ts)', async () => {
     expect(Buffer.from(decodeBase64(WASM_BASE64)).equals(await readFile(new URL('../build/regula.wasm', import.meta.url)))).toBe(true);
-    expect(Buffer.from(decodeBase64(WASM_MT_BASE64)).equals(await readFile(new URL('../build/regula-mt.wasm', import.meta.url)))).toBe(true);
+
     // the worker text has no import, no require and no top-level await: it runs from a blob: or data: URL as it is
     expect(WORKER_SOURCE).toMatch(/parentPort\.once\('message'/);
     expect(WORKER_SOURCE).not.toMatch(/^\s*import\b|\brequire\(|\bimport\(|^\s*await\b/m);

@@ -13,9 +13,10 @@ import { layernormKernels } from './layernorm.js';
 import { SOFTMAX_THREADED, softmaxKernels } from './softmax.js';
 import { embeddingKernels } from './embedding.js';
 import { ThreadPool } from './threads.js';
+import { sharedMemoryVariant } from './binary.js';
 import { availableCores, nodeBuiltin, threadsUnavailableReason, type WorkerSource } from './host.js';
 import { decodeBase64 } from '../../data/index.js';
-import { WASM_BASE64, WASM_MT_BASE64 } from './embedded.generated.js';
+import { WASM_BASE64 } from './embedded.generated.js';
 
 /** The exports the thread pool may run in its workers (each family's glue cuts their calls into parts). */
 const THREADED: readonly string[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED, ...OPTIM_THREADED, ...SOFTMAX_THREADED];
@@ -56,10 +57,17 @@ export function wasmSimdSupported(): boolean {
 /**
  * A binary built into the package (scripts/embed.mjs): the default, so loading needs no
  * fetch, no file beside the bundle and no bundler support (the README's "Installing" says
- * what that costs).
+ * what that costs). One binary is built in; the shared-memory one is derived from it
+ * (src/backend/wasm/binary.ts).
  */
 function embeddedBinary(threads: boolean): Uint8Array {
-  return decodeBase64(threads ? WASM_MT_BASE64 : WASM_BASE64);
+  const st = decodeBase64(WASM_BASE64);
+  if (!threads) return st;
+  try {
+    return sharedMemoryVariant(st);
+  } catch (e) {
+    throw badBinary(null, `has ${(e as Error).message}`, e);
+  }
 }
 
 const FILES_HINT = "the package's own files are `regula/regula.wasm` and `regula/regula-mt.wasm` " +

@@ -12,6 +12,7 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomF32 } from '../test/helpers.js';
+import { pairedRuns } from './harness.js';
 
 type Regula = typeof import('../src/index.js');
 type Backend = import('../src/index.js').Backend;
@@ -19,7 +20,6 @@ type Backend = import('../src/index.js').Backend;
 const other = process.argv[2];
 if (other === undefined) throw new Error('usage: npx tsx bench/trees-paired.ts <other checkout> [pairs]');
 const pairs = Number(process.argv[3] ?? 200);
-const med = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1]!;
 
 function mlp(r: Regula, be: Backend, IN: number, HIDDEN: number): () => number {
   const { nn, optim } = r;
@@ -43,15 +43,8 @@ function gpt(r: Regula, be: Backend): () => number {
 }
 
 function paired(name: string, mine: () => unknown, theirs: () => unknown, n: number): void {
-  for (let i = 0; i < Math.min(20, n); i++) { mine(); theirs(); }
-  const ta: number[] = [], tb: number[] = [], q: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let s = 0, da = 0, db = 0;
-    if (i % 2 === 0) { s = performance.now(); mine(); da = performance.now() - s; s = performance.now(); theirs(); db = performance.now() - s; }
-    else { s = performance.now(); theirs(); db = performance.now() - s; s = performance.now(); mine(); da = performance.now() - s; }
-    ta.push(da); tb.push(db); q.push(da / db);
-  }
-  console.log(`${name}: this ${med(ta).toFixed(3)} ms, other ${med(tb).toFixed(3)} ms, median paired ratio (this / other) ${med(q).toFixed(3)}, ratio of medians ${(med(ta) / med(tb)).toFixed(3)} (${n} pairs)`);
+  const r = pairedRuns(theirs, mine, n, Math.min(20, n));
+  console.log(`${name}: this ${r.b.toFixed(3)} ms, other ${r.a.toFixed(3)} ms, median paired ratio (this / other) ${r.ratio.toFixed(3)}, ratio of medians ${(r.b / r.a).toFixed(3)} (${n} pairs)`);
 }
 
 const load = () => os.loadavg().map((v) => v.toFixed(1)).join(' ');

@@ -31,7 +31,8 @@
  * exhausted at g's chunk count, while NCHUNKS already held g+1's: a stale worker that read
  * a larger count could claim a chunk past g's last, run it with g+1's arguments, and add
  * one to g+1's done count, so the caller could return before a real chunk was finished.)
- * A chunk's arguments are read before its claim, so they are the claimed generation's.
+ * A chunk's arguments are read before its claim, and the caller rewrites them only after
+ * every claimed chunk is done, so they are the claimed generation's.
  *
  * After a timeout the workers are terminated (Worker.terminate()); V8 stops a thread at its
  * next interrupt check (a loop back-edge, or inside Atomics.wait), so a worker that resumes

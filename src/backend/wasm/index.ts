@@ -290,10 +290,10 @@ export class WasmStorage implements Storage<number, number, number> {
   /** Bytes of the allocator's live blocks that scratch slots hold (not tensor memory). */
   private scratchBytes = 0;
 
-  allocF32(n: number): number {
+  allocF32(n: number, zero = true): number {
     if (n === 0) return 0;
     const ptr = this.alloc.alloc(4 * n);
-    new Float32Array(this.memory.buffer, ptr, n).fill(0);
+    if (zero) new Float32Array(this.memory.buffer, ptr, n).fill(0);
     return ptr;
   }
   freeF32(h: number): void { if (h !== 0) this.alloc.release(h); }

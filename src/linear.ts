@@ -40,7 +40,7 @@ import { Backend } from './backend.js';
 import { ShapeError, describe } from './errors.js';
 import { cd, cdWorkingSet } from './linear/cd.js';
 import { fista } from './linear/fista.js';
-import { Problem, type Settings } from './linear/problem.js';
+import { MAX_LISTED, Problem, type Settings } from './linear/problem.js';
 import { ridge, ridgeCG } from './linear/ridge.js';
 
 /** 'cd': cyclic coordinate descent (sklearn's algorithm); 'fista': accelerated proximal gradient. */
@@ -201,8 +201,6 @@ function checkSolverOpts(o: SolverOptions, what: string): Settings {
 
 // ---- choosing the solver ----
 
-/** Column indices travel to the kernels as f32 values, exact below this. */
-const MAX_LISTED = 1 << 24;
 /** A single fit precomputes the Gram matrix automatically only up to this many features (its n·d² cost pays off over few epochs). */
 const GRAM_FIT_MAX_D = 64;
 /** Ridge takes the Cholesky route up to this many features (d³/6 flops in float64), conjugate gradient above. */

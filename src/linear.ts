@@ -48,7 +48,7 @@ export type Solver = 'cd' | 'fista';
 
 /** The solver settings that fit and path share. */
 export interface SolverOptions {
-  /** Most iterations (cd: epochs, over the working set when one is used, as sklearn's max_iter; fista: gradient steps; ridge: refinement rounds). Default 10000. */
+  /** Most iterations (cd: epochs, over the working set when one is used, as sklearn's max_iter; fista: gradient steps; ridge: Cholesky refinement rounds, or conjugate-gradient iterations above 1000 features). Default 10000. */
   maxIter?: number;
   /**
    * Stop when the duality gap ≤ tol·‖y‖² (sklearn's scaling). Default 1e-6, tighter than

@@ -12,9 +12,10 @@
  * Rules every implementation follows:
  * - `out` first; sizes after buffers; scalars last.
  * - Kernels trust their input. Arguments are checked once, at the public entry
- *   (`be.kernels`, `src/kernels.ts`, and the autograd ops); internal callers then use the
- *   trusted path (`be._trusted`, `src/backend/trusted.ts`), which returns early on
- *   zero-sized work and derives the scalars below, and never re-checks.
+ *   (`be.kernels`, `src/kernels.ts`, with the rules of `src/checks.ts`, and the autograd
+ *   ops); internal callers then use the trusted path (`be._trusted`,
+ *   `src/backend/trusted.ts`), which returns early on zero-sized work and derives the
+ *   scalars below, and never re-checks.
  * - Scalars arrive as JS numbers (float64). Any scalar derived from user options (bias
  *   corrections, 1 - lr*wd, thresholds) is computed once by the trusted path in float64
  *   and passed in; each kernel rounds its scalars to float32 once on entry

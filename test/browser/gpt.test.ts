@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AxeBuilder } from '@axe-core/playwright';
 import { join } from 'node:path';
-import { SHOTS, describeInChromium, openDemo, type DemoPage } from './chromium.js';
+import { SHOTS, describeInChromium, inputReport, openDemo, probeInput, type DemoPage } from './chromium.js';
 
 describeInChromium('demo page: the GPT panel', () => {
   let demo: DemoPage;
@@ -31,21 +31,9 @@ describeInChromium('demo page: the GPT panel', () => {
     });
   }
 
-  /** Installs a keydown/input latency probe: event.timeStamp to handler, in ms. */
-  async function latencyProbe(): Promise<void> {
-    await demo.page.evaluate(() => {
-      const w = window as unknown as { latencies: number[] };
-      w.latencies = [];
-      for (const type of ['keydown', 'input', 'pointerdown']) {
-        document.addEventListener(type, (e) => { w.latencies.push(performance.now() - e.timeStamp); }, { capture: true });
-      }
-    });
-  }
-  const latencies = async (): Promise<number[]> => demo.page.evaluate(() => (window as unknown as { latencies: number[] }).latencies);
-
   it('trains on wasm in a worker: steps, tokens/s and a first evaluation reach the page, which answers input within 100 ms', async () => {
     const { page } = demo;
-    await latencyProbe();
+    await probeInput(page);
     await page.getByTestId('gpt-backend').selectOption('wasm');
     await page.getByTestId('gpt-start').click();
     expect(await page.getByTestId('gpt-stop').isEnabled()).toBe(true);
@@ -62,15 +50,14 @@ describeInChromium('demo page: the GPT panel', () => {
     expect((await samples()).length).toBeGreaterThan(0);
     expect(Number((await text('gpt-tokens-per-second')).replace(/,/g, ''))).toBeGreaterThan(0);
     expect(await page.getByTestId('gpt-tokens-per-second').getAttribute('data-backend')).toBe('wasm');
-    const lat = await latencies();
-    expect(lat.length).toBeGreaterThan(3);
-    // Input is handled within 100 ms; on this shared 2-core machine (load ~20) the OS alone
-    // sometimes parks the page's thread for a few hundred ms, so: 95% within 100 ms, all within 500 ms.
-    const within = lat.filter((x) => x < 100).length / lat.length;
-    const msg = `input latencies ${lat.map((x) => x.toFixed(1)).join(', ')} ms`;
-    console.log(msg);
-    expect(within, msg).toBeGreaterThanOrEqual(0.95);
-    expect(Math.max(...lat), msg).toBeLessThan(500);
+    const { latencies, message } = await inputReport(page);
+    expect(latencies.length).toBeGreaterThan(3);
+    // Every input event is handled within 100 ms (issue 15). The page's thread only draws what
+    // the worker reports (a loss plot updated in place, an attention map recoloured); the long
+    // task it had (the first toLocaleString loading locale data, ~110 ms) is gone, and the
+    // message lists any that remain.
+    console.log(message);
+    expect(Math.max(...latencies), message).toBeLessThan(100);
   }, 180_000);
 
   it('typing a name draws a causal attention map: rows sum to 1, the upper triangle is zero', async () => {
@@ -95,6 +82,10 @@ describeInChromium('demo page: the GPT panel', () => {
     await input.fill('Zoë');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="attention-map"] rect[data-row]').length === 9);
     expect(await page.locator('#attention-note').textContent()).toMatch(/showing "zo"/);
+    // typing while the GPT trains: every key handled within 100 ms, redraws included
+    const { latencies, message } = await inputReport(page);
+    console.log(message);
+    expect(Math.max(...latencies), message).toBeLessThan(100);
     await page.locator('#panel-gpt').screenshot({ path: join(SHOTS, 'gpt-attention.png') });
   });
 

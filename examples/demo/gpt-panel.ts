@@ -7,7 +7,7 @@
 import { GPT_SHAPE } from '../experiments/gpt-names.js';
 import type { BackendChoice } from './protocol.js';
 import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
-import { byId, reset, scale, svg, thousands, ticks } from './svg.js';
+import { byId, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
 
 /** The weight-decay slider's stops (AdamW's λ; decay per step is lr·λ). */
 export const GPT_WDS = [0, 0.01, 0.03, 0.1, 0.3, 1, 3];
@@ -34,6 +34,8 @@ export function initGpt(): void {
   const layerSel = byId<HTMLSelectElement>('attention-layer');
   const headSel = byId<HTMLSelectElement>('attention-head');
   const note = byId('attention-note');
+  const downloadBtn = byId<HTMLButtonElement>('gpt-weights-download');
+  const weightsStatus = byId('gpt-weights-status');
 
   let run = 0;
   let running = false;
@@ -88,6 +90,12 @@ export function initGpt(): void {
       if (m.id === attentionId) { lastAttention = m; drawAttention(); }
       return;
     }
+    if (m.type === 'weights') {
+      const name = `regula-names-gpt-${m.step}-steps.safetensors`;
+      saveFile(m.bytes, name);
+      weightsStatus.textContent = `downloaded ${name} (${thousands(m.bytes.length)} bytes)`;
+      return;
+    }
     if (m.run !== run) return; // a report of a run that was replaced
     if (m.type === 'ready') {
       byId('gpt-params').textContent = thousands(m.nParams);
@@ -100,6 +108,7 @@ export function initGpt(): void {
       el.textContent = thousands(median(rates));
       el.dataset['backend'] = m.backend;
       byId('gpt-step').textContent = String(m.step);
+      downloadBtn.disabled = false;
       byId('gpt-train-loss').textContent = m.trainLoss.toFixed(3);
       schedule();
     } else if (m.type === 'eval') {
@@ -226,6 +235,8 @@ export function initGpt(): void {
   }
 
   startBtn.addEventListener('click', start);
+  // the weights the attention map shows: the running model's at its current step, or the last one trained
+  downloadBtn.addEventListener('click', () => send({ type: 'save' }));
   stopBtn.addEventListener('click', () => {
     if (!running) return;
     stopBtn.disabled = true;

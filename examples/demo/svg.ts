@@ -1,4 +1,4 @@
-/** A few lines of SVG plumbing shared by the panels (no charting library needed). */
+/** A few lines of plumbing shared by the panels: SVG (no charting library needed), numbers, files. */
 
 const NS = 'http://www.w3.org/2000/svg';
 
@@ -40,6 +40,15 @@ export function ticks(lo: number, hi: number, n: number): number[] {
  */
 export function thousands(n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Hands bytes to the browser as a file download named `name`. */
+export function saveFile(bytes: Uint8Array<ArrayBuffer>, name: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 0);
 }
 
 /** The element with this id, typed; throws if the page lacks it. */

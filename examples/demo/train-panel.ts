@@ -4,7 +4,7 @@
  * worker does; a stop takes effect at the worker's next epoch boundary.
  */
 import type { BackendChoice, EpochReport, FromWorker, Histogram, ToWorker, TrainSettings } from './protocol.js';
-import { byId, reset, scale, svg, thousands, ticks } from './svg.js';
+import { byId, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
 
 const LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 const WDS = [0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1];
@@ -90,12 +90,9 @@ export function initTraining(): void {
 
   /** Weights leave the page as a .safetensors file (regula's safetensors.save in the worker). */
   function download(bytes: Uint8Array<ArrayBuffer>, epochs: number): void {
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-    a.download = `regula-digits-mlp-${epochs}-epochs.safetensors`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 0);
-    weightsStatus.textContent = `downloaded ${a.download} (${thousands(bytes.length)} bytes)`;
+    const name = `regula-digits-mlp-${epochs}-epochs.safetensors`;
+    saveFile(bytes, name);
+    weightsStatus.textContent = `downloaded ${name} (${thousands(bytes.length)} bytes)`;
   }
 
   /** A file from the picker or a drop: the worker checks it (untrusted bytes) and evaluates it. */

@@ -53,7 +53,7 @@ export interface AutogradMatmulOptions { transA?: boolean; transB?: boolean }
  * An elementwise activation y = f(x): the forward kernel `op`, and the gradient kernel
  * `backward(dst, g, at)` evaluated at the output y (fromOutput) or at the input x.
  */
-function activation(be: Backend, x: Tensor, op: 'relu' | 'gelu' | 'tanh', backward: 'reluBackward' | 'geluBackward' | 'tanhBackward',
+function activation(be: Backend, x: Tensor, op: 'relu' | 'tanh', backward: 'reluBackward' | 'tanhBackward',
   fromOutput: boolean): Tensor {
   checkTensor(be, x, `${op} x`);
   const k = be._trusted;
@@ -162,8 +162,22 @@ export abstract class Ops {
   /** max(x, 0); relu(x) > 0 exactly where x > 0, so the backward masks with the output (as torch's threshold_backward). */
   relu(this: Backend, x: Tensor): Tensor { return activation(this, x, 'relu', 'reluBackward', true); }
 
-  /** Exact (erf) GELU, x·Φ(x), as torch's default; the backward uses x. */
-  gelu(this: Backend, x: Tensor): Tensor { return activation(this, x, 'gelu', 'geluBackward', false); }
+  /**
+   * Exact (erf) GELU, x·Φ(x), as torch's default. With a gradient to send, the forward
+   * also writes the derivative d = Φ(x) + x·φ(x) (geluWithGrad: it shares Φ and e^(−x²/2)
+   * with the forward), and the backward is the f32 product g·d.
+   */
+  gelu(this: Backend, x: Tensor): Tensor {
+    checkTensor(this, x, 'gelu x');
+    const k = this._trusted;
+    const out = result(this, x.shape, x.size, 'gelu', [x]);
+    if (!out.requiresGrad) return k.gelu(out, x);
+    const d = this._steps.result(x.shape, x.size);
+    k.geluWithGrad(out, d, x);
+    out._prev = [x, d]; // d needs no gradient; listed so backward() checks it is alive
+    out._backward = (g) => addWritten(x, (dst) => k.mul(dst, g, d));
+    return out;
+  }
 
   /** tanh(x); the backward uses the output: g·(1 − y²). */
   tanh(this: Backend, x: Tensor): Tensor { return activation(this, x, 'tanh', 'tanhBackward', true); }

@@ -135,6 +135,16 @@ export class Kernels {
     return this.t.matmulBatched(out, a, b, L);
   }
 
+  /**
+   * out = gelu(x) (the same bits as `gelu`) and d = f32(Φ(x) + x·φ(x)), the derivative, in
+   * one pass; out, d and x of one shape. out may be x; d must not be out or x.
+   */
+  geluWithGrad(out: Tensor, d: Tensor, x: Tensor): Tensor {
+    same(this.be, 'geluWithGrad', out, x, d);
+    if (d === out || d === x) throw new ShapeError('geluWithGrad: d must not be out or x');
+    return this.t.geluWithGrad(out, d, x);
+  }
+
   /** out = sign(x)·max(|x| − t, 0); out may be x. */
   softThreshold(out: Tensor, x: Tensor, t: number): Tensor {
     checkTensor(this.be, out, 'softThreshold out'); checkTensor(this.be, x, 'softThreshold x');

@@ -166,6 +166,10 @@ describe('elementwise and optimizer passes: the same bits for 1, 2 and 3 threads
     ['relu', (be, t) => { const a = t(1); return [be.kernels.relu(a, a)]; }],
     ['reluBackward', (be, t) => { const g = t(1), x = t(2); return [be.kernels.reluBackward(g, g, x)]; }],
     ['mseBackward', (be, t) => { const a = t(1), b = t(2), o = t(3); return [be.kernels.mseBackward(o, a, b, 0.01)]; }],
+    // gelu inputs over [-8, 8]: both signs, the core and the tails
+    ['gelu', (be, t) => { const a = t(1); a.data.set(randomF32(a.size, 5, 8)); return [be.kernels.gelu(a, a)]; }],
+    ['geluBackward', (be, t) => { const g = t(1), x = t(2), o = t(3); x.data.set(randomF32(x.size, 6, 8)); return [be.kernels.geluBackward(o, g, x)]; }],
+    ['geluWithGrad', (be, t) => { const x = t(1), o = t(2), d = t(3); x.data.set(randomF32(x.size, 7, 8)); be.kernels.geluWithGrad(o, d, x); return [o, d]; }],
   ];
   for (const [name, op] of OPS) {
     it(`${name} at sizes ${SIZES.join(', ')}`, () => {

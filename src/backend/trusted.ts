@@ -100,6 +100,12 @@ export class TrustedKernels {
     return out;
   }
 
+  /** out = gelu(x) and d = its derivative at x, in one pass. */
+  geluWithGrad(out: Tensor, d: Tensor, x: Tensor): Tensor {
+    if (x.size > 0) this.s.raw.geluWithGrad(out._h, d._h, x._h, x.size);
+    return out;
+  }
+
   /** out = sign(x)·max(|x| − t, 0). */
   softThreshold(out: Tensor, x: Tensor, t: number): Tensor {
     if (x.size > 0) this.s.raw.softThreshold(out._h, x._h, x.size, t);

@@ -7,61 +7,35 @@ import { exp64 } from './mathf.js';
 type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
 const fr = Math.fround;
-const SQRT1_2 = 0.7071067811865476;
-const INV_SQRT_PI = 0.5641895835477563;
 const INV_SQRT_2PI = 0.3989422804014327;
-const ERF_SPLIT = 2.0;
-const ERFC_ZERO = 26.5;
+const TAIL_C = 5.0;
 
-function erfSeries(u: number): number {
-  const u2 = u * u;
-  let p = 6.973730328792914e-35;
-  p = p * u2 + -2.1630383901171243e-33;
-  p = p * u2 + 6.492909974544561e-32;
-  p = p * u2 + -1.8841244217042036e-30;
-  p = p * u2 + 5.279103332510835e-29;
-  p = p * u2 + -1.4263930180784176e-27;
-  p = p * u2 + 3.71153285316323e-26;
-  p = p * u2 + -9.28672901131906e-25;
-  p = p * u2 + 2.2308786802746453e-23;
-  p = p * u2 + -5.136209054585811e-22;
-  p = p * u2 + 1.131218725924631e-20;
-  p = p * u2 + -2.3784598852774293e-19;
-  p = p * u2 + 4.763348040515068e-18;
-  p = p * u2 + -9.063970842808673e-17;
-  p = p * u2 + 1.6342614095367152e-15;
-  p = p * u2 + -2.7835162072109212e-14;
-  p = p * u2 + 4.4632242632864775e-13;
-  p = p * u2 + -6.7113668551641105e-12;
-  p = p * u2 + 9.422759064650411e-11;
-  p = p * u2 + -1.2290555301717926e-09;
-  p = p * u2 + 1.4807192815879218e-08;
-  p = p * u2 + -1.6365844691234924e-07;
-  p = p * u2 + 1.6462114365889246e-06;
-  p = p * u2 + -1.492565035840625e-05;
-  p = p * u2 + 0.00012055332981789664;
-  p = p * u2 + -0.0008548327023450852;
-  p = p * u2 + 0.005223977625442188;
-  p = p * u2 + -0.026866170645131252;
-  p = p * u2 + 0.11283791670955126;
-  p = p * u2 + -0.37612638903183754;
-  p = p * u2 + 1.1283791670955126;
-  return p * u;
-}
-
-function erfcFraction(u: number, e: number): number {
-  let f = u;
-  for (let n = 40; n >= 1; n--) f = u + n * 0.5 / f;
-  return e * INV_SQRT_PI / f;
-}
-
-function normalCdf(x: number, a: number, e: number): number {
-  if (a < ERF_SPLIT) {
-    const h = 0.5 * erfSeries(a);
-    return x < 0 ? 0.5 - h : 0.5 + h;
-  }
-  const c = a >= ERFC_ZERO ? 0.0 : erfcFraction(a, e);
-  return x < 0 ? 0.5 * c : 1.0 - 0.5 * c;
+/** Φ(x) given e = e^(−x²/2): the twin of normalCdfX2 (one lane). */
+function normalCdf(x: number, e: number): number {
+  const t = TAIL_C / (TAIL_C + Math.abs(x));
+  const y = (t + t) - 1.0;
+  const y2 = y * y;
+  const y4 = y2 * y2;
+  const y8 = y4 * y4;
+  const a0 = 0.15383860995001153 + 0.1330765005780399 * y;
+  const a1 = 0.09906112319423789 + 0.06270663133242738 * y;
+  const a2 = 0.03300407322508802 + 0.013823727775608545 * y;
+  const a3 = 0.004159013486861005 + 0.0005986750617360404 * y;
+  const a4 = -0.00015957477859695576 + -0.0001089784577242054 * y;
+  const a5 = -1.1871513107936015e-05 + 9.948821208145863e-06 * y;
+  const a6 = 3.3273296262201472e-06 + -7.897526190124391e-07 * y;
+  const a7 = -5.402908125155733e-07 + 6.035709137396173e-08 * y;
+  const a8 = 7.405834467197463e-08 + -3.755913772420921e-09 * y;
+  const b0 = a0 + a1 * y2;
+  const b1 = a2 + a3 * y2;
+  const b2 = a4 + a5 * y2;
+  const b3 = a6 + a7 * y2;
+  const b4 = a8 + -6.62151183356053e-09 * y2;
+  const c0 = b0 + b1 * y4;
+  const c1 = b2 + b3 * y4;
+  const q = (c0 + c1 * y8) + b4 * (y8 * y8);
+  const f = (e * t) * q;
+  return x < 0 ? f : 1.0 - f;
 }
 
 function tanh64(x: number): number {
@@ -100,10 +74,7 @@ export const activationKernels = {
     for (let i = 0; i < n; i++) {
       const xv = x[i]!;
       if (xv !== xv) { out[i] = xv; continue; }
-      const u = xv * SQRT1_2;
-      const a = Math.abs(u);
-      const e = a >= ERF_SPLIT && a < ERFC_ZERO ? exp64(-(u * u)) : 0.0;
-      out[i] = xv * normalCdf(xv, a, e);
+      out[i] = xv * normalCdf(xv, exp64(-0.5 * (xv * xv)));
     }
   },
 
@@ -112,11 +83,19 @@ export const activationKernels = {
       const xv = x[i]!;
       const gv = g[i]!;
       if (xv !== xv) { out[i] = xv; continue; }
-      const u = xv * SQRT1_2;
-      const a = Math.abs(u);
-      const e = a < ERFC_ZERO ? exp64(-(u * u)) : 0.0;
-      const d = normalCdf(xv, a, e) + xv * (e * INV_SQRT_2PI);
-      out[i] = gv * d;
+      const e = exp64(-0.5 * (xv * xv));
+      out[i] = gv * (normalCdf(xv, e) + xv * (e * INV_SQRT_2PI));
+    }
+  },
+
+  geluWithGrad(out, d, x, n) {
+    for (let i = 0; i < n; i++) {
+      const xv = x[i]!;
+      if (xv !== xv) { out[i] = xv; d[i] = xv; continue; }
+      const e = exp64(-0.5 * (xv * xv));
+      const cdf = normalCdf(xv, e);
+      out[i] = xv * cdf;
+      d[i] = cdf + xv * (e * INV_SQRT_2PI);
     }
   },
 

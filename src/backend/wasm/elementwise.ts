@@ -23,14 +23,14 @@ export function splittable(name: TableName): boolean {
 }
 
 /** The exports the thread pool runs for this file (the glue cuts their calls into parts). */
-export const ELEMENTWISE_THREADED: readonly string[] = ['addRowVector', 'fill', ...TABLE_NAMES.filter(splittable)];
+export const ELEMENTWISE_THREADED: readonly string[] = ['addRowVector', 'fill', 'geluWithGrad', ...TABLE_NAMES.filter(splittable)];
 
 /**
  * The table kernels (src/backend/raw.ts TABLE) and the other elementwise and reduction
  * kernels of the wasm backend: thin calls into assembly/, elementwise ones cut into chunks
  * on the pool above ELEMENTWISE_THREAD_MIN.
  */
-export function elementwiseKernels(ctx: WasmContext): Pick<K, TableName | 'addRowVector' | 'fill' | 'sumRows' | 'crossEntropy' | 'crossEntropyBackward' | 'crossEntropyBackwardExps'> {
+export function elementwiseKernels(ctx: WasmContext): Pick<K, TableName | 'addRowVector' | 'fill' | 'geluWithGrad' | 'sumRows' | 'crossEntropy' | 'crossEntropyBackward' | 'crossEntropyBackwardExps'> {
   // One range call, reused: pointers advance 4 bytes per element, the count is the chunk's length.
   const call: RangeCall = { fn: 0, end: 0, step: 0, args: [0, 0, 0, 0, 0], start: [0, 0, 0, 0, 0], len: [0, 0, 0, 0, 0], rerunnable: false };
   /** fn(p0[, p1[, p2]], n, s0) over n floats, in chunks on the pool (ctx.pool non-null); `out`: p0 is only written. */
@@ -62,7 +62,7 @@ export function elementwiseKernels(ctx: WasmContext): Pick<K, TableName | 'addRo
   };
   const tableKernels = Object.fromEntries(TABLE_NAMES.map((name) => [name, table(name)])) as Pick<K, TableName>;
 
-  const addRowVector = ctx.fn('addRowVector'), fill = ctx.fn('fill'), sumRows = ctx.fn('sumRows');
+  const addRowVector = ctx.fn('addRowVector'), fill = ctx.fn('fill'), sumRows = ctx.fn('sumRows'), geluWithGrad = ctx.fn('geluWithGrad');
   const crossEntropy = ctx.fn('crossEntropy'), crossEntropyBackward = ctx.fn('crossEntropyBackward');
   const crossEntropyBackwardExps = ctx.fn('crossEntropyBackwardExps');
   return {
@@ -78,6 +78,8 @@ export function elementwiseKernels(ctx: WasmContext): Pick<K, TableName | 'addRo
       pool.run(rowCall);
     },
     fill(out, n, value) { if (big(n)) split('fill', n, 1, out, 0, 0, value, true); else fill(out, n, value); },
+    // out and d are only written (d aliases neither), so split's rerun rule for p0 = out holds.
+    geluWithGrad(out, d, x, n) { if (big(n)) split('geluWithGrad', n, 3, out, d, x, 0, true); else geluWithGrad(out, d, x, n); },
     sumRows(out, x, rows, cols) { sumRows(out, x, rows, cols); },
     crossEntropy(logits, labels, rows, cols, exps) { return crossEntropy(logits, labels, rows, cols, exps ?? 0); },
     crossEntropyBackward(out, logits, labels, rows, cols, alpha) { crossEntropyBackward(out, logits, labels, rows, cols, alpha); },

@@ -5,7 +5,6 @@
  * decay applies live; dropout and the backend restart the run.
  */
 import { GPT_SHAPE } from '../experiments/gpt-names.js';
-import type { BackendChoice } from './protocol.js';
 import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
 import { byId, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
 

@@ -4,17 +4,13 @@
  * It yields to its event loop every ~50 ms of work, which is when 'stop', 'update',
  * 'attention', 'save' and a new 'start' are read (between steps: never half-updated weights).
  */
-import { loadBackend, safetensors, type Backend, type nn } from '../../src/index.js';
+import { safetensors, type nn } from '../../src/index.js';
 import { GPT_SHAPE, GptTrainer, TRAINING, buildGpt, namesCorpus, sampleNames } from '../experiments/gpt-names.js';
 import { attentionMaps } from './attention.js';
-import type { BackendChoice } from './protocol.js';
 import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
+import { backendCache, workerScope } from './worker-scope.js';
 
-const scope = self as unknown as {
-  postMessage(m: FromGptWorker, transfer?: Transferable[]): void;
-  onmessage: ((e: MessageEvent<ToGptWorker>) => void) | null;
-};
-const post = (m: FromGptWorker): void => scope.postMessage(m);
+const { scope, post } = workerScope<ToGptWorker, FromGptWorker>();
 
 /** Names shown per evaluation, and how often (ms) the page hears about progress. */
 const SAMPLES = 10;
@@ -22,12 +18,7 @@ const REPORT_MS = 100;
 const YIELD_MS = 50;
 
 const corpus = namesCorpus();
-const backends = new Map<BackendChoice, Promise<Backend>>();
-function backend(kind: BackendChoice): Promise<Backend> {
-  let be = backends.get(kind);
-  if (be === undefined) { be = loadBackend(kind); backends.set(kind, be); }
-  return be;
-}
+const backend = backendCache();
 
 /** Yields to the event loop without setTimeout's 4 ms clamp. */
 const channel = new MessageChannel();

@@ -18,7 +18,10 @@ const REPORT_MS = 100;
 const YIELD_MS = 50;
 
 const corpus = namesCorpus();
-const backend = backendCache();
+// One core fewer than the machine has: the GPT trains for minutes on end, and with every
+// core busy (this thread and the pool's) the page's own thread waits for a core to answer a
+// keystroke, past 100 ms on a loaded 2-core machine. The MLP trains briefly and takes all.
+const backend = backendCache({ threads: Math.max(1, (navigator.hardwareConcurrency || 1) - 1) });
 
 /** Yields to the event loop without setTimeout's 4 ms clamp. */
 const channel = new MessageChannel();

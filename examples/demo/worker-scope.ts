@@ -1,5 +1,5 @@
 /** What the demo's two workers (worker.ts, gpt-worker.ts) share: a typed message scope and their backends. */
-import { loadBackend, type Backend } from '../../src/index.js';
+import { loadBackend, type Backend, type LoadOptions } from '../../src/index.js';
 import type { BackendChoice } from './protocol.js';
 
 /** The worker's global scope, typed by the messages it receives (In) and sends (Out). */
@@ -14,12 +14,12 @@ export function workerScope<In, Out>(): { scope: WorkerScope<In, Out>; post: (m:
   return { scope, post: (m) => scope.postMessage(m) };
 }
 
-/** A loader that loads each backend once, on first use, and hands the same one back after. */
-export function backendCache(): (kind: BackendChoice) => Promise<Backend> {
+/** A loader that loads each backend once (with `options`), on first use, and hands the same one back after. */
+export function backendCache(options: LoadOptions = {}): (kind: BackendChoice) => Promise<Backend> {
   const backends = new Map<BackendChoice, Promise<Backend>>();
   return (kind) => {
     let be = backends.get(kind);
-    if (be === undefined) { be = loadBackend(kind); backends.set(kind, be); }
+    if (be === undefined) { be = loadBackend(kind, options); backends.set(kind, be); }
     return be;
   };
 }

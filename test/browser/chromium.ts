@@ -77,19 +77,21 @@ export async function openDemo(viewport = { width: 1280, height: 900 }): Promise
 }
 
 /**
- * Starts recording how long the page takes to handle input: for each keydown, input and
+ * Starts (or restarts) recording how long the page takes to handle input: for each keydown, input and
  * pointerdown, event.timeStamp to the first (capturing) handler, in ms; and the page's long
  * tasks (over 50 ms on its thread), to say what delayed an event.
  */
 export async function probeInput(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { latencies: number[]; longTasks: number[] };
+    const w = window as unknown as { latencies?: number[]; longTasks?: number[] };
+    const installed = w.latencies !== undefined;
     w.latencies = [];
     w.longTasks = [];
+    if (installed) return; // a second call starts the record afresh
     for (const type of ['keydown', 'input', 'pointerdown']) {
-      document.addEventListener(type, (e) => { w.latencies.push(performance.now() - e.timeStamp); }, { capture: true });
+      document.addEventListener(type, (e) => { w.latencies!.push(performance.now() - e.timeStamp); }, { capture: true });
     }
-    new PerformanceObserver((l) => { for (const e of l.getEntries()) w.longTasks.push(e.duration); }).observe({ type: 'longtask' });
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) w.longTasks!.push(e.duration); }).observe({ type: 'longtask' });
   });
 }
 

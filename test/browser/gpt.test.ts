@@ -66,6 +66,7 @@ describeInChromium('demo page: the GPT panel', () => {
   it('typing a name draws a causal attention map: rows sum to 1, the upper triangle is zero', async () => {
     const { page } = demo;
     const input = page.getByTestId('attention-input');
+    await probeInput(page);
     await input.fill('');
     await input.pressSequentially('anna-lisa', { delay: 30 });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="attention-map"] rect[data-row]').length === 100);

@@ -1,11 +1,12 @@
 // linear-model kernels (coordinate descent for src/linear.ts): see src/backend/raw.ts for
 // the contract of each export. The js twin is src/backend/js/linear.ts.
 //
-// X is stored column-major: column j is the n floats at x + 4·n·j. Coordinate lists are
-// f32 buffers of column indices (exact below 2²⁴; the caller keeps d below that), or the
-// null pointer 0 for "all columns in order".
+// The problem's X is row-major (residual, xtDots, gatherCols read it so); the epochs and
+// colDots read a column-major copy or gathered block: column j is the n floats at
+// x + 4·n·j. Coordinate lists are f32 buffers of column indices (exact below 2²⁴; the
+// caller keeps d below that), or the null pointer 0 for "all columns in order".
 //
-// Dot products X_jᵀv use the reduction layout of elementwise's sum over the f32 products
+// The epochs' and colDots' dot products X_jᵀv use the reduction layout of elementwise's sum over the f32 products
 // f32(X_ij·v_i): 8 interleaved f64 partial sums, partial k adds products k, k+8, … of the
 // first 8·floor(n/8), combined ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the
 // tail in order. Vector updates are axpy's: v_i = f32(v_i + f32(X_ij·δ)), δ an f32. The
@@ -188,20 +189,130 @@ export function colDots(out: usize, x: usize, v: usize, idx: usize, n: i32, m: i
 }
 
 /**
- * r = y − Xw over the non-zero w_j only: r = y, then for j = 0..d−1 with w_j ≠ 0,
- * r_i = f32(r_i + f32(X_ij·(−w_j))). X column-major with n rows. r must not alias y.
+ * r = y − Xw over the non-zero w_j among the m listed columns (all d in order when idx = 0),
+ * X row-major (n rows, d columns): r_i = y_i, then for each listed j in order with w_j ≠ 0,
+ * r_i = f32(r_i + f32(X_ij·(−w_j))) (per element the arithmetic of axpy over columns). r
+ * must not alias y.
  */
-export function residual(r: usize, y: usize, x: usize, w: usize, n: i32, d: i32): void {
+export function residual(r: usize, y: usize, x: usize, w: usize, idx: usize, n: i32, d: i32, m: i32): void {
   memory.copy(r, y, <usize>n << 2);
+  const rowBytes = <usize>d << 2;
+  // Column by column: each r_i still takes the listed columns in order.
+  for (let k = 0; k < m; k++) {
+    const o = <usize>column(idx, k) << 2;
+    const wj = load<f32>(w + o);
+    if (wj == 0) continue;
+    const nw = -wj;
+    let p = x + o;
+    for (let i = 0; i < n; i++, p += rowBytes) {
+      const rp = r + (<usize>i << 2);
+      store<f32>(rp, load<f32>(rp) + load<f32>(p) * nw);
+    }
+  }
+}
+
+/**
+ * Xᵀv for X row-major (n rows, d columns), in one pass over X: out[j] = f32(Σ_i f32(X_ij·v_i)),
+ * summed in f64 in order of i. When norms ≠ 0 the same pass also gives
+ * norms[j] = f32(s_j / n) with s_j = Σ_i X_ij² in f64 (in order of i, each square exact) and
+ * returns Σ_j s_j in order of j (non-finite exactly when some X_ij is); else returns 0.
+ * acc: scratch of 2·d floats (4·d with norms), used as f64. Rows go four at a time, the
+ * f64 sums kept in acc, so X streams once in memory order.
+ */
+export function xtDots(out: usize, x: usize, v: usize, n: i32, d: i32, acc: usize, norms: usize): f64 {
+  const withNorms = norms != 0;
+  const sq = acc + (<usize>d << 3);
+  memory.fill(acc, 0, <usize>d << (withNorms ? 4 : 3));
+  const rowBytes = <usize>d << 2;
+  const d4 = d & ~3;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const r0 = x + <usize>i * rowBytes, r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+    const vp = v + (<usize>i << 2);
+    const s0 = load<f32>(vp), s1 = load<f32>(vp, 4), s2 = load<f32>(vp, 8), s3 = load<f32>(vp, 12);
+    const v0 = f32x4.splat(s0), v1 = f32x4.splat(s1), v2 = f32x4.splat(s2), v3 = f32x4.splat(s3);
+    for (let j = 0; j < d4; j += 4) {
+      const o = <usize>j << 2, ao = acc + (<usize>j << 3);
+      const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o), x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+      let lo = v128.load(ao), hi = v128.load(ao, 16);
+      let p = f32x4.mul(x0, v0);
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(p)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(hi2(p)));
+      p = f32x4.mul(x1, v1);
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(p)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(hi2(p)));
+      p = f32x4.mul(x2, v2);
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(p)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(hi2(p)));
+      p = f32x4.mul(x3, v3);
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(p)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(hi2(p)));
+      v128.store(ao, lo); v128.store(ao, hi, 16);
+      if (withNorms) {
+        const qo = sq + (<usize>j << 3);
+        lo = v128.load(qo); hi = v128.load(qo, 16);
+        let e = f64x2.promote_low_f32x4(x0), f = f64x2.promote_low_f32x4(hi2(x0));
+        lo = f64x2.add(lo, f64x2.mul(e, e)); hi = f64x2.add(hi, f64x2.mul(f, f));
+        e = f64x2.promote_low_f32x4(x1); f = f64x2.promote_low_f32x4(hi2(x1));
+        lo = f64x2.add(lo, f64x2.mul(e, e)); hi = f64x2.add(hi, f64x2.mul(f, f));
+        e = f64x2.promote_low_f32x4(x2); f = f64x2.promote_low_f32x4(hi2(x2));
+        lo = f64x2.add(lo, f64x2.mul(e, e)); hi = f64x2.add(hi, f64x2.mul(f, f));
+        e = f64x2.promote_low_f32x4(x3); f = f64x2.promote_low_f32x4(hi2(x3));
+        lo = f64x2.add(lo, f64x2.mul(e, e)); hi = f64x2.add(hi, f64x2.mul(f, f));
+        v128.store(qo, lo); v128.store(qo, hi, 16);
+      }
+    }
+    for (let j = d4; j < d; j++) {
+      const o = <usize>j << 2;
+      const e0 = load<f32>(r0 + o), e1 = load<f32>(r1 + o), e2 = load<f32>(r2 + o), e3 = load<f32>(r3 + o);
+      const ap = acc + (<usize>j << 3);
+      store<f64>(ap, (((load<f64>(ap) + <f64>(e0 * s0)) + <f64>(e1 * s1)) + <f64>(e2 * s2)) + <f64>(e3 * s3));
+      if (withNorms) {
+        const qp = sq + (<usize>j << 3);
+        const f0 = <f64>e0, f1 = <f64>e1, f2 = <f64>e2, f3 = <f64>e3;
+        store<f64>(qp, (((load<f64>(qp) + f0 * f0) + f1 * f1) + f2 * f2) + f3 * f3);
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const row = x + <usize>i * rowBytes;
+    const s = load<f32>(v + (<usize>i << 2));
+    for (let j = 0; j < d; j++) {
+      const e = load<f32>(row + (<usize>j << 2));
+      const ap = acc + (<usize>j << 3);
+      store<f64>(ap, load<f64>(ap) + <f64>(e * s));
+      if (withNorms) {
+        const qp = sq + (<usize>j << 3);
+        const f = <f64>e;
+        store<f64>(qp, load<f64>(qp) + f * f);
+      }
+    }
+  }
+  let total = 0.0;
   for (let j = 0; j < d; j++) {
-    const wj = load<f32>(w + (<usize>j << 2));
-    if (wj != 0) axpyIn(r, x + ((<usize>j * <usize>n) << 2), n, -wj);
+    store<f32>(out + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
+    if (withNorms) {
+      const s = load<f64>(sq + (<usize>j << 3));
+      store<f32>(norms + (<usize>j << 2), <f32>(s / <f64>n));
+      total += s;
+    }
+  }
+  return total;
+}
+
+/**
+ * out (m×n, row k = column idx[k] of X) gathers the m listed columns of X row-major (n rows,
+ * d columns) into the column-major block the coordinate-descent kernels read.
+ */
+export function gatherCols(out: usize, x: usize, idx: usize, n: i32, d: i32, m: i32): void {
+  const rowBytes = <usize>d << 2;
+  for (let i = 0; i < n; i++) {
+    const row = x + <usize>i * rowBytes;
+    for (let k = 0; k < m; k++) {
+      store<f32>(out + ((<usize>k * <usize>n + <usize>i) << 2), load<f32>(row + (<usize>column(idx, k) << 2)));
+    }
   }
 }
 
 /**
  * out (cols×rows, row-major) = xᵀ for x rows×cols row-major, in 16×16 tiles. out must not
- * alias x. (Puts X column-major for the kernels above.)
+ * alias x. (Puts X column-major for the residual form over all columns.)
  */
 export function transpose(out: usize, x: usize, rows: i32, cols: i32): void {
   for (let i0 = 0; i0 < rows; i0 += 16) {
@@ -213,33 +324,5 @@ export function transpose(out: usize, x: usize, rows: i32, cols: i32): void {
         for (let j = j0; j < j1; j++) store<f32>(out + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(src + (<usize>j << 2)));
       }
     }
-  }
-}
-
-/**
- * out[j] = f32(s_j / n) with s_j = Σ_i x_ij² in f64 (each square exact), X column-major
- * with n rows and d columns, summed in sum's 8-partial-sum layout.
- */
-export function colNorms(out: usize, x: usize, n: i32, d: i32): void {
-  for (let j = 0; j < d; j++) {
-    let p = x + ((<usize>j * <usize>n) << 2);
-    let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0;
-    const end8 = p + ((<usize>n & ~7) << 2);
-    const end = p + (<usize>n << 2);
-    for (; p < end8; p += 32) {
-      const v0 = v128.load(p), v1 = v128.load(p, 16);
-      let e = f64x2.promote_low_f32x4(v0);
-      a0 = f64x2.add(a0, f64x2.mul(e, e));
-      e = f64x2.promote_low_f32x4(hi2(v0));
-      a1 = f64x2.add(a1, f64x2.mul(e, e));
-      e = f64x2.promote_low_f32x4(v1);
-      a2 = f64x2.add(a2, f64x2.mul(e, e));
-      e = f64x2.promote_low_f32x4(hi2(v1));
-      a3 = f64x2.add(a3, f64x2.mul(e, e));
-    }
-    let s = ((f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1)) + (f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1))) +
-      ((f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1)) + (f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1)));
-    for (; p < end; p += 4) { const e = <f64>load<f32>(p); s += e * e; }
-    store<f32>(out + (<usize>j << 2), <f32>(s / <f64>n));
   }
 }

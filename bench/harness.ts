@@ -125,3 +125,21 @@ function fmtNum(x: number): string {
   if (x >= 10) return x.toFixed(1);
   return x.toFixed(2);
 }
+
+/**
+ * Paired timing: `a` and `b` alternate call by call, `n` pairs after `warm` pairs, the order
+ * swapped every pair (so neither always runs on a cache the other warmed). Returns the
+ * median time of each (ms) and the median of the per-pair ratios b/a.
+ */
+export function pairedRuns(a: () => unknown, b: () => unknown, n: number, warm = 20): { a: number; b: number; ratio: number } {
+  for (let i = 0; i < warm; i++) { a(); b(); }
+  const ta: number[] = [], tb: number[] = [], r: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let s = 0, da = 0, db = 0;
+    if (i % 2 === 0) { s = performance.now(); a(); da = performance.now() - s; s = performance.now(); b(); db = performance.now() - s; }
+    else { s = performance.now(); b(); db = performance.now() - s; s = performance.now(); a(); da = performance.now() - s; }
+    ta.push(da); tb.push(db); r.push(db / da);
+  }
+  const med = (v: number[]) => v.slice().sort((x, y) => x - y)[v.length >> 1]!;
+  return { a: med(ta), b: med(tb), ratio: med(r) };
+}

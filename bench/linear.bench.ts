@@ -136,7 +136,8 @@ function skCase(ctx: Ctx, line: string, label: string, check: (r: SkRun) => void
   };
 }
 
-function fitGroup(ctx: Ctx, title: string, p: Problem, alpha: number, l1Ratio: number, variants: [string, linear.FitOptions['precompute'], boolean, linear.Solver][], timeJs = true): Group {
+function fitGroup(ctx: Ctx, title: string, p: Problem, alpha: number, l1Ratio: number, variants: [string, linear.FitOptions['precompute'], boolean, linear.Solver][], timeJs = true,
+  skLine = `fit ${p.name} ${alpha} ${TOL} ${l1Ratio}`): Group {
   const cases: Case[] = [];
   const gaps: string[] = [];
   const base = { n: p.n, d: p.d, alpha, l1Ratio, tol: TOL };
@@ -158,7 +159,7 @@ function fitGroup(ctx: Ctx, title: string, p: Problem, alpha: number, l1Ratio: n
   if (timeJs) cases.push({ name: `regula js ${variants[0]![0]}`, fn: () => linear.fit(ctx.js, p.X, p.y, { ...base, precompute: variants[0]![1], workingSet: variants[0]![2], solver: variants[0]![3] }) });
   let sk: ReturnType<typeof skCase> | null = null;
   if (ctx.sk !== null) {
-    sk = skCase(ctx, `fit ${p.name} ${alpha} ${TOL} ${l1Ratio}`, title, (r) => {
+    sk = skCase(ctx, skLine, title, (r) => {
       const f = objective(p, r.coef, alpha, l1Ratio), g = objective(p, ref!, alpha, l1Ratio);
       if (!(Math.abs(f - g) <= 1e-5 * Math.abs(f))) throw new Error(`sklearn objective ${f}, regula ${g}`);
       const zs = Array.from(r.coef, (v, j) => (v === 0) !== (ref![j] === 0) ? j : -1).filter((j) => j >= 0);
@@ -229,8 +230,9 @@ const suite: Suite = {
     const diabetes: Problem = { name: 'diabetes', X: dia.x, y: dia.y, n: dia.n, d: dia.d };
     const mid = synthetic('mid', 4000, 200, 10, 41);
     const wide = synthetic('wide', 1000, 10000, 20, 51);
+    const ridgeWide = synthetic('ridgewide', 1000, 3000, 20, 61);
     const dir = mkdtempSync(join(tmpdir(), 'regula-linear-'));
-    if (sk !== null) for (const p of [diabetes, mid, wide]) await skLoad(sk, dir, p);
+    if (sk !== null) for (const p of [diabetes, mid, wide, ridgeWide]) await skLoad(sk, dir, p);
     const wideAmax = linear.alphaMax(wide.X, wide.y, wide.n, wide.d);
     const groups = [
       pathGroup(ctx, diabetes),
@@ -240,6 +242,8 @@ const suite: Suite = {
       ...[10, 100].map((f) => fitGroup(ctx, `lasso fit wide 1000x10000 (20 true non-zeros), alpha alpha_max/${f} = ${(wideAmax / f).toPrecision(3)}`, wide, wideAmax / f, 1,
         [['cd', 'auto', true, 'cd'], ['cd, no working set', 'auto', false, 'cd']], false)),
       fitGroup(ctx, 'lasso fit diabetes 442x10, alpha 0.1', diabetes, 0.1, 1, [['cd', 'auto', true, 'cd']]),
+      // More than 1000 features: regula's conjugate gradient; sklearn's Ridge picks its own solver (no gap).
+      fitGroup(ctx, 'ridge fit 1000x3000, alpha 0.1 (sklearn Ridge alpha = n·0.1)', ridgeWide, 0.1, 0, [['cg', 'auto', true, 'cd']], false, `ridge ridgewide 0.1`),
     ];
     const last = groups[groups.length - 1]!;
     const teardown = last.teardown;

@@ -9,6 +9,8 @@ Protocol: one request per line on stdin, one answer line on stdout ("ready" firs
                                lasso_path (precompute='auto', as sklearn's default)
   fit <name> <alpha> <tol> <l1Ratio>
                                Lasso / ElasticNet(fit_intercept=False, max_iter=10000).fit
+  ridge <name> <alpha>         Ridge(alpha=n*alpha, fit_intercept=False).fit (its 'auto' solver;
+                               the same objective as regula's l1Ratio 0; gap reported as nan)
 Each run answers "ok <seconds> <largest dual gap / n> <total epochs> <nonzeros> <coef...>"
 (the coefficients of the last alpha, comma-separated), timed with perf_counter around the
 call alone. One BLAS/OpenMP thread (set by the driver's environment).
@@ -17,7 +19,7 @@ import sys
 import time
 
 import numpy as np
-from sklearn.linear_model import ElasticNet, Lasso, lasso_path
+from sklearn.linear_model import ElasticNet, Lasso, Ridge, lasso_path
 
 data = {}
 
@@ -54,6 +56,14 @@ def run(words):
         dt = time.perf_counter() - t0
         c = model.coef_
         return f"ok {dt!r} {float(model.dual_gap_)!r} {int(model.n_iter_)} {int(np.count_nonzero(c))} " + ",".join(repr(float(v)) for v in c)
+    if cmd == "ridge":
+        alpha = float(words[2])
+        model = Ridge(alpha=alpha * X.shape[0], fit_intercept=False)
+        t0 = time.perf_counter()
+        model.fit(X, y)
+        dt = time.perf_counter() - t0
+        c = model.coef_
+        return f"ok {dt!r} nan 0 {int(np.count_nonzero(c))} " + ",".join(repr(float(v)) for v in c)
     raise ValueError(f"unknown request {cmd}")
 
 

@@ -20,7 +20,7 @@ const opt = new optim.AdamW(m.parameters(), { lr: 1e-2 });
 const loss = be.crossEntropy(m.forward(be.tensor([1, 4], [1, 2, 3, 4])), Int32Array.of(1));
 loss.backward(); opt.step(); console.log(loss.item());`;
 const empty = { name: 'no-embedded', setup(b) {
-  b.onLoad({ filter: /embedded\.generated\.js$/ }, () => ({ contents: "export const WASM_BASE64 = '', WASM_MT_BASE64 = '', WORKER_SOURCE = '';" }));
+  b.onLoad({ filter: /embedded\.generated\.js$/ }, () => ({ contents: "export const WASM_BASE64 = '', WORKER_SOURCE = '';" }));
 } };
 async function bundle(plugins) {
   const r = await esbuild.build({ stdin: { contents: app, resolveDir: root, loader: 'js' }, bundle: true, minify: true, format: 'esm',

@@ -11,9 +11,9 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { loadBackend, nn, optim, type Backend } from '../src/index.js';
 import { firstBitDiff, randomF32 } from '../test/helpers.js';
+import { pairedRuns } from './harness.js';
 
 const pairs = Number(process.argv[2] ?? 2000);
-const med = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1]!;
 
 function mlp(be: Backend): () => number {
   const model = new nn.Sequential(new nn.Linear(be, 64, 256, { seed: 1 }), new nn.ReLU(), new nn.Linear(be, 256, 10, { seed: 2 }));
@@ -24,15 +24,8 @@ function mlp(be: Backend): () => number {
 }
 
 function paired(name: string, a: () => unknown, b: () => unknown, n: number): void {
-  for (let i = 0; i < 20; i++) { a(); b(); }
-  const ta: number[] = [], tb: number[] = [], r: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let s = 0, da = 0, db = 0;
-    if (i % 2 === 0) { s = performance.now(); a(); da = performance.now() - s; s = performance.now(); b(); db = performance.now() - s; }
-    else { s = performance.now(); b(); db = performance.now() - s; s = performance.now(); a(); da = performance.now() - s; }
-    ta.push(da); tb.push(db); r.push(db / da);
-  }
-  console.log(`${name}: 1 thread ${(med(ta) * 1000).toFixed(1)} µs, other ${(med(tb) * 1000).toFixed(1)} µs, median paired ratio (other / 1 thread) ${med(r).toFixed(3)}, ratio of medians ${(med(tb) / med(ta)).toFixed(3)}`);
+  const r = pairedRuns(a, b, n);
+  console.log(`${name}: 1 thread ${(r.a * 1000).toFixed(1)} µs, other ${(r.b * 1000).toFixed(1)} µs, median paired ratio (other / 1 thread) ${r.ratio.toFixed(3)}, ratio of medians ${(r.b / r.a).toFixed(3)}`);
 }
 
 const load = () => os.loadavg().map((v) => v.toFixed(1)).join(' ');

@@ -26,6 +26,7 @@ function trainer(be: Backend): { step: () => number; weights: () => Float32Array
   const x = be.tensor([BATCH, IN], randomF32(BATCH * IN, 101));
   const labels = Int32Array.from({ length: BATCH }, (_, i) => (i * 7 + 3) % OUT);
   model.train();
+  // the plain training step, as every bench writes it (train.bench.ts): here it runs under a one-core hog
   return {
     step() {
       opt.zeroGrad();

@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Case } from './harness.js';
 
 /** A python3 that imports torch, or null. */
 export function findTorchPython(): string | null {
@@ -49,5 +50,24 @@ export async function torchServer(py: string, script: string, threads: number, a
   return {
     request(line) { const p = next(); child.stdin.write(line + '\n'); return p; },
     close() { child.stdin.end(); child.kill(); },
+  };
+}
+
+/**
+ * The harness case of model `index` of a served script: the timed call runs `steps` steps
+ * there; the check trains a fresh copy 30 steps and wants the last loss below `ratio` times
+ * the first.
+ */
+export function torchCase(server: TorchServer, script: string, name: string, index: number, steps: number, ratio: number): Case {
+  return {
+    name,
+    fn: async () => {
+      const r = await server.request(`run ${index} ${steps}`);
+      if (!r.startsWith('ok ')) throw new Error(`${script}: ${r}`);
+    },
+    check: async () => {
+      const [tag, first, last] = (await server.request(`check ${index}`)).split(' ');
+      if (tag !== 'check' || !(Number(last) < Number(first) * ratio)) throw new Error(`PyTorch (${script}): loss went from ${first} to ${last} over 30 steps`);
+    },
   };
 }

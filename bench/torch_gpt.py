@@ -12,8 +12,7 @@ torch 1.13 has no scaled_dot_product_attention). One fixed batch: token i of the
 stream is (17i + 5⌊i/4⌋ + 3) mod 65, target (3·token + 1) mod 65 (transformer.bench.ts
 uses the same). torch.set_num_threads(<threads>).
 
---serve protocol (as bench/torch_train.py): "ready" once built and warmed up; "run <steps>"
--> "ok <seconds>"; "check" -> 30 steps of a fresh model, "check <first loss> <last loss>".
+--serve: the protocol of bench/torch_serve.py, with one model (index 0).
 """
 import json
 import math
@@ -24,6 +23,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_serve import serve as serve_requests, warm
 
 threads = int(sys.argv[1])
 torch.set_num_threads(threads)
@@ -122,30 +123,9 @@ def make():
     return step
 
 
-step = make()
-end = time.perf_counter() + 0.5
-while time.perf_counter() < end:
-    step()
-
+step, = warm([make], 0.5)
 if serve:
-    print("ready", flush=True)
-    for line in sys.stdin:
-        parts = line.split()
-        if not parts:
-            continue
-        if parts[0] == "run":
-            n = int(parts[1])
-            t0 = time.perf_counter()
-            for _ in range(n):
-                step()
-            print(f"ok {time.perf_counter() - t0}", flush=True)
-        elif parts[0] == "check":
-            fresh = make()
-            first = fresh().item()
-            for _ in range(29):
-                last = fresh()
-            print(f"check {first} {last.item()}", flush=True)
-    sys.exit(0)
+    serve_requests([make], [step])
 
 runs = []
 budget = time.perf_counter() + float(os.environ.get("TORCH_BENCH_SECONDS", "3.0"))

@@ -8,10 +8,7 @@ weight decay 0.01 on the weights, 0 on the biases); batch 64; one fixed batch (x
 mulberry32 stream of test/helpers.ts randomF32(64·in, 101), labels (7i + 3) mod out), as in
 train.bench.ts. torch.set_num_threads(<threads>).
 
---serve protocol (one line per request on stdin, one line per answer on stdout):
-  "ready" is printed once the models are built and warmed up (0.3 s of steps each);
-  "run <model index> <steps>"  -> runs the steps, answers "ok <seconds>";
-  "check <model index>"        -> 30 steps of a fresh model, answers "check <first loss> <last loss>".
+--serve: the protocol of bench/torch_serve.py (models warmed up for 0.3 s of steps each).
 """
 import json
 import os
@@ -19,6 +16,8 @@ import sys
 import time
 
 import torch
+
+from torch_serve import serve as serve_requests, warm
 
 threads = int(sys.argv[1])
 torch.set_num_threads(threads)
@@ -66,32 +65,10 @@ def make(spec):
     return step
 
 
-steps = [make(s) for s in specs]
-for step in steps:
-    end = time.perf_counter() + 0.3
-    while time.perf_counter() < end:
-        step()
-
+makes = [lambda spec=spec: make(spec) for spec in specs]
+steps = warm(makes, 0.3)
 if serve:
-    print("ready", flush=True)
-    for line in sys.stdin:
-        parts = line.split()
-        if not parts:
-            continue
-        step = steps[int(parts[1])]
-        if parts[0] == "run":
-            n = int(parts[2])
-            t0 = time.perf_counter()
-            for _ in range(n):
-                step()
-            print(f"ok {time.perf_counter() - t0}", flush=True)
-        elif parts[0] == "check":
-            step = make(specs[int(parts[1])])  # a fresh model: the served one has trained already
-            first = step().item()
-            for _ in range(29):
-                last = step()
-            print(f"check {first} {last.item()}", flush=True)
-    sys.exit(0)
+    serve_requests(makes, steps)
 
 results = []
 for spec, step in zip(specs, steps):

@@ -20,7 +20,8 @@ import { loadBackend, nn, optim, type Backend } from '../src/index.js';
 import { firstBitDiff, randomF32 } from '../test/helpers.js';
 import type { Case, Group, Suite } from './harness.js';
 import { loadTfWasm } from './tfjs.js';
-import { findTorchPython, torchServer, type TorchServer } from './torch.js';
+import { findTorchPython, torchCase, torchServer } from './torch.js';
+import { lowers, sameBits, type Trainer } from './trainer.js';
 
 const BATCH = 64, P = 0.2;
 const MODELS = [
@@ -28,8 +29,6 @@ const MODELS = [
   { IN: 784, HIDDEN: 256, OUT: 10, STEPS: 2 },
 ] as const;
 type Model = (typeof MODELS)[number];
-
-interface Trainer { step: () => number; model: nn.Sequential; dispose: () => void }
 
 const xOf = (m: Model) => randomF32(BATCH * m.IN, 101, 1);
 const labelsOf = (m: Model) => Int32Array.from({ length: BATCH }, (_, i) => (i * 7 + 3) % m.OUT);
@@ -57,33 +56,8 @@ function regula(be: Backend, md: Model): Trainer {
   };
 }
 
-function lowers(step: () => number | Promise<number>, what: string): Promise<void> {
-  return (async () => {
-    const first = await step();
-    let last = first;
-    for (let i = 0; i < 30; i++) last = await step();
-    if (!(Number.isFinite(first) && last < first * 0.9)) throw new Error(`${what}: loss went from ${first} to ${last} over 30 steps on one batch`);
-  })();
-}
-
 /** Runs `n` steps per call. */
 const times = (n: number, step: () => unknown) => () => { for (let i = 0; i < n; i++) step(); };
-
-// ---- PyTorch through bench/torch_train.py ----------------------------------------------------
-
-function torchCase(server: TorchServer, threads: number, index: number, md: Model): Case {
-  return {
-    name: `PyTorch ${threads} thread${threads > 1 ? 's' : ''} (AdamW)`,
-    fn: async () => {
-      const r = await server.request(`run ${index} ${md.STEPS}`);
-      if (!r.startsWith('ok ')) throw new Error(`torch_train.py: ${r}`);
-    },
-    check: async () => {
-      const [tag, first, last] = (await server.request(`check ${index}`)).split(' ');
-      if (tag !== 'check' || !(Number(last) < Number(first) * 0.9)) throw new Error(`PyTorch: loss went from ${first} to ${last} over 30 steps`);
-    },
-  };
-}
 
 // ---- the suite -----------------------------------------------------------------------------
 
@@ -138,24 +112,15 @@ const suite: Suite = {
           name: 'regula wasm 1 thread (AdamW)',
           fn: times(STEPS, tw1.step),
           check: async () => {
-            const a = regula(wasm1, md), b = regula(js, md), c = regula(wasmN, md);
-            const la = [a.step(), a.step(), a.step()], lb = [b.step(), b.step(), b.step()], lc = [c.step(), c.step(), c.step()];
-            if (firstBitDiff(Float32Array.from(la), Float32Array.from(lb)) !== -1) throw new Error(`wasm and js losses differ: ${la} vs ${lb}`);
-            if (firstBitDiff(Float32Array.from(la), Float32Array.from(lc)) !== -1) throw new Error(`wasm 1 thread and ${nLabel} losses differ: ${la} vs ${lc}`);
-            const sa = a.model.stateDict(), sb = b.model.stateDict(), sc = c.model.stateDict();
-            for (const k of Object.keys(sa)) {
-              if (firstBitDiff(sa[k]!, sb[k]!) !== -1) throw new Error(`wasm and js differ in ${k} after 3 steps`);
-              if (firstBitDiff(sa[k]!, sc[k]!) !== -1) throw new Error(`wasm 1 thread and ${nLabel} differ in ${k} after 3 steps`);
-            }
-            a.dispose(); b.dispose(); c.dispose();
-            await lowers(tw1.step, 'regula wasm');
+            sameBits((i) => regula([wasm1, js, wasmN][i]!, md), ['wasm 1 thread', 'js', `wasm ${nLabel}`]);
+            await lowers(tw1.step, 'regula wasm', 0.9);
           },
         },
-        { name: `regula wasm ${nLabel} (AdamW)`, fn: times(STEPS, twN.step), check: () => lowers(twN.step, `regula wasm ${nLabel}`) },
-        ...torch.map(({ t, server }) => torchCase(server, t, index, md)),
-        { name: 'regula js (AdamW)', fn: times(STEPS, tj.step), check: () => lowers(tj.step, 'regula js') },
-        { name: 'tfjs-wasm layers trainOnBatch (Adam)', fn: async () => { for (let i = 0; i < STEPS; i++) await tfStep(); }, check: () => lowers(tfStep, 'tfjs trainOnBatch') },
-        { name: 'tfjs-wasm ops + adam.minimize', fn: times(STEPS, tfOpsStep), check: () => lowers(tfOpsStep, 'tfjs ops + minimize') },
+        { name: `regula wasm ${nLabel} (AdamW)`, fn: times(STEPS, twN.step), check: () => lowers(twN.step, `regula wasm ${nLabel}`, 0.9) },
+        ...torch.map(({ t, server }) => torchCase(server, 'torch_train.py', `PyTorch ${t} thread${t > 1 ? 's' : ''} (AdamW)`, index, md.STEPS, 0.9)),
+        { name: 'regula js (AdamW)', fn: times(STEPS, tj.step), check: () => lowers(tj.step, 'regula js', 0.9) },
+        { name: 'tfjs-wasm layers trainOnBatch (Adam)', fn: async () => { for (let i = 0; i < STEPS; i++) await tfStep(); }, check: () => lowers(tfStep, 'tfjs trainOnBatch', 0.9) },
+        { name: 'tfjs-wasm ops + adam.minimize', fn: times(STEPS, tfOpsStep), check: () => lowers(tfOpsStep, 'tfjs ops + minimize', 0.9) },
       ];
       return {
         title: `train step ${IN}-${HIDDEN}-${OUT} MLP, dropout ${P}, batch ${BATCH} (${STEPS} steps per call)`,

@@ -20,17 +20,15 @@
  */
 import os from 'node:os';
 import { loadBackend, nn, optim, type Backend, type Tensor } from '../src/index.js';
-import { firstBitDiff } from '../test/helpers.js';
 import type { Case, Group, Suite } from './harness.js';
 import { loadTfWasm } from './tfjs.js';
-import { findTorchPython, torchServer } from './torch.js';
+import { findTorchPython, torchCase, torchServer } from './torch.js';
+import { lowers, sameBits, type Trainer } from './trainer.js';
 
 const V = 65, T = 64, C = 64, H = 4, L = 2, B = 16, P = 0.1, LR = 3e-4, WD = 0.1;
 const N = B * T;
 const tokens = Int32Array.from({ length: N }, (_, i) => (17 * i + 5 * (i >> 2) + 3) % V);
 const targets = Int32Array.from(tokens, (t) => (3 * t + 1) % V);
-
-interface Trainer { step: () => number; model: nn.GPT; dispose: () => void }
 
 function regula(be: Backend): Trainer {
   const model = new nn.GPT(be, { vocabSize: V, blockSize: T, nLayer: L, nHead: H, nEmbd: C, dropout: P, bias: true, tieWeights: false, seed: 1 });
@@ -52,15 +50,6 @@ function regula(be: Backend): Trainer {
     },
     dispose() { be.endStep(); model.dispose(); opt.dispose(); },
   };
-}
-
-/** The loss falls over 30 steps on the fixed batch (the mean of the last 5 below the first by 1%). */
-async function lowers(step: () => number | Promise<number>, what: string): Promise<void> {
-  const first = await step();
-  const ls: number[] = [];
-  for (let i = 0; i < 30; i++) ls.push(await step());
-  const tail = ls.slice(-5).reduce((a, x) => a + x, 0) / 5;
-  if (!(Number.isFinite(first) && tail < first * 0.99)) throw new Error(`${what}: loss went from ${first} to ${tail} (mean of the last 5) over 30 steps`);
 }
 
 /** The same GPT in tfjs ops on tfjs-backend-wasm; step() returns the loss. */
@@ -143,33 +132,14 @@ const suite: Suite = {
         name: 'regula wasm 1 thread',
         fn: tw1.step,
         check: async () => {
-          const a = regula(wasm1), b = regula(js), c = regula(wasmN);
-          const la = [a.step(), a.step(), a.step()], lb = [b.step(), b.step(), b.step()], lc = [c.step(), c.step(), c.step()];
-          if (firstBitDiff(Float32Array.from(la), Float32Array.from(lb)) !== -1) throw new Error(`wasm and js losses differ: ${la} vs ${lb}`);
-          if (firstBitDiff(Float32Array.from(la), Float32Array.from(lc)) !== -1) throw new Error(`wasm 1 thread and ${nLabel} losses differ: ${la} vs ${lc}`);
-          const sa = a.model.stateDict(), sb = b.model.stateDict(), sc = c.model.stateDict();
-          for (const k of Object.keys(sa)) {
-            if (firstBitDiff(sa[k]!, sb[k]!) !== -1) throw new Error(`wasm and js differ in ${k} after 3 steps`);
-            if (firstBitDiff(sa[k]!, sc[k]!) !== -1) throw new Error(`wasm 1 thread and ${nLabel} differ in ${k} after 3 steps`);
-          }
-          a.dispose(); b.dispose(); c.dispose();
-          await lowers(tw1.step, 'regula wasm');
+          sameBits((i) => regula([wasm1, js, wasmN][i]!), ['wasm 1 thread', 'js', `wasm ${nLabel}`]);
+          await lowers(tw1.step, 'regula wasm', 0.99, 5);
         },
       },
-      { name: `regula wasm ${nLabel}`, fn: twN.step, check: () => lowers(twN.step, `regula wasm ${nLabel}`) },
-      ...torch.map(({ t, server }): Case => ({
-        name: `PyTorch ${t} thread${t > 1 ? 's' : ''}`,
-        fn: async () => {
-          const r = await server.request('run 1');
-          if (!r.startsWith('ok ')) throw new Error(`torch_gpt.py: ${r}`);
-        },
-        check: async () => {
-          const [tag, first, last] = (await server.request('check')).split(' ');
-          if (tag !== 'check' || !(Number(last) < Number(first) * 0.99)) throw new Error(`PyTorch: loss went from ${first} to ${last} over 30 steps`);
-        },
-      })),
-      { name: 'tfjs-wasm ops + adam.minimize', fn: tfg.step, check: () => lowers(tfg.step, 'tfjs ops') },
-      { name: 'regula js', fn: tj.step, check: () => lowers(tj.step, 'regula js') },
+      { name: `regula wasm ${nLabel}`, fn: twN.step, check: () => lowers(twN.step, `regula wasm ${nLabel}`, 0.99, 5) },
+      ...torch.map(({ t, server }) => torchCase(server, 'torch_gpt.py', `PyTorch ${t} thread${t > 1 ? 's' : ''}`, 0, 1, 0.99)),
+      { name: 'tfjs-wasm ops + adam.minimize', fn: tfg.step, check: () => lowers(tfg.step, 'tfjs ops', 0.99, 5) },
+      { name: 'regula js', fn: tj.step, check: () => lowers(tj.step, 'regula js', 0.99, 5) },
     ];
     return [{
       title: `GPT train step: vocab ${V}, T ${T}, nEmbd ${C}, ${H} heads, ${L} layers, batch ${B} (${N} tokens), dropout ${P}, AdamW`,

@@ -75,12 +75,9 @@ export class Backend extends TransformerOps {
         throw new ShapeError(`tensor(): shape ${fmtShape(s)} holds ${n} elements, but data has length ${data.length}`);
       }
       checkNumbers(data);
-      // A view into this backend's own heap is detached if the allocation below grows it: copy first.
-      if (ArrayBuffer.isView(data) && (data as unknown as Float32Array).buffer === this._s.buffer()) data = (data as unknown as Float32Array).slice();
+      return this._copyOf(s, n, data);
     }
-    const t = this._make(s, n);
-    if (data !== undefined && n > 0) t.data.set(data);
-    return t;
+    return this._make(s, n);
   }
 
   /** A zero tensor of `shape`. */
@@ -140,6 +137,15 @@ export class Backend extends TransformerOps {
   /** @internal a new zero tensor of a checked shape, yours to dispose. */
   _make(shape: readonly number[], size: number): Tensor {
     return this._adopt(shape, size, this._s.allocF32(size));
+  }
+
+  /** @internal a new tensor of a checked shape holding a copy of `data` (size values, already checked), yours to dispose. */
+  _copyOf(shape: readonly number[], size: number, data: ArrayLike<number>): Tensor {
+    // A view into this backend's own heap is detached if the allocation below grows it: copy first.
+    if (ArrayBuffer.isView(data) && (data as unknown as Float32Array).buffer === this._s.buffer()) data = (data as unknown as Float32Array).slice();
+    const t = this._adopt(shape, size, this._s.allocF32(size, false));
+    if (size > 0) t.data.set(data);
+    return t;
   }
 
   /** @internal wraps a buffer of `size` elements in a tensor counted live. */

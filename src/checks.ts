@@ -119,6 +119,19 @@ export function checkIds(ids: unknown, n: number, vocab: number, what: string): 
   return ids;
 }
 
+/**
+ * An embedding's operands: `table` [vocab, cols], `rows` [n, cols] and n ids in [0, vocab),
+ * the two tensors live, of be and distinct; `what`, `tName`, `rName` name them in messages.
+ */
+export function checkTableRows(be: Backend, table: Tensor, rows: Tensor, ids: unknown, what: string, tName: string, rName: string): void {
+  checkTensor(be, rows, `${what} ${rName}`); checkTensor(be, table, `${what} ${tName}`);
+  const [vocab, cols] = dims2(table, `${what} ${tName}`);
+  const [n, rc] = dims2(rows, `${what} ${rName}`);
+  if (rc !== cols) expectShape(rows.shape, [n, cols], `${what} ${rName}`);
+  checkIds(ids, n, vocab, what);
+  if (rows === table) throw new ShapeError(`${what}: ${rName} must not be ${tName}`);
+}
+
 // ---- the table kernels' checks, by signature -------------------------------------------------
 
 /**

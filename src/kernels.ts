@@ -14,7 +14,7 @@ import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { TABLE_NAMES } from './backend/raw.js';
 import type { BatchedLayout, TensorTable, TrustedKernels } from './backend/trusted.js';
-import { checkDropout, checkIds, checkLabels, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from './checks.js';
+import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from './checks.js';
 import { checkDim, checkNumber, expectShape, optionalBool, resolveAdam, resolveSgd } from './validate.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
@@ -350,23 +350,13 @@ export class Kernels {
 
   /** Embedding lookup: out row i = weight row ids[i]; weight [vocab, cols], out [ids.length, cols]. */
   embedding(out: Tensor, weight: Tensor, ids: Int32Array): Tensor {
-    checkTensor(this.be, out, 'embedding out'); checkTensor(this.be, weight, 'embedding weight');
-    const [vocab, cols] = dims2(weight, 'embedding weight');
-    const [n, oc] = dims2(out, 'embedding out');
-    if (oc !== cols) expectShape(out.shape, [n, cols], 'embedding out');
-    checkIds(ids, n, vocab, 'embedding');
-    if (out === weight) throw new ShapeError('embedding: out must not be weight');
+    checkTableRows(this.be, weight, out, ids, 'embedding', 'weight', 'out');
     return this.t.embedding(out, weight, ids);
   }
 
   /** Scatter-add, the embedding's backward: dweight row ids[i] += g row i, i in order. */
   embeddingBackward(dweight: Tensor, g: Tensor, ids: Int32Array): Tensor {
-    checkTensor(this.be, dweight, 'embeddingBackward dweight'); checkTensor(this.be, g, 'embeddingBackward g');
-    const [vocab, cols] = dims2(dweight, 'embeddingBackward dweight');
-    const [n, gc] = dims2(g, 'embeddingBackward g');
-    if (gc !== cols) expectShape(g.shape, [n, cols], 'embeddingBackward g');
-    checkIds(ids, n, vocab, 'embeddingBackward');
-    if (g === dweight) throw new ShapeError('embeddingBackward: g must not be dweight');
+    checkTableRows(this.be, dweight, g, ids, 'embeddingBackward', 'dweight', 'g');
     return this.t.embeddingBackward(dweight, g, ids);
   }
 }

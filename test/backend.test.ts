@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { loadBackend, BackendLoadError, DisposedError, ShapeError, wasmSimdSupported, fit, nn, optim } from '../src/index.js';
 import { decodeBase64 } from '../src/data/index.js';
-import { WASM_BASE64, WASM_MT_BASE64, WORKER_SOURCE } from '../src/backend/wasm/embedded.generated.js';
+import { WASM_BASE64, WORKER_SOURCE } from '../src/backend/wasm/embedded.generated.js';
 import { KERNEL_NAMES } from '../src/backend/raw.js';
 import { WasmAllocator } from '../src/backend/wasm/allocator.js';
 import { WasmStorage } from '../src/backend/wasm/index.js';
@@ -63,9 +63,9 @@ describe('loadBackend', () => {
     await expect(loadBackend('auto', { threads: 0 })).rejects.toThrow(RangeError);
   });
 
-  it('the built-in binaries and worker are the ones build/ and worker.ts hold (scripts/embed.mjs ran)', async () => {
+  it('the built-in binary and worker are the ones build/regula.wasm and worker.ts hold (scripts/embed.mjs ran; the shared-memory binary is derived: test/binary.test.ts)', async () => {
     expect(Buffer.from(decodeBase64(WASM_BASE64)).equals(await readFile(new URL('../build/regula.wasm', import.meta.url)))).toBe(true);
-    expect(Buffer.from(decodeBase64(WASM_MT_BASE64)).equals(await readFile(new URL('../build/regula-mt.wasm', import.meta.url)))).toBe(true);
+
     // the worker text has no import, no require and no top-level await: it runs from a blob: or data: URL as it is
     expect(WORKER_SOURCE).toMatch(/parentPort\.once\('message'/);
     expect(WORKER_SOURCE).not.toMatch(/^\s*import\b|\brequire\(|\bimport\(|^\s*await\b/m);
@@ -82,17 +82,25 @@ describe('loadBackend', () => {
     expect(exported).toEqual([...KERNEL_NAMES, ...helpers].sort());
   });
 
-  it('a binary that lacks an export the glue calls fails at load with BackendLoadError naming it', async () => {
+  it('a binary that lacks an export the glue calls fails at load with BackendLoadError naming it: built in, a regula bug; given, not this version\'s', async () => {
     const bytes = await readFile(new URL('../build/regula.wasm', import.meta.url));
     const memory = new WebAssembly.Memory({ initial: 2 });
     const { instance } = await WebAssembly.instantiate(bytes, { env: { memory, abort: () => undefined } });
+    const info = { threads: 1, sharedMemory: false, reason: null, requested: 1, degraded: false };
     for (const missing of ['add', 'sign', 'crossEntropy', 'matmulKC', 'heapBase']) {
       const exports: Record<string, unknown> = { ...instance.exports };
       delete exports[missing];
-      const err = (() => { try { new WasmStorage(exports as never, memory); } catch (e) { return e as Error; } return null; })();
-      expect(err, missing).toBeInstanceOf(BackendLoadError);
-      expect(err!.message).toContain(`lacks the export ${missing}`);
-      expect(err!.message).toMatch(/npm run build/);
+      for (const given of [null, '{ wasm: "old/regula.wasm" }']) {
+        const err = (() => { try { new WasmStorage(exports as never, memory, info, given); } catch (e) { return e as Error; } return null; })();
+        expect(err, missing).toBeInstanceOf(BackendLoadError);
+        expect(err!.message).toContain(`lacks the export ${missing}`);
+        if (given === null) {
+          expect(err!.message).toMatch(/^regula: its built-in Wasm binary lacks the export \w+\. This is a bug in regula: please report it/);
+        } else {
+          expect(err!.message).toMatch(/^regula: the Wasm binary given as \{ wasm: "old\/regula.wasm" \} lacks the export \w+\. It must be the binary of this regula version/);
+          expect(err!.message).not.toMatch(/bug in regula/);
+        }
+      }
     }
   });
 });

@@ -319,10 +319,51 @@ describe('Gram and residual forms, working sets on or off: one solution (issue 1
   });
 });
 
+describe('ridge with more than 1000 features: conjugate gradient (issue 11)', () => {
+  /** The float64 ridge solution w = Xᵀ(XXᵀ + bI)⁻¹y (b = n·alpha), from the n×n system (Cholesky). */
+  function ridgeF64(X: Float32Array, y: Float32Array, n: number, d: number, alpha: number): Float64Array {
+    const K = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let k = 0; k <= i; k++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += X[i * d + j]! * X[k * d + j]!;
+      K[i * n + k] = K[k * n + i] = s + (i === k ? n * alpha : 0);
+    }
+    for (let j = 0; j < n; j++) {
+      for (let k = 0; k < j; k++) K[j * n + j]! -= K[j * n + k]! ** 2;
+      K[j * n + j] = Math.sqrt(K[j * n + j]!);
+      for (let i = j + 1; i < n; i++) {
+        let s = K[i * n + j]!;
+        for (let k = 0; k < j; k++) s -= K[i * n + k]! * K[j * n + k]!;
+        K[i * n + j] = s / K[j * n + j]!;
+      }
+    }
+    const z = Float64Array.from(y);
+    for (let i = 0; i < n; i++) { for (let k = 0; k < i; k++) z[i]! -= K[i * n + k]! * z[k]!; z[i]! /= K[i * n + i]!; }
+    for (let i = n - 1; i >= 0; i--) { for (let k = i + 1; k < n; k++) z[i]! -= K[k * n + i]! * z[k]!; z[i]! /= K[i * n + i]!; }
+    const w = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) w[j]! += X[i * d + j]! * z[i]!;
+    return w;
+  }
+
+  it.each([[90, 1100, 0.01, 3], [150, 1300, 0.3, 4]])('n %i, d %i, alpha %f (seed %i): the float64 solution, gap ≤ tol·‖y‖², wasm == js', (n, d, alpha, seed) => {
+    const X = randomF32(n * d, seed), y = randomF32(n, seed + 1);
+    const ref = ridgeF64(X, y, n, d, alpha);
+    const big = Math.max(...Array.from(ref, Math.abs));
+    const yy = y.reduce((s, v) => s + v * v, 0);
+    const o = { n, d, alpha, l1Ratio: 0, tol: 1e-7 };
+    const a = linear.fit(wasm, X, y, o), b = linear.fit(js, X, y, o);
+    expect(firstBitDiff(a.coef, b.coef)).toBe(-1);
+    expect(a.iterations).toBe(b.iterations);
+    expect(a.converged).toBe(true);
+    expect(a.dualGap * n).toBeLessThanOrEqual(1e-7 * yy);
+    for (let j = 0; j < d; j++) expect(Math.abs(a.coef[j]! - ref[j]!), `coef ${j}`).toBeLessThanOrEqual(1e-4 * big);
+  });
+});
+
 describe('linear kernels: wasm and js give the same bits (odd sizes, lists, all columns)', () => {
   type Raw = Backend['_s']['raw'];
-  /** Up to seven handles, in the order of `datas`. */
-  type Handles = [F32Handle, F32Handle, F32Handle, F32Handle, F32Handle, F32Handle, F32Handle];
+  /** Up to eight handles, in the order of `datas`. */
+  type Handles = [F32Handle, F32Handle, F32Handle, F32Handle, F32Handle, F32Handle, F32Handle, F32Handle];
   /** Runs f on both backends over tensors made from the same data; returns every tensor's data after. */
   function both(datas: Float32Array[], f: (raw: Raw, h: Handles) => number | void): [Float32Array[], Float32Array[], unknown[]] {
     const outs: Float32Array[][] = [], rets: unknown[] = [];
@@ -341,21 +382,41 @@ describe('linear kernels: wasm and js give the same bits (odd sizes, lists, all 
     w[0] = 0;
     const idx = Float32Array.from({ length: Math.ceil(d / 2) }, (_, k) => (k * 2 + 1) % d);
     const m = idx.length;
-    // transpose and colNorms
-    let [a, b] = both([new Float32Array(n * d), x, new Float32Array(d)], (raw, [xc, xr, nr]) => { raw.transpose(xc, xr, n, d); raw.colNorms(nr, xc, n, d); });
-    same(a, b);
+    // transpose, xtDots (with and without norms) and gatherCols, from row-major X
+    let [a, b, rets] = both([new Float32Array(n * d), x, new Float32Array(d), new Float32Array(d), y, new Float32Array(4 * d), new Float32Array(d)],
+      (raw, [xc, xr, nr, xty, yy, acc, xty2]) => {
+        raw.transpose(xc, xr, n, d);
+        raw.xtDots(xty2, xr, yy, n, d, acc, null);
+        return raw.xtDots(xty, xr, yy, n, d, acc, nr);
+      });
+    const notScratch = (t: Float32Array[]) => t.filter((_, i) => i !== 5); // acc: the wasm kernel's scratch
+    same(notScratch(a), notScratch(b));
+    expect(rets[0]).toBe(rets[1]);
     const xc = a[0]!;
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) expect(xc[j * n + i]).toBe(x[i * d + j]);
+    let total = 0;
     for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += xc[j * n + i]! ** 2;
-      expect(a[2]![j]).toBeCloseTo(s / n, 5);
+      let s = 0, t = 0;
+      for (let i = 0; i < n; i++) { s += xc[j * n + i]! ** 2; t += Math.fround(xc[j * n + i]! * y[i]!); }
+      total += s;
+      expect(a[2]![j]).toBe(Math.fround(s / n));
+      expect(a[3]![j]).toBe(Math.fround(t));
+      expect(a[6]![j]).toBe(a[3]![j]);
     }
-    // residual and colDots (all columns and a list)
-    [a, b] = both([new Float32Array(n), y, xc, w, new Float32Array(d), idx, new Float32Array(m)], (raw, [r, yy, X, ww, out, ix, out2]) => {
-      raw.residual(r, yy, X, ww, n, d); raw.colDots(out, X, r, null, n, d); raw.colDots(out2, X, r, ix, n, m);
+    expect(rets[0]).toBe(total);
+    const norms = a[2]!;
+    [a, b] = both([new Float32Array(m * n), x, idx], (raw, [out, xr, ix]) => raw.gatherCols(out, xr, ix, n, d, m));
+    same(a, b);
+    for (let k = 0; k < m; k++) for (let i = 0; i < n; i++) expect(a[0]![k * n + i]).toBe(x[i * d + idx[k]!]);
+    // residual over all columns (row-major X) and colDots (all columns and a list, column-major X)
+    [a, b] = both([new Float32Array(n), y, x, w, new Float32Array(d), idx, new Float32Array(m), xc], (raw, [r, yy, X, ww, out, ix, out2, Xc]) => {
+      raw.residual(r, yy, X, ww, null, n, d, d); raw.colDots(out, Xc, r, null, n, d); raw.colDots(out2, Xc, r, ix, n, m);
     });
     same(a, b);
+    // the same residual from the list of the non-zero coefficients
+    const nzList = Float32Array.from(Array.from(w.keys()).filter((j) => w[j] !== 0));
+    const [c] = both([new Float32Array(n), y, x, w, nzList], (raw, [r, yy, X, ww, ix]) => raw.residual(r, yy, X, ww, ix, n, d, nzList.length));
+    expect(firstBitDiff(c[0]!, a[0]!)).toBe(-1);
     for (let i = 0; i < n; i++) {
       let s = y[i]!;
       for (let j = 0; j < d; j++) s -= x[i * d + j]! * w[j]!;
@@ -363,7 +424,6 @@ describe('linear kernels: wasm and js give the same bits (odd sizes, lists, all 
     }
     for (let k = 0; k < m; k++) expect(a[6]![k]).toBe(a[4]![idx[k]!]);
     // the coordinate-descent epochs, residual and Gram forms, lasso and elastic net
-    const norms = a[2]!;
     const G = new Float32Array(d * d);
     for (let j = 0; j < d; j++) for (let k = 0; k < d; k++) { let s = 0; for (let i = 0; i < n; i++) s += xc[j * n + i]! * xc[k * n + i]!; G[j * d + k] = s; }
     const xty = new Float32Array(d);
@@ -421,6 +481,17 @@ describe('bad input is a clear error and allocates nothing', () => {
     ['precompute', () => linear.fit(js, X, y, { ...ok, precompute: 'yes' as never }), TypeError, /precompute: expected 'auto', true or false, got "yes"/],
     ['workingSet', () => linear.fit(js, X, y, { ...ok, workingSet: 1 as never }), TypeError, /workingSet: expected true or false, got 1/],
   ];
+  it('a Float32Array X is checked in the first pass on the backend: the same message, nothing left allocated (wasm and js, fit and path)', () => {
+    const bad = new Float32Array(12);
+    bad[7] = -Infinity;
+    for (const be of [wasm, js]) {
+      const before = be.memory().liveTensors;
+      expect(() => linear.fit(be, bad, y, ok)).toThrow(/linear.fit X: expected finite numbers, got -Infinity at index 7/);
+      expect(() => linear.path(be, bad, y, { n: 3, d: 4, alphas: [0.1] })).toThrow(/linear.path X: expected finite numbers, got -Infinity at index 7/);
+      expect(be.memory().liveTensors).toBe(before);
+    }
+  });
+
   it.each(cases)('%s', (_name, f, type, msg) => {
     const before = js.memory().liveTensors;
     let err: unknown;

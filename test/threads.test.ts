@@ -326,8 +326,11 @@ describe('backing off on a busy machine', () => {
   });
 });
 
+/** test/fixtures/bad-worker.mjs in `mode`, as a data: URL module (see that file). */
+const bad = (mode: 'exit' | 'idle' | 'hang' | 'late', ms = 0) => `data:text/javascript,${encodeURIComponent(
+  `import { badWorker } from ${JSON.stringify(new URL('./fixtures/bad-worker.mjs', import.meta.url).href)}; badWorker(${JSON.stringify(mode)}, ${ms});`)}`;
+
 describe('a worker that dies or stops answering', () => {
-  const bad = (mode: string) => new URL(`./fixtures/bad-worker-${mode}.mjs`, import.meta.url);
   const m = 256, n = 256, k = 200; // threaded, one K block: every part can be rerun by the caller
   const a = randomF32(m * k, 11), b = randomF32(k * n, 12);
   const mm = (be: Backend) => {
@@ -407,6 +410,64 @@ describe('a worker that dies or stops answering', () => {
     } finally {
       be.dispose();
     }
+  });
+});
+
+describe('a worker that runs late', () => {
+  it('claims a chunk, stalls past the bound, then runs it: the caller reran it, and the late worker writes nothing after the call', async () => {
+    const stall = 1500;
+    const be = await loadBackend('wasm', { threads: 2, workerUrl: bad('late', stall) });
+    try {
+      const p = pool(be);
+      p.boundMs = 200;
+      p.adaptive = false;
+      const N = ELEMENTWISE_THREAD_MIN * 4, xs = randomF32(N, 5), ys = randomF32(N, 6);
+      const x = be.tensor([N], xs), y = be.tensor([N], ys), out = be.zeros([N]);
+      const want = js.kernels.add(js.zeros([N]), js.tensor([N], xs), js.tensor([N], ys)).data;
+      for (let i = 0; i < 200 && !be.info().degraded; i++) {
+        be.kernels.add(out, x, y); // rerunnable: out is neither input
+        expect(firstBitDiff(out.data, want)).toBe(-1);
+      }
+      expect(be.info().reason).toMatch(/did not finish its part of a call within 200 ms/);
+      expect(p.stats.timeouts).toBe(1);
+      // The stalled worker would now run its chunk and write x + y into out's memory; that
+      // memory belongs to later work. Terminated at the timeout, it must not.
+      be.kernels.fill(out, 0);
+      await new Promise((r) => setTimeout(r, stall + 500));
+      expect(out.data.findIndex((v) => v !== 0), 'a late write after the call returned').toBe(-1);
+    } finally {
+      be.dispose();
+    }
+  });
+
+  it('a worker that read the previous job and runs only now claims nothing of the next: the claim word is closed before any job word changes', () => {
+    const p = pool(t2), c = p as unknown as { i32: Int32Array; head: number };
+    const CLAIM = 1, NCHUNKS = 5, CHUNK_MASK = (1 << 11) - 1, STEP = 1 << 14;
+    const N1 = 4 * STEP, N2 = 16 * STEP;
+    const out = t2.zeros([N2]), ptr = out._h as unknown as number;
+    const fill = (n: number, args: ArrayLike<number>) => p.run({ fn: p.fn('fill'), end: n, step: STEP, args, start: [4, 0, 0], len: [0, 1, 0], rerunnable: true });
+    const calls = p.parallelCalls;
+    fill(N1, [ptr, 0, 1]); // job g: 4 chunks
+    const before = Atomics.load(c.i32, c.head + CLAIM); // g's tag, exhausted at 4
+    let seen: number | null = null, phantom = false;
+    // Read by the caller while it publishes job g+1 (16 chunks): there a worker still on g
+    // reads the job words and tries to claim, as src/backend/wasm/worker.ts does.
+    const args = new Proxy([ptr, 0, 2], {
+      get(t, k) {
+        if (k === '0' && seen === null) {
+          const w = (seen = Atomics.load(c.i32, c.head + CLAIM)), n = Atomics.load(c.i32, c.head + NCHUNKS);
+          if ((w & ~CHUNK_MASK) === (before & ~CHUNK_MASK) && (w & CHUNK_MASK) < n) phantom = Atomics.compareExchange(c.i32, c.head + CLAIM, w, w + 1) === w;
+        }
+        return Reflect.get(t, k);
+      },
+    });
+    fill(N2, args);
+    expect(p.parallelCalls - calls, 'both calls went to the pool').toBe(2);
+    expect(before & CHUNK_MASK).toBe(4);
+    expect(seen, 'the claim word while the job words change (CLOSED)').toBe(-1);
+    expect(phantom, 'a stale worker claimed a chunk of the next job').toBe(false);
+    expect(out.data.findIndex((v) => v !== 2)).toBe(-1);
+    out.dispose();
   });
 });
 

@@ -12,9 +12,10 @@
  * Rules every implementation follows:
  * - `out` first; sizes after buffers; scalars last.
  * - Kernels trust their input. Arguments are checked once, at the public entry
- *   (`be.kernels`, `src/kernels.ts`, and the autograd ops); internal callers then use the
- *   trusted path (`be._trusted`, `src/backend/trusted.ts`), which returns early on
- *   zero-sized work and derives the scalars below, and never re-checks.
+ *   (`be.kernels`, `src/kernels.ts`, with the rules of `src/checks.ts`, and the autograd
+ *   ops); internal callers then use the trusted path (`be._trusted`,
+ *   `src/backend/trusted.ts`), which returns early on zero-sized work and derives the
+ *   scalars below, and never re-checks.
  * - Scalars arrive as JS numbers (float64). Any scalar derived from user options (bias
  *   corrections, 1 - lr*wd, thresholds) is computed once by the trusted path in float64
  *   and passed in; each kernel rounds its scalars to float32 once on entry
@@ -276,10 +277,12 @@ export interface ExplicitKernels<H, R, I> {
   embeddingBackward(dweight: H, g: H, ids: I, n: number, cols: number): void;
 
   // ---- linear models (family 'linear': assembly/linear.ts, src/backend/{wasm,js}/linear.ts) ----
-  // X is column-major (column j: n floats at offset n·j). idx lists column indices as f32
-  // values (exact below 2²⁴), or is null for all columns in order. Dots are Σ f32(a·b) in
-  // sum's 8-partial-sum f64 layout; vector updates are axpy's. The per-coordinate scalar
-  // logic is f64 (l1, l2, tol are used as f64, not rounded). One thread.
+  // The problem's X is row-major (n×d, as the user gives it: residual, xtDots, gatherCols);
+  // the coordinate-descent kernels and colDots read a column-major copy or block (column j:
+  // n floats at offset n·j). idx lists column indices as f32 values (exact below 2²⁴), or
+  // is null for all columns in order. colDots and the epochs' dots are Σ f32(a·b) in sum's
+  // 8-partial-sum f64 layout; vector updates are axpy's. The per-coordinate scalar logic is
+  // f64 (l1, l2, tol are used as f64, not rounded). One thread.
 
   /**
    * Epochs of cyclic coordinate descent on the elastic net, residual form: for each listed
@@ -300,12 +303,23 @@ export interface ExplicitKernels<H, R, I> {
     epochs: number, yy: number, a: number, b: number, target: number, stats: H): number;
   /** out[k] = f32(X_jᵀv) for the m listed columns j (X column-major, n rows). */
   colDots(out: H, x: H, v: H, idx: H | null, n: number, m: number): void;
-  /** r = y − Xw over the non-zero w_j in order (r = y, then r += f32(X_j·(−w_j))). r must not alias y. */
-  residual(r: H, y: H, x: H, w: H, n: number, d: number): void;
+  /**
+   * r = y − Xw, X row-major (n×d), over the non-zero w_j among the m listed columns (all d
+   * in order when idx is null): r_i = y_i, then r_i = f32(r_i + f32(X_ij·(−w_j))) for those j
+   * in order. r must not alias y.
+   */
+  residual(r: H, y: H, x: H, w: H, idx: H | null, n: number, d: number, m: number): void;
+  /**
+   * out[j] = f32(Σ_i f32(X_ij·v_i)), X row-major (n×d), the sum in f64 in order of i. With
+   * norms non-null the same pass sets norms[j] = f32(s_j/n), s_j = Σ_i X_ij² (f64, in order
+   * of i), and returns Σ_j s_j in order of j (non-finite exactly when some X_ij is); else
+   * returns 0. acc: scratch of 4·d floats (the wasm kernel keeps its f64 sums there).
+   */
+  xtDots(out: H, x: H, v: H, n: number, d: number, acc: H, norms: H | null): number;
+  /** out (m×n) row k = column idx[k] of X row-major (n×d) (all d in order when idx is null). */
+  gatherCols(out: H, x: H, idx: H | null, n: number, d: number, m: number): void;
   /** out (cols×rows) = xᵀ, x rows×cols, both row-major. out must not alias x. */
   transpose(out: H, x: H, rows: number, cols: number): void;
-  /** out[j] = f32(Σ_i x_ij² / n) (squares in f64, sum's layout per column), X column-major, n rows, d columns. */
-  colNorms(out: H, x: H, n: number, d: number): void;
 }
 
 /** Every raw kernel: what each backend implements (the compiler checks both). */
@@ -316,7 +330,7 @@ const EXPLICIT: Record<keyof ExplicitKernels<unknown, unknown, unknown>, true> =
   matmul: true, matmulBatched: true, geluWithGrad: true, softThreshold: true, dropout: true, sgdStep: true, adamStep: true, addRowVector: true,
   fill: true, sumRows: true, crossEntropy: true, crossEntropyBackward: true, crossEntropyBackwardExps: true,
   layerNorm: true, layerNormBackward: true, causalSoftmax: true, causalSoftmaxBackward: true, embedding: true, embeddingBackward: true,
-  cdResidual: true, cdGram: true, colDots: true, residual: true, transpose: true, colNorms: true,
+  cdResidual: true, cdGram: true, colDots: true, residual: true, xtDots: true, gatherCols: true, transpose: true,
 };
 
 /** A kernel's name. */

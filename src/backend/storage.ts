@@ -25,8 +25,11 @@ export interface StorageInfo {
 export interface Storage<H, R, I> {
   readonly kind: 'wasm' | 'js';
   readonly raw: RawKernels<H, R, I>;
-  /** A zero-filled float32 buffer of n elements (n may be 0). */
-  allocF32(n: number): H;
+  /**
+   * A zero-filled float32 buffer of n elements (n may be 0); with zero = false its contents
+   * are unspecified (for a buffer the caller fills at once, saving a pass over memory).
+   */
+  allocF32(n: number, zero?: boolean): H;
   /** Returns a buffer from allocF32. */
   freeF32(h: H, n: number): void;
   /** A Float32Array view of n elements. For wasm it is valid until memory grows. */

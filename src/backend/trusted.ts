@@ -232,4 +232,47 @@ export class TrustedKernels {
     if (n > 0 && cols > 0) this.s.raw.embeddingBackward(dweight._h, g._h, this.s.labels(ids), n, cols);
     return dweight;
   }
+
+  // ---- linear models (family 'linear'; see raw.ts). X is row-major [n, d]; the cd kernels read a column-major [·, n] copy. ----
+
+  /** Epochs of coordinate descent, residual form, over the first m entries of idx (all columns of x [·, n] when null); returns the epochs done (the kernel handles m = 0). */
+  cdResidual(w: Tensor, r: Tensor, x: Tensor, norms: Tensor, idx: Tensor | null, m: number,
+    l1: number, l2: number, tol: number, epochs: number, stats: Tensor): number {
+    return this.s.raw.cdResidual(w._h, r._h, x._h, norms._h, idx === null ? null : idx._h, r.size, m, l1, l2, tol, epochs, stats._h);
+  }
+
+  /** Epochs of coordinate descent in the Gram form (q = Xᵀr, G = XᵀX [d, d]) over the first m entries of idx (all when null). */
+  cdGram(w: Tensor, q: Tensor, g: Tensor, norms: Tensor, idx: Tensor | null, xty: Tensor, m: number, n: number,
+    l1: number, l2: number, tol: number, epochs: number, yy: number, a: number, b: number, target: number, stats: Tensor): number {
+    return this.s.raw.cdGram(w._h, q._h, g._h, norms._h, idx === null ? null : idx._h, xty._h, q.size, m, n, l1, l2, tol, epochs, yy, a, b, target, stats._h);
+  }
+
+  /** out[k] = X_jᵀv for the first m listed columns j (all when idx is null) of x [·, n] column-major. */
+  colDots(out: Tensor, x: Tensor, v: Tensor, idx: Tensor | null, m: number): Tensor {
+    if (m > 0) this.s.raw.colDots(out._h, x._h, v._h, idx === null ? null : idx._h, v.size, m);
+    return out;
+  }
+
+  /** r = y − Xw, x [n, d], over the non-zero w_j among the first m entries of idx (all d when null). */
+  residual(r: Tensor, y: Tensor, x: Tensor, w: Tensor, idx: Tensor | null, m: number): Tensor {
+    this.s.raw.residual(r._h, y._h, x._h, w._h, idx === null ? null : idx._h, r.size, w.size, m);
+    return r;
+  }
+
+  /** out = Xᵀv for x [n, d] in one pass; with norms, also ‖X_j‖²/n and the total of the squares (returned). acc: [1, ≥ 4d] scratch. */
+  xtDots(out: Tensor, x: Tensor, v: Tensor, acc: Tensor, norms: Tensor | null): number {
+    return this.s.raw.xtDots(out._h, x._h, v._h, x.shape[0]!, x.shape[1]!, acc._h, norms === null ? null : norms._h);
+  }
+
+  /** out [≥ m, n] row k = column idx[k] of x [n, d], for the first m entries of idx (all d when null). */
+  gatherCols(out: Tensor, x: Tensor, idx: Tensor | null, m: number): Tensor {
+    if (m > 0) this.s.raw.gatherCols(out._h, x._h, idx === null ? null : idx._h, x.shape[0]!, x.shape[1]!, m);
+    return out;
+  }
+
+  /** out [cols, rows] = xᵀ for x [rows, cols]. */
+  transpose(out: Tensor, x: Tensor): Tensor {
+    if (x.size > 0) this.s.raw.transpose(out._h, x._h, x.shape[0]!, x.shape[1]!);
+    return out;
+  }
 }

@@ -107,12 +107,40 @@ function colDots(out: Float32Array, x: Float32Array, v: Float32Array, idx: Float
   for (let k = 0; k < m; k++) out[k] = dot(x, (idx === null ? k : idx[k]!) * n, v, n);
 }
 
-function residual(r: Float32Array, y: Float32Array, x: Float32Array, w: Float32Array, n: number, d: number): void {
-  r.set(y.subarray(0, n));
-  for (let j = 0; j < d; j++) {
-    const wj = w[j]!;
-    if (wj !== 0) axpyIn(r, x, j * n, n, -wj);
+function residual(r: Float32Array, y: Float32Array, x: Float32Array, w: Float32Array, idx: Float32Array | null, n: number, d: number, m: number): void {
+  for (let i = 0; i < n; i++) {
+    const row = i * d;
+    let s = y[i]!;
+    for (let k = 0; k < m; k++) {
+      const j = idx === null ? k : idx[k]!;
+      const wj = w[j]!;
+      if (wj !== 0) s = fround(s + fround(x[row + j]! * -wj));
+    }
+    r[i] = s;
   }
+}
+
+function xtDots(out: Float32Array, x: Float32Array, v: Float32Array, n: number, d: number, _acc: Float32Array, norms: Float32Array | null): number {
+  // The f64 sums live in a local array (the wasm twin's acc scratch is not needed here).
+  const acc = new Float64Array(d), sq = norms === null ? null : new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const row = i * d, vi = v[i]!;
+    for (let j = 0; j < d; j++) {
+      const e = x[row + j]!;
+      acc[j]! += fround(e * vi);
+      if (sq !== null) sq[j]! += e * e;
+    }
+  }
+  let total = 0;
+  for (let j = 0; j < d; j++) {
+    out[j] = acc[j]!;
+    if (sq !== null) { norms![j] = sq[j]! / n; total += sq[j]!; }
+  }
+  return total;
+}
+
+function gatherCols(out: Float32Array, x: Float32Array, idx: Float32Array | null, n: number, d: number, m: number): void {
+  for (let i = 0; i < n; i++) for (let k = 0; k < m; k++) out[k * n + i] = x[i * d + (idx === null ? k : idx[k]!)]!;
 }
 
 function transpose(out: Float32Array, x: Float32Array, rows: number, cols: number): void {
@@ -120,22 +148,7 @@ function transpose(out: Float32Array, x: Float32Array, rows: number, cols: numbe
   for (let i = 0; i < rows; i++) for (let j = 0, p = i * cols; j < cols; j++, p++) out[j * rows + i] = x[p]!;
 }
 
-function colNorms(out: Float32Array, x: Float32Array, n: number, d: number): void {
-  for (let j = 0; j < d; j++) {
-    const o = j * n;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-    const n8 = n & ~7;
-    let i = 0;
-    for (; i < n8; i += 8) {
-      const p = o + i;
-      const v0 = x[p]!, v1 = x[p + 1]!, v2 = x[p + 2]!, v3 = x[p + 3]!, v4 = x[p + 4]!, v5 = x[p + 5]!, v6 = x[p + 6]!, v7 = x[p + 7]!;
-      s0 += v0 * v0; s1 += v1 * v1; s2 += v2 * v2; s3 += v3 * v3; s4 += v4 * v4; s5 += v5 * v5; s6 += v6 * v6; s7 += v7 * v7;
-    }
-    let s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
-    for (; i < n; i++) { const v = x[o + i]!; s += v * v; }
-    out[j] = s / n;
-  }
-}
-
 /** The linear-model kernels of the js backend (same names and order as assembly/linear.ts). */
-export const linearKernels: Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'transpose' | 'colNorms'> = { cdResidual, cdGram, colDots, residual, transpose, colNorms };
+export const linearKernels: Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'xtDots' | 'gatherCols' | 'transpose'> = {
+  cdResidual, cdGram, colDots, residual, xtDots, gatherCols, transpose,
+};

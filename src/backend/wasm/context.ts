@@ -14,7 +14,7 @@ export interface WasmContext {
   readonly alloc: WasmAllocator;
   /**
    * The export `name`. Glue looks up every export it calls when the backend loads, so a
-   * binary that lacks one fails loadBackend with a BackendLoadError (rebuild), never a call.
+   * binary that lacks one fails loadBackend with a BackendLoadError, never a call.
    */
   fn(name: string): WasmFn;
   /**

@@ -13,9 +13,10 @@ import { layernormKernels } from './layernorm.js';
 import { SOFTMAX_THREADED, softmaxKernels } from './softmax.js';
 import { embeddingKernels } from './embedding.js';
 import { ThreadPool } from './threads.js';
+import { sharedMemoryVariant } from './binary.js';
 import { availableCores, nodeBuiltin, threadsUnavailableReason, type WorkerSource } from './host.js';
 import { decodeBase64 } from '../../data/index.js';
-import { WASM_BASE64, WASM_MT_BASE64 } from './embedded.generated.js';
+import { WASM_BASE64 } from './embedded.generated.js';
 
 /** The exports the thread pool may run in its workers (each family's glue cuts their calls into parts). */
 const THREADED: readonly string[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED, ...OPTIM_THREADED, ...SOFTMAX_THREADED];
@@ -56,10 +57,17 @@ export function wasmSimdSupported(): boolean {
 /**
  * A binary built into the package (scripts/embed.mjs): the default, so loading needs no
  * fetch, no file beside the bundle and no bundler support (the README's "Installing" says
- * what that costs).
+ * what that costs). One binary is built in; the shared-memory one is derived from it
+ * (src/backend/wasm/binary.ts).
  */
 function embeddedBinary(threads: boolean): Uint8Array {
-  return decodeBase64(threads ? WASM_MT_BASE64 : WASM_BASE64);
+  const st = decodeBase64(WASM_BASE64);
+  if (!threads) return st;
+  try {
+    return sharedMemoryVariant(st);
+  } catch (e) {
+    throw badBinary(null, `has ${(e as Error).message}`, e);
+  }
 }
 
 const FILES_HINT = "the package's own files are `regula/regula.wasm` and `regula/regula-mt.wasm` " +
@@ -105,12 +113,21 @@ async function instantiate(source: ArrayBuffer | ArrayBufferView | WebAssembly.M
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     return { module, exports: instance.exports as unknown as WasmExports };
   } catch (e) {
-    throw new BackendLoadError(given === null
-      ? `regula: instantiating its built-in Wasm binary failed (${(e as Error).message}). This is a bug in regula: ` +
-        "please report it with this message. loadBackend('js') gives the same results meanwhile."
-      : `regula: instantiating the Wasm binary given as ${given} failed (${(e as Error).message}). It must be ` +
-        `the binary of this regula version (${FILES_HINT}).`, { cause: e });
+    throw badBinary(given, `failed to instantiate (${(e as Error).message})`, e);
   }
+}
+
+/**
+ * The one error for a binary that cannot serve (it fails to instantiate, or lacks an export
+ * the glue calls): the built-in one is a bug in regula's build, not something a user can fix;
+ * one given as { wasm } / { wasmThreads } is not this version's. `given` as in instantiate().
+ */
+function badBinary(given: string | null, problem: string, cause?: unknown): BackendLoadError {
+  return new BackendLoadError(given === null
+    ? `regula: its built-in Wasm binary ${problem}. This is a bug in regula: please report it with this message ` +
+      "(in a clone of the repository, `npm run build` rebuilds the binaries). loadBackend('js') gives the same results meanwhile."
+    : `regula: the Wasm binary given as ${given} ${problem}. It must be the binary of this regula version (${FILES_HINT}).`,
+  cause === undefined ? undefined : { cause });
 }
 
 /**
@@ -161,11 +178,12 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
       const memory = sharedMemory();
       const given = o.wasmThreads === undefined ? null : `{ wasmThreads: ${JSON.stringify(String(o.wasmThreads))} }`;
       const { module, exports } = await instantiate(await readSource(o.wasmThreads, true), memory, given);
-      const storage = new WasmStorage(exports, memory, { threads: 1, sharedMemory: true, reason: null, requested, degraded: false });
+      const storage = new WasmStorage(exports, memory, { threads: 1, sharedMemory: true, reason: null, requested, degraded: false }, given);
       try {
         // A scratch slot: not counted as live tensor memory, and never re-requested, so it never moves.
         const ctrl = storage._scratch('threads.ctrl', ThreadPool.ctrlBytes(requested - 1));
-        const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, THREADED, exports, o.workerUrl);
+        const fns = THREADED.map((n) => wasmExport(exports, n, given));
+        const pool = await ThreadPool.create(module, memory, ctrl, requested - 1, THREADED, fns, o.workerUrl);
         storage._setPool(pool);
       } catch (e) {
         storage._info.reason = `the worker threads did not start (${(e as Error).message}); running on one thread. ` +
@@ -181,15 +199,13 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
   const memory = new WebAssembly.Memory({ initial: 2 });
   const given = o.wasm === undefined ? null : `{ wasm: ${JSON.stringify(String(o.wasm))} }`;
   const { exports } = await instantiate(await readSource(o.wasm, false), memory, given);
-  return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested, degraded: false });
+  return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested, degraded: false }, given);
 }
 
-/** Export `name` of the module, or a BackendLoadError saying the binary is stale. */
-function wasmExport(exports: WasmExports, name: string): WasmFn {
+/** Export `name` of the module, or badBinary's BackendLoadError naming it (`given` as in instantiate()). */
+function wasmExport(exports: WasmExports, name: string, given: string | null): WasmFn {
   const fn = exports[name];
-  if (typeof fn !== 'function') {
-    throw new BackendLoadError(`regula: the Wasm binary lacks the export ${name}; it is stale or from another version: rebuild it with \`npm run build\``);
-  }
+  if (typeof fn !== 'function') throw badBinary(given, `lacks the export ${name}`);
   return fn;
 }
 
@@ -203,15 +219,16 @@ export class WasmStorage implements Storage<number, number, number> {
   /** @internal what info() reports. */
   readonly _info: StorageInfo;
 
+  /** `given`: the loadBackend option the binary came from (e.g. `{ wasm: "…" }`), or null for the built-in one. */
   constructor(readonly exports: WasmExports, readonly memory: WebAssembly.Memory,
-    info: StorageInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1, degraded: false }) {
-    this.alloc = new WasmAllocator(memory, wasmExport(exports, 'heapBase')());
+    info: StorageInfo = { threads: 1, sharedMemory: false, reason: null, requested: 1, degraded: false }, given: string | null = null) {
+    this.alloc = new WasmAllocator(memory, wasmExport(exports, 'heapBase', given)());
     this._info = { ...info };
     const ctx: WasmContext = this.ctx = {
       exports,
       memory,
       alloc: this.alloc,
-      fn: (name) => wasmExport(exports, name),
+      fn: (name) => wasmExport(exports, name, given),
       scratch: (slot, bytes) => this.scratch(slot, bytes),
       pool: null,
     };
@@ -290,10 +307,10 @@ export class WasmStorage implements Storage<number, number, number> {
   /** Bytes of the allocator's live blocks that scratch slots hold (not tensor memory). */
   private scratchBytes = 0;
 
-  allocF32(n: number): number {
+  allocF32(n: number, zero = true): number {
     if (n === 0) return 0;
     const ptr = this.alloc.alloc(4 * n);
-    new Float32Array(this.memory.buffer, ptr, n).fill(0);
+    if (zero) new Float32Array(this.memory.buffer, ptr, n).fill(0);
     return ptr;
   }
   freeF32(h: number): void { if (h !== 0) this.alloc.release(h); }

@@ -20,6 +20,26 @@
  * no wait at all: its ack word stops advancing, and after BOUND_MS of posted jobs the pool
  * is marked degraded the same way. A Node worker's 'exit' or 'error' event does so at once.
  *
+ * Publishing a job. A worker can be descheduled anywhere, e.g. just after it read the
+ * generation g: it may resume when the caller has run every chunk of g itself and is
+ * writing job g+1. So the caller first stores CLOSED in the claim word, then the job (FN,
+ * NCHUNKS, END, STEP as atomic stores, then the arguments), then the claim word tagged g+1,
+ * then the generation. A worker reads the job words atomically and claims only by a
+ * compare-exchange against its own generation's tag: if it read any word of job g+1, the
+ * CLOSED store came before that word in the one order of atomic operations, so the claim
+ * word no longer holds g's tag and it claims nothing. (Before, the claim word kept g's tag,
+ * exhausted at g's chunk count, while NCHUNKS already held g+1's: a stale worker that read
+ * a larger count could claim a chunk past g's last, run it with g+1's arguments, and add
+ * one to g+1's done count, so the caller could return before a real chunk was finished.)
+ * A chunk's arguments are read before its claim, and the caller rewrites them only after
+ * every claimed chunk is done, so they are the claimed generation's.
+ *
+ * After a timeout the workers are terminated (Worker.terminate()); V8 stops a thread at its
+ * next interrupt check (a loop back-edge, or inside Atomics.wait), so a worker that resumes
+ * after the caller reran its chunk stops before it runs on. What this cannot bound: a
+ * thread descheduled for longer than the bound in the middle of a kernel's loop body still
+ * completes the stores of that iteration when it runs again.
+ *
  * Chunks are cut so that every output element is computed by exactly the code and in the
  * order the single-thread call uses (rows of a matmul, never its k; chunks of an
  * elementwise pass at multiples of 16 floats): the bits do not depend on the thread count
@@ -47,6 +67,8 @@ import { spawn, type AnyWorker, type WorkerSource } from './host.js';
 // Control block layout (int32 words from ctrl/4, byte offsets for the f64 and status areas); mirrored in worker.ts.
 const GEN = 0, CLAIM = 1, DONE = 2, ERROR = 3, FN = 4, NCHUNKS = 5, WAITING = 6, END = 7, STEP = 8, ACK = 16;
 const ARGS_BYTE = 512, STATUS_BYTE = 1024, MAX_ARGS = 16, EXIT = -1;
+/** The claim word while no job is open: its tag bits (all ones, negative) match no generation's tag. */
+const CLOSED = -1;
 /** Chunks per call (the claim word's low bits) and workers (ack words) the control block has room for. */
 const CHUNK_BITS = 11, CHUNK_MASK = (1 << CHUNK_BITS) - 1, TAG_MASK = (1 << 20) - 1, MAX_CHUNKS = 1024, MAX_WORKERS = 96;
 
@@ -130,18 +152,13 @@ export class ThreadPool {
 
   /**
    * Starts `workers` workers on `memory`, each instantiating `module`, allowed to run the
-   * exports `names` (the caller runs the same exports from `exports`). `ctrl`: a 64-byte
+   * exports `names` (the caller runs the same exports: `fns`, looked up by the loader). `ctrl`: a 64-byte
    * aligned block of ctrlBytes(workers) that stays put for the pool's life (the storage's
    * scratch slot 'threads.ctrl').
    */
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrl: number, workers: number,
-    names: readonly string[], exports: Record<string, unknown>, src?: WorkerSource): Promise<ThreadPool> {
+    names: readonly string[], fns: ((...a: number[]) => unknown)[], src?: WorkerSource): Promise<ThreadPool> {
     new Int32Array(memory.buffer, ctrl, ThreadPool.ctrlBytes(workers) >> 2).fill(0);
-    const fns = names.map((n) => {
-      const f = exports[n];
-      if (typeof f !== 'function') throw new TypeError(`regula-mt.wasm lacks the export ${n}: rebuild it with \`npm run build\``);
-      return f as (...a: number[]) => unknown;
-    });
     const started: (AnyWorker & { onReady: Promise<void> })[] = [];
     try {
       for (let w = 1; w <= workers; w++) {
@@ -196,6 +213,11 @@ export class ThreadPool {
     }
     const t0 = performance.now();
     const i32 = this.i32, h = this.head, f64 = this.f64, a = (this.ctrl + ARGS_BYTE) >> 3;
+    // Close the claim word before any job data changes: a worker that read the previous
+    // generation and runs only now must find no chunk to claim, whatever job words it reads
+    // from here on (see "Publishing a job" in the file note).
+    Atomics.store(i32, h + CLAIM, CLOSED);
+    Atomics.store(i32, h + FN, call.fn); Atomics.store(i32, h + NCHUNKS, n); Atomics.store(i32, h + END, end); Atomics.store(i32, h + STEP, step);
     for (let i = 0; i < MAX_ARGS; i++) {
       f64[a + i] = i < call.args.length ? call.args[i]! : 0;
       f64[a + MAX_ARGS + i] = call.start?.[i] ?? 0;
@@ -204,7 +226,6 @@ export class ThreadPool {
     }
     i32.fill(0, (this.ctrl + STATUS_BYTE) >> 2, ((this.ctrl + STATUS_BYTE) >> 2) + n);
     const g = this.gen = (this.gen + 1) | 0;
-    i32[h + FN] = call.fn; i32[h + NCHUNKS] = n; i32[h + END] = end; i32[h + STEP] = step;
     Atomics.store(i32, h + DONE, 0);
     Atomics.store(i32, h + ERROR, 0);
     const tag = (g & TAG_MASK) << CHUNK_BITS;
@@ -335,7 +356,7 @@ export class ThreadPool {
   private stopWorkers(): void {
     const i32 = this.i32, h = this.head;
     // Any chunk left in the current job is no longer claimable by a worker.
-    Atomics.store(i32, h + CLAIM, -1);
+    Atomics.store(i32, h + CLAIM, CLOSED);
     i32[h + FN] = EXIT;
     Atomics.store(i32, h + GEN, (this.gen = (this.gen + 1) | 0));
     Atomics.notify(i32, h + GEN);

@@ -72,9 +72,10 @@ async function run(init: WorkerInit, post: (m: unknown) => void): Promise<void> 
     }
     seen = g;
     Atomics.store(i32, h + ACK + t, g);
-    const id = i32[h + FN]!;
+    // Atomic reads: if any of these is a later job's, the claim word is already closed to g (threads.ts, "Publishing a job").
+    const id = Atomics.load(i32, h + FN);
     if (id === EXIT) return;
-    const n = i32[h + NCHUNKS]!, end = i32[h + END]!, step = i32[h + STEP]!;
+    const n = Atomics.load(i32, h + NCHUNKS), end = Atomics.load(i32, h + END), step = Atomics.load(i32, h + STEP);
     for (let i = 0; i < 4 * MAX_ARGS; i++) job[i] = f64[a + i]!;
     // A newer job was published while we copied this one: skip to it.
     if (Atomics.load(i32, h + GEN) !== g) continue;

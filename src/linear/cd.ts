@@ -1,0 +1,176 @@
+/**
+ * Coordinate descent for linear.fit and linear.path: cyclic epochs on the kernels cdGram or
+ * cdResidual, Anderson extrapolation of the Gram form, and working sets with gap-safe
+ * screening in the residual form.
+ */
+import type { FitResult } from '../linear.js';
+import type { Problem, Settings } from './problem.js';
+
+/** The smallest working set (features) of the first outer iteration. */
+const WS_MIN = 16;
+/** An inner working-set solve stops once its gap is below this fraction of the last full gap (celer's choice). */
+const WS_INNER = 0.3;
+
+/**
+ * Cyclic coordinate descent from the current w, as sklearn's enet_coordinate_descent
+ * (kernels cdGram or cdResidual run the epochs between checks). The gap is computed
+ * only where it can stop the solve: after an epoch whose largest change is ≤ tol·max|w|
+ * (sklearn's rule), every checkEvery epochs, and at maxIter; each check recomputes r
+ * (and in the Gram form q = Xᵀr) exactly, so float32 drift does not accumulate.
+ */
+export function cd(p: Problem, gram: boolean, a: number, b: number, alpha: number, l1Ratio: number, o: Settings): FitResult {
+  const { k, n, d, w, r, xtr, stats } = p;
+  const l1 = alpha * l1Ratio, l2 = alpha * (1 - l1Ratio);
+  const lsq = a === 0 && b === 0;
+  const target = o.tol * p.yNorm2;
+  const G = gram ? p.gram() : null;
+  const q = gram ? p.work('q', [1, d]) : null;
+  const xty = gram ? p.xty : null;
+  let gap = p.startGap(a, b);
+  let converged = !lsq && gap <= target;
+  let it = 0, exactAt = 0;
+  if (q !== null) q.data.set(xtr.data);
+  // The Gram form extrapolates every few epochs (src/linear/anderson.ts; its epochs then run one per call).
+  const acc = G !== null && !lsq ? p.anderson() : null;
+  acc?.reset(w.data);
+  while (!converged && it < o.maxIter) {
+    // The Gram form estimates the gap every epoch in O(d): no periodic exact checks.
+    const budget = acc !== null ? 1 : G !== null ? o.maxIter - it : Math.min(o.checkEvery - (it % o.checkEvery), o.maxIter - it);
+    it += G !== null
+      ? k.cdGram(w, q!, G, p.norms, null, xty!, d, n, l1, l2, o.tol, budget, p.yNorm2, a, b, lsq ? NaN : target, stats)
+      : k.cdResidual(w, r, p.cols(), p.norms, null, d, l1, l2, o.tol, budget, stats);
+    p.exact = false;
+    const st = stats.data;
+    const stop = st[2]!, still = st[0] === 0;
+    if (lsq) {
+      converged = stop === 1;
+    } else if (G !== null
+      // The Gram form's exact check costs O(n·d), its epochs O(d²): on sklearn's rule alone
+      // (a small change with the estimate above target) it waits checkEvery epochs.
+      ? stop === 2 || it === o.maxIter || (stop === 1 && (still || it - exactAt >= o.checkEvery))
+      : stop !== 0 || it === o.maxIter || it % o.checkEvery === 0) {
+      gap = p.gapAt(a, b);
+      converged = gap <= target;
+      if (q !== null) q.data.set(xtr.data);
+      // An epoch that changed nothing from the exact r (or q) repeats forever: float32
+      // cannot get closer. After a drifted one, the refreshed state may move again.
+      if (still && it - 1 === exactAt) break;
+      exactAt = it;
+      acc?.reset(w.data);
+    } else if (acc !== null && acc.push(w.data)) {
+      if (acc.extrapolate(w.data, q!.data, G!.data, xty!.data, p.yNorm2, a, b)) p.exact = false;
+      acc.reset(w.data);
+    }
+  }
+  return p.result(it, converged, lsq ? NaN : gap);
+}
+
+/**
+ * Coordinate descent on working sets with gap-safe screening (Fercoq et al. 2015; the
+ * working sets as celer's, Massias et al. 2018), residual form, for a > 0. Each outer
+ * iteration, from the exact r and Xᵀr and the full gap:
+ * - screens: with θ the dual point of gapOf (r, scaled into the feasible set for the
+ *   lasso), the dual optimum lies within √(2·gap) of θ (the dual is 1-strongly concave),
+ *   so |X_jᵀθ| + ‖X_j‖·√(2·gap) < a proves w*_j = 0: such j are set to 0 and left out;
+ * - picks the working set: the non-zero coefficients plus the remaining features nearest
+ *   to their dual constraint ((a − |X_jᵀθ|)/‖X_j‖ smallest), `size` in all, doubling each
+ *   outer iteration from max(16, 2·nnz);
+ * - runs cdResidual epochs on it until the subproblem's gap is ≤ 0.3 × the full gap.
+ * It stops on the full gap (the guarantee is the plain solver's), at maxIter (epochs
+ * over working sets), or when a working set holding every unscreened feature stops
+ * changing (the float32 fixed point). Coefficients outside the set stay exact zeros.
+ */
+export function cdWorkingSet(p: Problem, a: number, b: number, alpha: number, l1Ratio: number, o: Settings): FitResult {
+  const { k, n, d, w, r, xtr, stats, colNorm } = p;
+  const l1 = alpha * l1Ratio, l2 = alpha * (1 - l1Ratio);
+  const target = o.tol * p.yNorm2;
+  let gap = p.startGap(a, b);
+  let converged = gap <= target;
+  let it = 0;
+  let nnz = 0;
+  for (const v of w.data) if (v !== 0) nnz++;
+  let size = Math.min(d, Math.max(WS_MIN, 2 * nnz));
+  const prio = new Float64Array(d);
+  while (!converged && it < o.maxIter) {
+    const xd = xtr.data, wd = w.data;
+    let dn = 0;
+    for (let j = 0; j < d; j++) dn = Math.max(dn, Math.abs(xd[j]!));
+    const c = b > 0 || dn <= a ? 1 : a / dn;
+    const radius = Math.sqrt(2 * Math.max(gap, 0));
+    const support: number[] = [], cand: number[] = [];
+    let zeroed = false;
+    for (let j = 0; j < d; j++) {
+      const cn = colNorm[j]!;
+      if (cn === 0) continue; // a zero column: cd never moves w_j
+      const s = c * Math.abs(xd[j]!);
+      if (s + cn * radius < a) {
+        if (wd[j] !== 0) { wd[j] = 0; zeroed = true; p.exact = false; }
+      } else if (wd[j] !== 0) {
+        support.push(j);
+      } else {
+        cand.push(j);
+        prio[j] = (a - s) / cn;
+      }
+    }
+    if (zeroed) p.refreshResidual();
+    size = Math.max(size, support.length);
+    const take = Math.min(cand.length, size - support.length);
+    const ws = support.concat(nearest(cand, prio, take)).sort((i, j) => i - j);
+    const allIn = take === cand.length;
+    const m = ws.length;
+    // The set's columns, curvatures and coefficients as one contiguous block: the epochs
+    // and dots then read m·n floats in order (the same arithmetic as on a full copy).
+    const idxT = p.work('idx', [1, m]), Xb = p.work('Xb', [m, n]);
+    const nb = p.work('nb', [1, m]), wb = p.work('wb', [1, m]), xb = p.work('xb', [1, m]);
+    // Views after the allocations above (a growing Wasm memory detaches the earlier ones).
+    const idx = idxT.data, nbd = nb.data, wbd = wb.data, nd = p.norms.data, wNow = w.data;
+    for (let q = 0; q < m; q++) { const j = ws[q]!; idx[q] = j; nbd[q] = nd[j]!; wbd[q] = wNow[j]!; }
+    k.gatherCols(Xb, p.X, idxT, m);
+    let stalled = false;
+    const start = it;
+    while (it < o.maxIter) {
+      it += k.cdResidual(wb, r, Xb, nb, null, m, l1, l2, o.tol, Math.min(o.checkEvery, o.maxIter - it), stats);
+      p.exact = false;
+      const st = stats.data;
+      // No change in an epoch: a fixed point if that epoch started from the exact r.
+      if (st[0] === 0) { stalled = it - 1 === start; break; }
+      // sklearn's rule (a change ≤ tol·max|w|) sends the solve to the exact full gap, as in
+      // cd(): near the float32 floor the running residual's subproblem gap may never fall
+      // below WS_INNER·gap.
+      if (st[2] === 1) break;
+      k.colDots(xb, Xb, r, null, m);
+      p.rStats(r.data);
+      if (p.gapOf(xb.data, wb.data, null, m, a, b) <= WS_INNER * gap) break;
+    }
+    const wbAfter = wb.data, wAfter = w.data;
+    for (let q = 0; q < m; q++) wAfter[ws[q]!] = wbAfter[q]!;
+    gap = p.gapAt(a, b);
+    converged = gap <= target;
+    if (stalled && allIn) break;
+    size = Math.min(d, 2 * size);
+  }
+  return p.result(it, converged, gap);
+}
+
+/**
+ * The `take` entries of cand (column indices, increasing) with the smallest prio, ties to
+ * the smaller index: the first `take` of cand sorted by (prio, index), found with one sort
+ * of the typed prio values instead of a comparator sort of the indices.
+ */
+function nearest(cand: number[], prio: Float64Array, take: number): number[] {
+  if (take >= cand.length) return cand;
+  if (take <= 0) return [];
+  const keys = Float64Array.from(cand, (j) => prio[j]!).sort();
+  const cut = keys[take - 1]!;
+  let below = 0;
+  for (let q = 0; q < take; q++) if (keys[q]! < cut) below++;
+  // Every entry under the cut, then entries at the cut in index order up to take.
+  let atCut = take - below;
+  const out: number[] = [];
+  for (const j of cand) {
+    const v = prio[j]!;
+    if (v < cut) out.push(j);
+    else if (v === cut && atCut > 0) { out.push(j); atCut--; }
+  }
+  return out;
+}

@@ -43,9 +43,9 @@ describeInChromium('demo page: the GPT panel', () => {
     const input = page.getByTestId('attention-input');
     const t0 = Date.now();
     // keep typing while the worker trains: each key must be handled promptly. At least 20
-    // latencies, so that the 95% share below is a share (a faster step reaches step 3 in a
-    // handful of keys, where one OS stall alone would be 10%).
-    for (let k = 0; !(Number(await text('gpt-step')) >= 3) || Number.isNaN(await valLoss()) || (await latencies()).length < 20; k++) {
+    // latencies, so that the page is judged over a run of keys, not a handful (a faster step
+    // reaches step 3 after a few).
+    for (let k = 0; !(Number(await text('gpt-step')) >= 3) || Number.isNaN(await valLoss()) || (await inputReport(page)).latencies.length < 20; k++) {
       if (Date.now() - t0 > 120_000) throw new Error(`no progress after 120 s: step "${await text('gpt-step')}", status "${await text('gpt-status')}"`);
       await input.press(k % 2 === 0 ? 'End' : 'ArrowLeft');
       await page.waitForTimeout(300);
@@ -56,7 +56,7 @@ describeInChromium('demo page: the GPT panel', () => {
     expect(Number((await text('gpt-tokens-per-second')).replace(/,/g, ''))).toBeGreaterThan(0);
     expect(await page.getByTestId('gpt-tokens-per-second').getAttribute('data-backend')).toBe('wasm');
     const { latencies, message } = await inputReport(page);
-    expect(latencies.length).toBeGreaterThan(3);
+    expect(latencies.length).toBeGreaterThanOrEqual(20);
     // Every input event is handled within 100 ms (issue 15). The page's thread only draws what
     // the worker reports (a loss plot updated in place, an attention map recoloured); the long
     // task it had (the first toLocaleString loading locale data, ~110 ms) is gone, and the

@@ -166,11 +166,18 @@ export function geluBackward(out: usize, g: usize, x: usize, n: i32): void {
  * not alias out or x.
  */
 export function geluWithGrad(out: usize, d: usize, x: usize, n: i32): void {
-  const n2 = n & ~1;
+  const n4 = n & ~3;
   let i = 0;
-  for (; i < n2; i += 2) {
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const a = load2(x + o), b = load2(x + o + 8);
+    geluWithGradX2(out + o, d + o, a, false);
+    geluWithGradX2(out + o + 8, d + o + 8, b, false);
+  }
+  if (i + 2 <= n) {
     const o = <usize>i << 2;
     geluWithGradX2(out + o, d + o, load2(x + o), false);
+    i += 2;
   }
   if (i < n) {
     const o = <usize>i << 2;

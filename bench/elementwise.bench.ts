@@ -1,11 +1,13 @@
 /**
  * Elementwise kernels, regula wasm vs the js backend: relu on 4M floats, addRowVector on
- * 1024×1024, sum on 4M, and crossEntropy forward / backward on a 4096×10 batch of logits.
+ * 1024×1024, sum on 4M, crossEntropy forward / backward on a 4096×10 batch of logits, and
+ * gelu / geluWithGrad on the anchor GPT's MLP activation (1024 tokens × 256, one layer).
  * Each case checks first: wasm and js give the same bits, and relu / addRowVector match a
- * direct formula, crossEntropy a float64 log-sum-exp.
+ * direct formula, crossEntropy a float64 log-sum-exp, gelu the float64 reference erf.
  */
 import { loadBackend, type Backend, type Tensor } from '../src/index.js';
 import { firstBitDiff, randomF32 } from '../test/helpers.js';
+import { gelu64, geluDeriv64 } from '../test/erf64.js';
 import type { Group, Suite } from './harness.js';
 
 type Bes = { wasm: Backend; js: Backend };
@@ -46,6 +48,14 @@ const suite: Suite = {
     const R = 1024, C = 1024, bd = randomF32(C, 22);
     const ROWS = 4096, CLS = 10, logits = randomF32(ROWS * CLS, 23, 8);
     const labels = Int32Array.from({ length: ROWS }, (_, i) => (i * 7) % CLS);
+    const G = 1024 * 256, gx = randomF32(G, 24, 4);
+    /** |got − ref| ≤ 1 float32 ulp of ref, elementwise. */
+    const near = (o: Float32Array, ref: (v: number) => number, what: string) => {
+      for (let i = 0; i < G; i++) {
+        const r = ref(gx[i]!);
+        if (Math.abs(o[i]! - r) > 2 ** (Math.floor(Math.log2(Math.abs(r) || 2 ** -149)) - 23)) throw new Error(`${what} element ${i}: ${o[i]} vs ${r}`);
+      }
+    };
     return [
       pairGroup(bes, 'relu 4M', N, (be) => {
         const x = be.tensor([N], xd), out = be.zeros([N]);
@@ -94,6 +104,14 @@ const suite: Suite = {
           if (Math.abs(s) > 1e-10) throw new Error(`softmax gradient row ${i} sums to ${s}`);
         }
       }),
+      pairGroup(bes, 'gelu 1024x256', G, (be) => {
+        const x = be.tensor([G], gx), out = be.zeros([G]);
+        return { run: () => be.kernels.gelu(out, x), result: () => out.data, tensors: [x, out] };
+      }, (r) => near(r as Float32Array, gelu64, 'gelu')),
+      pairGroup(bes, 'geluWithGrad 1024x256 (gelu and its derivative)', G, (be) => {
+        const x = be.tensor([G], gx), out = be.zeros([G]), d = be.zeros([G]);
+        return { run: () => be.kernels.geluWithGrad(out, d, x), result: () => d.data, tensors: [x, out, d] };
+      }, (r) => near(r as Float32Array, geluDeriv64, 'geluWithGrad d')),
     ];
   },
 };

@@ -385,39 +385,302 @@ function blockRows(out: usize, a: usize, m: i32, n: i32, k: i32, transA: bool, f
   }
 }
 
+// ---- the strided batched matmul (the attention's matmuls; contract in src/backend/raw.ts) ----
+//
+// Per (batch, head) pair z, a small GEMM on a 4×8 register tile like matmul's: op(B_z)'s
+// columns, in blocks of at most BNB, are packed into 8-column panels over all of k; the
+// tile runs each 4 rows of op(A_z) against each panel, reading op(a) in place (the last
+// rows, when fewer than 4, from a packed block with zero rows). Each row of a tile has its own range
+// of p (the causal masks skip terms per row) and p ascends within it, so every output is
+// the contract's sum in the contract's order: the same bits as the js twin. No K
+// blocking: the attention's k is a head size or a sequence length. Threads
+// (src/backend/wasm/matmul.ts) split the z range; each z is independent, so the bits do
+// not depend on the split.
+
+/** Columns of op(b) packed per block in matmulBatched. */
+const BNB: i32 = 256;
+
 /**
- * Strided batched matmul (contract in src/backend/raw.ts): for z = 0..batch·heads−1,
- * b = z / heads, h = z % heads, C_z (+)= op(A_z)·op(B_z) with C_z at out + (offC + b·sCb +
- * h·sCh)·4 (row stride ldc), A_z at a + (offA + b·sAb + h·sAh)·4 (row stride lda; stored
- * m×k, or k×m when transA), B_z at b + (offB + b·sBb + h·sBh)·4 (row stride ldb; stored
- * k×n, or n×k when transB); offsets and strides in elements. Each output:
- * s = (accumulate ? out : 0); s = f32(s + f32(a·b)) for p = 0..k-1 in order (no FMA).
- * The facade guarantees bounds and that no two (z, i, j) share an element of out.
+ * The per-thread scratch of matmulBatched in bytes, for n columns and k terms: the
+ * 4×8 edge staging (128), a packed block of four rows of op(a) (16·k) and the B panels
+ * (4·k·min(ceil8(n), BNB)). The JS glue sizes scratch with it: one formula for both sides.
  */
-export function matmulBatched(out: usize, a: usize, b: usize, batch: i32, heads: i32, m: i32, n: i32, k: i32,
-  offA: i32, lda: i32, sAb: i32, sAh: i32, offB: i32, ldb: i32, sBb: i32, sBh: i32,
-  offC: i32, ldc: i32, sCb: i32, sCh: i32, transA: bool, transB: bool, accumulate: bool): void {
-  // op(a)[i, p] at byte i·sai + p·sap of A_z; op(b)[p, j] at p·sbp + j·sbj of B_z.
-  const la = <usize>lda * 4, lb = <usize>ldb * 4;
-  const sai: usize = transA ? 4 : la, sap: usize = transA ? la : 4;
-  const sbp: usize = transB ? 4 : lb, sbj: usize = transB ? lb : 4;
-  for (let bi = 0; bi < batch; bi++) {
-    for (let h = 0; h < heads; h++) {
-      const az = a + (<usize>offA + <usize>bi * <usize>sAb + <usize>h * <usize>sAh) * 4;
-      const bz = b + (<usize>offB + <usize>bi * <usize>sBb + <usize>h * <usize>sBh) * 4;
-      const cz = out + (<usize>offC + <usize>bi * <usize>sCb + <usize>h * <usize>sCh) * 4;
-      for (let i = 0; i < m; i++) {
-        const c = cz + <usize>i * <usize>ldc * 4;
-        for (let j = 0; j < n; j++) {
-          let s: f32 = accumulate ? load<f32>(c + <usize>j * 4) : 0;
-          let ap = az + <usize>i * sai, bp = bz + <usize>j * sbj;
-          for (let p = 0; p < k; p++) {
-            s = s + load<f32>(ap) * load<f32>(bp);
-            ap += sap; bp += sbp;
+export function matmulBatchedScratch(n: i32, k: i32): i32 {
+  return 128 + 16 * k + 4 * k * min((n + 7) & ~7, BNB);
+}
+
+/**
+ * The 4×8 tile with a range of p per row: C[r][0..7] (row stride ldc bytes) = (load ? C :
+ * 0) + Σ op(a)[r][p]·B[p][0..7] over p in [lo_r, hi_r) ascending, one rounding per multiply
+ * and per add. op(a)[r][p] is at a + r·sai + p·sap (in place in A, or in packRowsA's
+ * panel: sai 4, sap 16); B at pb + p·32. cLo = max lo_r, cHi = max(cLo, min hi_r): each
+ * row runs its head [lo_r, min(hi_r, cLo)), then the shared [cLo, cHi) with all four
+ * rows, then its tail [cHi, hi_r): ascending p within the row. In the shared range, rows
+ * adjacent in memory (sai 4) come as one load and four lane broadcasts; otherwise each
+ * row's value is a broadcast load.
+ */
+// The accumulator load/zero and store blocks repeat tile4x8's on purpose: one function's
+// registers (AssemblyScript has no multiple results to share them through).
+// @ts-ignore: decorator
+@inline
+function tileRows(a: usize, sai: usize, sap: usize, pb: usize, c: usize, ldc: usize, load: bool, cLo: i32, cHi: i32,
+  lo0: i32, hi0: i32, lo1: i32, hi1: i32, lo2: i32, hi2: i32, lo3: i32, hi3: i32): void {
+  let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
+  if (load) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
+    c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
+    c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
+  } else {
+    c00 = f32x4.splat(0); c01 = c00; c10 = c00; c11 = c00;
+    c20 = c00; c21 = c00; c30 = c00; c31 = c00;
+  }
+  const a1 = a + sai, a2 = a + 2 * sai, a3 = a + 3 * sai;
+  // Heads (rows whose range starts before cLo).
+  let e = min(hi0, cLo);
+  for (let p = lo0; p < e; p++) {
+    const x = v128.load32_splat(a + <usize>p * sap), b = pb + <usize>p * 32;
+    c00 = f32x4.add(c00, f32x4.mul(x, v128.load(b))); c01 = f32x4.add(c01, f32x4.mul(x, v128.load(b, 16)));
+  }
+  e = min(hi1, cLo);
+  for (let p = lo1; p < e; p++) {
+    const x = v128.load32_splat(a1 + <usize>p * sap), b = pb + <usize>p * 32;
+    c10 = f32x4.add(c10, f32x4.mul(x, v128.load(b))); c11 = f32x4.add(c11, f32x4.mul(x, v128.load(b, 16)));
+  }
+  e = min(hi2, cLo);
+  for (let p = lo2; p < e; p++) {
+    const x = v128.load32_splat(a2 + <usize>p * sap), b = pb + <usize>p * 32;
+    c20 = f32x4.add(c20, f32x4.mul(x, v128.load(b))); c21 = f32x4.add(c21, f32x4.mul(x, v128.load(b, 16)));
+  }
+  e = min(hi3, cLo);
+  for (let p = lo3; p < e; p++) {
+    const x = v128.load32_splat(a3 + <usize>p * sap), b = pb + <usize>p * 32;
+    c30 = f32x4.add(c30, f32x4.mul(x, v128.load(b))); c31 = f32x4.add(c31, f32x4.mul(x, v128.load(b, 16)));
+  }
+  // The shared range.
+  let qb = pb + <usize>cLo * 32;
+  const end = pb + <usize>cHi * 32;
+  if (sai == 4) {
+    // The four rows of one p are adjacent (transA): one load, four lane broadcasts.
+    let qa = a + <usize>cLo * sap;
+    while (qb < end) {
+      const b0 = v128.load(qb);
+      const b1 = v128.load(qb, 16);
+      const v = v128.load(qa);
+      let x = f32x4.shuffle(v, v, 0, 0, 0, 0);
+      c00 = f32x4.add(c00, f32x4.mul(x, b0));
+      c01 = f32x4.add(c01, f32x4.mul(x, b1));
+      x = f32x4.shuffle(v, v, 1, 1, 1, 1);
+      c10 = f32x4.add(c10, f32x4.mul(x, b0));
+      c11 = f32x4.add(c11, f32x4.mul(x, b1));
+      x = f32x4.shuffle(v, v, 2, 2, 2, 2);
+      c20 = f32x4.add(c20, f32x4.mul(x, b0));
+      c21 = f32x4.add(c21, f32x4.mul(x, b1));
+      x = f32x4.shuffle(v, v, 3, 3, 3, 3);
+      c30 = f32x4.add(c30, f32x4.mul(x, b0));
+      c31 = f32x4.add(c31, f32x4.mul(x, b1));
+      qa += sap; qb += 32;
+    }
+  } else {
+    let q0 = a + <usize>cLo * sap, q1 = a1 + <usize>cLo * sap, q2 = a2 + <usize>cLo * sap, q3 = a3 + <usize>cLo * sap;
+    while (qb < end) {
+      const b0 = v128.load(qb);
+      const b1 = v128.load(qb, 16);
+      let x = v128.load32_splat(q0);
+      c00 = f32x4.add(c00, f32x4.mul(x, b0));
+      c01 = f32x4.add(c01, f32x4.mul(x, b1));
+      x = v128.load32_splat(q1);
+      c10 = f32x4.add(c10, f32x4.mul(x, b0));
+      c11 = f32x4.add(c11, f32x4.mul(x, b1));
+      x = v128.load32_splat(q2);
+      c20 = f32x4.add(c20, f32x4.mul(x, b0));
+      c21 = f32x4.add(c21, f32x4.mul(x, b1));
+      x = v128.load32_splat(q3);
+      c30 = f32x4.add(c30, f32x4.mul(x, b0));
+      c31 = f32x4.add(c31, f32x4.mul(x, b1));
+      q0 += sap; q1 += sap; q2 += sap; q3 += sap; qb += 32;
+    }
+  }
+  // Tails (rows whose range ends after cHi).
+  for (let p = cHi; p < hi0; p++) {
+    const x = v128.load32_splat(a + <usize>p * sap), b = pb + <usize>p * 32;
+    c00 = f32x4.add(c00, f32x4.mul(x, v128.load(b))); c01 = f32x4.add(c01, f32x4.mul(x, v128.load(b, 16)));
+  }
+  for (let p = cHi; p < hi1; p++) {
+    const x = v128.load32_splat(a1 + <usize>p * sap), b = pb + <usize>p * 32;
+    c10 = f32x4.add(c10, f32x4.mul(x, v128.load(b))); c11 = f32x4.add(c11, f32x4.mul(x, v128.load(b, 16)));
+  }
+  for (let p = cHi; p < hi2; p++) {
+    const x = v128.load32_splat(a2 + <usize>p * sap), b = pb + <usize>p * 32;
+    c20 = f32x4.add(c20, f32x4.mul(x, v128.load(b))); c21 = f32x4.add(c21, f32x4.mul(x, v128.load(b, 16)));
+  }
+  for (let p = cHi; p < hi3; p++) {
+    const x = v128.load32_splat(a3 + <usize>p * sap), b = pb + <usize>p * 32;
+    c30 = f32x4.add(c30, f32x4.mul(x, v128.load(b))); c31 = f32x4.add(c31, f32x4.mul(x, v128.load(b, 16)));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
+}
+
+/**
+ * Packs rows i0..i0+mr−1 (mr ≤ 4) of op(A_z), p in [p0, p1), four values per p: element
+ * (i0+r, p) at dst + (p − p0)·16 + r·4; rows from mr on are zero. op(a)[i, p] is at
+ * az + i·sai + p·sap (byte strides).
+ */
+function packRowsA(dst: usize, az: usize, sai: usize, sap: usize, i0: i32, mr: i32, p0: i32, p1: i32): void {
+  const s = az + <usize>i0 * sai;
+  let d = dst, p = p0;
+  if (mr == 4 && sap == 4) {
+    // Each row contiguous in p: transpose 4×4 blocks.
+    for (; p + 4 <= p1; p += 4) {
+      const o = s + <usize>p * 4;
+      transpose4Store(v128.load(o), v128.load(o + sai), v128.load(o + 2 * sai), v128.load(o + 3 * sai), d, 16);
+      d += 64;
+    }
+  }
+  for (; p < p1; p++) {
+    const o = s + <usize>p * sap;
+    for (let r = 0; r < 4; r++) store<f32>(d + r * 4, r < mr ? load<f32>(o + <usize>r * sai) : 0);
+    d += 16;
+  }
+}
+
+/**
+ * Packs columns j0..j0+nb−1 (nb a multiple of 8) of op(B_z), p in [0, k), into 8-column
+ * panels: element (p, j0 + 8q + c) at dst + (q·k·8 + p·8 + c)·4; columns from n on are
+ * zero. op(b)[p, j] is at bz + p·sbp + j·sbj (byte strides).
+ */
+function packColsB(dst: usize, bz: usize, sbp: usize, sbj: usize, n: i32, k: i32, j0: i32, nb: i32): void {
+  for (let q = 0; q < nb; q += 8) {
+    const j = j0 + q, nr = min(8, n - j);
+    const d = dst + <usize>(q * k) * 4;
+    const s = bz + <usize>j * sbj;
+    if (nr == 8 && sbj == 4) {
+      // B stored k×n: 8 adjacent columns of one p.
+      let o = s, dd = d;
+      for (let p = 0; p < k; p++) {
+        v128.store(dd, v128.load(o)); v128.store(dd, v128.load(o, 16), 16);
+        dd += 32; o += sbp;
+      }
+      continue;
+    }
+    let p = 0;
+    if (nr == 8 && sbp == 4) {
+      // B stored n×k (transB): each column contiguous in p; transpose 4×4 blocks.
+      for (; p + 4 <= k; p += 4) {
+        const o = s + <usize>p * 4, e = d + <usize>p * 32;
+        transpose4Store(v128.load(o), v128.load(o + sbj), v128.load(o + 2 * sbj), v128.load(o + 3 * sbj), e, 32);
+        const o4 = o + 4 * sbj;
+        transpose4Store(v128.load(o4), v128.load(o4 + sbj), v128.load(o4 + 2 * sbj), v128.load(o4 + 3 * sbj), e + 16, 32);
+      }
+    }
+    for (; p < k; p++) {
+      const o = s + <usize>p * sbp, e = d + <usize>p * 32;
+      for (let c = 0; c < 8; c++) store<f32>(e + <usize>c * 4, c < nr ? load<f32>(o + <usize>c * sbj) : 0);
+    }
+  }
+}
+
+/**
+ * One pair z of matmulBatched: C (row stride lc bytes) (+)= op(A)·op(B), m×n, k terms,
+ * with the causal masks (see raw.ts): causalA skips, per row i, the terms p > i (p < i when
+ * transA); causalOut leaves the outputs j > i without terms (0, or out's value with
+ * accumulate). scratch: matmulBatchedScratch(n, k) bytes, 16-byte aligned.
+ */
+function batchedOne(cz: usize, az: usize, bz: usize, m: i32, n: i32, k: i32, sai: usize, sap: usize, sbp: usize, sbj: usize,
+  lc: usize, transA: bool, acc: bool, causalA: bool, causalOut: bool, scratch: usize): void {
+  const edge = scratch, pa0 = scratch + 128, pb = pa0 + <usize>k * 16;
+  for (let jc = 0; jc < n; jc += BNB) {
+    // With causalOut, no column j ≥ m has a term in any row.
+    if (causalOut && jc >= m) break;
+    const nb = min(BNB, causalOut ? min(n, m) - jc : n - jc);
+    packColsB(pb, bz, sbp, sbj, n, k, jc, (nb + 7) & ~7);
+    for (let i0 = 0; i0 < m; i0 += 4) {
+      const mr = min(4, m - i0);
+      const jEnd = causalOut ? min(jc + nb, i0 + mr) : jc + nb;
+      if (jEnd <= jc) continue;
+      // Each row's term range; rows past m copy the last row's (their results are dropped).
+      let lo0 = 0, lo1 = 0, lo2 = 0, lo3 = 0, hi0 = k, hi1 = k, hi2 = k, hi3 = k;
+      if (causalA) {
+        if (transA) { lo0 = min(i0, k); lo1 = min(i0 + 1, k); lo2 = min(i0 + 2, k); lo3 = min(i0 + 3, k); }
+        else { hi0 = min(i0 + 1, k); hi1 = min(i0 + 2, k); hi2 = min(i0 + 3, k); hi3 = min(i0 + 4, k); }
+      }
+      if (mr < 2) { lo1 = lo0; hi1 = hi0; }
+      if (mr < 3) { lo2 = lo1; hi2 = hi1; }
+      if (mr < 4) { lo3 = lo2; hi3 = hi2; }
+      const pLo = min(min(lo0, lo1), min(lo2, lo3)), pHi = max(max(hi0, hi1), max(hi2, hi3));
+      const cLo = max(max(lo0, lo1), max(lo2, lo3)), cHi = max(cLo, min(min(hi0, hi1), min(hi2, hi3)));
+      // op(a) is read in place (a pre-broadcast packing, as matmul's, cost as much as the
+      // products at these sizes; measured: bench/attention.bench.ts); the last rows, when
+      // fewer than four, go through a packed block with zero rows.
+      const direct = mr == 4;
+      if (!direct && pHi > pLo) packRowsA(pa0, az, sai, sap, i0, mr, pLo, pHi);
+      const pa = direct ? az + <usize>i0 * sai : pa0 - <usize>pLo * 16;
+      const ai: usize = direct ? sai : 4, ap: usize = direct ? sap : 16;
+      for (let j0 = jc; j0 < jEnd; j0 += 8) {
+        const nr = min(8, n - j0);
+        const panel = pb + <usize>((j0 - jc) * k) * 4;
+        const c = cz + <usize>i0 * lc + <usize>j0 * 4;
+        // A tile across the diagonal runs in place without accumulate: the pass below zeroes its j > i.
+        if (mr == 4 && nr == 8 && (!causalOut || !acc || j0 + 7 <= i0)) {
+          tileRows(pa, ai, ap, panel, c, lc, acc, cLo, cHi, lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3);
+        } else {
+          // Edge or diagonal tile: stage C, run the full tile, copy back the outputs that exist and have terms.
+          for (let r = 0; r < 4; r++) {
+            for (let cc = 0; cc < 8; cc++) {
+              store<f32>(edge + <usize>(r * 8 + cc) * 4, acc && r < mr && cc < nr ? load<f32>(c + <usize>r * lc + <usize>cc * 4) : 0);
+            }
           }
-          store<f32>(c + <usize>j * 4, s);
+          tileRows(pa, ai, ap, panel, edge, 32, true, cLo, cHi, lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3);
+          for (let r = 0; r < mr; r++) {
+            const last = causalOut ? min(nr, i0 + r - j0 + 1) : nr;
+            for (let cc = 0; cc < last; cc++) {
+              store<f32>(c + <usize>r * lc + <usize>cc * 4, load<f32>(edge + <usize>(r * 8 + cc) * 4));
+            }
+          }
         }
       }
     }
+  }
+  if (causalOut && !acc) {
+    // The outputs without terms: 0.
+    const zero = f32x4.splat(0);
+    for (let i = 0; i < m && i + 1 < n; i++) {
+      const row = cz + <usize>i * lc;
+      let j = i + 1;
+      for (; j + 4 <= n; j += 4) v128.store(row + <usize>j * 4, zero);
+      for (; j < n; j++) store<f32>(row + <usize>j * 4, 0);
+    }
+  }
+}
+
+/**
+ * Strided batched matmul over the pairs z in [z0, z1) (contract: matmulBatched in
+ * src/backend/raw.ts). The layout comes in a block of 20 32-bit words at `args` (the call
+ * has more arguments than a thread-pool range call carries): out, a, b (byte pointers),
+ * heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh (elements),
+ * flags (1 transA, 2 transB, 4 accumulate, 8 causalA, 16 causalOut). Pair z is batch
+ * ⌊z/heads⌋, head z mod heads. scratch: matmulBatchedScratch(n, k) bytes, 16-byte
+ * aligned, the caller's own; callers on disjoint z ranges may run at the same time.
+ */
+export function matmulBatched(args: usize, z0: i32, z1: i32, scratch: usize): void {
+  const out = <usize>load<u32>(args), a = <usize>load<u32>(args, 4), b = <usize>load<u32>(args, 8);
+  const heads = load<i32>(args, 12), m = load<i32>(args, 16), n = load<i32>(args, 20), k = load<i32>(args, 24);
+  const offA = <usize>load<u32>(args, 28), lda = <usize>load<u32>(args, 32), sAb = <usize>load<u32>(args, 36), sAh = <usize>load<u32>(args, 40);
+  const offB = <usize>load<u32>(args, 44), ldb = <usize>load<u32>(args, 48), sBb = <usize>load<u32>(args, 52), sBh = <usize>load<u32>(args, 56);
+  const offC = <usize>load<u32>(args, 60), ldc = <usize>load<u32>(args, 64), sCb = <usize>load<u32>(args, 68), sCh = <usize>load<u32>(args, 72);
+  const flags = load<i32>(args, 76);
+  const transA = (flags & 1) != 0, transB = (flags & 2) != 0, acc = (flags & 4) != 0;
+  const causalA = (flags & 8) != 0, causalOut = (flags & 16) != 0;
+  // op(a)[i, p] at byte i·sai + p·sap of A_z; op(b)[p, j] at p·sbp + j·sbj of B_z.
+  const la = lda * 4, lb = ldb * 4;
+  const sai: usize = transA ? 4 : la, sap: usize = transA ? la : 4;
+  const sbp: usize = transB ? 4 : lb, sbj: usize = transB ? lb : 4;
+  for (let z = z0; z < z1; z++) {
+    const bi = <usize>(z / heads), h = <usize>(z % heads);
+    batchedOne(out + (offC + bi * sCb + h * sCh) * 4, a + (offA + bi * sAb + h * sAh) * 4, b + (offB + bi * sBb + h * sBh) * 4,
+      m, n, k, sai, sap, sbp, sbj, ldc * 4, transA, acc, causalA, causalOut, scratch);
   }
 }

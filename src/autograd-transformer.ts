@@ -7,23 +7,23 @@
 import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
-import { Ops, _grad } from './autograd.js';
-import { checkTensor, colVec, dims2 } from './kernels.js';
+import { Ops } from './autograd.js';
+import { addWritten as into, grad, result } from './grad.js';
+import { checkTensor, colVec, dims2 } from './checks.js';
 import { checkNumber } from './validate.js';
-
-const { result, into, slot } = _grad;
 
 function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
   colVec(be, t, n, what);
 }
 
-/** A parameter-like gradient destination that kernels add into: zeroed on its first contribution. */
-function addInto(be: Backend, t: Tensor | null): Tensor | null {
-  if (t === null) return null;
-  const s = slot(t);
-  if (s === null) return null;
-  if (!s.accumulate) be.kernels.fill(s.dst, 0);
-  return s.dst;
+/**
+ * t's gradient buffer for a kernel that adds into it (zeroed when fresh), or null when t is
+ * null or needs no gradient: for backward kernels that write several gradients in one pass.
+ */
+function addTarget(t: Tensor | null): Tensor | null {
+  let dst: Tensor | null = null;
+  if (t !== null) grad(t, (d, add) => { if (!add) t._be._trusted.fill(d, 0); dst = d; });
+  return dst;
 }
 
 /**
@@ -40,22 +40,22 @@ export function layerNorm(be: Backend, x: Tensor, weight: Tensor | null, bias: T
   const prev = [x];
   if (weight !== null) prev.push(weight);
   if (bias !== null) prev.push(bias);
+  const k = be._trusted;
   const out = result(be, x.shape, x.size, 'layerNorm', prev);
   const mean = be._steps.result([rows], rows), rstd = be._steps.result([rows], rows);
-  be.kernels.layerNorm(out, x, weight, bias, mean, rstd, eps);
+  k.layerNorm(out, x, weight, bias, mean, rstd, eps);
   if (out.requiresGrad) {
     out._prev = [...prev, mean, rstd]; // mean and rstd need no gradient; listed so backward() checks they are alive
     out._backward = (g) => {
-      const dw = addInto(be, weight), db = addInto(be, bias);
-      const sx = slot(x);
-      if (sx !== null && !sx.accumulate) {
-        be.kernels.layerNormBackward(sx.dst, g, x, weight, mean, rstd, dw, db);
-        return;
+      // One pass writes dx and adds into dweight and dbias.
+      const dw = addTarget(weight), db = addTarget(bias);
+      if (x.requiresGrad) {
+        into(x, (dx) => k.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db));
+      } else if (dw !== null || db !== null) {
+        const dx = be._steps.temp(x.shape, x.size);
+        k.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db);
+        dx.dispose();
       }
-      const tmp = be._steps.temp(x.shape, x.size);
-      be.kernels.layerNormBackward(tmp, g, x, weight, mean, rstd, dw, db);
-      if (sx !== null) be.kernels.axpy(sx.dst, tmp, 1);
-      tmp.dispose();
     };
   }
   return out;
@@ -68,14 +68,16 @@ export function embedding(be: Backend, weight: Tensor, ids: Int32Array): Tensor 
   if (!(ids instanceof Int32Array)) throw new TypeError(`embedding: expected token ids as an Int32Array, got ${describe(ids)}`);
   const n = ids.length;
   be.kernels._checkIds(ids, n, vocab, 'embedding');
+  const k = be._trusted;
   const out = result(be, [n, dim], n * dim, 'embedding', [weight]);
-  be.kernels.embedding(out, weight, ids);
+  k.embedding(out, weight, ids);
   if (out.requiresGrad) {
     const own = ids.slice();
-    out._backward = (g) => {
-      const dst = addInto(be, weight);
-      if (dst !== null) be.kernels.embeddingBackward(dst, g, own);
-    };
+    // The kernel adds g's rows into the rows of the ids (repeated ids add up).
+    out._backward = (g) => grad(weight, (dst, add) => {
+      if (!add) k.fill(dst, 0);
+      k.embeddingBackward(dst, g, own);
+    });
   }
   return out;
 }
@@ -108,50 +110,51 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
   }
   const C = c3 / 3, hs = C / nHead, Z = B * nHead, H = nHead;
   const scale = 1 / Math.sqrt(hs);
+  const kt = be._trusted;
   // Per (b, h): Q, K, V are T×hs at row stride 3C, offsets 0, C, 2C plus h·hs; Y at row stride C.
   const qkvAt = (off: number) => ({ ld: c3, sb: T * c3, sh: hs, off });
   const q = qkvAt(0), k = qkvAt(C), v = qkvAt(2 * C);
   const sq = { ld: T, sb: H * T * T, sh: T * T, off: 0 }; // a [Z, T, T] score tensor
   const yh = { ld: C, sb: T * C, sh: hs, off: 0 };
   type L = typeof q;
-  const mm = (out: Tensor, a: Tensor, b: Tensor, m: number, n: number, kk: number, lo: L, la: L, lb: L, transA: boolean, transB: boolean) =>
-    be.kernels.matmulBatched(out, a, b, { batch: B, heads: H, m, n, k: kk,
+  // The causal masks skip the triangle of each product that the mask makes zero (raw.ts):
+  // 'out' for a score-shaped result (only j ≤ i computed), 'a' for a score-shaped left
+  // factor (lower triangular: only its nonzero terms summed). Same bits as the full sums
+  // on finite inputs, half the work.
+  const mm = (out: Tensor, a: Tensor, b: Tensor, m: number, n: number, kk: number, lo: L, la: L, lb: L,
+    transA: boolean, transB: boolean, mask: 'a' | 'out') =>
+    kt.matmulBatched(out, a, b, { batch: B, heads: H, m, n, k: kk,
       offA: la.off, lda: la.ld, sAb: la.sb, sAh: la.sh, offB: lb.off, ldb: lb.ld, sBb: lb.sb, sBh: lb.sh,
-      offC: lo.off, ldc: lo.ld, sCb: lo.sb, sCh: lo.sh, transA, transB });
+      offC: lo.off, ldc: lo.ld, sCb: lo.sb, sCh: lo.sh, transA, transB, accumulate: false,
+      causalA: mask === 'a', causalOut: mask === 'out' });
 
   const prob = be._steps.result([Z, T, T], Z * T * T);
-  mm(prob, qkv, qkv, T, T, hs, sq, q, k, false, true); // S = Q·Kᵀ
-  be.kernels.causalSoftmax(prob, prob, scale); // P = softmax(S/√hs, causal)
+  mm(prob, qkv, qkv, T, T, hs, sq, q, k, false, true, 'out'); // S = Q·Kᵀ
+  kt.causalSoftmax(prob, prob, scale); // P = softmax(S/√hs, causal)
   let used = prob, mask: Tensor | null = null;
   if (p > 0) {
     used = be._steps.result([Z, T, T], Z * T * T);
     mask = qkv.requiresGrad ? be._steps.result([Z, T, T], Z * T * T) : null;
-    be.kernels.dropout(used, prob, p, dropout!.rng, mask);
+    kt.dropout(used, prob, p, dropout!.rng, mask);
   }
   const y = result(be, [rows, C], rows * C, 'causalAttention', [qkv]);
-  mm(y, used, qkv, T, hs, T, yh, sq, v, false, false); // Y = P'·V
+  mm(y, used, qkv, T, hs, T, yh, sq, v, false, false, 'a'); // Y = P'·V
   if (y.requiresGrad) {
     y._prev = mask === null ? [qkv, prob, used] : [qkv, prob, used, mask];
-    y._backward = (g) => {
-      const s = slot(qkv);
-      if (s === null) return;
-      const d = s.accumulate ? be._steps.temp(qkv.shape, qkv.size) : s.dst;
+    // dQ, dK and dV are written into their thirds of qkv's gradient by one write.
+    y._backward = (g) => into(qkv, (d) => {
       const dp = be._steps.temp([Z, T, T], Z * T * T);
-      mm(dp, g, qkv, T, T, hs, sq, yh, v, false, true); // dP' = dY·Vᵀ
-      mm(d, used, g, T, hs, T, v, sq, yh, true, false); // dV = P'ᵀ·dY
+      mm(dp, g, qkv, T, T, hs, sq, yh, v, false, true, 'out'); // dP' = dY·Vᵀ
+      mm(d, used, g, T, hs, T, v, sq, yh, true, false, 'a'); // dV = P'ᵀ·dY
       if (mask !== null) {
-        if (p === 1) be.kernels.fill(dp, 0);
-        else { be.kernels.mul(dp, dp, mask); be.kernels.scale(dp, dp, 1 / (1 - p)); }
+        if (p === 1) kt.fill(dp, 0);
+        else { kt.mul(dp, dp, mask); kt.scale(dp, dp, 1 / (1 - p)); }
       }
-      be.kernels.causalSoftmaxBackward(dp, prob, dp, scale); // dS (the 1/√hs included)
-      mm(d, dp, qkv, T, hs, T, q, sq, k, false, false); // dQ = dS·K
-      mm(d, dp, qkv, T, hs, T, k, sq, q, true, false); // dK = dSᵀ·Q
+      kt.causalSoftmaxBackward(dp, prob, dp, scale); // dS (the 1/√hs included)
+      mm(d, dp, qkv, T, hs, T, q, sq, k, false, false, 'a'); // dQ = dS·K
+      mm(d, dp, qkv, T, hs, T, k, sq, q, true, false, 'a'); // dK = dSᵀ·Q
       dp.dispose();
-      if (s.accumulate) {
-        be.kernels.axpy(s.dst, d, 1);
-        d.dispose();
-      }
-    };
+    });
   }
   return y;
 }

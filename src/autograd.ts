@@ -272,18 +272,3 @@ export abstract class Ops {
     return out;
   }
 }
-
-// ---- for the ops in other files (src/autograd-transformer.ts) ----------------------------
-
-/** @internal the gradient routing of src/grad.ts, for ops defined in other files. */
-export const _grad = {
-  result,
-  /** t's gradient (+)= what `write(dst)` writes into a buffer of t's size. */
-  into: (t: Tensor, write: (dst: Tensor) => void): void => addWritten(t, write),
-  /** Where t's gradient goes (null: none) and whether it already holds one to add to (grad() called synchronously). */
-  slot(t: Tensor): { dst: Tensor; accumulate: boolean } | null {
-    let r: { dst: Tensor; accumulate: boolean } | null = null;
-    grad(t, (dst, add) => { r = { dst, accumulate: add }; });
-    return r;
-  },
-};

@@ -35,6 +35,10 @@ export interface MatmulBatchedOptions {
   offB?: number; ldb?: number; sBb?: number; sBh?: number;
   offC?: number; ldc?: number; sCb?: number; sCh?: number;
   transA?: boolean; transB?: boolean; accumulate?: boolean;
+  /** A_z is lower triangular as stored: output (i, j) sums only p ≤ i (p ≥ i with transA). Default false. */
+  causalA?: boolean;
+  /** Only the outputs j ≤ i get terms; the others are 0 (left as they are with accumulate). Default false. */
+  causalOut?: boolean;
 }
 
 export interface SgdStepOptions {
@@ -101,6 +105,7 @@ export class Kernels {
     const transA = optionalBool(o.transA, 'matmulBatched transA');
     const transB = optionalBool(o.transB, 'matmulBatched transB');
     const accumulate = optionalBool(o.accumulate, 'matmulBatched accumulate');
+    const causalA = optionalBool(o.causalA, 'matmulBatched causalA'), causalOut = optionalBool(o.causalOut, 'matmulBatched causalOut');
     const dim = (v: unknown, what: string, fallback?: number) => checkDim(v === undefined ? fallback : v, `matmulBatched ${what}`);
     const batch = dim(o.batch, 'batch'), heads = dim(o.heads, 'heads', 1);
     const m = dim(o.m, 'm'), n = dim(o.n, 'n'), k = dim(o.k, 'k');
@@ -113,7 +118,7 @@ export class Kernels {
     const offC = dim(o.offC, 'offC', 0), ldc = dim(o.ldc, 'ldc', n);
     const sCh = dim(o.sCh, 'sCh', m * ldc), sCb = dim(o.sCb, 'sCb', heads * sCh);
     if (out === a || out === b) throw new ShapeError('matmulBatched: out must not be the same tensor as a or b');
-    const L: BatchedLayout = { batch, heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh, transA, transB, accumulate };
+    const L: BatchedLayout = { batch, heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh, transA, transB, accumulate, causalA, causalOut };
     if (batch === 0 || heads === 0 || m === 0 || n === 0) return out;
     // The last element each operand touches (strides ≥ 0: the largest index of every dimension).
     const reach = (t: Tensor, what: string, off: number, sb: number, sh: number, rows: number, ld: number, cols: number, stored: string) => {

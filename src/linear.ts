@@ -40,7 +40,7 @@ import { Backend } from './backend.js';
 import { ShapeError, describe } from './errors.js';
 import { cd, cdWorkingSet } from './linear/cd.js';
 import { fista } from './linear/fista.js';
-import { Problem, type Settings } from './linear/problem.js';
+import { MAX_LISTED, Problem, type Settings } from './linear/problem.js';
 import { ridge, ridgeCG } from './linear/ridge.js';
 
 /** 'cd': cyclic coordinate descent (sklearn's algorithm); 'fista': accelerated proximal gradient. */
@@ -48,7 +48,7 @@ export type Solver = 'cd' | 'fista';
 
 /** The solver settings that fit and path share. */
 export interface SolverOptions {
-  /** Most iterations (cd: epochs, over the working set when one is used, as sklearn's max_iter; fista: gradient steps; ridge: refinement rounds). Default 10000. */
+  /** Most iterations (cd: epochs, over the working set when one is used, as sklearn's max_iter; fista: gradient steps; ridge: Cholesky refinement rounds, or conjugate-gradient iterations above 1000 features). Default 10000. */
   maxIter?: number;
   /**
    * Stop when the duality gap ≤ tol·‖y‖² (sklearn's scaling). Default 1e-6, tighter than
@@ -201,8 +201,6 @@ function checkSolverOpts(o: SolverOptions, what: string): Settings {
 
 // ---- choosing the solver ----
 
-/** Column indices travel to the kernels as f32 values, exact below this. */
-const MAX_LISTED = 1 << 24;
 /** A single fit precomputes the Gram matrix automatically only up to this many features (its n·d² cost pays off over few epochs). */
 const GRAM_FIT_MAX_D = 64;
 /** Ridge takes the Cholesky route up to this many features (d³/6 flops in float64), conjugate gradient above. */

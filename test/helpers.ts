@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { loadBackend, type Backend, type Tensor } from '../src/index.js';
+import type { ThreadPool } from '../src/backend/wasm/threads.js';
+
+/** The thread pool of a wasm backend loaded with threads (throws when it has none). */
+export function threadPool(be: Backend): ThreadPool {
+  const p = (be._s as { _pool?: ThreadPool | null })._pool;
+  if (p === null || p === undefined) throw new Error('expected a thread pool');
+  return p;
+}
 
 /** A wasm tensor's byte pointer (tests that call exports or the raw kernels directly). */
 export function ptr(t: Tensor): number {

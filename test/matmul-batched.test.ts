@@ -1,19 +1,28 @@
 /**
  * be.kernels.matmulBatched, the strided batched matmul of the attention (contract in
  * src/backend/raw.ts): against the contract loop (float32, bit for bit) and a float64 loop
- * (within the f32 summation bound), wasm on 1 and 2 threads == js bit for bit, sizes
+ * (within the f32 summation bound), wasm on 1, 2 and 3 threads == js bit for bit, sizes
  * 1, 3, 5, 17, 64, 65 in all four transpose modes with and without accumulate, padded and
- * heads-in-a-row layouts, GPT's in-place q·kᵀ and att·v on a fused c_attn output (== matmul
+ * heads-in-a-row layouts; the causal masks (causalA, causalOut) over the same and over odd
+ * attention sizes; the split over threads (pairs not a multiple of the thread count)
+ * where it happens; GPT's in-place q·kᵀ and att·v on a fused c_attn output (== matmul
  * on copies of the heads), nothing written outside out's blocks, and bad input rejected
  * before anything changes.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DisposedError, ShapeError, loadBackend, type Backend, type MatmulBatchedOptions } from '../src/index.js';
-import { firstBitDiff, randomF32 } from './helpers.js';
+import { BATCHED_THREAD_MIN } from '../src/backend/wasm/matmul.js';
+import { firstBitDiff, randomF32, threadPool } from './helpers.js';
 
-const [t1, t2, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }), loadBackend('js')]);
-const ALL = [['wasm 1 thread', t1], ['wasm 2 threads', t2], ['js', js]] as const;
+const [t1, t2, t3, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }),
+  loadBackend('wasm', { threads: 3 }), loadBackend('js')]);
+const ALL = [['wasm 1 thread', t1], ['wasm 2 threads', t2], ['wasm 3 threads', t3], ['js', js]] as const;
+
+const pool = threadPool;
+// The threaded tests count which calls took the threaded path: no backing off on this busy machine.
+pool(t2).adaptive = false;
+pool(t3).adaptive = false;
 const MODES = [[false, false], [false, true], [true, false], [true, true]] as const;
 
 /** A full layout (every option explicit) plus the flat contents of a, b and out. */
@@ -33,7 +42,7 @@ function span(off: number, batch: number, sb: number, heads: number, sh: number,
  * q/k/v inside c_attn's output and its y), with an offset.
  */
 function makeCase(batch: number, heads: number, m: number, n: number, k: number, transA: boolean, transB: boolean,
-  accumulate: boolean, seed: number, style: 'padded' | 'rows'): Case {
+  accumulate: boolean, seed: number, style: 'padded' | 'rows', causalA = false, causalOut = false): Case {
   const pad = (i: number) => (style === 'padded' ? 1 + ((seed + i) % 3) : 0);
   const lay = (rows: number, cols: number, i: number) => {
     const off = (seed + 5 * i) % 4;
@@ -47,7 +56,7 @@ function makeCase(batch: number, heads: number, m: number, n: number, k: number,
   const rA = transA ? k : m, cA = transA ? m : k, rB = transB ? n : k, cB = transB ? k : n;
   const A = lay(rA, cA, 0), B = lay(rB, cB, 1), C = lay(m, n, 2);
   const o: Required<MatmulBatchedOptions> = {
-    batch, heads, m, n, k, transA, transB, accumulate,
+    batch, heads, m, n, k, transA, transB, accumulate, causalA, causalOut,
     offA: A.off, lda: A.ld, sAb: A.sb, sAh: A.sh, offB: B.off, ldb: B.ld, sBb: B.sb, sBh: B.sh,
     offC: C.off, ldc: C.ld, sCb: C.sb, sCh: C.sh,
   };
@@ -72,14 +81,25 @@ const cIndex = (c: Case, z: number, i: number, j: number) => {
   return o.offC + b * o.sCb + h * o.sCh + i * o.ldc + j;
 };
 
-/** The contract written out as the plain loop: s = (acc ? out : 0); s = f32(s + f32(a·b)), p in order. */
+/**
+ * The terms [lo, hi) of output (i, j) under the causal masks: causalOut leaves j > i none;
+ * causalA keeps p ≤ i (p ≥ i with transA).
+ */
+function terms(o: Required<MatmulBatchedOptions>, i: number, j: number): [number, number] {
+  if (o.causalOut && j > i) return [0, 0];
+  if (!o.causalA) return [0, o.k];
+  return o.transA ? [Math.min(i, o.k), o.k] : [0, Math.min(i + 1, o.k)];
+}
+
+/** The contract written out as the plain loop: s = (acc ? out : 0); s = f32(s + f32(a·b)), p in order over the terms. */
 function oracle(c: Case): Float32Array {
   const out = c.out0.slice(), o = c.o;
   for (let z = 0; z < o.batch * o.heads; z++) {
     for (let i = 0; i < o.m; i++) {
       for (let j = 0; j < o.n; j++) {
         let s = o.accumulate ? c.out0[cIndex(c, z, i, j)]! : 0;
-        for (let p = 0; p < o.k; p++) s = Math.fround(s + Math.fround(opA(c, z, i, p) * opB(c, z, p, j)));
+        const [lo, hi] = terms(o, i, j);
+        for (let p = lo; p < hi; p++) s = Math.fround(s + Math.fround(opA(c, z, i, p) * opB(c, z, p, j)));
         out[cIndex(c, z, i, j)] = s;
       }
     }
@@ -98,7 +118,8 @@ function checkF64(c: Case, got: Float32Array): string | null {
     for (let i = 0; i < o.m; i++) {
       for (let j = 0; j < o.n; j++) {
         let exact = o.accumulate ? c.out0[cIndex(c, z, i, j)]! : 0, mag = Math.abs(exact);
-        for (let p = 0; p < o.k; p++) { const x = opA(c, z, i, p) * opB(c, z, p, j); exact += x; mag += Math.abs(x); }
+        const [lo, hi] = terms(o, i, j);
+        for (let p = lo; p < hi; p++) { const x = opA(c, z, i, p) * opB(c, z, p, j); exact += x; mag += Math.abs(x); }
         const tol = g * mag + (o.k + 1) * 2 ** -53 * mag, v = got[cIndex(c, z, i, j)]!;
         if (!(Math.abs(v - exact) <= tol)) return `z ${z} [${i},${j}]: ${v}, float64 ${exact} ± ${tol}`;
       }
@@ -179,7 +200,7 @@ describe('matmulBatched: the contract loop, the float64 bound, wasm 1 and 2 thre
           o: {
             batch, heads, m: 9, n: 6, k: 7, transA, transB, accumulate: false,
             offA: 0, lda: cA, sAh: rA * cA, sAb: heads * rA * cA, offB: 0, ldb: cB, sBh: rB * cB, sBb: heads * rB * cB,
-            offC: 0, ldc: 6, sCh: 54, sCb: heads * 54,
+            offC: 0, ldc: 6, sCh: 54, sCb: heads * 54, causalA: false, causalOut: false,
           },
           a: randomF32(batch * heads * 63, seed), b: randomF32(batch * heads * 42, seed + 1), out0: randomF32(batch * heads * 54, seed + 2),
         };
@@ -202,20 +223,81 @@ describe('matmulBatched: the contract loop, the float64 bound, wasm 1 and 2 thre
     }
   });
 
-  it('property: random sizes ≤ 20, batch ≤ 3, heads ≤ 4, flags, layouts and scales: all backends == the contract loop, within the float64 bound', () => {
+  it('property: random sizes ≤ 20, batch ≤ 3, heads ≤ 4, flags (masks included), layouts and scales: all backends == the contract loop, within the float64 bound', () => {
     const seed = 1234;
     console.log(`matmulBatched property: fast-check seed ${seed}`);
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 }),
       fc.integer({ min: 1, max: 20 }), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1e6 }),
-      fc.constantFrom('padded' as const, 'rows' as const), fc.constantFrom(1, 1e-3, 1e3),
-      (batch, heads, m, n, k, transA, transB, accumulate, s, style, scale) => {
-        const c = makeCase(batch, heads, m, n, k, transA, transB, accumulate, s, style);
+      fc.constantFrom('padded' as const, 'rows' as const), fc.constantFrom(1, 1e-3, 1e3), fc.boolean(), fc.boolean(),
+      (batch, heads, m, n, k, transA, transB, accumulate, s, style, scale, causalA, causalOut) => {
+        const c = makeCase(batch, heads, m, n, k, transA, transB, accumulate, s, style, causalA, causalOut);
         c.a = randomF32(c.a.length, s, scale);
         const want = oracle(c);
         if (checkF64(c, want) !== null) return false;
         return ALL.every(([, be]) => firstBitDiff(run(be, c).out, want) < 0);
       }), { numRuns: 150, seed });
+  });
+});
+
+const MASKS = [[true, false], [false, true], [true, true]] as const;
+const maskName = (cA: boolean, cO: boolean) => (cA && cO ? 'causalA+causalOut' : cA ? 'causalA' : 'causalOut');
+
+describe('matmulBatched with the causal masks: the contract loop, the float64 bound, wasm 1, 2 and 3 threads == js', () => {
+  it('every m, n, k in {1, 3, 6, 17}, batch 2 × heads 3, all transpose modes and masks, with and without accumulate', () => {
+    const D = [1, 3, 6, 17];
+    let seed = 3, runs = 0;
+    for (const m of D) for (const n of D) for (const k of D) {
+      for (const [transA, transB] of MODES) {
+        for (const accumulate of [false, true]) {
+          for (const [cA, cO] of MASKS) {
+            const style = seed % 2 === 0 ? 'padded' : 'rows';
+            checkAll(makeCase(2, 3, m, n, k, transA, transB, accumulate, seed += 7, style, cA, cO),
+              `${m}x${k}x${n} tA=${transA} tB=${transB} acc=${accumulate} ${maskName(cA, cO)} ${style}`);
+            runs++;
+          }
+        }
+      }
+    }
+    expect(runs).toBe(D.length ** 3 * 8 * 3);
+  });
+
+  it('the attention sizes and their odd neighbours (T 64, 65, 66; head size 16, 17, 18), batch 1, all modes and masks', () => {
+    const shapes = [[64, 64, 16], [65, 65, 17], [66, 66, 18], [64, 16, 64], [65, 17, 65], [66, 18, 66], [17, 65, 64], [5, 64, 65], [65, 5, 3]] as const;
+    let seed = 7000;
+    for (const [m, n, k] of shapes) {
+      for (const [transA, transB] of MODES) {
+        for (const accumulate of [false, true]) {
+          for (const [cA, cO] of MASKS) {
+            const style = seed % 2 === 0 ? 'padded' : 'rows';
+            checkAll(makeCase(1, seed % 3 === 0 ? 1 : 2, m, n, k, transA, transB, accumulate, seed += 11, style, cA, cO),
+              `${m}x${k}x${n} tA=${transA} tB=${transB} acc=${accumulate} ${maskName(cA, cO)} ${style}`);
+          }
+        }
+      }
+    }
+  });
+
+  it(`split over threads from ${BATCHED_THREAD_MIN} multiply-adds (after the masks): the same bits, and the split happens where it should`, () => {
+    // Pairs not a multiple of 2 or 3; T odd; head size not a multiple of 4; above and below the threshold.
+    const cases = [[3, 3, 131, 129, 57], [1, 5, 257, 65, 67], [5, 3, 66, 17, 66], [1, 1, 200, 200, 40], [2, 2, 9, 9, 5]] as const;
+    let seed = 11000, threaded = 0;
+    for (const [batch, heads, m, n, k] of cases) {
+      for (const [transA, transB] of [[false, true], [false, false], [true, false]] as const) {
+        for (const [cA, cO] of [[false, false], ...MASKS] as const) {
+          const accumulate = seed % 3 === 0;
+          const c = makeCase(batch, heads, m, n, k, transA, transB, accumulate, seed += 13, seed % 2 === 0 ? 'padded' : 'rows', cA, cO);
+          const work = batch * heads * m * n * k * (cA ? 0.5 : 1) * (cO ? 0.5 : 1);
+          const split = batch * heads >= 2 && work >= BATCHED_THREAD_MIN;
+          const before = [pool(t2).parallelCalls, pool(t3).parallelCalls];
+          checkAll(c, `${batch}×${heads} ${m}x${k}x${n} tA=${transA} tB=${transB} acc=${accumulate} ${cA || cO ? maskName(cA, cO) : 'no mask'}`);
+          const calls = split ? 1 : 0;
+          expect([pool(t2).parallelCalls - before[0]!, pool(t3).parallelCalls - before[1]!]).toEqual([calls, calls]);
+          threaded += calls;
+        }
+      }
+    }
+    expect(threaded, 'cases that took the threaded path').toBeGreaterThanOrEqual(12);
   });
 });
 
@@ -312,6 +394,8 @@ describe('matmulBatched: bad input', () => {
       check({ ...base, k: Number.NaN }, ShapeError, /matmulBatched k/);
       check({ ...base, m: undefined }, ShapeError, /matmulBatched m/);
       check({ ...base, transB: 1 }, TypeError, /matmulBatched transB: expected true or false/);
+      check({ ...base, causalA: 'yes' }, TypeError, /matmulBatched causalA: expected true or false/);
+      check({ ...base, causalOut: 0 }, TypeError, /matmulBatched causalOut: expected true or false/);
       check(null, TypeError, /expected options/);
       check(base, ShapeError, /out must not be the same tensor as a or b/, [out, out, b]);
       check(base, ShapeError, /out must not be the same tensor as a or b/, [out, a, out]);

@@ -10,11 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadBackend, type Backend, type Tensor } from '../src/index.js';
-import type { ThreadPool } from '../src/backend/wasm/threads.js';
 import { MATMUL_THREAD_MIN } from '../src/backend/wasm/matmul.js';
 import { ELEMENTWISE_THREAD_MIN } from '../src/backend/wasm/elementwise.js';
 import { OPTIM_THREAD_MIN } from '../src/backend/wasm/optim.js';
-import { firstBitDiff, randomF32 } from './helpers.js';
+import { firstBitDiff, randomF32, threadPool } from './helpers.js';
 
 const [t1, t2, t3, js] = await Promise.all([
   loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }), loadBackend('wasm', { threads: 3 }), loadBackend('js'),
@@ -23,11 +22,7 @@ const [t1, t2, t3, js] = await Promise.all([
 const matmulCalls = (k: number) => 1 + Math.ceil(k / 256);
 const ALL = [['wasm 1 thread', t1], ['wasm 2 threads', t2], ['wasm 3 threads', t3], ['js', js]] as const;
 
-function pool(be: Backend): ThreadPool {
-  const p = (be._s as { _pool?: ThreadPool | null })._pool;
-  if (p === null || p === undefined) throw new Error('expected a thread pool');
-  return p;
-}
+const pool = threadPool;
 // These tests check which calls take the threaded path: no backing off on this busy machine.
 pool(t2).adaptive = false;
 pool(t3).adaptive = false;

@@ -5,9 +5,8 @@
  * decay applies live; dropout and the backend restart the run.
  */
 import { GPT_SHAPE } from '../experiments/gpt-names.js';
-import type { BackendChoice } from './protocol.js';
 import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
-import { byId, reset, scale, svg, ticks } from './svg.js';
+import { byId, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
 
 /** The weight-decay slider's stops (AdamW's λ; decay per step is lr·λ). */
 export const GPT_WDS = [0, 0.01, 0.03, 0.1, 0.3, 1, 3];
@@ -34,6 +33,8 @@ export function initGpt(): void {
   const layerSel = byId<HTMLSelectElement>('attention-layer');
   const headSel = byId<HTMLSelectElement>('attention-head');
   const note = byId('attention-note');
+  const downloadBtn = byId<HTMLButtonElement>('gpt-weights-download');
+  const weightsStatus = byId('gpt-weights-status');
 
   let run = 0;
   let running = false;
@@ -88,17 +89,25 @@ export function initGpt(): void {
       if (m.id === attentionId) { lastAttention = m; drawAttention(); }
       return;
     }
+    if (m.type === 'weights') {
+      const name = `regula-names-gpt-${m.step}-steps.safetensors`;
+      saveFile(m.bytes, name);
+      weightsStatus.textContent = `downloaded ${name} (${thousands(m.bytes.length)} bytes)`;
+      return;
+    }
     if (m.run !== run) return; // a report of a run that was replaced
     if (m.type === 'ready') {
-      byId('gpt-params').textContent = m.nParams.toLocaleString('en-US');
-      status.textContent = `training on ${m.backend}: ${m.trainNames.toLocaleString('en-US')} names (${m.trainChars.toLocaleString('en-US')} characters), validated on ${m.valNames} others…`;
+      byId('gpt-params').textContent = thousands(m.nParams);
+      status.textContent = `training on ${m.backend}: ${thousands(m.trainNames)} names (${thousands(m.trainChars)} characters), validated on ${m.valNames} others…`;
     } else if (m.type === 'progress') {
       train.push({ step: m.step, loss: m.trainLoss });
       rates.push(m.tokensPerSecond);
+      if (rates.length > 10) rates.shift();
       const el = byId('gpt-tokens-per-second');
-      el.textContent = Math.round(median(rates.slice(-10))).toLocaleString('en-US');
+      el.textContent = thousands(median(rates));
       el.dataset['backend'] = m.backend;
       byId('gpt-step').textContent = String(m.step);
+      downloadBtn.disabled = false;
       byId('gpt-train-loss').textContent = m.trainLoss.toFixed(3);
       schedule();
     } else if (m.type === 'eval') {
@@ -151,32 +160,45 @@ export function initGpt(): void {
     byId('gpt-memorized').textContent = `${k} of ${samples.length} are names of the training set (underlined), the rest are new`;
   }
 
+  /** The loss plot's frame for the current x range, and the elements a new report updates in place. */
+  let frame: { xMax: number; empty: boolean; train: SVGPolylineElement; val: SVGPolylineElement; dots: SVGGElement } | null = null;
+
+  // Runs at most once per animation frame while training (reports come every ~100 ms): the
+  // axes are rebuilt only when the x range grows, the two curves get new points, and the
+  // validation dots only the new ones, so a frame's work stays small on the page's thread.
   function draw(): void {
     const plot = byId<SVGSVGElement>('gpt-loss-plot');
     const W = 460, H = 240, left = 38, right = 10, top = 10, bottom = 26;
-    reset(plot, W, H);
     const last = Math.max(train[train.length - 1]?.step ?? 0, val[val.length - 1]?.step ?? 0);
     const xMax = Math.max(500, Math.ceil(last / 500) * 500);
     const yMax = 3.5, yMin = 1.5;
     const sx = scale(0, xMax, left, W - right);
     const sy = scale(yMin, yMax, H - bottom, top);
-    for (const t of ticks(yMin, yMax, 4)) {
-      svg(plot, 'line', { class: 'grid-line', x1: left, x2: W - right, y1: sy(t), y2: sy(t) });
-      svg(plot, 'text', { x: left - 5, y: sy(t) + 4, 'text-anchor': 'end' }, t.toFixed(1));
+    const empty = train.length === 0 && val.length === 0;
+    if (frame === null || frame.xMax !== xMax || frame.empty !== empty || empty) {
+      reset(plot, W, H);
+      for (const t of ticks(yMin, yMax, 4)) {
+        svg(plot, 'line', { class: 'grid-line', x1: left, x2: W - right, y1: sy(t), y2: sy(t) });
+        svg(plot, 'text', { x: left - 5, y: sy(t) + 4, 'text-anchor': 'end' }, t.toFixed(1));
+      }
+      for (const t of ticks(0, xMax, 5)) svg(plot, 'text', { x: sx(t), y: H - 8, 'text-anchor': 'middle' }, String(t));
+      svg(plot, 'line', { class: 'axis', x1: left, x2: W - right, y1: sy(yMin), y2: sy(yMin) });
+      svg(plot, 'text', { x: W - right, y: sy(yMin) - 6, 'text-anchor': 'end' }, 'step');
+      if (empty) svg(plot, 'text', { class: 'empty', x: W / 2, y: H / 2, 'text-anchor': 'middle' }, running ? 'waiting for the first steps…' : 'press start to train');
+      frame = { xMax, empty, train: svg(plot, 'polyline', { class: 'line-train' }), val: svg(plot, 'polyline', { class: 'line-val' }), dots: svg(plot, 'g') };
     }
-    for (const t of ticks(0, xMax, 5)) svg(plot, 'text', { x: sx(t), y: H - 8, 'text-anchor': 'middle' }, String(t));
-    svg(plot, 'line', { class: 'axis', x1: left, x2: W - right, y1: sy(yMin), y2: sy(yMin) });
-    svg(plot, 'text', { x: W - right, y: sy(yMin) - 6, 'text-anchor': 'end' }, 'step');
-    if (train.length === 0 && val.length === 0) {
-      svg(plot, 'text', { class: 'empty', x: W / 2, y: H / 2, 'text-anchor': 'middle' }, running ? 'waiting for the first steps…' : 'press start to train');
-      return;
-    }
+    if (empty) return;
     const clip = (v: number): number => sy(Math.min(yMax, Math.max(yMin, v)));
-    const line = (pts: Point[], cls: string) => svg(plot, 'polyline', { class: cls, points: pts.map((p) => `${sx(p.step).toFixed(1)},${clip(p.loss).toFixed(1)}`).join(' ') });
-    line(train, 'line-train');
-    line(val, 'line-val');
-    for (const p of val) svg(plot, 'circle', { class: 'dot-val', cx: sx(p.step), cy: clip(p.loss), r: 2.5 });
+    const points = (pts: Point[]) => pts.map((p) => `${sx(p.step).toFixed(1)},${clip(p.loss).toFixed(1)}`).join(' ');
+    // a report every ~100 ms piles up: draw at most ~400 of them, so a frame costs the same after an hour
+    const every = Math.ceil(train.length / 400);
+    frame.train.setAttribute('points', points(every > 1 ? train.filter((_, i) => i % every === 0 || i === train.length - 1) : train));
+    frame.val.setAttribute('points', points(val));
+    for (const p of val.slice(frame.dots.childElementCount)) svg(frame.dots, 'circle', { class: 'dot-val', cx: sx(p.step), cy: clip(p.loss), r: 2.5 });
   }
+
+  /** The map's cells as drawn, for the characters they were drawn for: a new map over the same text only recolours them. */
+  let grid: { text: string; cells: SVGRectElement[] } | null = null;
 
   function drawAttention(): void {
     const plot = byId<SVGSVGElement>('attention-map');
@@ -187,25 +209,33 @@ export function initGpt(): void {
     const T = m.tokens.length;
     const label = (c: string) => (c === '\n' ? '⏎' : c);
     const size = 300, pad = 22, cell = (size - pad) / Math.max(T, 6);
-    reset(plot, size, size);
+    const text = m.tokens.join('');
+    if (grid === null || grid.text !== text) {
+      reset(plot, size, size);
+      m.tokens.forEach((c, i) => {
+        svg(plot, 'text', { x: pad + (i + 0.5) * cell, y: pad - 8, 'text-anchor': 'middle' }, label(c));
+        svg(plot, 'text', { x: pad - 6, y: pad + (i + 0.5) * cell + 4, 'text-anchor': 'end' }, label(c));
+      });
+      const cells: SVGRectElement[] = [];
+      for (let i = 0; i < T; i++) {
+        for (let j = 0; j < T; j++) {
+          cells.push(svg(plot, 'rect', { class: j > i ? 'att-cell masked' : 'att-cell', x: pad + j * cell, y: pad + i * cell, width: cell - 1, height: cell - 1, 'data-row': i, 'data-col': j }));
+        }
+      }
+      grid = { text, cells };
+    }
     plot.setAttribute('aria-label', `attention of layer ${layer + 1}, head ${head + 1} over "${m.tokens.slice(1).join('')}" after ${m.step} steps: row t shows how position t (${m.tokens.map(label).join(' ')}) weighs positions 1 to t; nothing above the diagonal`);
     plot.dataset['step'] = String(m.step);
-    m.tokens.forEach((c, i) => {
-      svg(plot, 'text', { x: pad + (i + 0.5) * cell, y: pad - 8, 'text-anchor': 'middle' }, label(c));
-      svg(plot, 'text', { x: pad - 6, y: pad + (i + 0.5) * cell + 4, 'text-anchor': 'end' }, label(c));
+    grid.cells.forEach((c, k) => {
+      const v = w[k]!;
+      c.setAttribute('fill-opacity', k % T > Math.floor(k / T) ? '1' : String(Math.round(Math.max(0.04, v) * 100) / 100));
+      c.setAttribute('data-value', String(v));
     });
-    for (let i = 0; i < T; i++) {
-      for (let j = 0; j < T; j++) {
-        const v = w[i * T + j]!;
-        svg(plot, 'rect', {
-          class: j > i ? 'att-cell masked' : 'att-cell', x: pad + j * cell, y: pad + i * cell, width: cell - 1, height: cell - 1,
-          'fill-opacity': j > i ? 1 : Math.max(0.04, v), 'data-row': i, 'data-col': j, 'data-value': String(v),
-        });
-      }
-    }
   }
 
   startBtn.addEventListener('click', start);
+  // the weights the attention map shows: the running model's at its current step, or the last one trained
+  downloadBtn.addEventListener('click', () => send({ type: 'save' }));
   stopBtn.addEventListener('click', () => {
     if (!running) return;
     stopBtn.disabled = true;

@@ -16,7 +16,9 @@ export type ToGptWorker =
   /** weightDecay takes effect at the next step of the running training. */
   | { type: 'update'; run: number; settings: GptSettings }
   /** The attention maps of the current model (or the untrained one) over "\n" + text. */
-  | { type: 'attention'; id: number; text: string };
+  | { type: 'attention'; id: number; text: string }
+  /** The weights of the model the attention map shows, as a safetensors file (answered with 'weights'). */
+  | { type: 'save' };
 
 export type FromGptWorker =
   | { type: 'ready'; run: number; backend: BackendChoice; nParams: number; trainNames: number; valNames: number; trainChars: number }
@@ -27,4 +29,6 @@ export type FromGptWorker =
   | { type: 'stopped'; run: number; step: number }
   | { type: 'error'; run: number; message: string }
   /** tokens: the characters of "\n" + text; maps[layer][head]: T×T row-major, 0 above the diagonal. */
-  | { type: 'attention'; id: number; step: number; tokens: string[]; maps: number[][][] };
+  | { type: 'attention'; id: number; step: number; tokens: string[]; maps: number[][][] }
+  /** safetensors bytes: every state-dict tensor with its shape; the vocabulary, the config and the step in the metadata. */
+  | { type: 'weights'; bytes: Uint8Array<ArrayBuffer>; step: number };

@@ -2,19 +2,15 @@
  * The GPT worker: trains experiment 8's transformer (examples/experiments/gpt-names.ts) on the
  * small names training set, one AdamW step at a time, and reports to the page (gpt-panel.ts).
  * It yields to its event loop every ~50 ms of work, which is when 'stop', 'update',
- * 'attention' and a new 'start' are read.
+ * 'attention', 'save' and a new 'start' are read (between steps: never half-updated weights).
  */
-import { loadBackend, type Backend } from '../../src/index.js';
+import { safetensors, type nn } from '../../src/index.js';
 import { GPT_SHAPE, GptTrainer, TRAINING, buildGpt, namesCorpus, sampleNames } from '../experiments/gpt-names.js';
 import { attentionMaps } from './attention.js';
-import type { BackendChoice } from './protocol.js';
 import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
+import { backendCache, workerScope } from './worker-scope.js';
 
-const scope = self as unknown as {
-  postMessage(m: FromGptWorker): void;
-  onmessage: ((e: MessageEvent<ToGptWorker>) => void) | null;
-};
-const post = (m: FromGptWorker): void => scope.postMessage(m);
+const { scope, post } = workerScope<ToGptWorker, FromGptWorker>();
 
 /** Names shown per evaluation, and how often (ms) the page hears about progress. */
 const SAMPLES = 10;
@@ -22,12 +18,10 @@ const REPORT_MS = 100;
 const YIELD_MS = 50;
 
 const corpus = namesCorpus();
-const backends = new Map<BackendChoice, Promise<Backend>>();
-function backend(kind: BackendChoice): Promise<Backend> {
-  let be = backends.get(kind);
-  if (be === undefined) { be = loadBackend(kind); backends.set(kind, be); }
-  return be;
-}
+// One core fewer than the machine has: the GPT trains for minutes on end, and with every
+// core busy (this thread and the pool's) the page's own thread waits for a core to answer a
+// keystroke, past 100 ms on a loaded 2-core machine. The MLP trains briefly and takes all.
+const backend = backendCache({ threads: Math.max(1, (navigator.hardwareConcurrency || 1) - 1) });
 
 /** Yields to the event loop without setTimeout's 4 ms clamp. */
 const channel = new MessageChannel();
@@ -39,8 +33,14 @@ function yieldNow(): Promise<void> {
 
 interface Run { id: number; settings: GptSettings; stopped: boolean; done: Promise<void>; trainer: GptTrainer | null }
 let current: Run | null = null;
-/** The weights of the model the attention map shows: the running one, else the last one trained. */
-let shown: { sd: Record<string, Float32Array>; step: number } | null = null;
+/** A model's weights with their shapes, and its step. */
+interface Snapshot { tensors: Record<string, { shape: number[]; data: Float32Array }>; step: number }
+/** The last model trained, once its run ended. */
+let shown: Snapshot | null = null;
+
+function snapshot(gpt: nn.GPT, step: number): Snapshot {
+  return { tensors: Object.fromEntries(gpt.stateEntries().map(([n, p]) => [n, { shape: [...p.shape], data: p.toFloat32Array() }])), step };
+}
 
 async function train(run: Run): Promise<void> {
   const be = await backend(run.settings.backend);
@@ -73,7 +73,7 @@ async function train(run: Run): Promise<void> {
     }
     post({ type: 'stopped', run: run.id, step: t.steps });
   } finally {
-    shown = { sd: t.gpt.stateDict(), step: t.steps };
+    shown = snapshot(t.gpt, t.steps);
     run.trainer = null;
     t.dispose();
   }
@@ -97,14 +97,13 @@ async function stop(): Promise<void> {
 }
 
 /** The weights to show: the running model's, the last trained model's, or a fresh (untrained) model's. */
-async function weightsShown(): Promise<{ sd: Record<string, Float32Array>; step: number }> {
+async function weightsShown(): Promise<Snapshot> {
   const t = current?.trainer;
-  if (t) return { sd: t.gpt.stateDict(), step: t.steps };
+  if (t) return snapshot(t.gpt, t.steps);
   if (shown !== null) return shown;
-  const be = await backend('js');
-  const g = buildGpt(be, corpus.tokenizer.size, 0);
+  const g = buildGpt(await backend('js'), corpus.tokenizer.size, 0);
   try {
-    shown = { sd: g.stateDict(), step: 0 };
+    shown = snapshot(g, 0);
   } finally {
     g.dispose();
   }
@@ -112,10 +111,26 @@ async function weightsShown(): Promise<{ sd: Record<string, Float32Array>; step:
 }
 
 async function attention(id: number, text: string): Promise<void> {
-  const { sd, step } = await weightsShown();
+  const { tensors, step } = await weightsShown();
   const ids = corpus.tokenizer.encode('\n' + text);
+  const sd = Object.fromEntries(Object.entries(tensors).map(([n, v]) => [n, v.data]));
   const { maps } = attentionMaps(sd, { ...GPT_SHAPE, vocabSize: corpus.tokenizer.size }, ids);
   post({ type: 'attention', id, step, tokens: corpus.tokenizer.decode(ids).split(''), maps: maps.map((l) => l.map((m) => Array.from(m))) });
+}
+
+/** The weights the attention map shows as a safetensors file, with what it takes to use them again. */
+async function save(): Promise<void> {
+  const { tensors, step } = await weightsShown();
+  const bytes = safetensors.save(tensors, {
+    metadata: {
+      ...corpus.tokenizer.toMetadata(),
+      'regula.model': 'GPT',
+      'regula.config': JSON.stringify({ vocabSize: corpus.tokenizer.size, ...GPT_SHAPE }),
+      'regula.steps': String(step),
+      source: 'regula demo: names GPT',
+    },
+  });
+  scope.postMessage({ type: 'weights', bytes, step }, [bytes.buffer]);
 }
 
 /** start and stop are handled one after another, so a stop cannot overtake the start before it. */
@@ -132,6 +147,10 @@ scope.onmessage = (e) => {
       t.opt.paramGroups[0]!.weightDecay = m.settings.weightDecay;
       current.settings = m.settings;
     }
+  } else if (m.type === 'save') {
+    save().catch((err: unknown) => {
+      post({ type: 'error', run: current?.id ?? 0, message: `weights: ${err instanceof Error ? err.message : String(err)}` });
+    });
   } else {
     attention(m.id, m.text).catch((err: unknown) => {
       post({ type: 'error', run: current?.id ?? 0, message: `attention map: ${err instanceof Error ? err.message : String(err)}` });

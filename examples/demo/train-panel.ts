@@ -4,7 +4,7 @@
  * worker does; a stop takes effect at the worker's next epoch boundary.
  */
 import type { BackendChoice, EpochReport, FromWorker, Histogram, ToWorker, TrainSettings } from './protocol.js';
-import { byId, reset, scale, svg, ticks } from './svg.js';
+import { byId, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
 
 const LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 const WDS = [0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1];
@@ -90,12 +90,9 @@ export function initTraining(): void {
 
   /** Weights leave the page as a .safetensors file (regula's safetensors.save in the worker). */
   function download(bytes: Uint8Array<ArrayBuffer>, epochs: number): void {
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-    a.download = `regula-digits-mlp-${epochs}-epochs.safetensors`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 0);
-    weightsStatus.textContent = `downloaded ${a.download} (${bytes.length.toLocaleString('en-US')} bytes)`;
+    const name = `regula-digits-mlp-${epochs}-epochs.safetensors`;
+    saveFile(bytes, name);
+    weightsStatus.textContent = `downloaded ${name} (${thousands(bytes.length)} bytes)`;
   }
 
   /** A file from the picker or a drop: the worker checks it (untrusted bytes) and evaluates it. */
@@ -117,7 +114,7 @@ export function initTraining(): void {
       showSettings();
       downloadBtn.disabled = false;
       weightsStatus.dataset['valAccuracy'] = String(m.valAccuracy);
-      weightsStatus.textContent = `loaded ${m.parameters.toLocaleString('en-US')} parameters: validation accuracy ${m.valAccuracy.toFixed(3)}, loss ${m.valLoss.toFixed(4)}; start continues training from them`;
+      weightsStatus.textContent = `loaded ${thousands(m.parameters)} parameters: validation accuracy ${m.valAccuracy.toFixed(3)}, loss ${m.valLoss.toFixed(4)}; start continues training from them`;
       status.textContent = 'idle (weights loaded)';
       return;
     }
@@ -163,7 +160,7 @@ export function initTraining(): void {
       el.textContent = r.toFixed(0);
       el.dataset['backend'] = last.backend;
       const z = byId('zero-weights');
-      z.textContent = `${last.zeros.toLocaleString('en-US')} of ${last.weights.toLocaleString('en-US')} (${((100 * last.zeros) / last.weights).toFixed(1)}%)`;
+      z.textContent = `${thousands(last.zeros)} of ${thousands(last.weights)} (${((100 * last.zeros) / last.weights).toFixed(1)}%)`;
       z.dataset['zeros'] = String(last.zeros);
     }
     for (const k of ['wasm', 'js'] as const) {
@@ -221,7 +218,7 @@ export function initTraining(): void {
     if (zeros > 0) {
       const top0 = sy(Math.min(zeros, cMax));
       svg(plot, 'rect', { class: 'zero-bar', x: sx(0) - 2, y: top0, width: 4, height: sy(0) - top0 });
-      svg(plot, 'text', { class: 'label-coral', x: sx(0), y: top0 - 5, 'text-anchor': 'middle' }, `${zeros.toLocaleString('en-US')} zeros`);
+      svg(plot, 'text', { class: 'label-coral', x: sx(0), y: top0 - 5, 'text-anchor': 'middle' }, `${thousands(zeros)} zeros`);
     }
     for (const v of [h.lo, 0, h.hi]) svg(plot, 'text', { x: sx(v), y: H - 8, 'text-anchor': v === h.lo ? 'start' : v === h.hi ? 'end' : 'middle' }, v === 0 ? '0' : v.toFixed(2));
   }

@@ -3,29 +3,20 @@
  * fit() yields to the event loop after every epoch; that is when 'stop', 'update' and a new
  * 'start' are read, so an epoch (13 steps of batch 32) is the longest a stop waits.
  */
-import { loadBackend, nn, optim, fit, safetensors, type Backend, type LoadedTensor } from '../../src/index.js';
+import { nn, optim, fit, safetensors, type LoadedTensor } from '../../src/index.js';
 import { buildMlp, digitsSplit, evaluate, makeOptimizer } from '../experiments/digits.js';
 import { architectureOf } from '../torch/architecture.js';
 import type { BackendChoice, FromWorker, Histogram, ToWorker, TrainSettings } from './protocol.js';
+import { backendCache, workerScope } from './worker-scope.js';
 
-const scope = self as unknown as {
-  postMessage(m: FromWorker, transfer?: Transferable[]): void;
-  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
-};
-const post = (m: FromWorker): void => scope.postMessage(m);
+const { scope, post } = workerScope<ToWorker, FromWorker>();
 
 const HIDDEN = 256;
 const BATCH = 32;
 const BINS = 40;
 /** The split of the digits experiment: 400 images to train on, 100 to validate on. */
 const data = digitsSplit();
-const backends = new Map<BackendChoice, Promise<Backend>>();
-
-function backend(kind: BackendChoice): Promise<Backend> {
-  let be = backends.get(kind);
-  if (be === undefined) { be = loadBackend(kind); backends.set(kind, be); }
-  return be;
-}
+const backend = backendCache();
 
 /** Histogram of all weights that are not exactly zero, over [−max|w|, max|w|]; and the exact zeros. */
 function weightStats(model: nn.Sequential): { zeros: number; weights: number; histogram: Histogram } {

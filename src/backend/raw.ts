@@ -166,6 +166,15 @@ export interface ExplicitKernels<H, R, I> {
    * strides ≥ 0; distinct (z, i, j) name distinct elements of out (no overlapping writes,
    * so neither the order of z nor a split over threads changes a bit); out is neither a
    * nor b (a and b may be one buffer: q and k of the fused c_attn output).
+   * Causal masks (the attention's triangles, so that no work goes to masked terms): with
+   * causalA, each A_z is taken as lower triangular in storage (its stored elements above
+   * the diagonal are never read as terms): output (i, j) sums only p ≤ i, or only p ≥ i
+   * when transA. With causalOut, the outputs j > i have no terms: s = accumulate ? out : 0
+   * (0 without accumulate). Either way the terms that remain are added in p order as
+   * above, so a result equals the full sum whenever the skipped factors are zeros and the
+   * other operand is finite (skipped zeros cannot change an f32 sum that starts from +0).
+   * GPT's six attention products use them: q·kᵀ and dY·Vᵀ causalOut; P'·V, dS·K causalA;
+   * P'ᵀ·dY, dSᵀ·Q causalA with transA.
    * The base offsets offA/offB/offC are an addition to the contract first written for this
    * kernel (which had b·sAb + h·sAh only): a js handle is a Float32Array, so k at +C and v
    * at +2C of one tensor need them (the wasm glue could have moved the pointer instead).
@@ -177,7 +186,8 @@ export interface ExplicitKernels<H, R, I> {
    */
   matmulBatched(out: H, a: H, b: H, batch: number, heads: number, m: number, n: number, k: number,
     offA: number, lda: number, sAb: number, sAh: number, offB: number, ldb: number, sBb: number, sBh: number,
-    offC: number, ldc: number, sCb: number, sCh: number, transA: boolean, transB: boolean, accumulate: boolean): void;
+    offC: number, ldc: number, sCb: number, sCh: number, transA: boolean, transB: boolean, accumulate: boolean,
+    causalA: boolean, causalOut: boolean): void;
 
   /**
    * GELU and its derivative in one pass (the autograd op's forward): out = f32(x·Φ(x)), the

@@ -36,6 +36,7 @@ export interface BatchedLayout {
   offB: number; ldb: number; sBb: number; sBh: number;
   offC: number; ldc: number; sCb: number; sCh: number;
   transA: boolean; transB: boolean; accumulate: boolean;
+  causalA: boolean; causalOut: boolean;
 }
 
 /** The table kernels' signatures on tensors (sizes come from the tensors). */
@@ -89,14 +90,14 @@ export class TrustedKernels {
 
   /** The strided batched matmul over (batch, head) pairs, layout L in range and out's blocks disjoint. */
   matmulBatched(out: Tensor, a: Tensor, b: Tensor, L: BatchedLayout): Tensor {
-    const { batch, heads, m, n, k, transA, transB, accumulate } = L;
+    const { batch, heads, m, n, k, transA, transB, accumulate, causalA, causalOut } = L;
     if (batch === 0 || heads === 0 || m === 0 || n === 0 || (k === 0 && accumulate)) return out;
     const rA = transA ? k : m, rB = transB ? n : k;
     // Strides of a dimension of size 1 are never used: pass 0 (the wasm kernel takes i32).
     const one = (size: number, s: number) => (size > 1 ? s : 0);
     this.s.raw.matmulBatched(out._h, a._h, b._h, batch, heads, m, n, k,
       L.offA, one(rA, L.lda), one(batch, L.sAb), one(heads, L.sAh), L.offB, one(rB, L.ldb), one(batch, L.sBb), one(heads, L.sBh),
-      L.offC, one(m, L.ldc), one(batch, L.sCb), one(heads, L.sCh), transA, transB, accumulate);
+      L.offC, one(m, L.ldc), one(batch, L.sCb), one(heads, L.sCh), transA, transB, accumulate, causalA, causalOut);
     return out;
   }
 

@@ -90,14 +90,15 @@ export function cdWorkingSet(p: Problem, a: number, b: number, alpha: number, l1
   let nnz = 0;
   for (const v of w.data) if (v !== 0) nnz++;
   let size = Math.min(d, Math.max(WS_MIN, 2 * nnz));
-  const prio = new Float64Array(d);
+  const prio = new Float64Array(d), keys = new Float64Array(d);
+  const support = new Int32Array(d), cand = new Int32Array(d), ws = new Int32Array(d);
   while (!converged && it < o.maxIter) {
     const xd = xtr.data, wd = w.data;
     let dn = 0;
     for (let j = 0; j < d; j++) dn = Math.max(dn, Math.abs(xd[j]!));
     const c = b > 0 || dn <= a ? 1 : a / dn;
     const radius = Math.sqrt(2 * Math.max(gap, 0));
-    const support: number[] = [], cand: number[] = [];
+    let ns = 0, nc = 0;
     let zeroed = false;
     for (let j = 0; j < d; j++) {
       const cn = colNorm[j]!;
@@ -106,18 +107,17 @@ export function cdWorkingSet(p: Problem, a: number, b: number, alpha: number, l1
       if (s + cn * radius < a) {
         if (wd[j] !== 0) { wd[j] = 0; zeroed = true; p.exact = false; }
       } else if (wd[j] !== 0) {
-        support.push(j);
+        support[ns++] = j;
       } else {
-        cand.push(j);
+        cand[nc++] = j;
         prio[j] = (a - s) / cn;
       }
     }
     if (zeroed) p.refreshResidual();
-    size = Math.max(size, support.length);
-    const take = Math.min(cand.length, size - support.length);
-    const ws = support.concat(nearest(cand, prio, take)).sort((i, j) => i - j);
-    const allIn = take === cand.length;
-    const m = ws.length;
+    size = Math.max(size, ns);
+    const take = Math.min(nc, size - ns);
+    const m = workingSet(support, ns, cand, nc, prio, keys, take, ws);
+    const allIn = take === nc;
     // The set's columns, curvatures and coefficients as one contiguous block: the epochs
     // and dots then read m·n floats in order (the same arithmetic as on a full copy).
     const idxT = p.work('idx', [1, m]), Xb = p.work('Xb', [m, n]);
@@ -153,24 +153,45 @@ export function cdWorkingSet(p: Problem, a: number, b: number, alpha: number, l1
 }
 
 /**
- * The `take` entries of cand (column indices, increasing) with the smallest prio, ties to
- * the smaller index: the first `take` of cand sorted by (prio, index), found with one sort
- * of the typed prio values instead of a comparator sort of the indices.
+ * Writes into ws, increasing, the ns support columns and the `take` candidates (cand holds
+ * nc columns, increasing) with the smallest prio, ties to the smaller index, i.e. the
+ * first `take` of cand sorted by (prio, index); returns ns + take. The cut value comes
+ * from a selection (quickselect on keys, a scratch of nc values), not a sort.
  */
-function nearest(cand: number[], prio: Float64Array, take: number): number[] {
-  if (take >= cand.length) return cand;
-  if (take <= 0) return [];
-  const keys = Float64Array.from(cand, (j) => prio[j]!).sort();
-  const cut = keys[take - 1]!;
-  let below = 0;
-  for (let q = 0; q < take; q++) if (keys[q]! < cut) below++;
-  // Every entry under the cut, then entries at the cut in index order up to take.
-  let atCut = take - below;
-  const out: number[] = [];
-  for (const j of cand) {
-    const v = prio[j]!;
-    if (v < cut) out.push(j);
-    else if (v === cut && atCut > 0) { out.push(j); atCut--; }
+function workingSet(support: Int32Array, ns: number, cand: Int32Array, nc: number, prio: Float64Array, keys: Float64Array, take: number, ws: Int32Array): number {
+  let cut = Infinity, atCut = nc;
+  if (take < nc) {
+    for (let q = 0; q < nc; q++) keys[q] = prio[cand[q]!]!;
+    cut = take > 0 ? kthSmallest(keys, nc, take - 1) : -Infinity;
+    let below = 0;
+    for (let q = 0; q < nc; q++) if (prio[cand[q]!]! < cut) below++;
+    atCut = take - below;
   }
-  return out;
+  let m = 0, i = 0;
+  for (let q = 0; q < nc; q++) {
+    const j = cand[q]!, v = prio[j]!;
+    if (take < nc && !(v < cut || (v === cut && atCut-- > 0))) continue;
+    while (i < ns && support[i]! < j) ws[m++] = support[i++]!;
+    ws[m++] = j;
+  }
+  while (i < ns) ws[m++] = support[i++]!;
+  return m;
+}
+
+/** The k-th smallest (0-based) of the first n values of a (reordered in place; no NaN), by quickselect. */
+function kthSmallest(a: Float64Array, n: number, k: number): number {
+  let lo = 0, hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) { const t = a[i]!; a[i] = a[j]!; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }

@@ -9,6 +9,9 @@ import type { Tensor } from '../tensor.js';
 import type { FitResult, Solver } from '../linear.js';
 import { Anderson } from './anderson.js';
 
+/** Column indices travel to the kernels as f32 values, exact below this. */
+export const MAX_LISTED = 1 << 24;
+
 /** Validated solver settings shared by fit and path. */
 export interface Settings { maxIter: number; tol: number; checkEvery: number; solver: Solver; precompute: boolean | 'auto'; workingSet: boolean }
 
@@ -192,7 +195,9 @@ export class Problem {
     const wd = this.w.data, list = this.nz.data;
     let m = 0;
     for (let j = 0; j < this.d; j++) if (wd[j] !== 0) list[m++] = j;
-    this.k.residual(this.r, this.y, this.X, this.w, this.nz, m);
+    // Beyond f32's exact integers the kernel walks all columns (it skips the zero w_j itself).
+    if (this.d < MAX_LISTED) this.k.residual(this.r, this.y, this.X, this.w, this.nz, m);
+    else this.k.residual(this.r, this.y, this.X, this.w, null, this.d);
     this.rStats(this.r.data);
     return m;
   }

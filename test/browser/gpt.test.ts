@@ -3,13 +3,16 @@
  * validation loss is below 2.3 nats, is test/heavy/gpt-panel.test.ts): the GPT trains on
  * wasm in its worker and reports steps, tokens/s and evaluations; the page answers input
  * within 100 ms meanwhile; a typed name gets a causal attention map; dropout restarts the
- * run and weight decay does not; the js backend takes over; axe-core runs on the filled
- * panel. Screenshots go with the other demo screenshots (test-results/demo/).
+ * run and weight decay does not; the js backend takes over; the downloaded weights are the
+ * model the page shows; axe-core runs on the filled panel. Screenshots go with the other demo screenshots (test-results/demo/).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AxeBuilder } from '@axe-core/playwright';
 import { join } from 'node:path';
-import { SHOTS, describeInChromium, openDemo, type DemoPage } from './chromium.js';
+import { readFileSync } from 'node:fs';
+import { CharTokenizer, loadBackend, nn, safetensors } from '../../src/index.js';
+import { attentionMaps, type GptShape } from '../../examples/demo/attention.js';
+import { SHOTS, describeInChromium, inputReport, openDemo, probeInput, type DemoPage } from './chromium.js';
 
 describeInChromium('demo page: the GPT panel', () => {
   let demo: DemoPage;
@@ -31,30 +34,18 @@ describeInChromium('demo page: the GPT panel', () => {
     });
   }
 
-  /** Installs a keydown/input latency probe: event.timeStamp to handler, in ms. */
-  async function latencyProbe(): Promise<void> {
-    await demo.page.evaluate(() => {
-      const w = window as unknown as { latencies: number[] };
-      w.latencies = [];
-      for (const type of ['keydown', 'input', 'pointerdown']) {
-        document.addEventListener(type, (e) => { w.latencies.push(performance.now() - e.timeStamp); }, { capture: true });
-      }
-    });
-  }
-  const latencies = async (): Promise<number[]> => demo.page.evaluate(() => (window as unknown as { latencies: number[] }).latencies);
-
   it('trains on wasm in a worker: steps, tokens/s and a first evaluation reach the page, which answers input within 100 ms', async () => {
     const { page } = demo;
-    await latencyProbe();
+    await probeInput(page);
     await page.getByTestId('gpt-backend').selectOption('wasm');
     await page.getByTestId('gpt-start').click();
     expect(await page.getByTestId('gpt-stop').isEnabled()).toBe(true);
     const input = page.getByTestId('attention-input');
     const t0 = Date.now();
     // keep typing while the worker trains: each key must be handled promptly. At least 20
-    // latencies, so that the 95% share below is a share (a faster step reaches step 3 in a
-    // handful of keys, where one OS stall alone would be 10%).
-    for (let k = 0; !(Number(await text('gpt-step')) >= 3) || Number.isNaN(await valLoss()) || (await latencies()).length < 20; k++) {
+    // latencies, so that the page is judged over a run of keys, not a handful (a faster step
+    // reaches step 3 after a few).
+    for (let k = 0; !(Number(await text('gpt-step')) >= 3) || Number.isNaN(await valLoss()) || (await inputReport(page)).latencies.length < 20; k++) {
       if (Date.now() - t0 > 120_000) throw new Error(`no progress after 120 s: step "${await text('gpt-step')}", status "${await text('gpt-status')}"`);
       await input.press(k % 2 === 0 ? 'End' : 'ArrowLeft');
       await page.waitForTimeout(300);
@@ -64,26 +55,27 @@ describeInChromium('demo page: the GPT panel', () => {
     expect((await samples()).length).toBeGreaterThan(0);
     expect(Number((await text('gpt-tokens-per-second')).replace(/,/g, ''))).toBeGreaterThan(0);
     expect(await page.getByTestId('gpt-tokens-per-second').getAttribute('data-backend')).toBe('wasm');
-    const lat = await latencies();
-    expect(lat.length).toBeGreaterThan(3);
-    // Input is handled within 100 ms; on this shared 2-core machine (load ~20) the OS alone
-    // sometimes parks the page's thread for a few hundred ms, so: 95% within 100 ms, all within 500 ms.
-    const within = lat.filter((x) => x < 100).length / lat.length;
-    const msg = `input latencies ${lat.map((x) => x.toFixed(1)).join(', ')} ms`;
-    console.log(msg);
-    expect(within, msg).toBeGreaterThanOrEqual(0.95);
-    expect(Math.max(...lat), msg).toBeLessThan(500);
+    const { latencies, message } = await inputReport(page);
+    expect(latencies.length).toBeGreaterThanOrEqual(20);
+    // Every input event is handled within 100 ms (issue 15). The page's thread only draws what
+    // the worker reports (a loss plot updated in place, an attention map recoloured); the long
+    // task it had (the first toLocaleString loading locale data, ~110 ms) is gone, and the
+    // message lists any that remain.
+    console.log(message);
+    expect(Math.max(...latencies), message).toBeLessThan(100);
   }, 180_000);
 
   it('typing a name draws a causal attention map: rows sum to 1, the upper triangle is zero', async () => {
     const { page } = demo;
     const input = page.getByTestId('attention-input');
+    await probeInput(page);
     await input.fill('');
     await input.pressSequentially('anna-lisa', { delay: 30 });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="attention-map"] rect[data-row]').length === 100);
     for (const [layer, head] of [[0, 0], [1, 3]] as const) {
-      await page.getByTestId('attention-layer').selectOption(String(layer));
-      await page.getByTestId('attention-head').selectOption(String(head));
+      // by value: the options' labels count from 1, so selectOption('1') alone would pick the label
+      await page.getByTestId('attention-layer').selectOption({ value: String(layer) });
+      await page.getByTestId('attention-head').selectOption({ value: String(head) });
       const { T, w } = await attention();
       expect(T).toBe(10); // "\n" + 9 characters
       for (let i = 0; i < T; i++) {
@@ -97,6 +89,10 @@ describeInChromium('demo page: the GPT panel', () => {
     await input.fill('Zoë');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="attention-map"] rect[data-row]').length === 9);
     expect(await page.locator('#attention-note').textContent()).toMatch(/showing "zo"/);
+    // typing while the GPT trains: every key handled within 100 ms, redraws included
+    const { latencies, message } = await inputReport(page);
+    console.log(message);
+    expect(Math.max(...latencies), message).toBeLessThan(100);
     await page.locator('#panel-gpt').screenshot({ path: join(SHOTS, 'gpt-attention.png') });
   });
 
@@ -129,6 +125,32 @@ describeInChromium('demo page: the GPT panel', () => {
     await page.getByTestId('gpt-stop').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="gpt-status"]')?.textContent?.startsWith('stopped'), undefined, { timeout: 30_000 });
     expect(await page.getByTestId('gpt-start').isEnabled()).toBe(true);
+
+    // the weights download as safetensors: the model the page's attention map now shows (the one just stopped)
+    const stopped = Number(/stopped after (\d+) steps/.exec(await text('gpt-status'))![1]);
+    await page.getByTestId('attention-input').fill('maria');
+    await page.waitForFunction((s) => (document.querySelector('[data-testid="attention-map"]') as SVGElement).dataset['step'] === String(s) &&
+      document.querySelectorAll('[data-testid="attention-map"] rect[data-row]').length === 36, stopped);
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.getByTestId('gpt-weights-download').click()]);
+    expect(dl.suggestedFilename()).toBe(`regula-names-gpt-${stopped}-steps.safetensors`);
+    const { tensors, metadata } = safetensors.load(new Uint8Array(readFileSync((await dl.path())!)));
+    expect(metadata['regula.steps']).toBe(String(stopped));
+    const tokenizer = CharTokenizer.fromMetadata(metadata);
+    const config = JSON.parse(metadata['regula.config']!) as GptShape & { tieWeights: boolean };
+    expect(config.vocabSize).toBe(tokenizer.size);
+    const js = await loadBackend('js');
+    const gpt = new nn.GPT(js, config);
+    try {
+      gpt.loadStateDict(Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, v.data]))); // every name and shape checked
+      const ids = tokenizer.encode('\nmaria');
+      const { maps } = attentionMaps(gpt.stateDict(), config, ids);
+      const { w } = await attention(); // layer 2, head 4 as the last test left the selectors
+      const mine = maps[1]![3]!;
+      for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) expect(Math.abs(w[i]![j]! - mine[i * 6 + j]!)).toBeLessThan(1e-12);
+    } finally {
+      gpt.dispose();
+    }
+    expect(await text('gpt-weights-status')).toMatch(/^downloaded regula-names-gpt-\d+-steps\.safetensors \([\d,]+ bytes\)$/);
     const r = await new AxeBuilder({ page }).include('#panel-gpt').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
     expect(r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
     expect(demo.problems).toEqual([]);

@@ -2,11 +2,12 @@
  * Experiment 8 of `npm start` (the transformer on names), run here in quick mode on wasm:
  * too long for `npm test`. The test re-derives every summary figure from the curves and the
  * samples, and the verdict from the summary figures, rather than trusting the experiment's.
+ * And `npm start -- --backend js` trains the models in js workers: the same bits as wasm.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBackend, loadNames, type Backend } from '../../src/index.js';
-import { MODELS, STEPS, TRAINING, type ModelRow } from '../../examples/experiments/gpt-names.js';
-import { gptNames } from '../../examples/experiments/gpt-names-experiment.js';
+import { MODELS, STEPS, TRAINING, namesCorpus, trainModel, type ModelRow } from '../../examples/experiments/gpt-names.js';
+import { gptNames, trainModels } from '../../examples/experiments/gpt-names-experiment.js';
 import type { Result } from '../../examples/experiments/types.js';
 
 let be: Backend;
@@ -46,5 +47,15 @@ describe('experiment 8: dropout and AdamW regularize a transformer (quick mode)'
     const smaller = reg.every((x) => x.gap < base!.gap);
     expect(r.verdict.holds).toBe(overfits && lower && smaller);
     for (const x of reg) expect(r.verdict.detail.includes(`${x.model} (${x.finalValLoss.toFixed(3)})`)).toBe(x.finalValLoss < base!.finalValLoss);
+    // a shortened run whose baseline has not overfit says the claim was not tested, and only then
+    expect(r.verdict.untested !== undefined).toBe(!overfits);
+  });
+
+  it('on js (worker threads, as `npm start -- --backend js`) every model gives the same bits as on wasm (2 steps)', async () => {
+    const corpus = namesCorpus();
+    const figures = ({ seconds: _s, tokensPerSecond: _t, backend: _b, threads: _n, ...rest }: ModelRow) => rest;
+    const onJs = await trainModels('js', MODELS, 2);
+    expect(onJs.map((x) => x.backend)).toEqual(MODELS.map(() => 'js'));
+    expect(onJs.map(figures)).toEqual(MODELS.map((reg) => figures(trainModel(be, corpus, reg, 2))));
   });
 });

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { SHOTS, describeInChromium, openDemo, type DemoPage } from '../browser/chromium.js';
+import { SHOTS, describeInChromium, inputReport, openDemo, probeInput, type DemoPage } from '../browser/chromium.js';
 
 const TRAIN_TIMEOUT_MS = Number(process.env['REGULA_GPT_TIMEOUT_MS'] ?? 1_800_000);
 
@@ -19,11 +19,7 @@ describeInChromium('demo page: the GPT panel trains to below 2.3 nats', () => {
 
   it('validation loss below 2.3 nats on wasm, at least 5 names of letters only, input handled within 100 ms', async () => {
     const { page } = demo;
-    await page.evaluate(() => {
-      const w = window as unknown as { latencies: number[] };
-      w.latencies = [];
-      for (const type of ['keydown', 'input']) document.addEventListener(type, (e) => { w.latencies.push(performance.now() - e.timeStamp); }, { capture: true });
-    });
+    await probeInput(page);
     const text = async (id: string) => (await page.getByTestId(id).textContent())?.trim() ?? '';
     const valLoss = async () => Number(await page.getByTestId('gpt-val-loss').getAttribute('data-value') ?? NaN);
     await page.getByTestId('gpt-backend').selectOption('wasm');
@@ -39,15 +35,11 @@ describeInChromium('demo page: the GPT panel trains to below 2.3 nats', () => {
     console.log(`GPT panel: val loss ${await valLoss()} at step ${await text('gpt-step')} after ${((Date.now() - t0) / 1000).toFixed(0)} s, ${await text('gpt-tokens-per-second')} tokens/s (wasm); names: ${names.join(', ')}`);
     expect(names.filter((n) => /^[a-z]+$/.test(n)).length).toBeGreaterThanOrEqual(5);
     await page.locator('#panel-gpt').screenshot({ path: join(SHOTS, 'gpt-trained.png') });
-    const lat = await page.evaluate(() => (window as unknown as { latencies: number[] }).latencies);
-    expect(lat.length).toBeGreaterThan(3);
-    // Input is handled within 100 ms; on this shared 2-core machine (load ~20) the OS alone
-    // sometimes parks the page's thread for a few hundred ms, so: 95% within 100 ms, all within 500 ms.
-    const within = lat.filter((x) => x < 100).length / lat.length;
-    const msg = `input latencies ${lat.map((x) => x.toFixed(1)).join(', ')} ms`;
-    console.log(msg);
-    expect(within, msg).toBeGreaterThanOrEqual(0.95);
-    expect(Math.max(...lat), msg).toBeLessThan(500);
+    const { latencies, message } = await inputReport(page);
+    expect(latencies.length).toBeGreaterThan(3);
+    // every input event within 100 ms, as in test/browser/gpt.test.ts
+    console.log(message);
+    expect(Math.max(...latencies), message).toBeLessThan(100);
     await page.getByTestId('gpt-stop').click();
     expect(demo.problems).toEqual([]);
   }, TRAIN_TIMEOUT_MS + 120_000);

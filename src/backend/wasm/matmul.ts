@@ -8,7 +8,7 @@ type K = RawKernels<number, number, number>;
 const ROW_BLOCK = 64;
 
 /** The exports the thread pool runs for this file. */
-export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPacked'];
+export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPacked', 'matmulBatched'];
 
 /**
  * Threads are used when m·n·k reaches this many multiply-adds and op(a) has at least 8
@@ -19,6 +19,17 @@ export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPa
  * 2 cores), and a lone 2^21 matmul gained 1.02x on two threads there, 2^22 1.63x.
  */
 export const MATMUL_THREAD_MIN = 1 << 22;
+
+/** Words of matmulBatched's argument block. */
+const ARG_WORDS = 20;
+
+/**
+ * matmulBatched splits its (batch, head) pairs over threads from this many multiply-adds
+ * (after the causal masks), as matmul does. At the attention's anchor (2^21 after the
+ * masks) a split at 2^20 made the 2-thread GPT step 1.045x slower at load 19 (paired,
+ * bench/ab-gpt-step.ts; bench/PROFILE.md), as matmul's 2^21 calls gained nothing there.
+ */
+export const BATCHED_THREAD_MIN = 1 << 22;
 
 /**
  * The matmul kernels of the wasm backend: calls into assembly/matmul.ts. On the pool a
@@ -31,7 +42,12 @@ export const MATMUL_THREAD_MIN = 1 << 22;
  */
 export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatched'> {
   const kernel = ctx.fn('matmul');
-  const batched = ctx.fn('matmulBatched');
+  const batchedRange = ctx.fn('matmulBatched'), batchedScratch = ctx.fn('matmulBatchedScratch');
+  // matmulBatched's argument block (see matmulBatched) and its range call over pairs z:
+  // args (block, z0, z1, scratch), z0 = chunk start, z1 = its end, scratch per thread.
+  let words: Uint32Array | null = null;
+  const zArgs = [0, 0, 0, 0], zThread = [0, 0, 0, 0];
+  const zCall: RangeCall = { fn: 0, end: 0, step: 0, args: zArgs, start: [0, 1, 1, 0], len: [0, 0, 1, 0], thread: zThread, rerunnable: true };
   const packKernel = ctx.fn('matmulPackB'), rowsKernel = ctx.fn('matmulBlockPacked');
   // The K block of assembly/matmul.ts, from the binary: it sizes the packing scratch (the A
   // micro-panel is 4 rows × KC values, each stored four times: 64·KC bytes).
@@ -77,9 +93,30 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatch
       kernel(out, a, b, m, n, k, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, packA, packB);
     },
     matmulBatched(out, a, b, batch, heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh,
-      transA, transB, accumulate) {
-      batched(out, a, b, batch, heads, m, n, k, offA, lda, sAb, sAh, offB, ldb, sBb, sBh, offC, ldc, sCb, sCh,
-        transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0);
+      transA, transB, accumulate, causalA, causalOut) {
+      const Z = batch * heads, pool = ctx.pool;
+      // The multiply-adds the masks leave (about half of each when causal).
+      const work = Z * m * n * k * (causalA ? 0.5 : 1) * (causalOut ? 0.5 : 1);
+      const T = pool !== null && Z >= 2 && work >= BATCHED_THREAD_MIN ? Math.min(pool.size, Z) : 1;
+      const bytes = (batchedScratch(n, k) + 15) & ~15;
+      // All scratch first (a later grow never moves earlier pointers), then the argument block.
+      const argp = ctx.scratch('matmulBatched.args', 4 * ARG_WORDS);
+      const scratch = ctx.scratch('matmulBatched.thread', bytes * T);
+      if (words === null || words.buffer !== ctx.memory.buffer) words = new Uint32Array(ctx.memory.buffer);
+      const w = words, o = argp >>> 2;
+      w[o] = out; w[o + 1] = a; w[o + 2] = b; w[o + 3] = heads; w[o + 4] = m; w[o + 5] = n; w[o + 6] = k;
+      w[o + 7] = offA; w[o + 8] = lda; w[o + 9] = sAb; w[o + 10] = sAh; w[o + 11] = offB; w[o + 12] = ldb; w[o + 13] = sBb; w[o + 14] = sBh;
+      w[o + 15] = offC; w[o + 16] = ldc; w[o + 17] = sCb; w[o + 18] = sCh;
+      w[o + 19] = (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (causalA ? 8 : 0) | (causalOut ? 16 : 0);
+      if (T === 1) {
+        batchedRange(argp, 0, Z, scratch);
+        return;
+      }
+      zCall.fn = pool!.fn('matmulBatched'); zCall.end = Z; zCall.step = chunkSize(Z, T, 1, 1);
+      zArgs[0] = argp; zArgs[3] = scratch; zThread[3] = bytes;
+      // Pairs computed from zero (not from out) can be recomputed by the caller if a worker dies.
+      zCall.rerunnable = !accumulate;
+      pool!.run(zCall);
     },
   };
 }

@@ -194,7 +194,7 @@ export function initGpt(): void {
     const every = Math.ceil(train.length / 400);
     frame.train.setAttribute('points', points(every > 1 ? train.filter((_, i) => i % every === 0 || i === train.length - 1) : train));
     frame.val.setAttribute('points', points(val));
-    for (const p of val.slice(frame.dots.childElementCount)) svg(frame.dots, 'circle', { class: 'dot-val', cx: sx(p.step), cy: clip(p.loss), r: 2.5 });
+    for (const p of val.slice(frame.dots.childElementCount)) svg(frame.dots, 'circle', { class: 'dot-val', cx: sx(p.step), cy: clip(p.loss), r: 2.5, 'data-step': p.step, 'data-loss': p.loss });
   }
 
   /** The map's cells as drawn, for the characters they were drawn for: a new map over the same text only recolours them. */

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import fc from 'fast-check';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SafetensorsError, ShapeError, nn, safetensors, type Backend, type Tensor } from '../src/index.js';
-import { firstBitDiff, loadBoth, randomF32 } from './helpers.js';
+import { firstBitDiff, loadBoth } from './helpers.js';
 
 const { wasm, js } = await loadBoth();
 

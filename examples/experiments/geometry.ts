@@ -6,7 +6,7 @@
  * SGD with the proximal `l1` step for L1), and the two must agree.
  */
 import { optim, type Backend } from '../../src/index.js';
-import type { Ctx, Experiment, Result } from './types.js';
+import type { Experiment, Result } from './types.js';
 
 export const W_STAR: [number, number] = [1.5, 0.62];
 

@@ -13,7 +13,7 @@ import type { Problem, Settings } from './problem.js';
  * diverged to NaN when the start vector missed the top eigenvector.)
  */
 export function fista(p: Problem, alpha: number, l1Ratio: number, o: Settings): FitResult {
-  const { be, y, n, d } = p;
+  const { y, n, d } = p;
   const k = p.k;
   const a = n * alpha * l1Ratio, b = n * alpha * (1 - l1Ratio);
   const lsq = a === 0 && b === 0;

@@ -48,7 +48,8 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatch
   let words: Uint32Array | null = null;
   const zArgs = [0, 0, 0, 0], zThread = [0, 0, 0, 0];
   const zCall: RangeCall = { fn: 0, end: 0, step: 0, args: zArgs, start: [0, 1, 1, 0], len: [0, 0, 1, 0], thread: zThread, rerunnable: true };
-  const packKernel = ctx.fn('matmulPackB'), rowsKernel = ctx.fn('matmulBlockPacked');
+  // The pool calls these two by name; looking them up here makes a missing export fail at load.
+  ctx.fn('matmulPackB'); ctx.fn('matmulBlockPacked');
   // The K block of assembly/matmul.ts, from the binary: it sizes the packing scratch (the A
   // micro-panel is 4 rows × KC values, each stored four times: 64·KC bytes).
   const KC = ctx.fn('matmulKC')();

@@ -13,6 +13,7 @@ export * from './activation';
 export * from './layernorm';
 export * from './softmax';
 export * from './embedding';
+export * from './clip';
 
 /** First byte after the module's static data: the JS allocator starts its heap here. */
 export function heapBase(): usize {

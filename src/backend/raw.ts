@@ -135,6 +135,11 @@ export const TABLE = {
    * elements in order; s = (s0 + s1) + (s2 + s3); the tail is then added in order.
    */
   absSum: { sig: 'reduce' },
+
+  // ---- gradient clipping (assembly/clip.ts, src/backend/js/clip.ts) ----
+
+  /** max |x[i]|, returned (+0 for no elements; NaN when any x[i] is NaN): the infinity norm. */
+  absMax: { sig: 'reduce' },
 } as const satisfies Record<string, TableEntry>;
 
 /** The names of the table kernels. */

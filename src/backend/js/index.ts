@@ -10,6 +10,7 @@ import { activationKernels } from './activation.js';
 import { layernormKernels } from './layernorm.js';
 import { softmaxKernels } from './softmax.js';
 import { embeddingKernels } from './embedding.js';
+import { clipKernels } from './clip.js';
 
 /** Every raw kernel on typed arrays: the compiler checks that the families below give all of them. */
 type JsRaw = RawKernels<Float32Array, Uint32Array, Int32Array>;
@@ -28,6 +29,7 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
     ...layernormKernels,
     ...softmaxKernels,
     ...embeddingKernels,
+    ...clipKernels,
   };
   private live = 0;
 

@@ -14,6 +14,14 @@ import { checkNumber } from './validate.js';
 
 type AnyOptimizer = Optimizer<{ lr?: number }>;
 
+/** A schedule's position: its epoch and the rates it last set (one per parameter group). */
+export interface SchedulerStateDict {
+  lastEpoch: number;
+  lastLr: number[];
+  /** SequentialLR: its schedules' states, in order. */
+  schedulers?: SchedulerStateDict[];
+}
+
 function checkInt(v: unknown, what: string, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
   return v;
@@ -61,6 +69,33 @@ export abstract class LRScheduler {
     if (lrs.length !== groups.length) throw new RangeError(`${this.name}: the optimizer has ${groups.length} parameter groups, the schedule was made for ${lrs.length}`);
     lrs.forEach((lr, i) => { groups[i]!.lr = lr; });
     this.lastLr = lrs.slice();
+  }
+
+  /** The epoch and the last rates (torch's state_dict(): what a checkpoint needs to resume the schedule). */
+  stateDict(): SchedulerStateDict {
+    return { lastEpoch: this.lastEpoch, lastLr: this.lastLr.slice() };
+  }
+
+  /**
+   * Resumes at a saved epoch: `lastEpoch` and `lastLr` as stateDict() gave them (checked
+   * before anything changes), and the rates written into the groups, as the step that
+   * set them did. Load the optimizer's state first (it carries the groups' rates too).
+   */
+  loadStateDict(sd: SchedulerStateDict): void {
+    this.prepareLoad(sd)();
+  }
+
+  /** @internal Checks a saved state and returns what applies it (so a composite checks all before it changes any). */
+  prepareLoad(sd: SchedulerStateDict): () => void {
+    if (sd === null || typeof sd !== 'object') throw new TypeError(`${this.name}.loadStateDict: expected { lastEpoch, lastLr }, got ${describe(sd)}`);
+    const epoch = checkInt(sd.lastEpoch, `${this.name}.loadStateDict lastEpoch`, 0);
+    const groups = this.optimizer.paramGroups.length;
+    if (!Array.isArray(sd.lastLr) || sd.lastLr.length !== groups) throw new RangeError(`${this.name}.loadStateDict lastLr: expected ${groups} rates (one per parameter group), got ${describe(sd.lastLr)}`);
+    const lrs = sd.lastLr.map((v, i) => checkNumber(v, `${this.name}.loadStateDict lastLr[${i}]`, { min: 0 }));
+    return () => {
+      this.lastEpoch = epoch;
+      this.apply(lrs);
+    };
   }
 
   /** The rates set by the last step (torch's get_last_lr()). */
@@ -141,6 +176,44 @@ export class CosineAnnealingLR extends LRScheduler {
 
   closedForm(epoch: number): number[] {
     return this.baseLrs.map((b) => this.etaMin + (b - this.etaMin) * (1 + Math.cos(Math.PI * epoch / this.tMax)) / 2);
+  }
+}
+
+/**
+ * nanoGPT's learning-rate rule (karpathy/nanoGPT train.py `get_lr`), per group with base
+ * rate lr: at iteration it (the epoch: 0 after construction, +1 per step())
+ *   it < warmupIters:           lr·(it + 1)/(warmupIters + 1)           (linear warm-up)
+ *   it > decayIters:            minLr                                    (held, not rising again)
+ *   otherwise:                  minLr + ½(1 + cos(π·r))·(lr − minLr),  r = (it − warmupIters)/(decayIters − warmupIters)
+ * computed in float64 in that order. Unlike CosineAnnealingLR (whose rate rises again after
+ * tMax, as torch's does) it stays at minLr. nanoGPT sets the rate before each iteration's
+ * step: construct it, then call opt.step() and sched.step() in that order every iteration.
+ */
+export class WarmupCosineLR extends LRScheduler {
+  readonly warmupIters: number;
+  readonly decayIters: number;
+  readonly minLr: number;
+  constructor(optimizer: AnyOptimizer, options: { warmupIters: number; decayIters: number; minLr: number }) {
+    super(optimizer, 'WarmupCosineLR');
+    if (options === null || typeof options !== 'object') throw new TypeError(`WarmupCosineLR: expected options { warmupIters, decayIters, minLr }, got ${describe(options)}`);
+    this.warmupIters = checkInt(options.warmupIters, 'WarmupCosineLR warmupIters', 0);
+    this.decayIters = checkInt(options.decayIters, 'WarmupCosineLR decayIters', this.warmupIters + 1);
+    this.minLr = checkNumber(options.minLr, 'WarmupCosineLR minLr', { min: 0 });
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    return this.closedForm(this.lastEpoch);
+  }
+
+  closedForm(epoch: number): number[] {
+    const w = this.warmupIters, d = this.decayIters, lo = this.minLr;
+    return this.baseLrs.map((lr) => {
+      if (epoch < w) return lr * (epoch + 1) / (w + 1);
+      if (epoch > d) return lo;
+      const coeff = 0.5 * (1.0 + Math.cos(Math.PI * ((epoch - w) / (d - w))));
+      return lo + coeff * (lr - lo);
+    });
   }
 }
 
@@ -228,6 +301,21 @@ export class SequentialLR extends LRScheduler {
   }
 
   protected getLr(): number[] { return this.groupLrs; }
+
+  override stateDict(): SchedulerStateDict {
+    return { ...super.stateDict(), schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+
+  /** @internal Checks its own state and every schedule's before any changes; applies the schedules', then its own. */
+  override prepareLoad(sd: SchedulerStateDict): () => void {
+    const own = super.prepareLoad(sd);
+    const children = sd.schedulers;
+    if (!Array.isArray(children) || children.length !== this.schedulers.length) {
+      throw new RangeError(`SequentialLR.loadStateDict schedulers: expected the states of ${this.schedulers.length} schedules, got ${describe(children)}`);
+    }
+    const loads = this.schedulers.map((s, i) => s.prepareLoad(children[i]!));
+    return () => { for (const l of loads) l(); own(); };
+  }
 
   closedForm(epoch: number): number[] {
     let idx = 0;

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { optim, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LinearWarmup, SequentialLR, type Backend } from '../src/index.js';
+import { optim, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LinearWarmup, SequentialLR, WarmupCosineLR, type Backend } from '../src/index.js';
 import { firstBitDiff, loadBoth, randomF32 } from './helpers.js';
 
 let bes: { wasm: Backend; js: Backend };
@@ -151,5 +152,105 @@ describe.each(['wasm', 'js'] as const)('weight decay follows the learning rate o
       sched.step();
     }
     opt.dispose(); p.dispose();
+  });
+});
+
+// test/reference/nanogpt-lr.json: nanoGPT's get_lr (train.py) evaluated by Python
+// (examples/torch/nanogpt_lr.py), float64 rates written exactly.
+const NANOGPT_LR = JSON.parse(readFileSync(new URL('./reference/nanogpt-lr.json', import.meta.url), 'utf8')) as {
+  configs: { lr: number; minLr: number; warmupIters: number; decayIters: number; iters: number[]; rates: number[]; cos: (number | null)[] }[];
+};
+
+describe('WarmupCosineLR (nanoGPT\'s get_lr)', () => {
+  it('gives nanoGPT\'s rate at every iteration of four configurations, stepping and in closed form', () => {
+    let exact = 0, all = 0;
+    const realCos = Math.cos;
+    for (const c of NANOGPT_LR.configs) {
+      const p = bes.js.param([1]);
+      const opt = new optim.AdamW([p], { lr: c.lr });
+      const s = new WarmupCosineLR(opt, { warmupIters: c.warmupIters, decayIters: c.decayIters, minLr: c.minLr });
+      let epoch = 0;
+      c.iters.forEach((it, k) => {
+        while (epoch < it) { s.step(); epoch++; }
+        const want = c.rates[k]!;
+        const got = opt.paramGroups[0]!.lr;
+        expect(s.closedForm(it)[0]).toBe(got);
+        if (got === want) exact++;
+        all++;
+        // Math.cos (V8's fdlibm port) and Python's math.cos (glibc) may differ in the last bit
+        // (about 2% of these iterations); with libm's cosine the formula gives nanoGPT's bits.
+        const pyCos = c.cos[k]!;
+        if (pyCos === null) {
+          expect(got, `lr ${c.lr} it ${it}`).toBe(want);
+        } else {
+          expect(Math.abs(realCos(Math.PI * ((it - c.warmupIters) / (c.decayIters - c.warmupIters))) - pyCos)).toBeLessThanOrEqual(2 ** -53);
+          Math.cos = () => pyCos;
+          try {
+            expect(s.closedForm(it)[0], `lr ${c.lr} it ${it} with libm's cos`).toBe(want);
+          } finally {
+            Math.cos = realCos;
+          }
+        }
+      });
+      opt.dispose(); p.dispose();
+    }
+    expect(exact / all).toBeGreaterThan(0.95);
+  });
+
+  it('follows the formula: warm-up lr·(it+1)/(warmup+1), minLr at decayIters and held there (no rise, unlike CosineAnnealingLR)', () => {
+    const { opt, done } = twoGroups(bes.wasm);
+    const s = new WarmupCosineLR(opt, { warmupIters: 4, decayIters: 12, minLr: 0.01 });
+    for (let it = 0; it <= 40; it++) {
+      if (it > 0) s.step();
+      BASE.forEach((b, i) => {
+        const want = it < 4 ? b * (it + 1) / 5 : it > 12 ? 0.01 : 0.01 + 0.5 * (1 + Math.cos(Math.PI * (it - 4) / 8)) * (b - 0.01);
+        close(opt.paramGroups[i]!.lr, want, `it ${it} group ${i}`);
+      });
+    }
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.01, 0.01]);
+    done();
+  });
+
+  it('resumes from stateDict() exactly, and rejects bad options and states before changing anything', () => {
+    const a = twoGroups(bes.js), b = twoGroups(bes.js);
+    const sa = new WarmupCosineLR(a.opt, { warmupIters: 3, decayIters: 20, minLr: 0.001 });
+    for (let i = 0; i < 9; i++) sa.step();
+    const sb = new WarmupCosineLR(b.opt, { warmupIters: 3, decayIters: 20, minLr: 0.001 });
+    const saved = sa.stateDict();
+    expect(saved).toEqual({ lastEpoch: 9, lastLr: sa.getLastLr() });
+    const before = b.opt.paramGroups.map((g) => g.lr);
+    for (const bad of [null, { lastEpoch: -1, lastLr: saved.lastLr }, { lastEpoch: 2.5, lastLr: saved.lastLr }, { lastEpoch: 3, lastLr: [0.1] }, { lastEpoch: 3, lastLr: [0.1, NaN] }]) {
+      expect(() => sb.loadStateDict(bad as never)).toThrow(/WarmupCosineLR.loadStateDict/);
+      expect(b.opt.paramGroups.map((g) => g.lr)).toEqual(before);
+      expect(sb.lastEpoch).toBe(0);
+    }
+    sb.loadStateDict(JSON.parse(JSON.stringify(saved)));
+    for (let i = 0; i < 30; i++) {
+      expect(b.opt.paramGroups.map((g) => g.lr)).toEqual(a.opt.paramGroups.map((g) => g.lr));
+      sa.step(); sb.step();
+    }
+    expect(() => new WarmupCosineLR(a.opt, { warmupIters: 5, decayIters: 5, minLr: 0 })).toThrow(/decayIters: expected an integer ≥ 6, got 5/);
+    expect(() => new WarmupCosineLR(a.opt, { warmupIters: -1, decayIters: 5, minLr: 0 })).toThrow(/warmupIters: expected an integer ≥ 0/);
+    expect(() => new WarmupCosineLR(a.opt, { warmupIters: 1, decayIters: 5, minLr: -1 })).toThrow(/minLr: expected a number ≥ 0/);
+    expect(() => new WarmupCosineLR(a.opt, null as never)).toThrow(/expected options/);
+    a.done(); b.done();
+  });
+
+  it('SequentialLR checks every schedule\'s saved state before it changes any', () => {
+    const a = twoGroups(bes.js), b = twoGroups(bes.js);
+    const mk = (opt: typeof a.opt) => new SequentialLR(opt, [new LinearWarmup(opt, { steps: 3 }), new CosineAnnealingLR(opt, { tMax: 10 })], [3]);
+    const sa = mk(a.opt), sb = mk(b.opt);
+    for (let i = 0; i < 7; i++) sa.step();
+    const saved = sa.stateDict();
+    const bad = { ...saved, schedulers: [saved.schedulers![0]!, { lastEpoch: -4, lastLr: [1, 1] }] };
+    const before = JSON.stringify([sb.stateDict(), b.opt.paramGroups.map((g) => g.lr)]);
+    expect(() => sb.loadStateDict(bad)).toThrow(/CosineAnnealingLR.loadStateDict lastEpoch/);
+    expect(JSON.stringify([sb.stateDict(), b.opt.paramGroups.map((g) => g.lr)])).toBe(before);
+    sb.loadStateDict(saved);
+    for (let i = 0; i < 10; i++) {
+      expect(b.opt.paramGroups.map((g) => g.lr)).toEqual(a.opt.paramGroups.map((g) => g.lr));
+      sa.step(); sb.step();
+    }
+    a.done(); b.done();
   });
 });

@@ -46,16 +46,32 @@ export function dropThreshold(p: number): number {
 
 /**
  * mulberry32: the small seeded generator behind layer initialization, fit()'s shuffles,
- * trainTestSplit and the examples (not dropout, which uses the lanes above). Returns
- * uniforms u = next32 / 2^32 in [0, 1); the same seed gives the same stream everywhere.
+ * trainTestSplit, the batch windows of language-model training and the examples (not
+ * dropout, which uses the lanes above). Returns uniforms u = next32 / 2^32 in [0, 1); the
+ * same seed gives the same stream everywhere.
  */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
+  const g = new Mulberry32(seed);
+  return () => g.next();
+}
+
+/**
+ * mulberry32 with its state in view: `state` (a uint32) is all it carries, so a training
+ * checkpoint saves it and a fresh generator given it continues the same stream.
+ */
+export class Mulberry32 {
+  /** The generator's whole state (uint32). */
+  state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** The next uniform in [0, 1). */
+  next(): number {
+    const a = (this.state = (this.state + 0x6d2b79f5) >>> 0);
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }
 }

@@ -1,17 +1,15 @@
 /**
  * Experiment 8's pieces (examples/experiments/gpt-names.ts) and the demo's attention maps
- * (examples/demo/attention.ts): batches are windows of the stream, the evaluation is the
- * mean over every predicted token, the pipeline gives the same bits on wasm and js, the
+ * (examples/demo/attention.ts): the pipeline gives the same bits on wasm and js (its
+ * batches and evaluation are the library's getBatch and estimateLoss, test/text.test.ts), the
  * float64 forward that draws the attention map reproduces the model's logits, and the
  * verdict follows from its figures.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { loadBackend, nn, type Backend } from '../src/index.js';
-import { GPT_SHAPE, GptTrainer, MODELS, evalLoss, gptVerdict, namesCorpus, sampleBatch, sampleNames, trainModel, type ModelRow, type NamesCorpus } from '../examples/experiments/gpt-names.js';
+import { estimateLoss, loadBackend, nn, type Backend } from '../src/index.js';
+import { GPT_SHAPE, GptTrainer, MODELS, gptVerdict, namesCorpus, sampleNames, trainModel, type ModelRow, type NamesCorpus } from '../examples/experiments/gpt-names.js';
 import { trainModels } from '../examples/experiments/gpt-names-experiment.js';
 import { attentionMaps, erf } from '../examples/demo/attention.js';
-import { mulberry32 } from '../src/rng.js';
 
 let wasm: Backend, js: Backend;
 let corpus: NamesCorpus;
@@ -36,59 +34,6 @@ describe('names corpus as token streams', () => {
   });
 });
 
-describe('sampleBatch', () => {
-  it('fills x and y with windows of T + 1 consecutive tokens, y one ahead, inside the stream (property, seed 8)', () => {
-    const seed = 8;
-    console.log(`fast-check seed ${seed}`);
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), (s, B, T) => {
-      const stream = Int32Array.from({ length: T + 1 + (s % 97) }, (_, i) => i);
-      const x = new Int32Array(B * T), y = new Int32Array(B * T);
-      sampleBatch(stream, T, mulberry32(s), x, y);
-      for (let b = 0; b < B; b++) {
-        const o = x[b * T]!;
-        expect(o).toBeGreaterThanOrEqual(0);
-        expect(o + T).toBeLessThan(stream.length);
-        for (let t = 0; t < T; t++) {
-          expect(x[b * T + t]).toBe(o + t);
-          expect(y[b * T + t]).toBe(o + t + 1);
-        }
-      }
-    }), { seed });
-  });
-});
-
-describe('evalLoss', () => {
-  it('is the mean cross-entropy over every window of T + 1 tokens, whatever the batching', () => {
-    const gpt = new nn.GPT(wasm, { vocabSize: 28, ...GPT_SHAPE, dropout: 0.1, seed: 3 });
-    try {
-      const stream = corpus.val.subarray(0, 33 * 7 + 20); // 7 whole windows and a partial one
-      const all = evalLoss(wasm, gpt, stream, 64);
-      const one = evalLoss(wasm, gpt, stream, 1);
-      const three = evalLoss(wasm, gpt, stream, 3);
-      expect(Math.abs(all - one)).toBeLessThan(1e-6 * all);
-      expect(Math.abs(all - three)).toBeLessThan(1e-6 * all);
-      // by hand: the seven windows' mean losses (eval mode: dropout off), averaged
-      gpt.eval();
-      let sum = 0;
-      for (let w = 0; w < 7; w++) {
-        const x = stream.slice(w * 33, w * 33 + 32), y = stream.slice(w * 33 + 1, w * 33 + 33);
-        sum += wasm.crossEntropy(gpt.forward(x, [1, 32]), y).item();
-        wasm.endStep();
-      }
-      expect(Math.abs(all - sum / 7)).toBeLessThan(1e-6 * all);
-      // the mode is restored: train before, train after
-      gpt.train();
-      evalLoss(wasm, gpt, stream);
-      expect(gpt.training).toBe(true);
-      // an untrained model is near the uniform loss ln(28)
-      expect(Math.abs(all - Math.log(28))).toBeLessThan(0.2);
-    } finally {
-      gpt.dispose();
-    }
-    expect(wasm.memory().liveTensors).toBe(0);
-  });
-});
-
 describe('the experiment pipeline on wasm and js', () => {
   it('gives the same bits on both backends: batch losses, validation loss and sampled names (dropout and decay on)', () => {
     const reg = MODELS[3]!;
@@ -97,7 +42,7 @@ describe('the experiment pipeline on wasm and js', () => {
       try {
         const losses = [];
         for (let s = 0; s < 3; s++) losses.push(t.step());
-        const val = evalLoss(be, t.gpt, corpus.val.subarray(0, 33 * 20));
+        const val = estimateLoss(t.gpt, corpus.val.subarray(0, 33 * 20));
         const names = sampleNames(t.gpt, corpus.tokenizer, 4, 5, 0.8);
         const w = Array.from(t.gpt.stateDict()['transformer.h.1.mlp.c_fc.weight']!.subarray(0, 64));
         return { losses, val, names, w };

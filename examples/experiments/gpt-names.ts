@@ -7,12 +7,12 @@
  * on the 842 held-out names (consecutive windows, eval mode); at the end the gap to the
  * training loss (measured the same way) and a few names each model invents.
  *
- * This file holds the pieces (corpus, model, optimizer, batches, evaluation, sampling,
- * GptTrainer, trainModel, the verdict) and runs anywhere: the demo page's GPT panel trains
+ * This file holds the pieces (corpus, model, optimizer, sampling, GptTrainer, trainModel,
+ * the verdict; batches and evaluation are the library's getBatch and estimateLoss) and runs anywhere: the demo page's GPT panel trains
  * the same model in a web worker. The experiment of `npm start`, which trains the four
  * models in Node worker threads, is gpt-names-experiment.ts.
  */
-import { CharTokenizer, loadNames, namesStream, nn, optim, type Backend } from '../../src/index.js';
+import { CharTokenizer, estimateLoss, getBatch, loadNames, namesStream, nn, optim, type Backend } from '../../src/index.js';
 import { mulberry32 } from '../../src/rng.js';
 
 /** The model: nanoGPT's GPT at a size that overfits 2,528 names within minutes. */
@@ -77,51 +77,6 @@ export function buildGpt(be: Backend, vocabSize: number, dropout: number): nn.GP
 }
 
 /**
- * Fills x and y (each batch·T) with `batch` windows of T + 1 consecutive tokens of `stream`
- * (x the first T, y the last T), at offsets drawn uniformly from [0, stream.length − T − 1].
- */
-export function sampleBatch(stream: Int32Array, T: number, next: () => number, x: Int32Array, y: Int32Array): void {
-  const batch = x.length / T;
-  const starts = stream.length - T;
-  for (let b = 0; b < batch; b++) {
-    const o = Math.floor(next() * starts);
-    x.set(stream.subarray(o, o + T), b * T);
-    y.set(stream.subarray(o + 1, o + T + 1), b * T);
-  }
-}
-
-/**
- * The mean cross-entropy (nats per token) of the model over `stream` cut into consecutive
- * windows of T + 1 tokens (the last partial window dropped), in eval mode; the model's mode
- * is restored after. Windows go through the model `windowsPerBatch` at a time; the mean is
- * over every predicted token (batch means weighted by their token counts, in float64).
- */
-export function evalLoss(be: Backend, gpt: nn.GPT, stream: Int32Array, windowsPerBatch = 64): number {
-  const T = gpt.config.blockSize;
-  const windows = Math.floor(stream.length / (T + 1));
-  const wasTraining = gpt.training;
-  gpt.eval();
-  let sum = 0;
-  try {
-    for (let w0 = 0; w0 < windows; w0 += windowsPerBatch) {
-      const B = Math.min(windowsPerBatch, windows - w0);
-      const x = new Int32Array(B * T), y = new Int32Array(B * T);
-      for (let b = 0; b < B; b++) {
-        const o = (w0 + b) * (T + 1);
-        x.set(stream.subarray(o, o + T), b * T);
-        y.set(stream.subarray(o + 1, o + T + 1), b * T);
-      }
-      sum += be.crossEntropy(gpt.forward(x, [B, T]), y).item() * B * T;
-      be.endStep();
-    }
-  } finally {
-    be.endStep();
-    gpt.train(wasTraining);
-  }
-  return sum / (windows * T);
-}
-
-/**
  * Up to `count` names the model writes (temperature SAMPLING.temperature by default), each
  * on its own: generated from "\n" alone until the next "\n", with the seed `seed + k` for
  * the k-th attempt; an attempt that is empty or has no "\n" within blockSize tokens is not a
@@ -167,7 +122,7 @@ export class GptTrainer {
   /** One AdamW step on a fresh batch from the training stream; returns the batch's loss (train mode). */
   step(): number {
     const T = GPT_SHAPE.blockSize;
-    sampleBatch(this.corpus.train, T, this.next, this.x, this.y);
+    getBatch(this.corpus.train, T, TRAINING.batchSize, this.next, { x: this.x, y: this.y });
     this.gpt.train();
     const loss = this.be.crossEntropy(this.gpt.forward(this.x, [TRAINING.batchSize, T]), this.y);
     const value = loss.item();
@@ -180,12 +135,12 @@ export class GptTrainer {
 
   /** Validation loss (eval mode, the whole validation stream). */
   valLoss(): number {
-    return evalLoss(this.be, this.gpt, this.corpus.val);
+    return estimateLoss(this.gpt, this.corpus.val);
   }
 
   /** Training loss measured as the validation loss is (eval mode, the whole training stream). */
   trainLoss(): number {
-    return evalLoss(this.be, this.gpt, this.corpus.train);
+    return estimateLoss(this.gpt, this.corpus.train);
   }
 
   dispose(): void {

@@ -190,6 +190,7 @@ export abstract class Ops {
   dropout(this: Backend, x: Tensor, p: number, rng: Rng): Tensor {
     checkTensor(this, x, 'dropout x');
     checkDropout(this, p, rng);
+    this._noteRng(rng); // a forward that fails later gives rng its state back (Backend._keepRngsOnFailure)
     const k = this._trusted;
     const out = result(this, x.shape, x.size, 'dropout', [x]);
     const mask = out.requiresGrad ? this._steps.result(x.shape, x.size) : null;

@@ -36,22 +36,22 @@ const fileOf = (header: string) => `(() => {
 })()`;
 
 describe('safetensors headers at the issue\'s scale, in a child with a 256 MB heap', () => {
-  it('a 98 MB header of nested [ is refused under "header depth" without growing the heap', () => {
-    const r = loadInChild(fileOf(`(() => { const n = 98_000_000; const h = new Uint8Array(n).fill(0x5b); h.set(new TextEncoder().encode('{"a":')); return h; })()`));
+  it('a 98 MB header of nested [ (valid JSON: {"a":[[[…]]]}) is refused under "header depth" without growing the heap', () => {
+    const r = loadInChild(fileOf(`(() => { const k = 48_999_997, h = new Uint8Array(2 * k + 6); h.set(new TextEncoder().encode('{"a":')); h.fill(0x5b, 5, 5 + k); h.fill(0x5d, 5 + k, 5 + 2 * k); h[5 + 2 * k] = 0x7d; return h; })()`));
     expect(r.rule).toBe('header depth');
     expect(r.heapUsed).toBeLessThan(64 * 2 ** 20);
     expect(r.rss).toBeLessThan(1024 * 2 ** 20); // the 98 MB file twice (built, then copied into the file) and Node itself
   });
 
-  it('a valid 99 MB header of 6.7M metadata keys is refused under "metadata count" without growing the heap', () => {
-    // built as bytes (not strings: the child's heap is capped): '"k000000":"v",' is 14 bytes a key
+  it('a valid 94 MB header of 6.7M metadata keys is refused under "metadata count" without growing the heap', () => {
+    // built as bytes (not strings: the child's heap is capped): '"kxxxxx":"v",' is 14 bytes a key, xxxxx base 36
     const r = loadInChild(fileOf(`(() => {
       const n = 6_700_000, head = new TextEncoder().encode('{"__metadata__":{'), h = new Uint8Array(head.length + 14 * n + 1);
       h.set(head);
       let at = head.length;
       for (let i = 0; i < n; i++) {
-        h[at++] = 0x22; h[at++] = 0x6b;
-        for (let d = 100000, v = i; d >= 1; d = d / 10 | 0) { h[at++] = 0x30 + ((v / d | 0) % 10); }
+        h[at++] = 0x22; h[at++] = 0x6b; h[at++] = 0x6b;
+        for (let d = 36 ** 4; d >= 1; d /= 36) { const x = (i / d | 0) % 36; h[at++] = x < 10 ? 0x30 + x : 0x57 + x; }
         h[at++] = 0x22; h[at++] = 0x3a; h[at++] = 0x22; h[at++] = 0x76; h[at++] = 0x22; h[at++] = i + 1 < n ? 0x2c : 0x7d;
       }
       h[at++] = 0x7d;

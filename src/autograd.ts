@@ -34,8 +34,11 @@
  * `liveTensors`), and `be.releasePool()` returns them.
  *
  * Gradients accumulate (`+=`) into `p.grad` of leaves with `requiresGrad`, as in torch; an
- * optimizer's `zeroGrad()` clears them. Intermediates get a gradient buffer only while
- * backward() runs: the first contribution writes it, later ones add to it.
+ * optimizer's `zeroGrad()` clears them. Every tensor in the graph gets a gradient buffer
+ * only while backward() runs: the first contribution writes it, later ones add to it. A
+ * leaf's buffer is added into `p.grad` once the whole graph has run (as torch's engine sums
+ * a leaf's contributions before AccumulateGrad), so a backward that fails partway (out of
+ * memory) leaves every `p.grad` as it was.
  */
 import { ShapeError, describe, fmtShape } from './errors.js';
 import type { Rng, Tensor } from './tensor.js';

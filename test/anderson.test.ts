@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Anderson } from '../src/linear/anderson.js';
 import { randomF32 } from './helpers.js';
+import { solveSpd } from '../examples/experiments/linalg64.js';
 
 /** The iterates per extrapolation (K + 1 = 6: K = 5 differences, skglm's choice). */
 const K = 5;
@@ -21,29 +22,6 @@ function problem(d: number, seed: number): { G: Float32Array; xty: Float32Array 
     G[i * d + j] = s / d + (i === j ? 0.3 : 0);
   }
   return { G, xty: randomF32(d, seed + 1, 2) };
-}
-
-/** x with Ax = b (A d×d, float64, Gaussian elimination with partial pivoting). */
-function solve(A0: ArrayLike<number>, b0: ArrayLike<number>, d: number): Float64Array {
-  const A = Float64Array.from(A0), b = Float64Array.from(b0);
-  for (let c = 0; c < d; c++) {
-    let p = c;
-    for (let r = c + 1; r < d; r++) if (Math.abs(A[r * d + c]!) > Math.abs(A[p * d + c]!)) p = r;
-    for (let k = 0; k < d; k++) [A[c * d + k], A[p * d + k]] = [A[p * d + k]!, A[c * d + k]!];
-    [b[c], b[p]] = [b[p]!, b[c]!];
-    for (let r = c + 1; r < d; r++) {
-      const f = A[r * d + c]! / A[c * d + c]!;
-      for (let k = c; k < d; k++) A[r * d + k]! -= f * A[c * d + k]!;
-      b[r]! -= f * b[c]!;
-    }
-  }
-  const x = new Float64Array(d);
-  for (let c = d - 1; c >= 0; c--) {
-    let s = b[c]!;
-    for (let k = c + 1; k < d; k++) s -= A[c * d + k]! * x[k]!;
-    x[c] = s / A[c * d + c]!;
-  }
-  return x;
 }
 
 /** One step of the contraction, in float32 as the solver's w: w ← w + η(xty − Gw). */
@@ -79,7 +57,7 @@ function iterate(d: number, seed: number) {
     its.push(Float64Array.from(w));
     expect(acc.push(w), `push of iterate ${k}: full only at the ${K}th step`).toBe(k === K);
   }
-  return { G, xty, w, its, acc, fixed: solve(G, xty, d) };
+  return { G, xty, w, its, acc, fixed: solveSpd(Float64Array.from(G), Float64Array.from(xty), d) };
 }
 
 /**
@@ -137,12 +115,12 @@ describe('Anderson extrapolation on a linear contraction', () => {
         for (let k = 0; k < d; k++) s += (its[i + 1]![k]! - its[i]![k]!) * (its[j + 1]![k]! - its[j]![k]!);
         C[i * K + j] = s;
       }
-      const z = solve(C, new Float64Array(K).fill(1), K);
+      const z = solveSpd(C, new Float64Array(K).fill(1), K);
       const zs = z.reduce((a, b) => a + b, 0);
       const want = new Float64Array(d), older = new Float64Array(d);
       for (let k = 0; k < K; k++) for (let j = 0; j < d; j++) {
-        want[j] += (z[k]! / zs) * its[k + 1]![j]!;
-        older[j] += (z[k]! / zs) * its[k]![j]!;
+        want[j]! += (z[k]! / zs) * its[k + 1]![j]!;
+        older[j]! += (z[k]! / zs) * its[k]![j]!;
       }
       // the combination of the newer iterates is the better one, and far from the older's
       expect(relErr(want, fixed), `seed ${seed}`).toBeLessThan(relErr(older, fixed));

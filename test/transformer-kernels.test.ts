@@ -110,6 +110,29 @@ function softmax64(x: Float32Array, z: number, tt: number, scale: number): Float
   return out;
 }
 
+/**
+ * causalSoftmax then causalSoftmaxBackward in place (as autograd runs it) on each wasm
+ * backend give js's bits; on a backend with threads both calls ran on the pool.
+ */
+function expectThreadsLikeJs(z: number, tt: number, x: Float32Array, g: Float32Array, scale: number, backends: Backend[]): void {
+  const run = (be: Backend) => {
+    const tx = t(be, [z, tt, tt], x), p = be.zeros([z, tt, tt]), tg = t(be, [z, tt, tt], g);
+    be.kernels.causalSoftmax(p, tx, scale);
+    be.kernels.causalSoftmaxBackward(tg, p, tg, scale);
+    const r = [p.toFloat32Array(), tg.toFloat32Array()];
+    for (const q of [tx, p, tg]) q.dispose();
+    return r;
+  };
+  const want = run(js);
+  for (const be of backends) {
+    const pool = poolOf(be), before = pool?.parallelCalls ?? 0;
+    const got = run(be);
+    expect(firstBitDiff(got[0]!, want[0]!), `forward, ${be.info().threads} thread(s), z ${z} t ${tt}`).toBe(-1);
+    expect(firstBitDiff(got[1]!, want[1]!), `backward, ${be.info().threads} thread(s), z ${z} t ${tt}`).toBe(-1);
+    if (be.info().threads > 1) expect(pool!.parallelCalls - before, 'both calls ran on the pool').toBe(2);
+  }
+}
+
 describe('causalSoftmax and causalSoftmaxBackward', () => {
   for (const tt of TS) {
     it(`t ${tt}: wasm == js bitwise (separate and in place); f64 agreement; zeros above the diagonal`, () => {
@@ -149,24 +172,7 @@ describe('causalSoftmax and causalSoftmaxBackward', () => {
   it('threads: 1, 2 and 3 threads give the same bits as js, above the size where the call is cut (the pool ran it)', () => {
     for (const [z, tt] of [[16, 64], [9, 61], [40, 33]] as const) {
       const n = z * tt * tt;
-      const x = randomF32(n, 41 + tt, 5), g = randomF32(n, 43 + tt);
-      const run = (be: Backend) => {
-        const tx = t(be, [z, tt, tt], x), p = be.zeros([z, tt, tt]), tg = t(be, [z, tt, tt], g);
-        be.kernels.causalSoftmax(p, tx, 0.3);
-        be.kernels.causalSoftmaxBackward(tg, p, tg, 0.3); // in place, as autograd runs it
-        const r = [p.toFloat32Array(), tg.toFloat32Array()];
-        for (const q of [tx, p, tg]) q.dispose();
-        return r;
-      };
-      const want = run(js);
-      for (const be of [w1, w2, w3]) {
-        const pool = poolOf(be);
-        const before = pool?.parallelCalls ?? 0;
-        const got = run(be);
-        expect(firstBitDiff(got[0]!, want[0]!), `forward, ${be.info().threads} threads, z ${z} t ${tt}`).toBe(-1);
-        expect(firstBitDiff(got[1]!, want[1]!), `backward, ${be.info().threads} threads, z ${z} t ${tt}`).toBe(-1);
-        if (be !== w1) expect(pool!.parallelCalls - before, 'both calls ran on the pool').toBe(2);
-      }
+      expectThreadsLikeJs(z, tt, randomF32(n, 41 + tt, 5), randomF32(n, 43 + tt), 0.3, [w1, w2, w3]);
     }
   });
 
@@ -196,22 +202,7 @@ describe('causalSoftmax and causalSoftmaxBackward', () => {
         }
       }
       expect(hi / lo, 'p spans six orders of magnitude').toBeGreaterThan(1e6);
-      const run = (be: Backend) => {
-        const tx = t(be, [z, tt, tt], x), out = be.zeros([z, tt, tt]), tg = t(be, [z, tt, tt], g);
-        be.kernels.causalSoftmax(out, tx, 1);
-        be.kernels.causalSoftmaxBackward(tg, out, tg, 1); // in place, as autograd runs it
-        const r = [out.toFloat32Array(), tg.toFloat32Array()];
-        for (const q of [tx, out, tg]) q.dispose();
-        return r;
-      };
-      const want = run(js);
-      for (const be of [w1, w2]) {
-        const pool = poolOf(be), before = pool?.parallelCalls ?? 0;
-        const got = run(be);
-        expect(firstBitDiff(got[0]!, want[0]!), `forward, ${be.info().threads} thread(s), z ${z} t ${tt}`).toBe(-1);
-        expect(firstBitDiff(got[1]!, want[1]!), `backward, ${be.info().threads} thread(s), z ${z} t ${tt}`).toBe(-1);
-        if (be === w2) expect(pool!.parallelCalls - before, 'both calls ran on the pool').toBe(2);
-      }
+      expectThreadsLikeJs(z, tt, x, g, 1, [w1, w2]);
     }
   });
 

@@ -18,7 +18,8 @@ import type { Backend } from './backend.js';
 import type { LRScheduler } from './schedule.js';
 import { Optimizer } from './optim.js';
 import { mulberry32 } from './rng.js';
-import { checkSeed } from './validate.js';
+import { checkNumber, checkSeed } from './validate.js';
+import { clipGradNorm } from './clip.js';
 
 /** What fit() needs of a model. */
 export interface FitModel {
@@ -92,6 +93,8 @@ export interface FitOptions {
   onEpoch?: (log: EpochLog) => void | Promise<void>;
   /** Stops training at the next batch boundary; the result says 'aborted'. */
   signal?: AbortSignal;
+  /** Clips the gradients' total 2-norm to this before each step (nn.utils.clipGradNorm; default: no clipping). */
+  clipGradNorm?: number;
 }
 
 export interface FitResult {
@@ -225,8 +228,8 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
     throw new TypeError(`fit: expected a model with forward(), parameters(), train(), eval(), stateDict() and loadStateDict(), got ${describe(model)}`);
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`fit: expected options, got ${describe(options)}`);
-  const { optimizer, loss } = options;
-  if (!(optimizer instanceof Optimizer)) throw new TypeError(`fit: options.optimizer: expected an optimizer (optim.SGD, Adam or AdamW), got ${describe(optimizer)}`);
+  const { loss } = options;
+  const optimizer = checkOptimizer(options.optimizer, 'fit');
   if (loss !== 'crossEntropy' && loss !== 'mse') throw new TypeError(`fit: options.loss: expected 'crossEntropy' or 'mse', got ${describe(loss)}`);
   const epochs = int(options.epochs, 'options.epochs', 0);
   const batchSize = int(options.batchSize ?? 32, 'options.batchSize', 1);
@@ -235,13 +238,10 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
   if (typeof shuffle !== 'boolean') throw new TypeError(`fit: options.shuffle: expected true or false, got ${describe(shuffle)}`);
   const interval = options.schedulerInterval ?? 'epoch';
   if (interval !== 'epoch' && interval !== 'batch') throw new TypeError(`fit: options.schedulerInterval: expected 'epoch' or 'batch', got ${describe(interval)}`);
-  const scheduler = options.scheduler;
-  if (scheduler !== undefined && (scheduler === null || typeof scheduler.step !== 'function' || scheduler.optimizer !== optimizer)) {
-    throw new TypeError('fit: options.scheduler: expected a schedule made for options.optimizer');
-  }
-  if (options.onEpoch !== undefined && typeof options.onEpoch !== 'function') throw new TypeError(`fit: options.onEpoch: expected a function, got ${describe(options.onEpoch)}`);
-  const signal = options.signal;
-  if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) throw new TypeError(`fit: options.signal: expected an AbortSignal, got ${describe(signal)}`);
+  const scheduler = checkScheduler(options.scheduler, optimizer, 'fit');
+  checkCallback(options.onEpoch, 'fit: options.onEpoch');
+  const signal = checkSignal(options.signal, 'fit');
+  const clip = checkClip(options.clipGradNorm, 'fit');
 
   const params = model.parameters();
   if (!Array.isArray(params) || params.length === 0 || !(params[0] instanceof Tensor)) throw new TypeError('fit: model.parameters() returned no tensors');
@@ -303,22 +303,15 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
         if (signal?.aborted) { stopReason = 'aborted'; break; }
         const to = Math.min(train.n, from + batchSize);
         const batch = pool.load(train, order, from, to);
-        optimizer.zeroGrad();
-        try {
+        const v = trainStep(be, optimizer, clip === null ? null : { params, maxNorm: clip }, () => {
           const out = model.forward(batch.x);
           if (cls && !classesChecked) { checkClasses(out.size / (to - from), train, val); classesChecked = true; }
           if (cls) correct += countCorrect(out.data, batch.labels!, to - from, out.size / (to - from));
-          const l = computeLoss(out, batch);
-          const v = l.item();
-          lossSum += v * (to - from);
-          seen = to;
-          if (!Number.isFinite(v)) { stopReason = 'diverged'; be.endStep(); break; } // no step on a non-finite gradient
-          l.backward(); // a step boundary: frees this step's op results (src/autograd.ts)
-        } catch (e) {
-          be.endStep();
-          throw e;
-        }
-        optimizer.step();
+          return computeLoss(out, batch);
+        });
+        lossSum += v * (to - from);
+        seen = to;
+        if (!Number.isFinite(v)) { stopReason = 'diverged'; break; }
         steps++;
         if (scheduler !== undefined && interval === 'batch') scheduler.step();
       }
@@ -347,7 +340,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
       if (stopReason === 'diverged') break;
       if (wait >= patience) { stopReason = 'earlyStopping'; break; }
       // Let timers, events and an AbortSignal run between epochs.
-      await new Promise<void>((r) => setTimeout(r, 0));
+      await yieldToEventLoop();
     }
   } finally {
     pool.dispose();
@@ -401,4 +394,65 @@ function evaluate(be: Backend, model: FitModel, c: Checked, pool: BatchPool, bat
     model.train();
   }
   return [sum / c.n, loss === 'crossEntropy' ? correct / c.n : null];
+}
+
+// ---- the training machinery fit() shares with fitText() (src/fit-text.ts) ----
+
+/** @internal The optimizer option of a training loop, checked. */
+export function checkOptimizer(o: unknown, who: string): Optimizer<{ lr?: number }> {
+  if (!(o instanceof Optimizer)) throw new TypeError(`${who}: options.optimizer: expected an optimizer (optim.SGD, Adam or AdamW), got ${describe(o)}`);
+  return o as Optimizer<{ lr?: number }>;
+}
+
+/** @internal The scheduler option: undefined or a schedule made for the optimizer. */
+export function checkScheduler(s: unknown, optimizer: Optimizer<{ lr?: number }>, who: string): LRScheduler | undefined {
+  if (s === undefined) return undefined;
+  if (s === null || typeof (s as LRScheduler).step !== 'function' || (s as LRScheduler).optimizer !== optimizer) {
+    throw new TypeError(`${who}: options.scheduler: expected a schedule made for options.optimizer`);
+  }
+  return s as LRScheduler;
+}
+
+/** @internal An optional callback option. */
+export function checkCallback(f: unknown, what: string): void {
+  if (f !== undefined && typeof f !== 'function') throw new TypeError(`${what}: expected a function, got ${describe(f)}`);
+}
+
+/** @internal The signal option: undefined or an AbortSignal. */
+export function checkSignal(signal: unknown, who: string): AbortSignal | undefined {
+  if (signal !== undefined && (signal === null || typeof (signal as AbortSignal).aborted !== 'boolean')) throw new TypeError(`${who}: options.signal: expected an AbortSignal, got ${describe(signal)}`);
+  return signal as AbortSignal | undefined;
+}
+
+/** @internal The clipGradNorm option: null (no clipping) or a maxNorm ≥ 0. */
+export function checkClip(v: unknown, who: string): number | null {
+  if (v === undefined) return null;
+  return checkNumber(v, `${who}: options.clipGradNorm`, { min: 0 });
+}
+
+/** @internal Lets timers, events, a page's input and an AbortSignal run. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((r) => setTimeout(r, 0));
+}
+
+/**
+ * @internal One optimizer step, the same in every loop: zero the gradients, compute the
+ * loss, and unless it is NaN or infinite (returned as it is, with no step: the caller
+ * stops), backpropagate, clip the gradients' 2-norm when asked, step. Returns the loss.
+ */
+export function trainStep(be: Backend, optimizer: Optimizer<{ lr?: number }>, clip: { params: Tensor[]; maxNorm: number } | null, loss: () => Tensor): number {
+  optimizer.zeroGrad();
+  let v: number;
+  try {
+    const l = loss();
+    v = l.item();
+    if (!Number.isFinite(v)) { be.endStep(); return v; } // no step on a non-finite gradient
+    l.backward(); // a step boundary: frees this step's op results (src/autograd.ts)
+  } catch (e) {
+    be.endStep();
+    throw e;
+  }
+  if (clip !== null) clipGradNorm(clip.params, clip.maxNorm);
+  optimizer.step();
+  return v;
 }

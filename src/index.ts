@@ -40,6 +40,8 @@ export type { SchedulerStateDict } from './schedule.js';
 export * as prior from './prior.js';
 export type { PriorOptions } from './prior.js';
 export { fit } from './fit.js';
+export { fitText } from './fit-text.js';
+export type { FitTextOptions, FitTextResult, TextData, TextStepLog, TextEvalLog } from './fit-text.js';
 export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingOptions } from './fit.js';
 
 export interface LoadOptions {

@@ -12,7 +12,8 @@ import { describe } from './errors.js';
 import { Optimizer } from './optim.js';
 import { checkNumber } from './validate.js';
 
-type AnyOptimizer = Optimizer<{ lr?: number }>;
+/** Any optimizer a schedule can drive: one whose parameter groups have an `lr` (SGD, Adam, AdamW). */
+export type AnyOptimizer = Optimizer<{ lr?: number }>;
 
 function checkInt(v: unknown, what: string, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`${what}: expected an integer ≥ ${min}, got ${describe(v)}`);

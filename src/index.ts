@@ -42,9 +42,12 @@ export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingO
 
 export interface LoadOptions {
   /**
-   * The single-thread Wasm binary as a URL or path, its bytes, or a compiled
-   * WebAssembly.Module. Default: the binary built into the package (nothing to serve or
-   * configure). The package also exports it as the file `regula/regula.wasm`.
+   * The single-thread Wasm binary as a URL or path, its bytes, a compiled
+   * WebAssembly.Module, or an instantiation result `{ module, instance }` (as
+   * `WebAssembly.instantiate(bytes)` and `@assemblyscript/loader`'s `instantiate` return;
+   * regula instantiates its module on its own memory, see {@link WasmSource}). Default: the
+   * binary built into the package (nothing to serve or configure). The package also exports
+   * it as the file `regula/regula.wasm`.
    */
   wasm?: WasmSource;
   /**
@@ -56,8 +59,8 @@ export interface LoadOptions {
    */
   threads?: number;
   /**
-   * The shared-memory binary (file `regula/regula-mt.wasm`) as a URL, bytes or module.
-   * Default: built in. Give it together with `wasm` to run your own files on threads.
+   * The shared-memory binary (file `regula/regula-mt.wasm`) as a URL, bytes, module or
+   * instantiation result. Default: built in. Give it together with `wasm` to run your own files on threads.
    */
   wasmThreads?: WasmSource;
   /**

@@ -5,10 +5,14 @@
  * written in KB, 1 KB = 1000 bytes, within half a unit of its last digit; one written in bytes
  * exactly), and that the file's binary sizes are those of build/regula.wasm and
  * build/regula-mt.wasm within 2% (so a new kernel, which grows the binary by more, needs a
- * fresh measurement and README; a small edit of one does not).
+ * fresh measurement and README; a small edit of one does not), and its unpacked package size
+ * that of the files package.json's `files` names (as npm counts them, from the built dist/)
+ * within 2% too.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const ROOT = new URL('../', import.meta.url);
 const README = readFileSync(new URL('README.md', ROOT), 'utf8');
@@ -21,6 +25,24 @@ const M = JSON.parse(readFileSync(new URL('bench/results/package-size.json', ROO
   loader: { version: string; bytes: number; gzip: number };
 };
 const BINARY_MARGIN = 0.02;
+const PACKAGE_MARGIN = 0.02;
+
+/** Bytes of the files `npm pack` would take: package.json's `files` (`dir/**\/*.ext` or a path), README, LICENSE, package.json. */
+function unpackedSize(): number {
+  const root = fileURLToPath(ROOT);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[] };
+  const walk = (dir: string, ext: string): number => readdirSync(dir, { withFileTypes: true }).reduce((sum, e) =>
+    sum + (e.isDirectory() ? walk(join(dir, e.name), ext) : e.name.endsWith(ext) ? statSync(join(dir, e.name)).size : 0), 0);
+  let total = 0;
+  for (const f of [...pkg.files, 'README.md', 'LICENSE', 'package.json']) {
+    const glob = /^([^*]+)\/\*\*\/\*(\.[\w.]+)$/.exec(f);
+    if (glob === null && f.includes('*')) throw new Error(`package.json files: ${f} is not a pattern this test reads (dir/**/*.ext or a path)`);
+    const path = join(root, glob === null ? f : glob[1]!);
+    if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build`);
+    total += glob === null ? statSync(path).size : walk(path, glob[2]!);
+  }
+  return total;
+}
 
 const st = M.files['build/regula.wasm'], mt = M.files['build/regula-mt.wasm'], worker = M.files['dist/backend/wasm/worker.js'];
 const inlining = { bytes: M.app.shipped.bytes - M.app.bare.bytes, gzip: M.app.shipped.gzip - M.app.bare.gzip };
@@ -83,5 +105,12 @@ describe('README size figures', () => {
         `${f} is ${actual} B, bench/results/package-size.json says ${M.files[f].bytes}: run node bench/package-size.mjs after npm run build and update the README`)
         .toBeLessThanOrEqual(BINARY_MARGIN);
     }
+  });
+
+  it(`the measured unpacked package is the files package.json ships within ${PACKAGE_MARGIN * 100}%`, () => {
+    const actual = unpackedSize();
+    expect(Math.abs(M.package.unpacked - actual) / actual,
+      `the package's files are ${actual} B, bench/results/package-size.json says ${M.package.unpacked}: run node bench/package-size.mjs after npm run build and update the README`)
+      .toBeLessThanOrEqual(PACKAGE_MARGIN);
   });
 });

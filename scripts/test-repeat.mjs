@@ -87,6 +87,12 @@ function runOnce(log) {
   });
 }
 
+/** vitest's count lines ("Test Files  41 passed (41)", "Tests  612 passed | 3 skipped (615)"), joined. */
+function counts(log) {
+  const lines = readFileSync(log, 'utf8').split('\n');
+  return lines.filter((l) => /^\s*(Test Files|Tests)\s/.test(l)).map((l) => l.trim().replace(/\s+/g, ' ')).join('; ');
+}
+
 /** The lines of a vitest log that name what failed (at most a few). */
 function failures(log) {
   const lines = readFileSync(log, 'utf8').split('\n');
@@ -114,7 +120,7 @@ for (let i = 1; i <= n; i++) {
   const ok = r.code === 0;
   results.push({ hog, ok });
   const load = `load ${r.loads[0].toFixed(2)} → ${r.loads[r.loads.length - 1].toFixed(2)} (max ${Math.max(...r.loads).toFixed(2)})`;
-  console.log(`run ${String(i).padStart(String(n).length)}/${n} ${hog ? `beside ${hogs} hogs` : 'quiet        '}  ${ok ? 'PASS' : 'FAIL'}  ${seconds.toFixed(1).padStart(6)} s  ${load}`);
+  console.log(`run ${String(i).padStart(String(n).length)}/${n} ${hog ? `beside ${hogs} hogs` : 'quiet        '}  ${ok ? 'PASS' : 'FAIL'}  ${seconds.toFixed(1).padStart(6)} s  ${load}  ${counts(log)}`);
   if (ok) rmSync(log, { force: true });
   else {
     for (const l of failures(log)) console.log(`    ${l}`);

@@ -107,6 +107,7 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`causalAttention: expected dropout p in [0, 1], got ${describe(p)}`);
     if (!(dropout.rng instanceof Rng)) throw new TypeError(`causalAttention: expected dropout.rng from be.rng(seed), got ${describe(dropout.rng)}`);
     dropout.rng.assertLive('causalAttention dropout rng');
+    be._noteRng(dropout.rng); // a forward that fails later gives the rng its state back (Backend._keepRngsOnFailure)
   }
   const C = c3 / 3, hs = C / nHead, Z = B * nHead, H = nHead;
   const scale = 1 / Math.sqrt(hs);

@@ -34,8 +34,11 @@
  * `liveTensors`), and `be.releasePool()` returns them.
  *
  * Gradients accumulate (`+=`) into `p.grad` of leaves with `requiresGrad`, as in torch; an
- * optimizer's `zeroGrad()` clears them. Intermediates get a gradient buffer only while
- * backward() runs: the first contribution writes it, later ones add to it.
+ * optimizer's `zeroGrad()` clears them. Every tensor in the graph gets a gradient buffer
+ * only while backward() runs: the first contribution writes it, later ones add to it. A
+ * leaf's buffer is added into `p.grad` once the whole graph has run (as torch's engine sums
+ * a leaf's contributions before AccumulateGrad), so a backward that fails partway (out of
+ * memory) leaves every `p.grad` as it was.
  */
 import { ShapeError, describe, fmtShape } from './errors.js';
 import type { Rng, Tensor } from './tensor.js';
@@ -190,6 +193,7 @@ export abstract class Ops {
   dropout(this: Backend, x: Tensor, p: number, rng: Rng): Tensor {
     checkTensor(this, x, 'dropout x');
     checkDropout(this, p, rng);
+    this._noteRng(rng); // a forward that fails later gives rng its state back (Backend._keepRngsOnFailure)
     const k = this._trusted;
     const out = result(this, x.shape, x.size, 'dropout', [x]);
     const mask = out.requiresGrad ? this._steps.result(x.shape, x.size) : null;

@@ -16,6 +16,19 @@ export class DisposedError extends TypeError {
   }
 }
 
+/**
+ * A backend could not allocate memory: the Wasm heap cannot grow (4 GiB, a smaller declared
+ * maximum, or the host refuses), the js engine refused an array, or a memory limit set for a
+ * test was reached. `requested` is the size asked for in bytes; `available` the bytes that
+ * could still be had (null when the engine does not say). The call that threw changed nothing.
+ */
+export class OutOfMemoryError extends RangeError {
+  constructor(readonly requested: number, readonly available: number | null, message: string) {
+    super(message);
+    this.name = 'OutOfMemoryError';
+  }
+}
+
 /** The Wasm backend could not be loaded or instantiated. */
 export class BackendLoadError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -12,6 +12,7 @@
  * z1 = √(−2·ln(1 − u1))·cos(2πu2), z2 = the same with sin; parameters draw in
  * named-parameter order, row-major, and each value is f32(std·z). The dropout layers get
  * their own seeds: a module with seed s hands out splitmix32(s + k·0x9E3779B9), k = 1, 2, ...
+ * (splitmix32(x) = fmix32(x + 0x9E3779B9), one splitmix32 step from state x: src/nn.ts)
  * in the order of its parts (GPT: transformer.drop, h.0, h.1, ...; Block: attn, mlp;
  * CausalSelfAttention: attn_dropout, resid_dropout; MLP: dropout). All of it runs in
  * TypeScript, so both backends start from the same bits.
@@ -132,9 +133,15 @@ export class Embedding extends Module {
     const seed = options.seed === undefined ? nextSeed() : checkSeed(options.seed, 'Embedding seed');
     const std = options.std ?? 1;
     if (typeof std !== 'number' || !(std >= 0) || !Number.isFinite(std)) throw new RangeError(`Embedding: expected std as a finite number ≥ 0, got ${describe(std)}`);
-    this.weight = be.param([num, dim]);
-    fillNormal(this.weight, std, normals(seed));
-    this._params.push(['weight', this.weight]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.weight = be.param([num, dim]);
+      fillNormal(this.weight, std, normals(seed));
+      this._params.push(['weight', this.weight]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   /** Rows of weight for the ids (an Int32Array, or a tensor of integer values). */
@@ -190,10 +197,16 @@ export class LayerNorm extends Module {
     const eps = options.eps ?? 1e-5;
     if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new RangeError(`LayerNorm: expected eps as a finite number ≥ 0, got ${describe(eps)}`);
     this.eps = eps;
-    this.weight = be.param([dim], new Float32Array(dim).fill(1));
-    this._params.push(['weight', this.weight]);
-    this.bias = flagOpt(options.bias, true, 'LayerNorm bias') ? be.param([dim]) : null;
-    if (this.bias !== null) this._params.push(['bias', this.bias]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.weight = be.param([dim], new Float32Array(dim).fill(1));
+      this._params.push(['weight', this.weight]);
+      this.bias = flagOpt(options.bias, true, 'LayerNorm bias') ? be.param([dim]) : null;
+      if (this.bias !== null) this._params.push(['bias', this.bias]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   forward(x: Tensor): Tensor {
@@ -219,11 +232,17 @@ export class CausalSelfAttention extends Module {
     super();
     const { dropout, bias, seeds } = partConfig(be, nEmbd, nHead, options, 'CausalSelfAttention');
     this.nEmbd = nEmbd; this.nHead = nHead;
-    this.c_attn = new Linear(be, nEmbd, 3 * nEmbd, { bias, seed: 0 });
-    this.c_proj = new Linear(be, nEmbd, nEmbd, { bias, seed: 0 });
-    this.attn_dropout = new Dropout(dropout, { seed: seeds() });
-    this.resid_dropout = new Dropout(dropout, { seed: seeds() });
-    this._children.push(['c_attn', this.c_attn], ['c_proj', this.c_proj], ['attn_dropout', this.attn_dropout], ['resid_dropout', this.resid_dropout]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.c_attn = new Linear(be, nEmbd, 3 * nEmbd, { bias, seed: 0 });
+      this.c_proj = new Linear(be, nEmbd, nEmbd, { bias, seed: 0 });
+      this.attn_dropout = new Dropout(dropout, { seed: seeds() });
+      this.resid_dropout = new Dropout(dropout, { seed: seeds() });
+      this._children.push(['c_attn', this.c_attn], ['c_proj', this.c_proj], ['attn_dropout', this.attn_dropout], ['resid_dropout', this.resid_dropout]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   /** x [B·T, C] → [B·T, C]; shape is [B, T] (default: one sequence of all rows). */
@@ -236,8 +255,10 @@ export class CausalSelfAttention extends Module {
       if (rng === undefined || rng.disposed) this.rngs.set(this.be, (rng = this.be.rng(this.attn_dropout.seed)));
       drop = { p, rng };
     }
-    const y = this.be.causalAttention(this.c_attn.forward(x), B, T, this.nHead, drop);
-    return this.resid_dropout.forward(this.c_proj.forward(y));
+    return this.be._keepRngsOnFailure(() => {
+      const y = this.be.causalAttention(this.c_attn.forward(x), B, T, this.nHead, drop);
+      return this.resid_dropout.forward(this.c_proj.forward(y));
+    });
   }
 
   override dispose(): void {
@@ -257,14 +278,20 @@ export class MLP extends Module {
   constructor(be: Backend, nEmbd: number, options: BlockOptions = {}) {
     super();
     const { dropout, bias, seeds } = partConfig(be, nEmbd, 1, options, 'MLP');
-    this.c_fc = new Linear(be, nEmbd, 4 * nEmbd, { bias, seed: 0 });
-    this.c_proj = new Linear(be, 4 * nEmbd, nEmbd, { bias, seed: 0 });
-    this.dropout = new Dropout(dropout, { seed: seeds() });
-    this._children.push(['c_fc', this.c_fc], ['gelu', this.gelu], ['c_proj', this.c_proj], ['dropout', this.dropout]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.c_fc = new Linear(be, nEmbd, 4 * nEmbd, { bias, seed: 0 });
+      this.c_proj = new Linear(be, 4 * nEmbd, nEmbd, { bias, seed: 0 });
+      this.dropout = new Dropout(dropout, { seed: seeds() });
+      this._children.push(['c_fc', this.c_fc], ['gelu', this.gelu], ['c_proj', this.c_proj], ['dropout', this.dropout]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.c_proj.forward(this.gelu.forward(this.c_fc.forward(x))));
+    return this.c_fc.be._keepRngsOnFailure(() => this.dropout.forward(this.c_proj.forward(this.gelu.forward(this.c_fc.forward(x)))));
   }
 }
 
@@ -278,18 +305,26 @@ export class Block extends Module {
   constructor(readonly be: Backend, nEmbd: number, nHead: number, options: BlockOptions = {}) {
     super();
     const { dropout, bias, seeds } = partConfig(be, nEmbd, nHead, options, 'Block');
-    this.ln_1 = new LayerNorm(be, nEmbd, { bias });
-    this.attn = new CausalSelfAttention(be, nEmbd, nHead, { dropout, bias, seed: seeds() });
-    this.ln_2 = new LayerNorm(be, nEmbd, { bias });
-    this.mlp = new MLP(be, nEmbd, { dropout, bias, seed: seeds() });
-    this._children.push(['ln_1', this.ln_1], ['attn', this.attn], ['ln_2', this.ln_2], ['mlp', this.mlp]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.ln_1 = new LayerNorm(be, nEmbd, { bias });
+      this.attn = new CausalSelfAttention(be, nEmbd, nHead, { dropout, bias, seed: seeds() });
+      this.ln_2 = new LayerNorm(be, nEmbd, { bias });
+      this.mlp = new MLP(be, nEmbd, { dropout, bias, seed: seeds() });
+      this._children.push(['ln_1', this.ln_1], ['attn', this.attn], ['ln_2', this.ln_2], ['mlp', this.mlp]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   /** x [B·T, C] → [B·T, C]; shape is [B, T]. */
   forward(x: Tensor, shape?: BT): Tensor {
     const be = this.be;
-    x = be.add(x, this.attn.forward(this.ln_1.forward(x), shape));
-    return be.add(x, this.mlp.forward(this.ln_2.forward(x)));
+    return be._keepRngsOnFailure(() => {
+      const y = be.add(x, this.attn.forward(this.ln_1.forward(x), shape));
+      return be.add(y, this.mlp.forward(this.ln_2.forward(y)));
+    });
   }
 }
 

@@ -91,28 +91,34 @@ export class GPT extends Module {
     const tieWeights = flagOpt(config.tieWeights, true, 'GPT tieWeights');
     this.config = Object.freeze({ vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias, tieWeights, seed });
 
-    const seeds = seedStream(seed);
-    this.wte = new Embedding(be, vocabSize, nEmbd, { seed: 0 });
-    this.wpe = new Embedding(be, blockSize, nEmbd, { seed: 0 });
-    this.drop = new Dropout(dropout, { seed: seeds() });
-    this.h = [];
-    for (let i = 0; i < nLayer; i++) this.h.push(new Block(be, nEmbd, nHead, { dropout, bias, seed: seeds() }));
-    this.ln_f = new LayerNorm(be, nEmbd, { bias });
-    this.transformer = new Container([['wte', this.wte], ['wpe', this.wpe], ['drop', this.drop],
-      ['h', new Container(this.h.map((b, i) => [String(i), b]))], ['ln_f', this.ln_f]]);
-    this.lm_head = new LMHead(be, tieWeights ? this.wte.weight : be.param([vocabSize, nEmbd]));
-    this._children.push(['transformer', this.transformer], ['lm_head', this.lm_head]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      const seeds = seedStream(seed);
+      this.wte = new Embedding(be, vocabSize, nEmbd, { seed: 0 });
+      this.wpe = new Embedding(be, blockSize, nEmbd, { seed: 0 });
+      this.drop = new Dropout(dropout, { seed: seeds() });
+      this.h = [];
+      for (let i = 0; i < nLayer; i++) this.h.push(new Block(be, nEmbd, nHead, { dropout, bias, seed: seeds() }));
+      this.ln_f = new LayerNorm(be, nEmbd, { bias });
+      this.transformer = new Container([['wte', this.wte], ['wpe', this.wpe], ['drop', this.drop],
+        ['h', new Container(this.h.map((b, i) => [String(i), b]))], ['ln_f', this.ln_f]]);
+      this.lm_head = new LMHead(be, tieWeights ? this.wte.weight : be.param([vocabSize, nEmbd]));
+      this._children.push(['transformer', this.transformer], ['lm_head', this.lm_head]);
 
-    // nanoGPT's init, in named-parameter order (see the file note).
-    const z = normals(seed);
-    const projStd = 0.02 / Math.sqrt(2 * nLayer);
-    for (const [name, p] of this.namedParameters()) {
-      if (p.shape.length === 1) {
-        p.data.fill(name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name.endsWith('ln_f.weight') ? 1 : 0);
-      } else {
-        fillNormal(p, name.endsWith('c_proj.weight') ? projStd : 0.02, z);
+      // nanoGPT's init, in named-parameter order (see the file note).
+      const z = normals(seed);
+      const projStd = 0.02 / Math.sqrt(2 * nLayer);
+      for (const [name, p] of this.namedParameters()) {
+        if (p.shape.length === 1) {
+          p.data.fill(name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name.endsWith('ln_f.weight') ? 1 : 0);
+        } else {
+          fillNormal(p, name.endsWith('c_proj.weight') ? projStd : 0.02, z);
+        }
       }
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
     }
+    be._atomicCommit(scope);
   }
 
   /** The number of parameters (each tied tensor once). */
@@ -168,9 +174,12 @@ export class GPT extends Module {
       for (let i = 0; i < B * T; i++) this.positions[i] = i % T;
       this.positionsT = T;
     }
-    let x = this.drop.forward(be.add(this.wte.forward(v), this.wpe.forward(this.positions)));
-    for (const block of this.h) x = block.forward(x, bt);
-    return this.lm_head.forward(this.ln_f.forward(x));
+    // Out of memory partway: the dropout RNGs get back their states (the next forward draws the masks this one would have).
+    return be._keepRngsOnFailure(() => {
+      let x = this.drop.forward(be.add(this.wte.forward(v), this.wpe.forward(this.positions)));
+      for (const block of this.h) x = block.forward(x, bt);
+      return this.lm_head.forward(this.ln_f.forward(x));
+    });
   }
 
   /**

@@ -21,7 +21,7 @@ export type { AttentionDropout } from './autograd-transformer.js';
 export * as safetensors from './safetensors.js';
 export type { Dtype as SafetensorsDtype, LoadedTensor, SafetensorsFile, SaveOptions as SafetensorsSaveOptions, SaveSource as SafetensorsSaveSource } from './safetensors.js';
 export type { AutogradMatmulOptions } from './autograd.js';
-export { ShapeError, DisposedError, BackendLoadError, SafetensorsError } from './errors.js';
+export { ShapeError, DisposedError, BackendLoadError, SafetensorsError, OutOfMemoryError } from './errors.js';
 export { wasmSimdSupported } from './backend/wasm/index.js';
 export type { WasmSource } from './backend/wasm/index.js';
 export * as linear from './linear.js';

@@ -23,7 +23,7 @@ import { checkSeed, checkShape, finiteFloat32Copy, sameShape } from './validate.
 let seedCounter = 0;
 let seedBase = 0;
 
-/** @internal the splitmix32 finalizer. */
+/** @internal one splitmix32 step from state x: murmur3's fmix32 finalizer of x + 0x9E3779B9 (uint32). */
 export function splitmix32(x: number): number {
   let z = (x + 0x9e3779b9) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
@@ -226,10 +226,16 @@ export class Linear extends Module {
       for (let i = 0; i < n; i++) v[i] = (2 * next() - 1) * bound;
       return v;
     };
-    this.weight = be.param([outFeatures, inFeatures], draw(outFeatures * inFeatures));
-    this._params.push(['weight', this.weight]);
-    this.bias = hasBias ? be.param([outFeatures], draw(outFeatures)) : null;
-    if (this.bias !== null) this._params.push(['bias', this.bias]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.weight = be.param([outFeatures, inFeatures], draw(outFeatures * inFeatures));
+      this._params.push(['weight', this.weight]);
+      this.bias = hasBias ? be.param([outFeatures], draw(outFeatures)) : null;
+      if (this.bias !== null) this._params.push(['bias', this.bias]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   forward(x: Tensor): Tensor {
@@ -310,9 +316,13 @@ export class Sequential extends Module {
   /** The i-th child. */
   at(i: number): Module | undefined { return this._children[i]?.[1]; }
 
+  /** Out of memory partway, the dropout RNGs of its layers get back their states. */
   forward(x: Tensor): Tensor {
-    let y = x;
-    for (const [, m] of this._children) y = m.forward(y);
-    return y;
+    const run = () => {
+      let y = x;
+      for (const [, m] of this._children) y = m.forward(y);
+      return y;
+    };
+    return x instanceof Tensor ? x._be._keepRngsOnFailure(run) : run();
   }
 }

@@ -177,10 +177,11 @@ export class GPT extends Module {
   }
 
   /**
-   * Appends up to maxNewTokens tokens to prompt, one at a time, in eval mode (restored
+   * Appends up to maxNewTokens (≤ 2^24) tokens to prompt, one at a time, in eval mode (restored
    * after): the context is cropped to the last blockSize tokens, the last position's logits
-   * are divided by temperature (0: argmax, the first of equal maxima), cut to the topK
-   * largest when given, and sampled from their softmax with mulberry32(seed). Returns the
+   * are divided by temperature (0, or a temperature so small that the largest quotient
+   * overflows: argmax, the first of equal maxima), cut to the topK largest when given, and
+   * sampled from their softmax with mulberry32(seed). NaN or infinite logits throw, naming the step. Returns the
    * prompt followed by the new tokens, ending early after the token `stop` when it is given
    * and generated. Each step ends with be.endStep(): op results from before the call are
    * freed, as at any step boundary.

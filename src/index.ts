@@ -34,6 +34,7 @@ export { CharTokenizer, VOCAB_METADATA_KEY } from './tokenizer.js';
 export * as optim from './optim.js';
 export type { SGDOptions, AdamOptions, ParamGroup, ParamGroupInput, ParamsInput, ParamState, OptimizerStateDict } from './optim.js';
 export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LinearWarmup, SequentialLR } from './schedule.js';
+export type { StepLROptions, ExponentialLROptions, CosineAnnealingLROptions, LinearLROptions, LinearWarmupOptions } from './schedule.js';
 export * as prior from './prior.js';
 export type { PriorOptions } from './prior.js';
 export { fit } from './fit.js';

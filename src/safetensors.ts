@@ -88,8 +88,9 @@ function fail(rule: string, tensor: string | null, message: string): never {
  * Writes a Module's parameters (each state-dict key with its true shape) or a record of
  * name → Tensor | { shape, data } as a safetensors file of F32 tensors, in the given order,
  * with `metadata` as the header's `__metadata__`. Bad input (a disposed tensor, data whose
- * length is not the shape's size, an empty name, non-string metadata) throws before
- * anything is written. The header is padded with spaces to a multiple of 8 bytes.
+ * length is not the shape's size, a finite value beyond float32's range, an empty name,
+ * non-string metadata, a source that is neither a Module nor a plain object, such as a Map)
+ * throws before anything is written. The header is padded with spaces to a multiple of 8 bytes.
  */
 export function save(source: SaveSource, options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
   if (options === null || typeof options !== 'object') throw new TypeError(`safetensors.save: expected options { metadata? }, got ${describe(options)}`);

@@ -10,7 +10,7 @@ import type { Backend } from './backend.js';
 import { Ops } from './autograd.js';
 import { addWritten as into, grad, result } from './grad.js';
 import { checkDropout, checkTensor, colVec, dims2 } from './checks.js';
-import { checkNumber } from './validate.js';
+import { checkKeys, checkNumber } from './validate.js';
 
 function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
   colVec(be, t, n, what);
@@ -84,6 +84,7 @@ export function embedding(be: Backend, weight: Tensor, ids: Int32Array): Tensor 
 
 /** Dropout on the attention probabilities: the probability and the layer's RNG. */
 export interface AttentionDropout { p: number; rng: Rng }
+const ATTENTION_DROPOUT_KEYS: Record<keyof AttentionDropout, true> = { p: true, rng: true };
 
 
 /**
@@ -105,6 +106,7 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
   const p = dropout === null ? 0 : dropout.p;
   if (dropout !== null) {
     if (typeof dropout !== 'object') throw new TypeError(`causalAttention: expected dropout as { p, rng } or null, got ${describe(dropout)}`);
+    checkKeys(dropout, ATTENTION_DROPOUT_KEYS, 'causalAttention dropout');
     checkDropout(be, p, dropout.rng, 'causalAttention dropout');
   }
   const C = c3 / 3, hs = C / nHead, Z = B * nHead, H = nHead;

@@ -147,6 +147,9 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('hostile input on %s', (
       expect(opt.paramGroups[0]!.initialLr).toBeUndefined(); // refused before the schedule touched the optimizer
       expect(() => safetensors.save(g, { meta: {} } as never)).toThrow(/safetensors.save: unknown option 'meta' \(expected one of metadata\)/);
       expect(() => be.matmul(lin.weight, lin.weight, { transpose: true } as never)).toThrow(/matmul: unknown option 'transpose'/);
+      const q = be.zeros([2, 6]), r = be.rng(1);
+      expect(() => be.causalAttention(q, 1, 2, 1, { p: 0.1, rng: r, seed: 2 } as never)).toThrow(/causalAttention dropout: unknown option 'seed' \(expected one of p, rng\)/);
+      q.dispose(); r.dispose();
       const out = be.zeros([2, 2]);
       expect(() => be.kernels.matmul(out, lin.weight, lin.weight, { trans_b: true } as never)).toThrow(/matmul: unknown option 'trans_b'/);
       expect(() => loadDigits({ normalise: true } as never)).toThrow(/loadDigits: unknown option 'normalise'/);

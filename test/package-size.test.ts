@@ -73,7 +73,8 @@ const PHRASES: [string, Fig[]][] = [
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const NUMBER = '([0-9][0-9,]*(?:\\.[0-9]+)?)';
-const show = (f: Fig) => 'bytes' in f ? f.bytes.toLocaleString('en-US') : (f.kb / 1000).toFixed(f.digits);
+const show = (f: Fig) => 'bytes' in f ? f.bytes.toLocaleString('en-US')
+  : (f.kb / 1000).toLocaleString('en-US', { minimumFractionDigits: f.digits, maximumFractionDigits: f.digits });
 
 describe('README size figures', () => {
   it.each(PHRASES)('"%s" quotes bench/results/package-size.json', (phrase, figs) => {

@@ -11,6 +11,12 @@ import { Anderson } from './anderson.js';
 
 /** Column indices travel to the kernels as f32 values, exact below this. */
 export const MAX_LISTED = 1 << 24;
+/**
+ * Up to this many entries of X (n·d) the gap's Xᵀr is summed in float64 on the host from the
+ * float64 residual (one pass in JS, as cheap as a few epochs there); above, the kernel's
+ * float32 Xᵀr is used with a certified bound on its rounding (gapOf).
+ */
+const EXACT_XTR_MAX = 1 << 20;
 
 /** Validated solver settings shared by fit and path. */
 export interface Settings { maxIter: number; tol: number; checkEvery: number; solver: Solver; precompute: boolean | 'auto'; workingSet: boolean }
@@ -43,8 +49,12 @@ export class Problem {
   private readonly acc: Tensor;
   /** The non-zero coefficients' columns for the float64 residual (refreshResidual). */
   private readonly nzList: Int32Array;
-  /** ‖y − Xw‖ in float64 behind the xtr of the last gapAt(): the scale of xtr's rounding error (gapOf). */
+  /** ‖y − Xw‖ in float64 behind the xtr of the last gapAt(): the scale of xtr's rounding error (gapOf); 0 when xtr64 holds it exactly. */
   private rNorm = 0;
+  /** Xᵀr in float64 at the last gapAt()'s float64 r, for problems of at most EXACT_XTR_MAX entries (null above). */
+  private readonly xtr64: Float64Array | null;
+  /** y − Xw in float64 from the last refreshResidual() (r holds its float32 rounding). */
+  private readonly r64: Float64Array;
   /** ‖X_j‖ in float64 (the screening radii). */
   readonly colNorm: Float64Array;
   /** Made on first use: Gram matrix, its q = Xᵀr, column-major X, working-set blocks, FISTA work vectors. */
@@ -104,6 +114,8 @@ export class Problem {
     for (let i = 0; i < n; i++) s += this.yHost[i]! ** 2;
     this.yNorm2 = s;
     this.nzList = new Int32Array(d);
+    this.r64 = new Float64Array(n);
+    this.xtr64 = n * d <= EXACT_XTR_MAX ? new Float64Array(d) : null;
   }
 
   dispose(): void {
@@ -179,7 +191,7 @@ export class Problem {
    * so gap ≤ tol·‖y‖² holds in float64 when it holds here. A float64 rounding below zero (a
    * gap of order 1e-16·‖y‖²; the gap is ≥ 0 by weak duality) reads as 0.
    */
-  gapOf(xd: Float32Array, wd: Float32Array, idx: Float32Array | null, m: number, a: number, b: number, rNorm = 0): number {
+  gapOf(xd: Float32Array | Float64Array, wd: Float32Array, idx: Float32Array | null, m: number, a: number, b: number, rNorm = 0): number {
     if (a === 0 && b === 0) return NaN;
     const { rr, ry, colNorm } = this;
     const eps = rNorm > 0 ? (2 ** -22 + this.n * 2 ** -52) * rNorm : 0, rel = rNorm > 0 ? 2 ** -23 : 0;
@@ -215,7 +227,7 @@ export class Problem {
    */
   refreshResidual(): number {
     const { n, d } = this;
-    const wd = this.w.data, list = this.nzList, X = this.X.data, yd = this.yHost, rd = this.r.data;
+    const wd = this.w.data, list = this.nzList, X = this.X.data, yd = this.yHost, rd = this.r.data, r64 = this.r64;
     let m = 0;
     for (let j = 0; j < d; j++) if (wd[j] !== 0) list[m++] = j;
     let rr = 0, ry = 0;
@@ -224,27 +236,47 @@ export class Problem {
       let s = 0;
       for (let k = 0; k < m; k++) { const j = list[k]!; s += X[row + j]! * wd[j]!; }
       const yi = yd[i]!, ri = yi - s;
+      r64[i] = ri;
       rd[i] = ri;
       rr += ri * ri; ry += ri * yi;
     }
     this.rr = rr;
     this.ry = ry;
-    this.rNorm = Math.sqrt(rr);
     return m;
+  }
+
+  /** out = Xᵀr in float64 (in order of i) from the float64 residual of the last refreshResidual(). */
+  private xtrExact(out: Float64Array): void {
+    const { n, d } = this;
+    const X = this.X.data, r64 = this.r64;
+    out.fill(0);
+    for (let i = 0; i < n; i++) {
+      const row = i * d, ri = r64[i]!;
+      for (let j = 0; j < d; j++) out[j]! += X[row + j]! * ri;
+    }
   }
 
   /** The gap at the current w over all features; leaves r = f32(y − Xw) (recomputed in float64, not the running one), xtr = Xᵀr, rr and ry (float64). */
   gapAt(a: number, b: number): number {
-    // At w = 0, r is y and Xᵀr the xty of the first pass (the same kernel on the same bits).
-    if (this.refreshResidual() === 0) this.xtr.data.set(this.xty.data);
-    else this.k.xtDots(this.xtr, this.X, this.r, this.acc, null);
+    const m = this.refreshResidual();
     this.exact = true;
+    const x64 = this.xtr64;
+    if (x64 !== null) {
+      this.xtrExact(x64);
+      this.xtr.data.set(x64);
+      this.rNorm = 0;
+      return this.gapOf(x64, this.w.data, null, this.d, a, b);
+    }
+    // At w = 0, r is y and Xᵀr the xty of the first pass (the same kernel on the same bits).
+    if (m === 0) this.xtr.data.set(this.xty.data);
+    else this.k.xtDots(this.xtr, this.X, this.r, this.acc, null);
+    this.rNorm = Math.sqrt(this.rr);
     return this.gapOf(this.xtr.data, this.w.data, null, this.d, a, b, this.rNorm);
   }
 
   /** The gap at the start of a solve: from r and xtr when they are still exact (a path's next alpha), else gapAt. */
   startGap(a: number, b: number): number {
-    return this.exact ? this.gapOf(this.xtr.data, this.w.data, null, this.d, a, b, this.rNorm) : this.gapAt(a, b);
+    return !this.exact ? this.gapAt(a, b) : this.gapOf(this.xtr64 ?? this.xtr.data, this.w.data, null, this.d, a, b, this.rNorm);
   }
 
   /** Starts a solve from w0 (null: zeros); r and xtr stay exact only when w0 is the last result's coefficients. */

@@ -43,7 +43,7 @@ export function cd(p: Problem, gram: boolean, a: number, b: number, alpha: numbe
   const G = gram ? p.gram() : null;
   const q = gram ? p.work('q', [1, d]) : null;
   const xty = gram ? p.xty : null;
-  let gap = p.startGap(a, b);
+  let gap = G !== null ? p.startGapGram(a, b) : p.startGap(a, b);
   let converged = !lsq && gap <= target;
   const dwTol = changeTol(o.tol);
   let it = 0, exactAt = 0, estimateOk = false;
@@ -68,7 +68,7 @@ export function cd(p: Problem, gram: boolean, a: number, b: number, alpha: numbe
       // kernel stops on a small change before estimating), else every checkEvery epochs.
       ? it === o.maxIter || (small && (still || estimateOk || it - exactAt >= o.checkEvery))
       : small || it === o.maxIter || it % o.checkEvery === 0) {
-      gap = p.gapAt(a, b);
+      gap = G !== null ? p.gapAtGram(a, b) : p.gapAt(a, b);
       converged = small && gap <= target;
       if (q !== null) q.data.set(xtr.data);
       // An epoch that changed nothing from the exact r (or q) repeats forever: float32

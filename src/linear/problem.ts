@@ -17,6 +17,8 @@ export const MAX_LISTED = 1 << 24;
  * float32 Xᵀr is used with a certified bound on its rounding (gapOf).
  */
 const EXACT_XTR_MAX = 1 << 20;
+/** Up to this many multiply-adds (n·d²/2) the Gram form's gaps come from a float64 XᵀX made on the host (gapAtGram). */
+const GRAM64_MAX = 1 << 20;
 
 /** Validated solver settings shared by fit and path. */
 export interface Settings { maxIter: number; tol: number; checkEvery: number; solver: Solver; precompute: boolean | 'auto'; workingSet: boolean }
@@ -63,8 +65,12 @@ export class Problem {
   private andersonState: Anderson | null = null;
   /** A certified bound of λmax(XᵀX)/n once computed (fista.ts), else −1. */
   bound = -1;
-  /** True while r and xtr are exact for the current w (set by gapAt, cleared by any change to w). */
+  /** True while xtr (and r, when rFresh) are exact for the current w (set by gapAt and gapAtGram, cleared by any change to w). */
   exact = false;
+  /** False when the last exact gap came from the float64 Gram matrix (gapAtGram), which leaves r as it was. */
+  private rFresh = false;
+  /** XᵀX and Xᵀy in float64 for gapAtGram, made on its first call when n·d² ≤ GRAM64_MAX (null: too large, undefined: not yet). */
+  private g64: { G: Float64Array; xty: Float64Array } | null | undefined;
   /** ‖r‖² and rᵀy in float64 for the r of the last gapAt() or rStats(). */
   rr = 0;
   ry = 0;
@@ -260,6 +266,7 @@ export class Problem {
   gapAt(a: number, b: number): number {
     const m = this.refreshResidual();
     this.exact = true;
+    this.rFresh = true;
     const x64 = this.xtr64;
     if (x64 !== null) {
       this.xtrExact(x64);
@@ -276,7 +283,63 @@ export class Problem {
 
   /** The gap at the start of a solve: from r and xtr when they are still exact (a path's next alpha), else gapAt. */
   startGap(a: number, b: number): number {
-    return !this.exact ? this.gapAt(a, b) : this.gapOf(this.xtr64 ?? this.xtr.data, this.w.data, null, this.d, a, b, this.rNorm);
+    return !(this.exact && this.rFresh) ? this.gapAt(a, b) : this.gapOf(this.xtr64 ?? this.xtr.data, this.w.data, null, this.d, a, b, this.rNorm);
+  }
+
+  /**
+   * gapAt for the Gram form of cd, which needs xtr but not r: for n·d² ≤ GRAM64_MAX from XᵀX
+   * and Xᵀy in float64 (made once on the host, in order of i), in O(d·nnz) per call:
+   * Xᵀr = Xᵀy − XᵀXw, rᵀy = ‖y‖² − wᵀXᵀy, ‖r‖² = rᵀy − wᵀXᵀr, each a float64 sum (the
+   * cancellation in ‖r‖² costs about 1e-16·‖y‖², far below any tol the float32 iteration
+   * reaches). A path's 100 alphas would otherwise pay two passes over X per check. Leaves r
+   * as it was (startGap then recomputes it); larger problems take gapAt.
+   */
+  gapAtGram(a: number, b: number): number {
+    const { n, d } = this;
+    if (this.g64 === undefined) this.g64 = n * d * d <= 2 * GRAM64_MAX ? this.makeGram64() : null;
+    const g = this.g64, x64 = this.xtr64;
+    if (g === null || x64 === null) return this.gapAt(a, b);
+    const wd = this.w.data, list = this.nzList;
+    let m = 0;
+    for (let j = 0; j < d; j++) if (wd[j] !== 0) list[m++] = j;
+    let wy = 0, wq = 0;
+    for (let j = 0; j < d; j++) {
+      let s = g.xty[j]!;
+      const row = j * d;
+      for (let k = 0; k < m; k++) { const i = list[k]!; s -= g.G[row + i]! * wd[i]!; }
+      x64[j] = s;
+    }
+    for (let k = 0; k < m; k++) { const j = list[k]!; wy += wd[j]! * g.xty[j]!; wq += wd[j]! * x64[j]!; }
+    this.ry = this.yNorm2 - wy;
+    this.rr = this.ry - wq;
+    this.xtr.data.set(x64);
+    this.rNorm = 0;
+    this.exact = true;
+    this.rFresh = false;
+    return this.gapOf(x64, wd, null, d, a, b);
+  }
+
+  /** The Gram form's start: from xtr when still exact, else gapAtGram. */
+  startGapGram(a: number, b: number): number {
+    return this.exact && this.xtr64 !== null ? this.gapOf(this.xtr64, this.w.data, null, this.d, a, b, this.rNorm) : this.gapAtGram(a, b);
+  }
+
+  /** XᵀX (d×d) and Xᵀy in float64, each entry summed in order of i. */
+  private makeGram64(): { G: Float64Array; xty: Float64Array } {
+    const { n, d } = this;
+    const X = this.X.data, yd = this.yHost;
+    const G = new Float64Array(d * d), xty = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      const row = i * d, yi = yd[i]!;
+      for (let j = 0; j < d; j++) {
+        const xij = X[row + j]!;
+        xty[j]! += xij * yi;
+        const gr = j * d;
+        for (let k = j; k < d; k++) G[gr + k]! += xij * X[row + k]!;
+      }
+    }
+    for (let j = 0; j < d; j++) for (let k = 0; k < j; k++) G[j * d + k] = G[k * d + j]!;
+    return { G, xty };
   }
 
   /** Starts a solve from w0 (null: zeros); r and xtr stay exact only when w0 is the last result's coefficients. */

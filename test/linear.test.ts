@@ -401,6 +401,20 @@ describe.each(BACKENDS)('issue 20: linear.fit at its defaults lands on the solut
     // Every fit converges at the default tol, most at 1e-8 (the float32 iteration's floor is near it).
     expect(converged).toBeGreaterThanOrEqual(288 + 200);
   });
+
+  it('above 2²⁰ entries of X (the gap from the kernel\'s float32 Xᵀr with its rounding bound): converged fits hold in float64 too', () => {
+    const n = 300, d = 3600, X = randomF32(n * d, 77), y = randomF32(n, 78, 10);
+    for (let i = 0; i < n; i++) for (let j = 0; j < 12; j++) y[i] = Math.fround(y[i]! + (j % 2 ? 2 : -3) * X[i * d + j * 300]!);
+    for (const [l1Ratio, frac] of [[1, 0.2], [1, 0.05], [0.5, 0.05]] as const) {
+      const alpha = linear.alphaMax(X, y, n, d, l1Ratio) * frac;
+      const r = linear.fit(be, X, y, { n, d, alpha, l1Ratio });
+      expect(r.converged).toBe(true);
+      expect(r.dualGap).toBeGreaterThanOrEqual(0);
+      const { gap, yy } = gap64(X, y, n, d, r.coef, alpha, l1Ratio);
+      expect(gap).toBeLessThanOrEqual(1e-6 * yy);
+      expect(gap).toBeLessThanOrEqual(r.dualGap * n * (1 + 1e-9));
+    }
+  });
 });
 
 describe('ridge with more than 1000 features: conjugate gradient (issue 11)', () => {

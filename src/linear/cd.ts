@@ -96,7 +96,8 @@ export function cd(p: Problem, gram: boolean, a: number, b: number, alpha: numbe
  *   to their dual constraint ((a − |X_jᵀθ|)/‖X_j‖ smallest), `size` in all, doubling each
  *   outer iteration from max(16, 2·nnz);
  * - runs cdResidual epochs on it until the subproblem's gap is ≤ 0.3 × the full gap.
- * It stops on the full gap (the guarantee is the plain solver's), at maxIter (epochs
+ * It converges on the full gap after an inner run that ended on sklearn's small change
+ * (as cd(); the guarantee is the plain solver's), stops at maxIter (epochs
  * over working sets), or when a working set holding every unscreened feature stops
  * changing (the float32 fixed point). Coefficients outside the set stay exact zeros.
  */

@@ -21,13 +21,18 @@
  * The problem data and the duality gap live in src/linear/problem.ts. Speeds against
  * scikit-learn: `npm run bench -- linear` (README).
  *
- * Convergence: the duality gap, as sklearn's enet_coordinate_descent: stop when
- * gap ≤ tol·‖y‖² for the n-scaled problem ½‖y − Xw‖² + n·alpha·(…), checked every
- * `checkEvery` iterations (epochs for cd), before the first, and for cd also after any
- * epoch whose largest coefficient change is ≤ tol·max|w| (sklearn's rule). The gap is
- * accumulated in float64 on the JS side from the float32 kernel outputs r = y − Xw and
- * Xᵀr (r recomputed from scratch, not cd's running residual): float32 residuals put a
- * floor of about 1e-7·‖y‖² under the gap, so tol much below 1e-6 may not be reachable
+ * Convergence: the duality gap, as sklearn's enet_coordinate_descent: gap ≤ tol·‖y‖² for
+ * the n-scaled problem ½‖y − Xw‖² + n·alpha·(…), checked every `checkEvery` iterations
+ * (epochs for cd), before the first, and for cd also after any epoch whose largest
+ * coefficient change is ≤ tol·max|w| (sklearn's rule). cd converges only on such an epoch
+ * AND the gap (as sklearn: the gap bounds the objective, not the coefficients; the change
+ * rule is what lands sklearn near the optimum, src/linear/cd.ts). Every gap that decides
+ * convergence is float64 at the returned float32 coefficients (src/linear/problem.ts): r =
+ * y − Xw summed in float64, and Xᵀr in float64 (from the float64 residual, or from XᵀX and
+ * Xᵀy in float64 for the Gram form, on small problems) or, on large ones, the kernel's
+ * float32 Xᵀr widened by a certified bound on its rounding; a converged fit's float64 gap
+ * is then ≤ tol·‖y‖², and no gap is negative. The float32 iteration itself stalls near a gap
+ * of 1e-8·‖y‖² on some problems, so tol much below 1e-7 may not be reached
  * (the fit then stops at maxIter with converged = false). For the lasso part the dual
  * point is sklearn's rescaled residual; with an L2 part the exact elastic-net dual at the
  * residual is used (sklearn's formula degenerates at l1Ratio = 0). With alpha = 0 (least

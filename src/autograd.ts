@@ -44,12 +44,13 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import type { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from './checks.js';
-import { checkNumber, optionalBool, sameShape } from './validate.js';
+import { checkKeys, checkNumber, optionalBool, sameShape } from './validate.js';
 import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult } from './grad.js';
 import { backward } from './backward.js';
 
 /** Options of the autograd matmul: the transposes of a and b. */
 export interface AutogradMatmulOptions { transA?: boolean; transB?: boolean }
+const AUTOGRAD_MATMUL_KEYS: Record<keyof AutogradMatmulOptions, true> = { transA: true, transB: true };
 
 
 /**
@@ -82,6 +83,7 @@ export abstract class Ops {
   matmul(this: Backend, a: Tensor, b: Tensor, options: AutogradMatmulOptions = {}): Tensor {
     checkTensor(this, a, 'matmul a'); checkTensor(this, b, 'matmul b');
     if (options === null || typeof options !== 'object') throw new TypeError(`matmul: expected options { transA?, transB? }, got ${describe(options)}`);
+    checkKeys(options, AUTOGRAD_MATMUL_KEYS, 'matmul');
     const tA = optionalBool(options.transA, 'matmul transA'), tB = optionalBool(options.transB, 'matmul transB');
     const [m, n] = matmulDims(a, b, tA, tB);
     const out = result(this, [m, n], m * n, 'matmul', [a, b]);

@@ -46,7 +46,7 @@ export function fmtShape(shape: readonly number[]): string {
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'undefined';
-  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v);
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : Object.is(v, -0) ? '-0' : String(v);
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) return `an array of length ${v.length}`;

@@ -19,7 +19,7 @@ import type { LRScheduler } from './schedule.js';
 import { Mulberry32 } from './rng.js';
 import { estimateLoss, getBatch } from './text.js';
 import { checkCallback, checkClip, checkOptimizer, checkScheduler, checkSignal, trainStep, yieldToEventLoop } from './fit.js';
-import { checkSeed } from './validate.js';
+import { checkKeys, checkSeed } from './validate.js';
 
 /** What fitText trains on: token streams (textCorpus's train and val). */
 export interface TextData {
@@ -89,6 +89,11 @@ export interface FitTextResult {
   tokensPerSecond: number;
 }
 
+const FIT_TEXT_KEYS: Record<keyof FitTextOptions, true> = {
+  optimizer: true, steps: true, batchSize: true, scheduler: true, clipGradNorm: true, evalEvery: true, seed: true, sampler: true,
+  startStep: true, onStep: true, onEval: true, signal: true, yieldMs: true,
+};
+
 function int(v: unknown, what: string, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`fitText: ${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
   return v;
@@ -99,6 +104,7 @@ export async function fitText(gpt: GPT, data: TextData, options: FitTextOptions)
   if (gpt === null || typeof gpt !== 'object' || typeof gpt.forward !== 'function' || gpt.config === undefined) throw new TypeError(`fitText: expected an nn.GPT, got ${describe(gpt)}`);
   if (data === null || typeof data !== 'object') throw new TypeError(`fitText: expected data { train, val? }, got ${describe(data)}`);
   if (options === null || typeof options !== 'object') throw new TypeError(`fitText: expected options, got ${describe(options)}`);
+  checkKeys(options, FIT_TEXT_KEYS, 'fitText');
   const optimizer = checkOptimizer(options.optimizer, 'fitText');
   const scheduler = checkScheduler(options.scheduler, optimizer, 'fitText');
   const signal = checkSignal(options.signal, 'fitText');

@@ -24,7 +24,8 @@ import { Backend } from './backend.js';
 import { Rng, Tensor } from './tensor.js';
 import { mulberry32 } from './rng.js';
 import { Dropout, GELU, Linear, Module, nextSeed, splitmix32 } from './nn.js';
-import { checkSeed } from './validate.js';
+import { checkKeys, checkSeed } from './validate.js';
+import { idsOf } from './checks.js';
 
 // ---- initialization --------------------------------------------------------------------------
 
@@ -67,6 +68,7 @@ export function blockConfig(nEmbd: unknown, nHead: unknown, o: BlockOptions, wha
   const e = posInt(nEmbd, `${what} nEmbd`), h = posInt(nHead, `${what} nHead`);
   if (e % h !== 0) throw new ShapeError(`${what}: nEmbd (${e}) must be divisible by nHead (${h})`);
   if (o === null || typeof o !== 'object') throw new TypeError(`${what}: expected options { dropout?, bias?, seed? }, got ${describe(o)}`);
+  checkKeys(o, { dropout: true, bias: true, seed: true } satisfies Record<keyof BlockOptions, true>, what);
   const dropout = o.dropout ?? 0;
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new RangeError(`${what}: expected dropout in [0, 1), got ${describe(dropout)}`);
   const bias = flagOpt(o.bias, true, `${what} bias`);
@@ -130,6 +132,7 @@ export class Embedding extends Module {
     backendArg(be, 'Embedding');
     posInt(num, 'Embedding num'); posInt(dim, 'Embedding dim');
     if (options === null || typeof options !== 'object') throw new TypeError(`Embedding: expected options { seed?, std? }, got ${describe(options)}`);
+    checkKeys(options, { seed: true, std: true } satisfies Record<keyof EmbeddingOptions, true>, 'Embedding');
     const seed = options.seed === undefined ? nextSeed() : checkSeed(options.seed, 'Embedding seed');
     const std = options.std ?? 1;
     if (typeof std !== 'number' || !(std >= 0) || !Number.isFinite(std)) throw new RangeError(`Embedding: expected std as a finite number ≥ 0, got ${describe(std)}`);
@@ -146,33 +149,8 @@ export class Embedding extends Module {
 
   /** Rows of weight for the ids (an Int32Array, or a tensor of integer values). */
   forward(ids: Int32Array | Tensor): Tensor {
-    return this.be.embedding(this.weight, idsOf(ids, 'Embedding.forward'));
+    return this.be.embedding(this.weight, idsOf(ids, this.num, 'Embedding.forward'));
   }
-}
-
-/** @internal Token ids as an Int32Array (from an Int32Array, an array or a tensor of integers); their range is checked by the caller. */
-export function idsOf(ids: unknown, what: string): Int32Array {
-  if (ids instanceof Int32Array) return ids;
-  if (ids instanceof Tensor) {
-    const d = ids.data, out = new Int32Array(d.length);
-    for (let i = 0; i < d.length; i++) {
-      if (!Number.isInteger(d[i])) throw new RangeError(`${what}: token id ${i} is ${d[i]}, expected an integer`);
-      out[i] = d[i]!;
-    }
-    return out;
-  }
-  if (Array.isArray(ids)) {
-    const out = new Int32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const v = ids[i];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) {
-        throw new RangeError(`${what}: token id ${i} is ${describe(v)}, expected an integer`);
-      }
-      out[i] = v;
-    }
-    return out;
-  }
-  throw new TypeError(`${what}: expected token ids as an Int32Array or an array of integers, got ${describe(ids)}`);
 }
 
 /** Options of nn.LayerNorm. */
@@ -194,6 +172,7 @@ export class LayerNorm extends Module {
     backendArg(be, 'LayerNorm');
     posInt(dim, 'LayerNorm dim');
     if (options === null || typeof options !== 'object') throw new TypeError(`LayerNorm: expected options { bias?, eps? }, got ${describe(options)}`);
+    checkKeys(options, { bias: true, eps: true } satisfies Record<keyof LayerNormOptions, true>, 'LayerNorm');
     const eps = options.eps ?? 1e-5;
     if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new RangeError(`LayerNorm: expected eps as a finite number ≥ 0, got ${describe(eps)}`);
     this.eps = eps;

@@ -8,6 +8,7 @@ import { JsStorage } from './backend/js/index.js';
 import { loadWasmStorage, wasmSimdSupported, type WasmSource } from './backend/wasm/index.js';
 import type { StorageInfo } from './backend/storage.js';
 import { BackendLoadError } from './errors.js';
+import { checkKeys } from './validate.js';
 import type { WorkerSource } from './backend/wasm/host.js';
 
 export { Backend } from './backend.js';
@@ -24,6 +25,7 @@ export type { AutogradMatmulOptions } from './autograd.js';
 export { ShapeError, DisposedError, BackendLoadError, SafetensorsError, OutOfMemoryError } from './errors.js';
 export { wasmSimdSupported } from './backend/wasm/index.js';
 export type { WasmSource } from './backend/wasm/index.js';
+export type { WorkerSource } from './backend/wasm/host.js';
 export * as linear from './linear.js';
 export type { FitOptions as LinearFitOptions, FitResult as LinearFitResult, PathOptions as LinearPathOptions, PathResult as LinearPathResult, Solver as LinearSolver } from './linear.js';
 export * as datasets from './data/index.js';
@@ -36,7 +38,8 @@ export { Mulberry32 } from './rng.js';
 export * as optim from './optim.js';
 export type { SGDOptions, AdamOptions, ParamGroup, ParamGroupInput, ParamsInput, ParamState, OptimizerStateDict } from './optim.js';
 export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LinearWarmup, SequentialLR, WarmupCosineLR } from './schedule.js';
-export type { SchedulerStateDict } from './schedule.js';
+export type { StepLROptions, ExponentialLROptions, CosineAnnealingLROptions, LinearLROptions, LinearWarmupOptions, WarmupCosineLROptions, SchedulerStateDict } from './schedule.js';
+export type { AnyOptimizer } from './schedule.js';
 export * as prior from './prior.js';
 export type { PriorOptions } from './prior.js';
 export { fit } from './fit.js';
@@ -48,9 +51,12 @@ export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingO
 
 export interface LoadOptions {
   /**
-   * The single-thread Wasm binary as a URL or path, its bytes, or a compiled
-   * WebAssembly.Module. Default: the binary built into the package (nothing to serve or
-   * configure). The package also exports it as the file `regula/regula.wasm`.
+   * The single-thread Wasm binary as a URL or path, its bytes, a compiled
+   * WebAssembly.Module, or an instantiation result `{ module, instance }` (as
+   * `WebAssembly.instantiate(bytes)` and `@assemblyscript/loader`'s `instantiate` return;
+   * regula instantiates its module on its own memory, see {@link WasmSource}). Default: the
+   * binary built into the package (nothing to serve or configure). The package also exports
+   * it as the file `regula/regula.wasm`.
    */
   wasm?: WasmSource;
   /**
@@ -62,8 +68,8 @@ export interface LoadOptions {
    */
   threads?: number;
   /**
-   * The shared-memory binary (file `regula/regula-mt.wasm`) as a URL, bytes or module.
-   * Default: built in. Give it together with `wasm` to run your own files on threads.
+   * The shared-memory binary (file `regula/regula-mt.wasm`) as a URL, bytes, module or
+   * instantiation result. Default: built in. Give it together with `wasm` to run your own files on threads.
    */
   wasmThreads?: WasmSource;
   /**
@@ -73,6 +79,8 @@ export interface LoadOptions {
    */
   workerUrl?: WorkerSource;
 }
+
+const LOAD_KEYS: Record<keyof LoadOptions, true> = { wasm: true, threads: true, wasmThreads: true, workerUrl: true };
 
 /** The js backend loaded by 'auto' instead of wasm: be.info().reason says why. */
 class FallbackJsStorage extends JsStorage {
@@ -93,6 +101,7 @@ export async function loadBackend(kind: 'wasm' | 'js' | 'auto' = 'auto', options
     throw new TypeError(`loadBackend: expected 'wasm', 'js' or 'auto', got ${JSON.stringify(kind)}`);
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`loadBackend: expected options as an object, got ${options === null ? 'null' : typeof options}`);
+  checkKeys(options, LOAD_KEYS, 'loadBackend');
   if (kind === 'js') return new Backend(erase(new JsStorage()));
   if (kind === 'auto' && !wasmSimdSupported()) {
     return new Backend(erase(new FallbackJsStorage("'auto' chose js: this host does not support WebAssembly SIMD")));

@@ -47,7 +47,7 @@
 import { SafetensorsError, ShapeError, describe, fmtShape } from './errors.js';
 import { Module } from './nn.js';
 import { Tensor } from './tensor.js';
-import { checkShape, shapeSize } from './validate.js';
+import { checkKeys, checkShape, shapeSize } from './validate.js';
 
 /** The dtypes `load` reads (all converted to float32). */
 export type Dtype = 'F32' | 'F64' | 'F16' | 'BF16';
@@ -70,6 +70,8 @@ export interface SaveOptions {
   /** Strings stored in the header's `__metadata__` (e.g. a tokenizer's vocabulary, a config as JSON). */
   metadata?: Record<string, string>;
 }
+
+const SAVE_KEYS: Record<keyof SaveOptions, true> = { metadata: true };
 
 /** What `save` accepts: a Module (every state-dict key, tied weights under each name) or name → tensor. */
 export type SaveSource = Module | Record<string, Tensor | { readonly shape: readonly number[]; readonly data: Float32Array | readonly number[] }>;
@@ -105,11 +107,13 @@ function fail(rule: string, tensor: string | null, message: string): never {
  * Writes a Module's parameters (each state-dict key with its true shape) or a record of
  * name → Tensor | { shape, data } as a safetensors file of F32 tensors, in the given order,
  * with `metadata` as the header's `__metadata__`. Bad input (a disposed tensor, data whose
- * length is not the shape's size, an empty name, non-string metadata) throws before
- * anything is written. The header is padded with spaces to a multiple of 8 bytes.
+ * length is not the shape's size, a finite value beyond float32's range, an empty name,
+ * non-string metadata, a source that is neither a Module nor a plain object, such as a Map)
+ * throws before anything is written. The header is padded with spaces to a multiple of 8 bytes.
  */
 export function save(source: SaveSource, options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
   if (options === null || typeof options !== 'object') throw new TypeError(`safetensors.save: expected options { metadata? }, got ${describe(options)}`);
+  checkKeys(options, SAVE_KEYS, 'safetensors.save');
   const items = saveItems(source);
   const metadata = options.metadata;
   if (metadata !== undefined) {
@@ -151,6 +155,13 @@ interface SaveItem { name: string; shape: readonly number[]; size: number; data:
 /** Checks the whole source first; data is read only while writing (a Tensor's view is fetched then, so it cannot be stale). */
 function saveItems(source: SaveSource): SaveItem[] {
   if (source === null || typeof source !== 'object') throw new TypeError(`safetensors.save: expected a Module or an object of name → Tensor | { shape, data }, got ${describe(source)}`);
+  // Only a Module or a plain record (its own enumerable keys are the names): a Map, an array or
+  // another class instance would give no entries or the wrong ones, so a file without the tensors.
+  const proto: unknown = Object.getPrototypeOf(source);
+  if (!(source instanceof Module) && proto !== Object.prototype && proto !== null) {
+    throw new TypeError(`safetensors.save: expected a Module or a plain object of name → Tensor | { shape, data }, got ${describe(source)}` +
+      (source instanceof Map ? ' (pass Object.fromEntries(map))' : ''));
+  }
   const entries: [string, unknown][] = source instanceof Module ? source.stateEntries() : Object.entries(source);
   return entries.map(([name, v]) => {
     const what = `safetensors.save: ${JSON.stringify(name)}`;
@@ -168,6 +179,10 @@ function saveItems(source: SaveSource): SaveItem[] {
     if (Array.isArray(d)) {
       const i = d.findIndex((x) => typeof x !== 'number');
       if (i >= 0) throw new TypeError(`${what}: data[${i}]: expected a number, got ${describe(d[i])}`);
+      // F32 holds what it is given, NaN and ±Infinity included; a finite value beyond float32's
+      // range would be written as an Infinity nobody wrote (load refuses the same in F64)
+      const j = d.findIndex((x) => Number.isFinite(x) && !Number.isFinite(Math.fround(x as number)));
+      if (j >= 0) throw new RangeError(`${what}: data[${j}] = ${d[j]} is beyond float32's range (±3.4028235e38)`);
     }
     return { name, shape, size, data: () => (d instanceof Float32Array ? d : Float32Array.from(d as number[])) };
   });
@@ -247,7 +262,8 @@ function checkEntry(name: string, raw: unknown, dataSize: number): Entry {
     fail('entry', name, `expected exactly the keys dtype, shape, data_offsets${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''}${extra.length > 0 ? `; unexpected ${extra.map((k) => JSON.stringify(k)).join(', ')}` : ''}`);
   }
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_SIZE)) {
+  // an own-property lookup: 'toString', 'constructor' and '__proto__' are not dtypes
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_SIZE, dtype)) {
     if (typeof dtype === 'string' && OTHER_DTYPES.has(dtype)) fail('dtype', name, `dtype ${dtype} is not supported; regula reads F32, F64, F16 and BF16`);
     fail('dtype', name, `expected dtype F32, F64, F16 or BF16, got ${describe(dtype)}`);
   }

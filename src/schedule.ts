@@ -10,9 +10,18 @@
  */
 import { describe } from './errors.js';
 import { Optimizer } from './optim.js';
-import { checkNumber } from './validate.js';
+import { checkNumber, optionsOf } from './validate.js';
 
-type AnyOptimizer = Optimizer<{ lr?: number }>;
+/** Any optimizer a schedule can drive: one whose parameter groups have an `lr` (SGD, Adam, AdamW). */
+export type AnyOptimizer = Optimizer<{ lr?: number }>;
+
+/** Options of each schedule (each a compiler-checked key list in its constructor: unknown keys are refused). */
+export interface StepLROptions { stepSize: number; gamma?: number }
+export interface ExponentialLROptions { gamma: number }
+export interface CosineAnnealingLROptions { tMax: number; etaMin?: number }
+export interface LinearLROptions { startFactor?: number; endFactor?: number; totalIters?: number }
+export interface LinearWarmupOptions { steps: number; startFactor?: number }
+export interface WarmupCosineLROptions { warmupIters: number; decayIters: number; minLr: number }
 
 /** A schedule's position: its epoch and the rates it last set (one per parameter group). */
 export interface SchedulerStateDict {
@@ -112,11 +121,14 @@ export abstract class LRScheduler {
 export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
-  constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number }) {
+  constructor(optimizer: AnyOptimizer, options: StepLROptions) {
+    // options checked before super(), which records the groups' initial rates
+    const o = optionsOf<StepLROptions>(options, { stepSize: true, gamma: true }, 'StepLR');
+    const stepSize = checkInt(o.stepSize, 'StepLR stepSize', 1);
+    const gamma = checkNumber(o.gamma ?? 0.1, 'StepLR gamma', { min: 0 });
     super(optimizer, 'StepLR');
-    const o = options ?? ({} as { stepSize: number });
-    this.stepSize = checkInt(o.stepSize, 'StepLR stepSize', 1);
-    this.gamma = checkNumber(o.gamma ?? 0.1, 'StepLR gamma', { min: 0 });
+    this.stepSize = stepSize;
+    this.gamma = gamma;
     this.initialStep();
   }
 
@@ -133,9 +145,11 @@ export class StepLR extends LRScheduler {
 /** lr = base·gamma^epoch (torch ExponentialLR). */
 export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
-  constructor(optimizer: AnyOptimizer, options: { gamma: number }) {
+  constructor(optimizer: AnyOptimizer, options: ExponentialLROptions) {
+    const o = optionsOf<ExponentialLROptions>(options, { gamma: true }, 'ExponentialLR');
+    const gamma = checkNumber(o.gamma, 'ExponentialLR gamma', { min: 0 });
     super(optimizer, 'ExponentialLR');
-    this.gamma = checkNumber((options ?? ({} as { gamma: number })).gamma, 'ExponentialLR gamma', { min: 0 });
+    this.gamma = gamma;
     this.initialStep();
   }
 
@@ -156,11 +170,13 @@ export class ExponentialLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
-  constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number }) {
+  constructor(optimizer: AnyOptimizer, options: CosineAnnealingLROptions) {
+    const o = optionsOf<CosineAnnealingLROptions>(options, { tMax: true, etaMin: true }, 'CosineAnnealingLR');
+    const tMax = checkInt(o.tMax, 'CosineAnnealingLR tMax', 1);
+    const etaMin = checkNumber(o.etaMin ?? 0, 'CosineAnnealingLR etaMin', { min: 0 });
     super(optimizer, 'CosineAnnealingLR');
-    const o = options ?? ({} as { tMax: number });
-    this.tMax = checkInt(o.tMax, 'CosineAnnealingLR tMax', 1);
-    this.etaMin = checkNumber(o.etaMin ?? 0, 'CosineAnnealingLR etaMin', { min: 0 });
+    this.tMax = tMax;
+    this.etaMin = etaMin;
     this.initialStep();
   }
 
@@ -193,12 +209,16 @@ export class WarmupCosineLR extends LRScheduler {
   readonly warmupIters: number;
   readonly decayIters: number;
   readonly minLr: number;
-  constructor(optimizer: AnyOptimizer, options: { warmupIters: number; decayIters: number; minLr: number }) {
+  constructor(optimizer: AnyOptimizer, options: WarmupCosineLROptions) {
+    // options checked before super(), which records the groups' initial rates
+    const o = optionsOf<WarmupCosineLROptions>(options, { warmupIters: true, decayIters: true, minLr: true }, 'WarmupCosineLR');
+    const warmupIters = checkInt(o.warmupIters, 'WarmupCosineLR warmupIters', 0);
+    const decayIters = checkInt(o.decayIters, 'WarmupCosineLR decayIters', warmupIters + 1);
+    const minLr = checkNumber(o.minLr, 'WarmupCosineLR minLr', { min: 0 });
     super(optimizer, 'WarmupCosineLR');
-    if (options === null || typeof options !== 'object') throw new TypeError(`WarmupCosineLR: expected options { warmupIters, decayIters, minLr }, got ${describe(options)}`);
-    this.warmupIters = checkInt(options.warmupIters, 'WarmupCosineLR warmupIters', 0);
-    this.decayIters = checkInt(options.decayIters, 'WarmupCosineLR decayIters', this.warmupIters + 1);
-    this.minLr = checkNumber(options.minLr, 'WarmupCosineLR minLr', { min: 0 });
+    this.warmupIters = warmupIters;
+    this.decayIters = decayIters;
+    this.minLr = minLr;
     this.initialStep();
   }
 
@@ -226,12 +246,15 @@ export class LinearLR extends LRScheduler {
   readonly startFactor: number;
   readonly endFactor: number;
   readonly totalIters: number;
-  constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
+  constructor(optimizer: AnyOptimizer, options: LinearLROptions = {}) {
+    const o = optionsOf<LinearLROptions>(options, { startFactor: true, endFactor: true, totalIters: true }, 'LinearLR');
+    const startFactor = checkNumber(o.startFactor ?? 1 / 3, 'LinearLR startFactor', { min: 0, max: 1, minExclusive: true });
+    const endFactor = checkNumber(o.endFactor ?? 1, 'LinearLR endFactor', { min: 0, max: 1 });
+    const totalIters = checkInt(o.totalIters ?? 5, 'LinearLR totalIters', 1);
     super(optimizer, 'LinearLR');
-    const o = options ?? {};
-    this.startFactor = checkNumber(o.startFactor ?? 1 / 3, 'LinearLR startFactor', { min: 0, max: 1, minExclusive: true });
-    this.endFactor = checkNumber(o.endFactor ?? 1, 'LinearLR endFactor', { min: 0, max: 1 });
-    this.totalIters = checkInt(o.totalIters ?? 5, 'LinearLR totalIters', 1);
+    this.startFactor = startFactor;
+    this.endFactor = endFactor;
+    this.totalIters = totalIters;
     this.initialStep();
   }
 
@@ -253,8 +276,8 @@ export class LinearLR extends LRScheduler {
  * and totalIters = steps (startFactor default 0.01; torch needs it > 0).
  */
 export class LinearWarmup extends LinearLR {
-  constructor(optimizer: AnyOptimizer, options: { steps: number; startFactor?: number }) {
-    const o = options ?? ({} as { steps: number });
+  constructor(optimizer: AnyOptimizer, options: LinearWarmupOptions) {
+    const o = optionsOf<LinearWarmupOptions>(options, { steps: true, startFactor: true }, 'LinearWarmup');
     super(optimizer, { startFactor: o.startFactor ?? 0.01, endFactor: 1, totalIters: checkInt(o.steps, 'LinearWarmup steps', 1) });
   }
 }

@@ -2,6 +2,7 @@
  * `npm start`: the lesson's claims as measured experiments on regula.
  *   npm start [-- --backend wasm|js] [--json FILE] [--quick] [--full] [--only id,id]
  *   npm start -- gpt     experiment 8 (the transformer) alone, at full length
+ *   npm start -- shakespeare   experiment 9 (nanoGPT's Shakespeare recipe) alone, all 2,000 iterations
  * Prints each experiment as a table with its verdict, then a summary; --json writes every
  * figure (for the demo page and for tests).
  */
@@ -29,10 +30,11 @@ function parseArgs(argv: string[]): { backend: 'wasm' | 'js'; json: string | nul
     } else if (a === '--quick') quick = true;
     else if (a === '--full') full = true;
     else if (a === 'gpt') { only.push('gpt-names'); full = true; }
+    else if (a === 'shakespeare') { only.push('shakespeare'); full = true; }
     else if (a === '--only') only.push(...(argv[++i] ?? '').split(','));
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm start -- [gpt] [--backend wasm|js] [--json FILE] [--quick] [--full] [--only id,id]');
-      console.log('  gpt: experiment 8 alone at full length (--only gpt-names --full); --full: experiments with a shorter default at full length');
+      console.log('usage: npm start -- [gpt | shakespeare] [--backend wasm|js] [--json FILE] [--quick] [--full] [--only id,id]');
+      console.log('  gpt: experiment 8 alone at full length (--only gpt-names --full); shakespeare: experiment 9 alone, 2,000 iterations (--only shakespeare --full); --full: experiments with a shorter default at full length');
       console.log('experiments: ' + experiments.map((e) => e.id).join(', '));
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);

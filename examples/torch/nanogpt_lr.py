@@ -15,10 +15,10 @@ configs = [
     {'learning_rate': 6e-4, 'min_lr': 6e-5, 'warmup_iters': 2000, 'lr_decay_iters': 600000, 'iters': list(range(0, 610000, 997))},
     {'learning_rate': 0.01, 'min_lr': 0.0, 'warmup_iters': 0, 'lr_decay_iters': 10, 'iters': list(range(0, 15))},
 ]
-out = []
-for c in configs:
-    learning_rate, min_lr, warmup_iters, lr_decay_iters = c['learning_rate'], c['min_lr'], c['warmup_iters'], c['lr_decay_iters']
 
+
+def make_get_lr(learning_rate, min_lr, warmup_iters, lr_decay_iters):
+    """nanoGPT's get_lr with its four settings (examples/torch/shakespeare.py uses it too)."""
     def get_lr(it):
         # 1) linear warmup for warmup_iters steps
         if it < warmup_iters:
@@ -31,11 +31,19 @@ for c in configs:
         assert 0 <= decay_ratio <= 1
         coeff = 0.5 * (1.0 + math.cos(math.pi * decay_ratio))  # coeff ranges 0..1
         return min_lr + coeff * (learning_rate - min_lr)
+    return get_lr
 
-    def cos_of(it):  # the cosine get_lr uses (None outside the decay), so a test can tell libm's last bit from the formula
-        if it < warmup_iters or it > lr_decay_iters: return None
-        return math.cos(math.pi * ((it - warmup_iters) / (lr_decay_iters - warmup_iters)))
 
-    out.append({'lr': learning_rate, 'minLr': min_lr, 'warmupIters': warmup_iters, 'decayIters': lr_decay_iters,
-                'iters': c['iters'], 'rates': [get_lr(i) for i in c['iters']], 'cos': [cos_of(i) for i in c['iters']]})
-print(json.dumps({'source': 'karpathy/nanoGPT train.py get_lr, evaluated by examples/torch/nanogpt_lr.py (Python float64)', 'configs': out}))
+if __name__ == '__main__':
+    out = []
+    for c in configs:
+        learning_rate, min_lr, warmup_iters, lr_decay_iters = c['learning_rate'], c['min_lr'], c['warmup_iters'], c['lr_decay_iters']
+        get_lr = make_get_lr(learning_rate, min_lr, warmup_iters, lr_decay_iters)
+
+        def cos_of(it):  # the cosine get_lr uses (None outside the decay), so a test can tell libm's last bit from the formula
+            if it < warmup_iters or it > lr_decay_iters: return None
+            return math.cos(math.pi * ((it - warmup_iters) / (lr_decay_iters - warmup_iters)))
+
+        out.append({'lr': learning_rate, 'minLr': min_lr, 'warmupIters': warmup_iters, 'decayIters': lr_decay_iters,
+                    'iters': c['iters'], 'rates': [get_lr(i) for i in c['iters']], 'cos': [cos_of(i) for i in c['iters']]})
+    print(json.dumps({'source': 'karpathy/nanoGPT train.py get_lr, evaluated by examples/torch/nanogpt_lr.py (Python float64)', 'configs': out}))

@@ -31,7 +31,11 @@ One thread (torch.set_num_threads(1)). Writes the curve of each seed, the mean o
 seconds and tokens per second, and a sample of 200 characters per seed.
 """
 import argparse, json, math, os, platform, time
+import sys
 import torch, torch.nn as nn, torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nanogpt_lr import make_get_lr  # noqa: E402
 
 here = os.path.dirname(os.path.abspath(__file__))
 ap = argparse.ArgumentParser()
@@ -135,14 +139,7 @@ class GPT(nn.Module):
         return self.lm_head(self.transformer.ln_f(x))
 
 
-def get_lr(it):
-    if it < warmup_iters:
-        return learning_rate * (it + 1) / (warmup_iters + 1)
-    if it > lr_decay_iters:
-        return min_lr
-    decay_ratio = (it - warmup_iters) / (lr_decay_iters - warmup_iters)
-    coeff = 0.5 * (1.0 + math.cos(math.pi * decay_ratio))
-    return min_lr + coeff * (learning_rate - min_lr)
+get_lr = make_get_lr(learning_rate, min_lr, warmup_iters, lr_decay_iters)  # train.py's get_lr
 
 
 @torch.no_grad()

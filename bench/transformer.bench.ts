@@ -5,14 +5,8 @@
  * AdamW lr 3e-4, weight decay 0.1 on the Linear weights (c_attn, c_proj, c_fc, mlp
  * c_proj, lm_head), 0 on the rest. Unit: steps (tokens/s = steps/s · 1024).
  *
- * A second group runs nanoGPT's CPU recipe (bench/gpt-recipes.ts: T 64, batch 12, 4 layers, 4
- * heads, nEmbd 128, no bias, tied, dropout 0; AdamW lr 1e-3, betas (0.9, 0.99), decay on every
- * ≥ 2-D parameter; gradient clip 1.0, written out over p.grad.data on regula's side until
- * nn.utils.clipGradNorm lands, clip_grad_norm_ on PyTorch's), unit FLOP (nanoGPT's 6N + 12LTC
- * per token: the rate is the step's useful GFLOP/s), with regula wasm on 1 and 2 threads,
- * PyTorch on 1 and 2 threads and `bench/peak.ts`'s f32x4 mul+add loop doing the step's FLOP
- * count: its row is the ceiling of one core in the same interleaved rounds, so regula's
- * share of the ceiling is peak's median over regula's.
+ * nanoGPT's CPU recipe (d 128) is bench/transformer-recipe.bench.ts (`npm run bench --
+ * transformer` runs both, `-- transformer-recipe` that one alone).
  *
  * Cases: regula wasm on 1 thread and on every core, regula js; tfjs-backend-wasm (one
  * thread, XNNPACK SIMD) running the same model written with tfjs ops (tfjs has no AdamW:
@@ -33,9 +27,6 @@ import type { Case, Group, Suite } from './harness.js';
 import { loadTfWasm } from './tfjs.js';
 import { findTorchPython, torchCase, torchServer } from './torch.js';
 import { lowers, sameBits, type Trainer } from './trainer.js';
-import * as regulaModule from '../src/index.js';
-import { RECIPES, gptTrainer, stepFlops } from './gpt-recipes.js';
-import { loadPeak, PEAK_FLOP_PER_ITER } from './peak.js';
 
 const V = 65, T = 64, C = 64, H = 4, L = 2, B = 16, P = 0.1, LR = 3e-4, WD = 0.1;
 const N = B * T;
@@ -136,7 +127,7 @@ const suite: Suite = {
     const [wasm1, wasmN, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: cores }), loadBackend('js')]);
     const py = findTorchPython();
     if (py === null) process.stderr.write('transformer: python3 with torch not found (Debian: apt-get install python3-torch); PyTorch cases skipped\n');
-    // Model 0 of bench/torch_gpt.py is this shape, model 1 nanoGPT's recipe.
+    // Model 0 of bench/torch_gpt.py is this shape (model 1: bench/transformer-recipe.bench.ts).
     const torch = py === null ? [] : await Promise.all([1, 2].map(async (t) => ({ t, server: await torchServer(py, 'torch_gpt.py', t) })));
     const tw1 = regula(wasm1), twN = regula(wasmN), tj = regula(js);
     const tfg = await tfjsGpt();
@@ -154,38 +145,14 @@ const suite: Suite = {
       { name: 'tfjs-wasm ops + adam.minimize', fn: tfg.step, check: () => lowers(tfg.step, 'tfjs ops', 0.99, 5) },
       { name: 'regula js', fn: tj.step, check: () => lowers(tj.step, 'regula js', 0.99, 5) },
     ];
-    const R = RECIPES.nanogpt, flops = stepFlops(R);
-    const wasm2 = cores === 2 ? wasmN : await loadBackend('wasm', { threads: 2 });
-    const rw1 = gptTrainer(regulaModule, wasm1, R), rw2 = gptTrainer(regulaModule, wasm2, R);
-    const peak = await loadPeak(), iters = Math.round(flops / PEAK_FLOP_PER_ITER);
-    const recipe: Group = {
-      title: `nanoGPT CPU recipe: vocab ${R.V}, T ${R.T}, batch ${R.B}, ${R.L} layers, ${R.H} heads, nEmbd ${R.C}, no bias, tied; AdamW, clip ${R.clip} (${(flops / 1e9).toFixed(2)} useful GFLOP/step)`,
-      work: flops, unit: 'FLOP', baseline: 'regula wasm 1 thread',
-      cases: [
-        {
-          name: 'regula wasm 1 thread',
-          fn: rw1.step,
-          check: async () => {
-            // js at this size takes seconds a step: the bit check runs 3 steps of each.
-            sameBits((i) => gptTrainer(regulaModule, [wasm1, js, wasm2][i]!, R), ['wasm 1 thread', 'js', 'wasm 2 threads']);
-            await lowers(rw1.step, 'regula wasm (nanoGPT recipe)', 0.99, 5);
-          },
-        },
-        { name: 'regula wasm 2 threads', fn: rw2.step, check: () => lowers(rw2.step, 'regula wasm 2 threads (nanoGPT recipe)', 0.99, 5) },
-        ...torch.map(({ t, server }) => torchCase(server, 'torch_gpt.py', `PyTorch ${t} thread${t > 1 ? 's' : ''}`, 1, 1, 0.99)),
-        { name: 'f32x4 mul+add peak (1 core)', fn: () => peak(iters, 0.5), check: () => { if (!Number.isFinite(peak(10, 0.5))) throw new Error('peak loop'); } },
-      ],
-      teardown: () => { rw1.dispose(); rw2.dispose(); if (wasm2 !== wasmN) wasm2.dispose(); },
-    };
     return [{
       title: `GPT train step: vocab ${V}, T ${T}, nEmbd ${C}, ${H} heads, ${L} layers, batch ${B} (${N} tokens), dropout ${P}, AdamW`,
       work: 1, unit: 'step', baseline: 'regula wasm 1 thread', cases,
       teardown: () => {
         tw1.dispose(); twN.dispose(); tj.dispose(); tfg.dispose();
+        for (const { server } of torch) server.close();
+        wasmN.dispose();
       },
-    }, {
-      ...recipe,
-      teardown: () => { recipe.teardown!(); for (const { server } of torch) server.close(); wasmN.dispose(); },
     }];
   },
 };

@@ -12,6 +12,7 @@
  * z1 = √(−2·ln(1 − u1))·cos(2πu2), z2 = the same with sin; parameters draw in
  * named-parameter order, row-major, and each value is f32(std·z). The dropout layers get
  * their own seeds: a module with seed s hands out splitmix32(s + k·0x9E3779B9), k = 1, 2, ...
+ * (splitmix32(x) = fmix32(x + 0x9E3779B9), one splitmix32 step from state x: src/nn.ts)
  * in the order of its parts (GPT: transformer.drop, h.0, h.1, ...; Block: attn, mlp;
  * CausalSelfAttention: attn_dropout, resid_dropout; MLP: dropout). All of it runs in
  * TypeScript, so both backends start from the same bits.

@@ -23,7 +23,7 @@ import { checkSeed, checkShape, finiteFloat32Copy, sameShape } from './validate.
 let seedCounter = 0;
 let seedBase = 0;
 
-/** @internal the splitmix32 finalizer. */
+/** @internal one splitmix32 step from state x: murmur3's fmix32 finalizer of x + 0x9E3779B9 (uint32). */
 export function splitmix32(x: number): number {
   let z = (x + 0x9e3779b9) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;

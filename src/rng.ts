@@ -3,7 +3,8 @@
  *
  * The generator is 16 independent xorshift32 lanes (shifts 13, 17, 5; Marsaglia 2003).
  * Stream layout, which both backends follow exactly:
- * - `be.rng(seed)` seeds lane j (j = 0..15) with splitmix32(seed + (j + 1)·0x9E3779B9)
+ * - `be.rng(seed)` seeds lane j (j = 0..15) with fmix32(seed + (j + 1)·0x9E3779B9), splitmix32's
+ *   finalizer (murmur3's fmix32: shifts 16, 13, 16, multipliers 0x85EBCA6B, 0xC2B2AE35)
  *   (a zero result is replaced by 0x6D2B79F5, since xorshift must not start at 0).
  * - A dropout call over n elements advances every lane ceil(n / 16) times. Element i is
  *   decided by lane i mod 16, on that lane's (floor(i / 16) + 1)-th step of this call; the

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DisposedError, ShapeError, nn, type Backend, type Tensor } from '../src/index.js';
 import { loadBoth, randomF32, firstBitDiff } from './helpers.js';
+import { fd } from './grad64.js';
 
 const { wasm, js } = await loadBoth();
 
@@ -20,17 +21,7 @@ interface Input { shape: number[]; data: Float32Array }
 /** Central differences of f at every element of every input (f64 forward). */
 function numericGrads(inputs: Input[], f: (xs: F64[]) => number, eps = 1e-6): F64[] {
   const xs = inputs.map((i) => Float64Array.from(i.data));
-  return xs.map((x) => {
-    const g = new Float64Array(x.length);
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      x[i] = v + eps; const up = f(xs);
-      x[i] = v - eps; const down = f(xs);
-      x[i] = v;
-      g[i] = (up - down) / (2 * eps);
-    }
-    return g;
-  });
+  return xs.map((x) => fd(x, () => f(xs), eps));
 }
 
 function expectClose(got: Float32Array, want: F64, what: string): void {

@@ -110,6 +110,29 @@ function softmax64(x: Float32Array, z: number, tt: number, scale: number): Float
   return out;
 }
 
+/**
+ * causalSoftmax then causalSoftmaxBackward in place (as autograd runs it) on each wasm
+ * backend give js's bits; on a backend with threads both calls ran on the pool.
+ */
+function expectThreadsLikeJs(z: number, tt: number, x: Float32Array, g: Float32Array, scale: number, backends: Backend[]): void {
+  const run = (be: Backend) => {
+    const tx = t(be, [z, tt, tt], x), p = be.zeros([z, tt, tt]), tg = t(be, [z, tt, tt], g);
+    be.kernels.causalSoftmax(p, tx, scale);
+    be.kernels.causalSoftmaxBackward(tg, p, tg, scale);
+    const r = [p.toFloat32Array(), tg.toFloat32Array()];
+    for (const q of [tx, p, tg]) q.dispose();
+    return r;
+  };
+  const want = run(js);
+  for (const be of backends) {
+    const pool = poolOf(be), before = pool?.parallelCalls ?? 0;
+    const got = run(be);
+    expect(firstBitDiff(got[0]!, want[0]!), `forward, ${be.info().threads} thread(s), z ${z} t ${tt}`).toBe(-1);
+    expect(firstBitDiff(got[1]!, want[1]!), `backward, ${be.info().threads} thread(s), z ${z} t ${tt}`).toBe(-1);
+    if (be.info().threads > 1) expect(pool!.parallelCalls - before, 'both calls ran on the pool').toBe(2);
+  }
+}
+
 describe('causalSoftmax and causalSoftmaxBackward', () => {
   for (const tt of TS) {
     it(`t ${tt}: wasm == js bitwise (separate and in place); f64 agreement; zeros above the diagonal`, () => {
@@ -149,24 +172,37 @@ describe('causalSoftmax and causalSoftmaxBackward', () => {
   it('threads: 1, 2 and 3 threads give the same bits as js, above the size where the call is cut (the pool ran it)', () => {
     for (const [z, tt] of [[16, 64], [9, 61], [40, 33]] as const) {
       const n = z * tt * tt;
-      const x = randomF32(n, 41 + tt, 5), g = randomF32(n, 43 + tt);
-      const run = (be: Backend) => {
-        const tx = t(be, [z, tt, tt], x), p = be.zeros([z, tt, tt]), tg = t(be, [z, tt, tt], g);
-        be.kernels.causalSoftmax(p, tx, 0.3);
-        be.kernels.causalSoftmaxBackward(tg, p, tg, 0.3); // in place, as autograd runs it
-        const r = [p.toFloat32Array(), tg.toFloat32Array()];
-        for (const q of [tx, p, tg]) q.dispose();
-        return r;
-      };
-      const want = run(js);
-      for (const be of [w1, w2, w3]) {
-        const pool = poolOf(be);
-        const before = pool?.parallelCalls ?? 0;
-        const got = run(be);
-        expect(firstBitDiff(got[0]!, want[0]!), `forward, ${be.info().threads} threads, z ${z} t ${tt}`).toBe(-1);
-        expect(firstBitDiff(got[1]!, want[1]!), `backward, ${be.info().threads} threads, z ${z} t ${tt}`).toBe(-1);
-        if (be !== w1) expect(pool!.parallelCalls - before, 'both calls ran on the pool').toBe(2);
+      expectThreadsLikeJs(z, tt, randomF32(n, 41 + tt, 5), randomF32(n, 43 + tt), 0.3, [w1, w2, w3]);
+    }
+  });
+
+  it('long rows (T 64 and 96) with inputs over six orders of magnitude: the backward\'s f64 dot product in the same order as js (1 and 2 threads)', () => {
+    // The backward's d = Σ p·g is an f64 sum whose order changes only its last bits, which
+    // the f32 outputs p_j·(g_j − d)·scale rarely show. They show where g_j − d cancels:
+    // the scores put p over six decades, g is ±10^(−6u) (six decades), and where p < 1e-3
+    // g_j is f32(d) of its row (d barely moves when those g change, so after a few rounds
+    // g_j − d is about f32's rounding of d, and d's last f64 bit reaches the output).
+    for (const [z, tt] of [[8, 64], [4, 96]] as const) {
+      const n = z * tt * tt;
+      const x = randomF32(n, 61 + tt, Math.log(1e6) / 2);
+      const u = randomF32(n, 62 + tt), sgn = randomF32(n, 63 + tt);
+      const g = Float32Array.from(u, (v, i) => Math.sign(sgn[i]!) * 10 ** (-3 * (v + 1)));
+      const pt = t(js, [z, tt, tt], x), p = js.zeros([z, tt, tt]);
+      js.kernels.causalSoftmax(p, pt, 1);
+      const pd = p.toFloat32Array();
+      pt.dispose(); p.dispose();
+      let lo = 1, hi = 0;
+      for (let r = 0; r < z * tt; r++) {
+        const len = r % tt + 1, o = r * tt;
+        for (let j = 0; j < len; j++) { lo = Math.min(lo, pd[o + j]!); hi = Math.max(hi, pd[o + j]!); }
+        for (let round = 0; round < 4; round++) {
+          let d = 0;
+          for (let j = 0; j < len; j++) d += pd[o + j]! * g[o + j]!;
+          for (let j = 0; j < len; j++) if (pd[o + j]! < 1e-3) g[o + j] = d;
+        }
       }
+      expect(hi / lo, 'p spans six orders of magnitude').toBeGreaterThan(1e6);
+      expectThreadsLikeJs(z, tt, x, g, 1, [w1, w2]);
     }
   });
 

@@ -87,16 +87,21 @@ export class Anderson {
   }
 }
 
-/** x with Cx = 1 for the K×K matrix C (Gaussian elimination, partial pivoting, float64, A the work copy); false when singular. */
+/**
+ * x with Cx = 1 for the K×K matrix C (Gaussian elimination, partial pivoting, float64, A the
+ * work copy); false only at a zero pivot (as numpy.linalg.solve in skglm). A nearly singular
+ * C = UᵀU is the case extrapolation is for, not one to refuse: the differences are nearly
+ * dependent, so a combination of the iterates nearly cancels them (on a linear map of
+ * dimension < K it is the fixed point). x is then huge, but only x/Σx is used, and a wild
+ * result fails the caller's finiteness and objective checks.
+ */
 function solveSmall(C: Float64Array, K: number, A: Float64Array, x: Float64Array): boolean {
   A.set(C);
   x.fill(1);
-  let scale = 0;
-  for (let i = 0; i < K; i++) scale = Math.max(scale, Math.abs(A[i * K + i]!));
   for (let c = 0; c < K; c++) {
     let p = c;
     for (let r = c + 1; r < K; r++) if (Math.abs(A[r * K + c]!) > Math.abs(A[p * K + c]!)) p = r;
-    if (!(Math.abs(A[p * K + c]!) > 1e-14 * scale)) return false;
+    if (!(Math.abs(A[p * K + c]!) > 0)) return false;
     if (p !== c) {
       for (let k = 0; k < K; k++) { const t = A[c * K + k]!; A[c * K + k] = A[p * K + k]!; A[p * K + k] = t; }
       const t = x[c]!; x[c] = x[p]!; x[p] = t;

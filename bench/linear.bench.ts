@@ -11,9 +11,11 @@
  *
  * Checks before timing: wasm and js give the same bits; regula converged; the
  * optimality conditions hold in float64 (|X_jᵀr/n| ≤ αρ at zeros, equality elsewhere,
- * within 1e-3 of max|Xᵀy|/n); regula's and sklearn's objectives agree (relative 1e-5 at
- * the fits) and their zero patterns match. Each group's title gives the duality gap
- * (gap/n, sklearn's dual_gap_) each solver stopped at.
+ * within 1e-3 of max|Xᵀy|/n); the answers are equal: regula's coefficients within 1e-3 of
+ * sklearn's largest |coefficient| of sklearn's, with the same exact zeros (the path: at its
+ * last alpha), and the objectives agree (relative 1e-5 at the fits). The speeds are then
+ * compared at equal answers, not only at equal tol (issue 20). Each group's title gives the
+ * duality gap (gap/n, sklearn's dual_gap_) each solver stopped at.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -26,8 +28,13 @@ import type { Case, Group, Suite } from './harness.js';
 
 interface Problem { name: string; X: Float32Array; y: Float32Array; n: number; d: number }
 
-/** The tolerance of every case (sklearn's default). */
-const TOL = 1e-4;
+/**
+ * The tolerance of every case, regula's and sklearn's: linear.fit's default, 1e-6 (LINEAR_TOL
+ * overrides). At sklearn's own default, 1e-4, its answer is not the solution everywhere: at the
+ * diabetes path's last alpha its float32 solver stops 1.6e-3 (of the largest coefficient) from
+ * the optimum, so the answers could not be equal; at 1e-6 both land on it.
+ */
+const TOL = Number(process.env['LINEAR_TOL'] ?? 1e-6);
 
 function kktError(p: Problem, w: Float32Array, alpha: number, l1Ratio: number): number {
   const { X, y, n, d } = p;
@@ -43,6 +50,16 @@ function kktError(p: Problem, w: Float32Array, alpha: number, l1Ratio: number): 
       : Math.abs(g - alpha * (1 - l1Ratio) * w[j]! - alpha * l1Ratio * Math.sign(w[j]!)));
   }
   return worst / amax;
+}
+
+/** Throws unless w is sklearn's sk: within 1e-3 of sk's largest |coefficient|, and zero exactly where sk is. */
+function sameAnswer(sk: Float64Array, w: Float32Array, what: string): void {
+  let big = 0;
+  for (const v of sk) big = Math.max(big, Math.abs(v));
+  for (let j = 0; j < sk.length; j++) {
+    if ((sk[j] === 0) !== (w[j] === 0)) throw new Error(`${what}: zero patterns differ at coefficient ${j} (sklearn ${sk[j]}, regula ${w[j]})`);
+    if (!(Math.abs(sk[j]! - w[j]!) <= 1e-3 * big)) throw new Error(`${what}: coefficient ${j} is ${w[j]}, sklearn's ${sk[j]} (more than 1e-3 of its largest, ${big})`);
+  }
 }
 
 function objective(p: Problem, w: ArrayLike<number>, alpha: number, l1Ratio: number): number {
@@ -162,8 +179,7 @@ function fitGroup(ctx: Ctx, title: string, p: Problem, alpha: number, l1Ratio: n
     sk = skCase(ctx, skLine, title, (r) => {
       const f = objective(p, r.coef, alpha, l1Ratio), g = objective(p, ref!, alpha, l1Ratio);
       if (!(Math.abs(f - g) <= 1e-5 * Math.abs(f))) throw new Error(`sklearn objective ${f}, regula ${g}`);
-      const zs = Array.from(r.coef, (v, j) => (v === 0) !== (ref![j] === 0) ? j : -1).filter((j) => j >= 0);
-      if (zs.length > 0) throw new Error(`zero patterns differ at ${zs.length} coefficients (first ${zs[0]}: sklearn ${r.coef[zs[0]!]}, regula ${ref![zs[0]!]})`);
+      sameAnswer(r.coef, ref!, title);
       gaps.push(`sklearn ${fmtGap(r.gap)} (${r.epochs} it)`);
     });
     cases.push(sk.c);
@@ -196,6 +212,7 @@ function pathGroup(ctx: Ctx, p: Problem): Group {
       const alpha = Math.max(...Array.from({ length: p.d }, (_, j) => { let s = 0; for (let i = 0; i < p.n; i++) s += p.X[i * p.d + j]! * p.y[i]!; return Math.abs(s) / p.n; })) * 1e-3;
       const f = objective(p, r.coef, alpha, 1), g = objective(p, ref!, alpha, 1);
       if (!(Math.abs(f - g) <= 1e-4 * Math.abs(f))) throw new Error(`last alpha: sklearn objective ${f}, regula ${g}`);
+      sameAnswer(r.coef, ref!, 'path, last alpha');
       notes.push(`sklearn ${fmtGap(r.gap)} (${r.epochs} it)`);
     });
     cases.push(sk.c);

@@ -9,8 +9,8 @@ import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { Ops } from './autograd.js';
 import { addWritten as into, grad, result } from './grad.js';
-import { checkTensor, colVec, dims2 } from './checks.js';
-import { checkNumber } from './validate.js';
+import { checkDropout, checkTensor, colVec, dims2 } from './checks.js';
+import { checkKeys, checkNumber } from './validate.js';
 
 function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
   colVec(be, t, n, what);
@@ -84,6 +84,7 @@ export function embedding(be: Backend, weight: Tensor, ids: Int32Array): Tensor 
 
 /** Dropout on the attention probabilities: the probability and the layer's RNG. */
 export interface AttentionDropout { p: number; rng: Rng }
+const ATTENTION_DROPOUT_KEYS: Record<keyof AttentionDropout, true> = { p: true, rng: true };
 
 
 /**
@@ -104,9 +105,10 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
   if (c3 % (3 * nHead) !== 0) throw new ShapeError(`causalAttention: qkv ${fmtShape(qkv.shape)} should have 3·C columns with C divisible by nHead = ${nHead}`);
   const p = dropout === null ? 0 : dropout.p;
   if (dropout !== null) {
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`causalAttention: expected dropout p in [0, 1], got ${describe(p)}`);
-    if (!(dropout.rng instanceof Rng)) throw new TypeError(`causalAttention: expected dropout.rng from be.rng(seed), got ${describe(dropout.rng)}`);
-    dropout.rng.assertLive('causalAttention dropout rng');
+    if (typeof dropout !== 'object') throw new TypeError(`causalAttention: expected dropout as { p, rng } or null, got ${describe(dropout)}`);
+    checkKeys(dropout, ATTENTION_DROPOUT_KEYS, 'causalAttention dropout');
+    checkDropout(be, p, dropout.rng, 'causalAttention dropout');
+    be._noteRng(dropout.rng as Rng); // a forward that fails later gives the rng its state back (Backend._keepRngsOnFailure)
   }
   const C = c3 / 3, hs = C / nHead, Z = B * nHead, H = nHead;
   const scale = 1 / Math.sqrt(hs);

@@ -34,19 +34,23 @@
  * `liveTensors`), and `be.releasePool()` returns them.
  *
  * Gradients accumulate (`+=`) into `p.grad` of leaves with `requiresGrad`, as in torch; an
- * optimizer's `zeroGrad()` clears them. Intermediates get a gradient buffer only while
- * backward() runs: the first contribution writes it, later ones add to it.
+ * optimizer's `zeroGrad()` clears them. Every tensor in the graph gets a gradient buffer
+ * only while backward() runs: the first contribution writes it, later ones add to it. A
+ * leaf's buffer is added into `p.grad` once the whole graph has run (as torch's engine sums
+ * a leaf's contributions before AccumulateGrad), so a backward that fails partway (out of
+ * memory) leaves every `p.grad` as it was.
  */
 import { ShapeError, describe, fmtShape } from './errors.js';
 import type { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from './checks.js';
-import { checkNumber, optionalBool, sameShape } from './validate.js';
+import { checkKeys, checkNumber, optionalBool, sameShape } from './validate.js';
 import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult } from './grad.js';
 import { backward } from './backward.js';
 
 /** Options of the autograd matmul: the transposes of a and b. */
 export interface AutogradMatmulOptions { transA?: boolean; transB?: boolean }
+const AUTOGRAD_MATMUL_KEYS: Record<keyof AutogradMatmulOptions, true> = { transA: true, transB: true };
 
 
 /**
@@ -79,6 +83,7 @@ export abstract class Ops {
   matmul(this: Backend, a: Tensor, b: Tensor, options: AutogradMatmulOptions = {}): Tensor {
     checkTensor(this, a, 'matmul a'); checkTensor(this, b, 'matmul b');
     if (options === null || typeof options !== 'object') throw new TypeError(`matmul: expected options { transA?, transB? }, got ${describe(options)}`);
+    checkKeys(options, AUTOGRAD_MATMUL_KEYS, 'matmul');
     const tA = optionalBool(options.transA, 'matmul transA'), tB = optionalBool(options.transB, 'matmul transB');
     const [m, n] = matmulDims(a, b, tA, tB);
     const out = result(this, [m, n], m * n, 'matmul', [a, b]);
@@ -190,6 +195,7 @@ export abstract class Ops {
   dropout(this: Backend, x: Tensor, p: number, rng: Rng): Tensor {
     checkTensor(this, x, 'dropout x');
     checkDropout(this, p, rng);
+    this._noteRng(rng); // a forward that fails later gives rng its state back (Backend._keepRngsOnFailure)
     const k = this._trusted;
     const out = result(this, x.shape, x.size, 'dropout', [x]);
     const mask = out.requiresGrad ? this._steps.result(x.shape, x.size) : null;

@@ -52,6 +52,10 @@ export class Backend extends TransformerOps {
   /** @internal op results and spare buffers (src/steps.ts). */
   readonly _steps: StepMemory;
   private liveTensors = 0;
+  /** Open atomic scopes (_atomicBegin): what each made so far. */
+  private readonly scopes: (Tensor | Rng)[][] = [];
+  /** RNG states as they were when the outermost _keepRngsOnFailure began, or null outside one. */
+  private rngJournal: Map<Rng, Uint32Array> | null = null;
 
   /** @internal use loadBackend(). */
   constructor(storage: AnyStorage) {
@@ -104,7 +108,65 @@ export class Backend extends TransformerOps {
     checkSeed(seed, 'rng()');
     const h = this._s.allocRng();
     seedState(this._s.rngState(h), seed);
-    return new Rng(this, h, seed);
+    const r = new Rng(this, h, seed);
+    this.scopes[this.scopes.length - 1]?.push(r);
+    return r;
+  }
+
+  /**
+   * @internal Begins an atomic scope (a module constructor that allocates several tensors):
+   * every tensor (_make, _copyOf: parameters, grads) and RNG made until the matching
+   * _atomicCommit or _atomicRollback is recorded. Use:
+   *   const scope = be._atomicBegin();
+   *   try { ... } catch (e) { throw be._atomicRollback(scope, e); }
+   *   be._atomicCommit(scope);
+   */
+  _atomicBegin(): number {
+    this.scopes.push([]);
+    return this.scopes.length;
+  }
+
+  /** @internal Ends a scope that succeeded: what it made stays, and belongs to the enclosing scope (if any) from now on. */
+  _atomicCommit(scope: number): void {
+    const mine = this.closeScope(scope);
+    const outer = this.scopes[this.scopes.length - 1];
+    if (outer !== undefined) for (let i = 0; i < mine.length; i++) outer.push(mine[i]!);
+  }
+
+  /** @internal Ends a scope that failed: frees everything it made (newest first) and returns `error` for the caller to rethrow. */
+  _atomicRollback(scope: number, error: unknown): unknown {
+    const mine = this.closeScope(scope);
+    for (let i = mine.length - 1; i >= 0; i--) if (!mine[i]!.disposed) mine[i]!.dispose();
+    return error;
+  }
+
+  private closeScope(scope: number): (Tensor | Rng)[] {
+    if (this.scopes.length !== scope) throw new Error(`regula: internal error: atomic scope ${scope} closed with ${this.scopes.length} open`);
+    return this.scopes.pop()!;
+  }
+
+  /**
+   * @internal Runs fn (a forward); when it throws, every RNG that drew during it (a dropout
+   * mask: _noteRng) gets back the state it had before, so a failed forward (out of memory
+   * partway) leaves the dropout streams where they were. Nested calls share the outermost's record.
+   */
+  _keepRngsOnFailure<T>(fn: () => T): T {
+    if (this.rngJournal !== null) return fn();
+    const journal = this.rngJournal = new Map();
+    try {
+      return fn();
+    } catch (e) {
+      for (const [r, state] of journal) if (!r.disposed) this._s.rngState(r._h).set(state);
+      throw e;
+    } finally {
+      this.rngJournal = null;
+    }
+  }
+
+  /** @internal Called before an op draws from `rng`: inside _keepRngsOnFailure, records its state the first time. */
+  _noteRng(rng: Rng): void {
+    const j = this.rngJournal;
+    if (j !== null && !j.has(rng)) j.set(rng, this._s.rngState(rng._h).slice());
   }
 
   /** Threads, shared memory, and why threads are off when they are. */
@@ -136,7 +198,13 @@ export class Backend extends TransformerOps {
 
   /** @internal a new zero tensor of a checked shape, yours to dispose. */
   _make(shape: readonly number[], size: number): Tensor {
-    return this._adopt(shape, size, this._s.allocF32(size));
+    return this.recorded(this._adopt(shape, size, this._s.allocF32(size)));
+  }
+
+  /** A tensor the caller owns, recorded in the open atomic scope (if any). */
+  private recorded(t: Tensor): Tensor {
+    this.scopes[this.scopes.length - 1]?.push(t);
+    return t;
   }
 
   /** @internal a new tensor of a checked shape holding a copy of `data` (size values, already checked), yours to dispose. */
@@ -145,7 +213,7 @@ export class Backend extends TransformerOps {
     if (ArrayBuffer.isView(data) && (data as unknown as Float32Array).buffer === this._s.buffer()) data = (data as unknown as Float32Array).slice();
     const t = this._adopt(shape, size, this._s.allocF32(size, false));
     if (size > 0) t.data.set(data);
-    return t;
+    return this.recorded(t);
   }
 
   /** @internal wraps a buffer of `size` elements in a tensor counted live. */

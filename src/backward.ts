@@ -80,13 +80,30 @@ export function backward(be: Backend, root: Tensor): void {
       root._g = be._steps.temp(root.shape, 1);
       be._trusted.fill(root._g, 1);
     }
+    // Leaves keep their summed gradient in _g until every node has run.
+    const leaves: Tensor[] = [];
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
       const g = t._g;
       if (g === null) continue;
+      if (t._prev === null) { leaves.push(t); continue; }
       if (t._backward !== null) t._backward(g);
       t._g = null;
       g.dispose();
+    }
+    // Only now, with nothing left that can fail, does a leaf's grad change: first the grads
+    // that do not exist yet (made all or none), then each grad += its sum (no allocation).
+    const made: Tensor[] = [];
+    try {
+      for (const t of leaves) if (t.grad === null) made.push(be._make(t.shape, t.size));
+    } catch (e) {
+      for (const g of made) g.dispose();
+      throw e;
+    }
+    let m = 0;
+    for (const t of leaves) {
+      if (t.grad === null) t.grad = made[m++]!;
+      be._trusted.axpy(t.grad, t._g!, 1);
     }
   } finally {
     for (const t of order) {

@@ -85,12 +85,12 @@ export function checkLabels(logits: Tensor, labels: unknown, what: string): [num
   return [rows, cols];
 }
 
-/** Dropout's p in [0, 1] and a live RNG of be. */
-export function checkDropout(be: Backend, p: unknown, rng: unknown): void {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: expected p in [0, 1], got ${describe(p)}`);
-  if (!(rng instanceof Rng)) throw new TypeError(`dropout: expected an Rng from be.rng(seed), got ${describe(rng)}`);
-  rng.assertLive('dropout rng');
-  if (rng._be !== be) throw new TypeError('dropout: the RNG belongs to another backend');
+/** Dropout's p in [0, 1] and a live RNG of be (`what` names the caller: dropout, causalAttention's dropout). */
+export function checkDropout(be: Backend, p: unknown, rng: unknown, what = 'dropout'): void {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`${what}: expected p in [0, 1], got ${describe(p)}`);
+  if (!(rng instanceof Rng)) throw new TypeError(`${what}: expected an Rng from be.rng(seed), got ${describe(rng)}`);
+  rng.assertLive(`${what} rng`);
+  if (rng._be !== be) throw new TypeError(`${what}: the RNG belongs to another backend (${rng._be.kind}) than this one (${be.kind})`);
 }
 
 /** An optional per-column tensor (LayerNorm weight, bias or their gradients): null, or a live tensor of shape [cols]. */
@@ -108,15 +108,41 @@ export function squares(x: Tensor, what: string): [number, number] {
   return [s[0]!, s[1]!];
 }
 
+/**
+ * The token-id rule, once for every input form (Int32Array, array, tensor): id i is an
+ * integer in [0, vocab); the message says the value as given (1e10, not its int32 wrap).
+ */
+export function checkId(v: unknown, i: number, vocab: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= vocab) {
+    throw new RangeError(`${what}: token id ${i} is ${describe(v)}, expected an integer in [0, ${vocab - 1}]`);
+  }
+  return v;
+}
+
 /** Token ids: an Int32Array of `n` integers in [0, vocab). */
 export function checkIds(ids: unknown, n: number, vocab: number, what: string): Int32Array {
   if (!(ids instanceof Int32Array)) throw new TypeError(`${what}: expected token ids as an Int32Array, got ${describe(ids)}`);
   if (ids.length !== n) throw new ShapeError(`${what}: expected ${n} token ids, got ${ids.length}`);
   for (let i = 0; i < n; i++) {
     const v = ids[i]!;
-    if (v < 0 || v >= vocab) throw new RangeError(`${what}: token id ${i} is ${v}, expected an id in [0, ${vocab - 1}]`);
+    if (v < 0 || v >= vocab) checkId(v, i, vocab, what);
   }
   return ids;
+}
+
+/**
+ * Token ids in any accepted form (an Int32Array, an array of numbers, a tensor of integer
+ * values) as an Int32Array, each checked by the one id rule (checkId) before conversion:
+ * nothing wraps modulo 2^32.
+ */
+export function idsOf(ids: unknown, vocab: number, what: string): Int32Array {
+  if (ids instanceof Int32Array) return checkIds(ids, ids.length, vocab, what);
+  let d: ArrayLike<unknown>;
+  if (ids instanceof Tensor) { ids.assertLive(what); d = ids.data; } else if (Array.isArray(ids)) d = ids;
+  else throw new TypeError(`${what}: expected token ids as an Int32Array, an array of integers or a tensor of integer values, got ${describe(ids)}`);
+  const out = new Int32Array(d.length);
+  for (let i = 0; i < d.length; i++) out[i] = checkId(d[i], i, vocab, what);
+  return out;
 }
 
 /**

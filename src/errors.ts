@@ -16,6 +16,19 @@ export class DisposedError extends TypeError {
   }
 }
 
+/**
+ * A backend could not allocate memory: the Wasm heap cannot grow (4 GiB, a smaller declared
+ * maximum, or the host refuses), the js engine refused an array, or a memory limit set for a
+ * test was reached. `requested` is the size asked for in bytes; `available` the bytes that
+ * could still be had (null when the engine does not say). The call that threw changed nothing.
+ */
+export class OutOfMemoryError extends RangeError {
+  constructor(readonly requested: number, readonly available: number | null, message: string) {
+    super(message);
+    this.name = 'OutOfMemoryError';
+  }
+}
+
 /** The Wasm backend could not be loaded or instantiated. */
 export class BackendLoadError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -33,7 +46,7 @@ export function fmtShape(shape: readonly number[]): string {
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'undefined';
-  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v);
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : Object.is(v, -0) ? '-0' : String(v);
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) return `an array of length ${v.length}`;

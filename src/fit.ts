@@ -18,7 +18,7 @@ import type { Backend } from './backend.js';
 import type { LRScheduler } from './schedule.js';
 import { Optimizer } from './optim.js';
 import { mulberry32 } from './rng.js';
-import { checkSeed } from './validate.js';
+import { checkKeys, checkSeed } from './validate.js';
 
 /** What fit() needs of a model. */
 export interface FitModel {
@@ -214,6 +214,12 @@ function lossFn(be: Backend, loss: 'crossEntropy' | 'mse'): LossFn {
     : (out, batch) => be.mse(out, batch.t!);
 }
 
+const FIT_KEYS: Record<keyof FitOptions, true> = {
+  optimizer: true, loss: true, epochs: true, batchSize: true, seed: true, shuffle: true, validationData: true, validationSplit: true,
+  earlyStopping: true, scheduler: true, schedulerInterval: true, onEpoch: true, signal: true,
+};
+const EARLY_STOPPING_KEYS: Record<keyof EarlyStoppingOptions, true> = { patience: true, minDelta: true, restoreBest: true, monitor: true };
+
 /**
  * Trains `model` on `data` with `options.optimizer` for `options.epochs` epochs and returns
  * the per-epoch history and the best epoch. Yields to the event loop after each epoch, so
@@ -225,6 +231,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
     throw new TypeError(`fit: expected a model with forward(), parameters(), train(), eval(), stateDict() and loadStateDict(), got ${describe(model)}`);
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`fit: expected options, got ${describe(options)}`);
+  checkKeys(options, FIT_KEYS, 'fit');
   const { optimizer, loss } = options;
   if (!(optimizer instanceof Optimizer)) throw new TypeError(`fit: options.optimizer: expected an optimizer (optim.SGD, Adam or AdamW), got ${describe(optimizer)}`);
   if (loss !== 'crossEntropy' && loss !== 'mse') throw new TypeError(`fit: options.loss: expected 'crossEntropy' or 'mse', got ${describe(loss)}`);
@@ -272,6 +279,10 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
   }
 
   const es = options.earlyStopping;
+  if (es !== undefined) {
+    if (es === null || typeof es !== 'object') throw new TypeError(`fit: options.earlyStopping: expected { patience?, minDelta?, restoreBest?, monitor? }, got ${describe(es)}`);
+    checkKeys(es, EARLY_STOPPING_KEYS, 'fit: earlyStopping');
+  }
   // Without early stopping the monitor only ranks epochs for bestEpoch, so it may fall back to the training loss.
   const monitor = es?.monitor ?? (es === undefined && val === null ? 'loss' : 'valLoss');
   if (monitor !== 'valLoss' && monitor !== 'loss') throw new TypeError(`fit: earlyStopping.monitor: expected 'valLoss' or 'loss', got ${describe(monitor)}`);

@@ -4,8 +4,8 @@
  */
 import { ShapeError, describe } from './errors.js';
 import { mulberry32 } from './rng.js';
-import { checkSeed } from './validate.js';
-import { idsOf } from './gpt-layers.js';
+import { checkSeed, optionsOf } from './validate.js';
+import { idsOf } from './checks.js';
 import type { GPT } from './gpt.js';
 
 /** Options of GPT.generate. */
@@ -20,30 +20,38 @@ export interface GenerateOptions {
   stop?: number;
 }
 
+const GENERATE_KEYS: Record<keyof GenerateOptions, true> = { temperature: true, topK: true, seed: true, stop: true };
+
+/**
+ * The most tokens one call may generate: 2^24 (16,777,216). The result is one Int32Array of
+ * prompt + maxNewTokens ids and each token costs a full forward, so a larger request is a
+ * mistake (2^31 would run for days; 2^53 − 1 cannot be allocated), refused before anything runs.
+ */
+export const MAX_NEW_TOKENS = 2 ** 24;
+
 /** GPT.generate (see its doc comment there): the prompt followed by maxNewTokens new tokens (fewer after `stop`). */
 export function generate(model: GPT, prompt: Int32Array | number[], maxNewTokens: number, options: GenerateOptions = {}): Int32Array {
   const be = model.be;
-  const p = idsOf(prompt, 'GPT.generate prompt');
+  const { blockSize, vocabSize: V } = model.config;
+  const p = idsOf(prompt, V, 'GPT.generate prompt');
   if (p.length === 0) throw new ShapeError('GPT.generate: expected a prompt of at least one token, got none');
-  be.kernels._checkIds(p, p.length, model.config.vocabSize, 'GPT.generate prompt');
-  if (typeof maxNewTokens !== 'number' || !Number.isSafeInteger(maxNewTokens) || maxNewTokens < 0) {
-    throw new RangeError(`GPT.generate: expected maxNewTokens as an integer ≥ 0, got ${describe(maxNewTokens)}`);
+  if (typeof maxNewTokens !== 'number' || !Number.isSafeInteger(maxNewTokens) || maxNewTokens < 0 || maxNewTokens > MAX_NEW_TOKENS) {
+    throw new RangeError(`GPT.generate: expected maxNewTokens as an integer in [0, 2^24 = ${MAX_NEW_TOKENS}] (one forward per token), got ${describe(maxNewTokens)}`);
   }
-  if (options === null || typeof options !== 'object') throw new TypeError(`GPT.generate: expected options { temperature?, topK?, seed?, stop? }, got ${describe(options)}`);
-  const temperature = options.temperature ?? 1;
+  const o = optionsOf<GenerateOptions>(options, GENERATE_KEYS, 'GPT.generate');
+  const temperature = o.temperature ?? 1;
   if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {
     throw new RangeError(`GPT.generate: expected temperature as a finite number ≥ 0, got ${describe(temperature)}`);
   }
-  const topK = options.topK;
+  const topK = o.topK;
   if (topK !== undefined && (typeof topK !== 'number' || !Number.isSafeInteger(topK) || topK < 1)) {
     throw new RangeError(`GPT.generate: expected topK as an integer ≥ 1, got ${describe(topK)}`);
   }
-  const { blockSize, vocabSize: V } = model.config;
-  const stop = options.stop;
+  const stop = o.stop;
   if (stop !== undefined && (typeof stop !== 'number' || !Number.isSafeInteger(stop) || stop < 0 || stop >= V)) {
     throw new RangeError(`GPT.generate: expected stop as a token id in [0, ${V - 1}], got ${describe(stop)}`);
   }
-  const u = mulberry32(checkSeed(options.seed ?? 0, 'GPT.generate seed'));
+  const u = mulberry32(checkSeed(o.seed ?? 0, 'GPT.generate seed'));
   const out = new Int32Array(p.length + maxNewTokens);
   out.set(p);
   const wasTraining = model.training;
@@ -54,7 +62,14 @@ export function generate(model: GPT, prompt: Int32Array | number[], maxNewTokens
       const ctx = out.subarray(Math.max(0, n - blockSize), n);
       const logits = model.forward(ctx, [1, ctx.length]);
       const d = logits.data;
-      for (let j = 0; j < V; j++) logit[j] = d[(ctx.length - 1) * V + j]!;
+      for (let j = 0; j < V; j++) {
+        const x = d[(ctx.length - 1) * V + j]!;
+        if (!Number.isFinite(x)) {
+          throw new RangeError(`GPT.generate: the model's logit ${j} at new token ${n - p.length} (position ${n}) is ${describe(x)}, ` +
+            'expected finite logits (are the weights NaN or infinite?)');
+        }
+        logit[j] = x;
+      }
       be.endStep();
       out[n] = temperature === 0 ? argmax(logit) : sample(logit, temperature, topK, u());
       if (out[n] === stop) return out.slice(0, n + 1);
@@ -79,6 +94,10 @@ function sample(v: Float64Array, temperature: number, topK: number | undefined, 
   if (topK !== undefined && topK < V) cut = Array.from(v).sort((a, b) => b - a)[topK - 1]!;
   let m = -Infinity;
   for (let j = 0; j < V; j++) if (v[j]! >= cut && v[j]! / temperature > m) m = v[j]! / temperature;
+  // A tiny temperature (5e-324) makes the largest v/temperature ±Infinity, and Infinity − Infinity
+  // is NaN: take the limit of softmax(v/T) as T → 0 there, the argmax. Wherever m is finite
+  // nothing changes (the same bits as before at every temperature that sampled).
+  if (!Number.isFinite(m)) return argmax(v);
   const e = new Float64Array(V);
   let s = 0;
   for (let j = 0; j < V; j++) if (v[j]! >= cut) s += (e[j] = Math.exp(v[j]! / temperature - m));

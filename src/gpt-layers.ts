@@ -24,7 +24,8 @@ import { Backend } from './backend.js';
 import { Rng, Tensor } from './tensor.js';
 import { mulberry32 } from './rng.js';
 import { Dropout, GELU, Linear, Module, nextSeed, splitmix32 } from './nn.js';
-import { checkSeed } from './validate.js';
+import { checkKeys, checkSeed } from './validate.js';
+import { idsOf } from './checks.js';
 
 // ---- initialization --------------------------------------------------------------------------
 
@@ -67,6 +68,7 @@ export function blockConfig(nEmbd: unknown, nHead: unknown, o: BlockOptions, wha
   const e = posInt(nEmbd, `${what} nEmbd`), h = posInt(nHead, `${what} nHead`);
   if (e % h !== 0) throw new ShapeError(`${what}: nEmbd (${e}) must be divisible by nHead (${h})`);
   if (o === null || typeof o !== 'object') throw new TypeError(`${what}: expected options { dropout?, bias?, seed? }, got ${describe(o)}`);
+  checkKeys(o, { dropout: true, bias: true, seed: true } satisfies Record<keyof BlockOptions, true>, what);
   const dropout = o.dropout ?? 0;
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new RangeError(`${what}: expected dropout in [0, 1), got ${describe(dropout)}`);
   const bias = flagOpt(o.bias, true, `${what} bias`);
@@ -130,43 +132,25 @@ export class Embedding extends Module {
     backendArg(be, 'Embedding');
     posInt(num, 'Embedding num'); posInt(dim, 'Embedding dim');
     if (options === null || typeof options !== 'object') throw new TypeError(`Embedding: expected options { seed?, std? }, got ${describe(options)}`);
+    checkKeys(options, { seed: true, std: true } satisfies Record<keyof EmbeddingOptions, true>, 'Embedding');
     const seed = options.seed === undefined ? nextSeed() : checkSeed(options.seed, 'Embedding seed');
     const std = options.std ?? 1;
     if (typeof std !== 'number' || !(std >= 0) || !Number.isFinite(std)) throw new RangeError(`Embedding: expected std as a finite number ≥ 0, got ${describe(std)}`);
-    this.weight = be.param([num, dim]);
-    fillNormal(this.weight, std, normals(seed));
-    this._params.push(['weight', this.weight]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.weight = be.param([num, dim]);
+      fillNormal(this.weight, std, normals(seed));
+      this._params.push(['weight', this.weight]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   /** Rows of weight for the ids (an Int32Array, or a tensor of integer values). */
   forward(ids: Int32Array | Tensor): Tensor {
-    return this.be.embedding(this.weight, idsOf(ids, 'Embedding.forward'));
+    return this.be.embedding(this.weight, idsOf(ids, this.num, 'Embedding.forward'));
   }
-}
-
-/** @internal Token ids as an Int32Array (from an Int32Array, an array or a tensor of integers); their range is checked by the caller. */
-export function idsOf(ids: unknown, what: string): Int32Array {
-  if (ids instanceof Int32Array) return ids;
-  if (ids instanceof Tensor) {
-    const d = ids.data, out = new Int32Array(d.length);
-    for (let i = 0; i < d.length; i++) {
-      if (!Number.isInteger(d[i])) throw new RangeError(`${what}: token id ${i} is ${d[i]}, expected an integer`);
-      out[i] = d[i]!;
-    }
-    return out;
-  }
-  if (Array.isArray(ids)) {
-    const out = new Int32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const v = ids[i];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) {
-        throw new RangeError(`${what}: token id ${i} is ${describe(v)}, expected an integer`);
-      }
-      out[i] = v;
-    }
-    return out;
-  }
-  throw new TypeError(`${what}: expected token ids as an Int32Array or an array of integers, got ${describe(ids)}`);
 }
 
 /** Options of nn.LayerNorm. */
@@ -188,13 +172,20 @@ export class LayerNorm extends Module {
     backendArg(be, 'LayerNorm');
     posInt(dim, 'LayerNorm dim');
     if (options === null || typeof options !== 'object') throw new TypeError(`LayerNorm: expected options { bias?, eps? }, got ${describe(options)}`);
+    checkKeys(options, { bias: true, eps: true } satisfies Record<keyof LayerNormOptions, true>, 'LayerNorm');
     const eps = options.eps ?? 1e-5;
     if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new RangeError(`LayerNorm: expected eps as a finite number ≥ 0, got ${describe(eps)}`);
     this.eps = eps;
-    this.weight = be.param([dim], new Float32Array(dim).fill(1));
-    this._params.push(['weight', this.weight]);
-    this.bias = flagOpt(options.bias, true, 'LayerNorm bias') ? be.param([dim]) : null;
-    if (this.bias !== null) this._params.push(['bias', this.bias]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.weight = be.param([dim], new Float32Array(dim).fill(1));
+      this._params.push(['weight', this.weight]);
+      this.bias = flagOpt(options.bias, true, 'LayerNorm bias') ? be.param([dim]) : null;
+      if (this.bias !== null) this._params.push(['bias', this.bias]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   forward(x: Tensor): Tensor {
@@ -220,11 +211,17 @@ export class CausalSelfAttention extends Module {
     super();
     const { dropout, bias, seeds } = partConfig(be, nEmbd, nHead, options, 'CausalSelfAttention');
     this.nEmbd = nEmbd; this.nHead = nHead;
-    this.c_attn = new Linear(be, nEmbd, 3 * nEmbd, { bias, seed: 0 });
-    this.c_proj = new Linear(be, nEmbd, nEmbd, { bias, seed: 0 });
-    this.attn_dropout = new Dropout(dropout, { seed: seeds() });
-    this.resid_dropout = new Dropout(dropout, { seed: seeds() });
-    this._children.push(['c_attn', this.c_attn], ['c_proj', this.c_proj], ['attn_dropout', this.attn_dropout], ['resid_dropout', this.resid_dropout]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.c_attn = new Linear(be, nEmbd, 3 * nEmbd, { bias, seed: 0 });
+      this.c_proj = new Linear(be, nEmbd, nEmbd, { bias, seed: 0 });
+      this.attn_dropout = new Dropout(dropout, { seed: seeds() });
+      this.resid_dropout = new Dropout(dropout, { seed: seeds() });
+      this._children.push(['c_attn', this.c_attn], ['c_proj', this.c_proj], ['attn_dropout', this.attn_dropout], ['resid_dropout', this.resid_dropout]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   /** x [B·T, C] → [B·T, C]; shape is [B, T] (default: one sequence of all rows). */
@@ -237,8 +234,10 @@ export class CausalSelfAttention extends Module {
       if (rng === undefined || rng.disposed) this.rngs.set(this.be, (rng = this.be.rng(this.attn_dropout.seed)));
       drop = { p, rng };
     }
-    const y = this.be.causalAttention(this.c_attn.forward(x), B, T, this.nHead, drop);
-    return this.resid_dropout.forward(this.c_proj.forward(y));
+    return this.be._keepRngsOnFailure(() => {
+      const y = this.be.causalAttention(this.c_attn.forward(x), B, T, this.nHead, drop);
+      return this.resid_dropout.forward(this.c_proj.forward(y));
+    });
   }
 
   override dispose(): void {
@@ -258,14 +257,20 @@ export class MLP extends Module {
   constructor(be: Backend, nEmbd: number, options: BlockOptions = {}) {
     super();
     const { dropout, bias, seeds } = partConfig(be, nEmbd, 1, options, 'MLP');
-    this.c_fc = new Linear(be, nEmbd, 4 * nEmbd, { bias, seed: 0 });
-    this.c_proj = new Linear(be, 4 * nEmbd, nEmbd, { bias, seed: 0 });
-    this.dropout = new Dropout(dropout, { seed: seeds() });
-    this._children.push(['c_fc', this.c_fc], ['gelu', this.gelu], ['c_proj', this.c_proj], ['dropout', this.dropout]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.c_fc = new Linear(be, nEmbd, 4 * nEmbd, { bias, seed: 0 });
+      this.c_proj = new Linear(be, 4 * nEmbd, nEmbd, { bias, seed: 0 });
+      this.dropout = new Dropout(dropout, { seed: seeds() });
+      this._children.push(['c_fc', this.c_fc], ['gelu', this.gelu], ['c_proj', this.c_proj], ['dropout', this.dropout]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.c_proj.forward(this.gelu.forward(this.c_fc.forward(x))));
+    return this.c_fc.be._keepRngsOnFailure(() => this.dropout.forward(this.c_proj.forward(this.gelu.forward(this.c_fc.forward(x)))));
   }
 }
 
@@ -279,18 +284,26 @@ export class Block extends Module {
   constructor(readonly be: Backend, nEmbd: number, nHead: number, options: BlockOptions = {}) {
     super();
     const { dropout, bias, seeds } = partConfig(be, nEmbd, nHead, options, 'Block');
-    this.ln_1 = new LayerNorm(be, nEmbd, { bias });
-    this.attn = new CausalSelfAttention(be, nEmbd, nHead, { dropout, bias, seed: seeds() });
-    this.ln_2 = new LayerNorm(be, nEmbd, { bias });
-    this.mlp = new MLP(be, nEmbd, { dropout, bias, seed: seeds() });
-    this._children.push(['ln_1', this.ln_1], ['attn', this.attn], ['ln_2', this.ln_2], ['mlp', this.mlp]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.ln_1 = new LayerNorm(be, nEmbd, { bias });
+      this.attn = new CausalSelfAttention(be, nEmbd, nHead, { dropout, bias, seed: seeds() });
+      this.ln_2 = new LayerNorm(be, nEmbd, { bias });
+      this.mlp = new MLP(be, nEmbd, { dropout, bias, seed: seeds() });
+      this._children.push(['ln_1', this.ln_1], ['attn', this.attn], ['ln_2', this.ln_2], ['mlp', this.mlp]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   /** x [B·T, C] → [B·T, C]; shape is [B, T]. */
   forward(x: Tensor, shape?: BT): Tensor {
     const be = this.be;
-    x = be.add(x, this.attn.forward(this.ln_1.forward(x), shape));
-    return be.add(x, this.mlp.forward(this.ln_2.forward(x)));
+    return be._keepRngsOnFailure(() => {
+      const y = be.add(x, this.attn.forward(this.ln_1.forward(x), shape));
+      return be.add(y, this.mlp.forward(this.ln_2.forward(y)));
+    });
   }
 }
 

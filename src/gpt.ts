@@ -17,9 +17,11 @@ import { Tensor } from './tensor.js';
 import { Dropout, Module, type StateValue } from './nn.js';
 import { AdamW, type AdamOptions } from './optim.js';
 import {
-  Block, Container, Embedding, LayerNorm, LMHead, backendArg, blockConfig, fillNormal, flagOpt, idsOf, normals, posInt, seedStream,
+  Block, Container, Embedding, LayerNorm, LMHead, backendArg, blockConfig, fillNormal, flagOpt, normals, posInt, seedStream,
 } from './gpt-layers.js';
 import { generate, type GenerateOptions } from './generate.js';
+import { idsOf } from './checks.js';
+import { checkKeys, hyper } from './validate.js';
 
 export { Embedding, LayerNorm, CausalSelfAttention, MLP, Block, LMHead, Container } from './gpt-layers.js';
 export type { BlockOptions, EmbeddingOptions, LayerNormOptions } from './gpt-layers.js';
@@ -45,6 +47,10 @@ export interface GPTConfig {
   /** Seed of the initialization and of the dropout RNGs (default: the next seed of the process-wide stream). */
   seed?: number;
 }
+
+const GPT_CONFIG_KEYS: Record<keyof GPTConfig, true> = {
+  vocabSize: true, blockSize: true, nLayer: true, nHead: true, nEmbd: true, dropout: true, bias: true, tieWeights: true, seed: true,
+};
 
 /** nanoGPT's two AdamW parameter groups, with the names that went into each. */
 export interface GPTOptimizerGroups {
@@ -80,10 +86,7 @@ export class GPT extends Module {
     if (config === null || typeof config !== 'object') {
       throw new TypeError(`GPT: expected a config { vocabSize, blockSize, nLayer, nHead, nEmbd, dropout?, bias?, tieWeights?, seed? }, got ${describe(config)}`);
     }
-    const known = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'dropout', 'bias', 'tieWeights', 'seed'];
-    for (const k of Object.keys(config)) {
-      if (!known.includes(k)) throw new TypeError(`GPT: unknown config key ${JSON.stringify(k)}; expected ${known.join(', ')}`);
-    }
+    checkKeys(config, GPT_CONFIG_KEYS, 'GPT', 'config key');
     const vocabSize = posInt(config.vocabSize, 'GPT vocabSize'), blockSize = posInt(config.blockSize, 'GPT blockSize');
     const nLayer = posInt(config.nLayer, 'GPT nLayer');
     const { nEmbd, nHead, dropout, bias, seed } = blockConfig(config.nEmbd, config.nHead,
@@ -91,28 +94,34 @@ export class GPT extends Module {
     const tieWeights = flagOpt(config.tieWeights, true, 'GPT tieWeights');
     this.config = Object.freeze({ vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias, tieWeights, seed });
 
-    const seeds = seedStream(seed);
-    this.wte = new Embedding(be, vocabSize, nEmbd, { seed: 0 });
-    this.wpe = new Embedding(be, blockSize, nEmbd, { seed: 0 });
-    this.drop = new Dropout(dropout, { seed: seeds() });
-    this.h = [];
-    for (let i = 0; i < nLayer; i++) this.h.push(new Block(be, nEmbd, nHead, { dropout, bias, seed: seeds() }));
-    this.ln_f = new LayerNorm(be, nEmbd, { bias });
-    this.transformer = new Container([['wte', this.wte], ['wpe', this.wpe], ['drop', this.drop],
-      ['h', new Container(this.h.map((b, i) => [String(i), b]))], ['ln_f', this.ln_f]]);
-    this.lm_head = new LMHead(be, tieWeights ? this.wte.weight : be.param([vocabSize, nEmbd]));
-    this._children.push(['transformer', this.transformer], ['lm_head', this.lm_head]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      const seeds = seedStream(seed);
+      this.wte = new Embedding(be, vocabSize, nEmbd, { seed: 0 });
+      this.wpe = new Embedding(be, blockSize, nEmbd, { seed: 0 });
+      this.drop = new Dropout(dropout, { seed: seeds() });
+      this.h = [];
+      for (let i = 0; i < nLayer; i++) this.h.push(new Block(be, nEmbd, nHead, { dropout, bias, seed: seeds() }));
+      this.ln_f = new LayerNorm(be, nEmbd, { bias });
+      this.transformer = new Container([['wte', this.wte], ['wpe', this.wpe], ['drop', this.drop],
+        ['h', new Container(this.h.map((b, i) => [String(i), b]))], ['ln_f', this.ln_f]]);
+      this.lm_head = new LMHead(be, tieWeights ? this.wte.weight : be.param([vocabSize, nEmbd]));
+      this._children.push(['transformer', this.transformer], ['lm_head', this.lm_head]);
 
-    // nanoGPT's init, in named-parameter order (see the file note).
-    const z = normals(seed);
-    const projStd = 0.02 / Math.sqrt(2 * nLayer);
-    for (const [name, p] of this.namedParameters()) {
-      if (p.shape.length === 1) {
-        p.data.fill(name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name.endsWith('ln_f.weight') ? 1 : 0);
-      } else {
-        fillNormal(p, name.endsWith('c_proj.weight') ? projStd : 0.02, z);
+      // nanoGPT's init, in named-parameter order (see the file note).
+      const z = normals(seed);
+      const projStd = 0.02 / Math.sqrt(2 * nLayer);
+      for (const [name, p] of this.namedParameters()) {
+        if (p.shape.length === 1) {
+          p.data.fill(name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name.endsWith('ln_f.weight') ? 1 : 0);
+        } else {
+          fillNormal(p, name.endsWith('c_proj.weight') ? projStd : 0.02, z);
+        }
       }
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
     }
+    be._atomicCommit(scope);
   }
 
   /** The number of parameters (each tied tensor once). */
@@ -130,7 +139,8 @@ export class GPT extends Module {
    */
   override loadStateDict(dict: Record<string, StateValue>): this {
     if (dict === null || typeof dict !== 'object') return super.loadStateDict(dict);
-    const own: Record<string, StateValue> = {};
+    // a null-prototype copy: a '__proto__' key stays a key (and is refused as unexpected) instead of setting a prototype
+    const own: Record<string, StateValue> = Object.create(null) as Record<string, StateValue>;
     for (const k of Object.keys(dict)) {
       const m = /^transformer\.h\.(\d+)\.attn\.bias$/.exec(k);
       if (m !== null && Number(m[1]) < this.config.nLayer && isCausalMask(dict[k], this.config.blockSize)) continue;
@@ -159,25 +169,28 @@ export class GPT extends Module {
    */
   forward(ids: Int32Array | number[] | Tensor, shape?: readonly [number, number]): Tensor {
     const be = this.be;
-    const v = idsOf(ids, 'GPT.forward');
+    const v = idsOf(ids, this.config.vocabSize, 'GPT.forward');
     const bt = this.shapeOf(v, shape ?? (ids instanceof Tensor && ids.shape.length === 2 ? [ids.shape[0]!, ids.shape[1]!] : undefined));
-    be.kernels._checkIds(v, v.length, this.config.vocabSize, 'GPT.forward');
     const [B, T] = bt;
     if (this.positionsT !== T || this.positions.length !== B * T) {
       this.positions = new Int32Array(B * T);
       for (let i = 0; i < B * T; i++) this.positions[i] = i % T;
       this.positionsT = T;
     }
-    let x = this.drop.forward(be.add(this.wte.forward(v), this.wpe.forward(this.positions)));
-    for (const block of this.h) x = block.forward(x, bt);
-    return this.lm_head.forward(this.ln_f.forward(x));
+    // Out of memory partway: the dropout RNGs get back their states (the next forward draws the masks this one would have).
+    return be._keepRngsOnFailure(() => {
+      let x = this.drop.forward(be.add(this.wte.forward(v), this.wpe.forward(this.positions)));
+      for (const block of this.h) x = block.forward(x, bt);
+      return this.lm_head.forward(this.ln_f.forward(x));
+    });
   }
 
   /**
-   * Appends up to maxNewTokens tokens to prompt, one at a time, in eval mode (restored
+   * Appends up to maxNewTokens (≤ 2^24) tokens to prompt, one at a time, in eval mode (restored
    * after): the context is cropped to the last blockSize tokens, the last position's logits
-   * are divided by temperature (0: argmax, the first of equal maxima), cut to the topK
-   * largest when given, and sampled from their softmax with mulberry32(seed). Returns the
+   * are divided by temperature (0, or a temperature so small that the largest quotient
+   * overflows: argmax, the first of equal maxima), cut to the topK largest when given, and
+   * sampled from their softmax with mulberry32(seed). NaN or infinite logits throw, naming the step. Returns the
    * prompt followed by the new tokens, ending early after the token `stop` when it is given
    * and generated. Each step ends with be.endStep(): op results from before the call are
    * freed, as at any step boundary.
@@ -202,8 +215,11 @@ export class GPT extends Module {
 
   /** new optim.AdamW over optimizerGroups(weightDecay) (options other than weightDecay apply to both groups). */
   configureOptimizers(options: AdamOptions & { weightDecay: number }): AdamW {
-    if (options === null || typeof options !== 'object') throw new TypeError(`configureOptimizers: expected options { weightDecay, lr, betas?, eps? }, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object') throw new TypeError(`configureOptimizers: expected options { weightDecay, lr?, betas?, eps? }, got ${describe(options)}`);
     const { weightDecay, ...rest } = options;
+    // required, as nanoGPT's configure_optimizers(weight_decay, ...): AdamW's own default (0.01) would silently apply
+    if (weightDecay === undefined) throw new TypeError('configureOptimizers: weightDecay is required (nanoGPT\'s configure_optimizers takes weight_decay; its train.py uses 0.1), got none');
+    hyper.weightDecay(weightDecay, 'configureOptimizers: weightDecay');
     return new AdamW(this.optimizerGroups(weightDecay).groups, rest);
   }
 }

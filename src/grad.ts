@@ -14,17 +14,14 @@ const SCALAR: readonly number[] = Object.freeze([]);
 /**
  * The one way a gradient reaches a tensor: calls `send(dst, add)` with t's gradient buffer,
  * where add is false when dst is fresh (send writes it) and true when it already holds a
- * gradient (send adds into it). Non-leaves get a spare buffer on their first contribution;
- * leaves accumulate into `grad` (torch's +=). Nothing happens when t needs no gradient.
+ * gradient (send adds into it). Every tensor, leaves included, gets a spare step buffer on
+ * its first contribution: a leaf's `grad` is only touched once the whole graph has run
+ * (backward() adds the sums into it then, torch's +=), so a backward that fails partway
+ * (out of memory) leaves every `grad` as it was. Nothing happens when t needs no gradient.
  */
 export function grad(t: Tensor, send: (dst: Tensor, add: boolean) => void): void {
   if (!t.requiresGrad) return;
-  if (t._prev !== null) {
-    if (t._g === null) { t._g = t._be._steps.temp(t.shape, t.size); send(t._g, false); } else send(t._g, true);
-    return;
-  }
-  if (t.grad === null) t.grad = t._be.zeros(t.shape);
-  send(t.grad, true);
+  if (t._g === null) { t._g = t._be._steps.temp(t.shape, t.size); send(t._g, false); } else send(t._g, true);
 }
 
 /** t's gradient (+)= alpha·g (g of t's size). */

@@ -8,6 +8,7 @@ import { JsStorage } from './backend/js/index.js';
 import { loadWasmStorage, wasmSimdSupported, type WasmSource } from './backend/wasm/index.js';
 import type { StorageInfo } from './backend/storage.js';
 import { BackendLoadError } from './errors.js';
+import { checkKeys } from './validate.js';
 import type { WorkerSource } from './backend/wasm/host.js';
 
 export { Backend } from './backend.js';
@@ -21,7 +22,7 @@ export type { AttentionDropout } from './autograd-transformer.js';
 export * as safetensors from './safetensors.js';
 export type { Dtype as SafetensorsDtype, LoadedTensor, SafetensorsFile, SaveOptions as SafetensorsSaveOptions, SaveSource as SafetensorsSaveSource } from './safetensors.js';
 export type { AutogradMatmulOptions } from './autograd.js';
-export { ShapeError, DisposedError, BackendLoadError, SafetensorsError } from './errors.js';
+export { ShapeError, DisposedError, BackendLoadError, SafetensorsError, OutOfMemoryError } from './errors.js';
 export { wasmSimdSupported } from './backend/wasm/index.js';
 export type { WasmSource } from './backend/wasm/index.js';
 export * as linear from './linear.js';
@@ -33,6 +34,7 @@ export { CharTokenizer, VOCAB_METADATA_KEY } from './tokenizer.js';
 export * as optim from './optim.js';
 export type { SGDOptions, AdamOptions, ParamGroup, ParamGroupInput, ParamsInput, ParamState, OptimizerStateDict } from './optim.js';
 export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LinearWarmup, SequentialLR } from './schedule.js';
+export type { StepLROptions, ExponentialLROptions, CosineAnnealingLROptions, LinearLROptions, LinearWarmupOptions } from './schedule.js';
 export * as prior from './prior.js';
 export type { PriorOptions } from './prior.js';
 export { fit } from './fit.js';
@@ -66,6 +68,8 @@ export interface LoadOptions {
   workerUrl?: WorkerSource;
 }
 
+const LOAD_KEYS: Record<keyof LoadOptions, true> = { wasm: true, threads: true, wasmThreads: true, workerUrl: true };
+
 /** The js backend loaded by 'auto' instead of wasm: be.info().reason says why. */
 class FallbackJsStorage extends JsStorage {
   constructor(private readonly why: string) { super(); }
@@ -85,6 +89,7 @@ export async function loadBackend(kind: 'wasm' | 'js' | 'auto' = 'auto', options
     throw new TypeError(`loadBackend: expected 'wasm', 'js' or 'auto', got ${JSON.stringify(kind)}`);
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`loadBackend: expected options as an object, got ${options === null ? 'null' : typeof options}`);
+  checkKeys(options, LOAD_KEYS, 'loadBackend');
   if (kind === 'js') return new Backend(erase(new JsStorage()));
   if (kind === 'auto' && !wasmSimdSupported()) {
     return new Backend(erase(new FallbackJsStorage("'auto' chose js: this host does not support WebAssembly SIMD")));

@@ -15,7 +15,7 @@ import type { Backend } from './backend.js';
 import { TABLE_NAMES } from './backend/raw.js';
 import type { BatchedLayout, TensorTable, TrustedKernels } from './backend/trusted.js';
 import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from './checks.js';
-import { checkDim, checkNumber, expectShape, optionalBool, resolveAdam, resolveSgd } from './validate.js';
+import { checkDim, checkKeys, checkNumber, expectShape, optionalBool, optionsOf, resolveAdam, resolveSgd } from './validate.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
 
@@ -57,6 +57,16 @@ export interface AdamStepOptions {
   step: number;
 }
 
+const MATMUL_KEYS: Record<keyof MatmulOptions, true> = { transA: true, transB: true, accumulate: true };
+const MATMUL_BATCHED_KEYS: Record<keyof MatmulBatchedOptions, true> = {
+  batch: true, heads: true, m: true, n: true, k: true, offA: true, lda: true, sAb: true, sAh: true, offB: true, ldb: true, sBb: true, sBh: true,
+  offC: true, ldc: true, sCb: true, sCh: true, transA: true, transB: true, accumulate: true, causalA: true, causalOut: true,
+};
+const SGD_STEP_KEYS: Record<keyof SgdStepOptions, true> = { lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: true, maximize: true, l1: true, first: true };
+const ADAM_STEP_KEYS: Record<keyof AdamStepOptions, true> = {
+  lr: true, betas: true, eps: true, weightDecay: true, decoupled: true, amsgrad: true, maximize: true, l1: true, step: true,
+};
+
 // the shared rules, also for the modules that import them from here
 export { checkDropout, checkIds, checkLabels, checkTensor, colVec, dims2, matmulDims, squares };
 
@@ -81,6 +91,7 @@ export class Kernels {
   matmul(out: Tensor, a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
     const be = this.be;
     checkTensor(be, out, 'matmul out'); checkTensor(be, a, 'matmul a'); checkTensor(be, b, 'matmul b');
+    options = optionsOf<MatmulOptions>(options, MATMUL_KEYS, 'matmul');
     const transA = optionalBool(options.transA, 'matmul transA');
     const transB = optionalBool(options.transB, 'matmul transB');
     const accumulate = optionalBool(options.accumulate, 'matmul accumulate');
@@ -102,6 +113,7 @@ export class Kernels {
     const be = this.be;
     checkTensor(be, out, 'matmulBatched out'); checkTensor(be, a, 'matmulBatched a'); checkTensor(be, b, 'matmulBatched b');
     if (o === null || typeof o !== 'object') throw new TypeError(`matmulBatched: expected options { batch, m, n, k, ... }, got ${describe(o)}`);
+    checkKeys(o, MATMUL_BATCHED_KEYS, 'matmulBatched');
     const transA = optionalBool(o.transA, 'matmulBatched transA');
     const transB = optionalBool(o.transB, 'matmulBatched transB');
     const accumulate = optionalBool(o.accumulate, 'matmulBatched accumulate');
@@ -181,6 +193,8 @@ export class Kernels {
     const be = this.be;
     checkTensor(be, p, 'sgdStep p'); checkTensor(be, g, 'sgdStep g');
     expectShape(g.shape, p.shape, 'sgdStep g');
+    if (o === null || typeof o !== 'object') throw new TypeError(`sgdStep: expected options { lr, ... }, got ${describe(o)}`);
+    checkKeys(o, SGD_STEP_KEYS, 'sgdStep');
     const h = resolveSgd(o as unknown as Record<string, unknown>, {}, 'sgdStep');
     const first = optionalBool(o.first, 'sgdStep: first');
     if (h.momentum !== 0) {
@@ -199,6 +213,8 @@ export class Kernels {
     expectShape(g.shape, p.shape, 'adamStep g');
     expectShape(m.shape, p.shape, 'adamStep m (first moment)');
     expectShape(v.shape, p.shape, 'adamStep v (second moment)');
+    if (o === null || typeof o !== 'object') throw new TypeError(`adamStep: expected options { lr, step, ... }, got ${describe(o)}`);
+    checkKeys(o, ADAM_STEP_KEYS, 'adamStep');
     const h = resolveAdam(o as unknown as Record<string, unknown>, {}, 'adamStep', 0);
     const decoupled = optionalBool(o.decoupled, 'adamStep: decoupled');
     const step = o.step;

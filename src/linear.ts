@@ -21,13 +21,18 @@
  * The problem data and the duality gap live in src/linear/problem.ts. Speeds against
  * scikit-learn: `npm run bench -- linear` (README).
  *
- * Convergence: the duality gap, as sklearn's enet_coordinate_descent: stop when
- * gap ≤ tol·‖y‖² for the n-scaled problem ½‖y − Xw‖² + n·alpha·(…), checked every
- * `checkEvery` iterations (epochs for cd), before the first, and for cd also after any
- * epoch whose largest coefficient change is ≤ tol·max|w| (sklearn's rule). The gap is
- * accumulated in float64 on the JS side from the float32 kernel outputs r = y − Xw and
- * Xᵀr (r recomputed from scratch, not cd's running residual): float32 residuals put a
- * floor of about 1e-7·‖y‖² under the gap, so tol much below 1e-6 may not be reachable
+ * Convergence: the duality gap, as sklearn's enet_coordinate_descent: gap ≤ tol·‖y‖² for
+ * the n-scaled problem ½‖y − Xw‖² + n·alpha·(…), checked every `checkEvery` iterations
+ * (epochs for cd), before the first, and for cd also after any epoch whose largest
+ * coefficient change is ≤ tol·max|w| (sklearn's rule). cd converges only on such an epoch
+ * AND the gap (as sklearn: the gap bounds the objective, not the coefficients; the change
+ * rule is what lands sklearn near the optimum, src/linear/cd.ts). Every gap that decides
+ * convergence is float64 at the returned float32 coefficients (src/linear/problem.ts): r =
+ * y − Xw summed in float64, and Xᵀr in float64 (from the float64 residual, or from XᵀX and
+ * Xᵀy in float64 for the Gram form, on small problems) or, on large ones, the kernel's
+ * float32 Xᵀr widened by a certified bound on its rounding; a converged fit's float64 gap
+ * is then ≤ tol·‖y‖², and no gap is negative. The float32 iteration itself stalls near a gap
+ * of 1e-8·‖y‖² on some problems, so tol much below 1e-7 may not be reached
  * (the fit then stops at maxIter with converged = false). For the lasso part the dual
  * point is sklearn's rescaled residual; with an L2 part the exact elastic-net dual at the
  * residual is used (sklearn's formula degenerates at l1Ratio = 0). With alpha = 0 (least
@@ -38,6 +43,7 @@
  */
 import { Backend } from './backend.js';
 import { ShapeError, describe } from './errors.js';
+import { checkKeys } from './validate.js';
 import { cd, cdWorkingSet } from './linear/cd.js';
 import { fista } from './linear/fista.js';
 import { MAX_LISTED, Problem, type Settings } from './linear/problem.js';
@@ -126,6 +132,10 @@ export interface PathResult {
 }
 
 // ---- validation ----
+
+const SOLVER_KEYS: Record<keyof SolverOptions, true> = { maxIter: true, tol: true, checkEvery: true, solver: true, precompute: true, workingSet: true };
+const FIT_KEYS: Record<keyof FitOptions, true> = { ...SOLVER_KEYS, n: true, d: true, alpha: true, l1Ratio: true, warmStart: true };
+const PATH_KEYS: Record<keyof PathOptions, true> = { ...SOLVER_KEYS, n: true, d: true, alphas: true, nAlphas: true, eps: true, l1Ratio: true };
 
 function checkBackend(be: unknown, what: string): Backend {
   if (!(be instanceof Backend)) throw new TypeError(`${what}: expected a Backend from loadBackend(), got ${describe(be)}`);
@@ -222,9 +232,10 @@ function solve(p: Problem, alpha: number, l1Ratio: number, w0: ArrayLike<number>
   return cd(p, gram, a, b, alpha, l1Ratio, o);
 }
 
-function setup(be: unknown, X: unknown, y: unknown, o: { n?: unknown; d?: unknown }, what: string) {
+function setup(be: unknown, X: unknown, y: unknown, o: { n?: unknown; d?: unknown }, keys: Record<string, true>, what: string) {
   checkBackend(be, what);
   if (o === null || typeof o !== 'object') throw new TypeError(`${what}: expected options { n, d, ... }, got ${describe(o)}`);
+  checkKeys(o, keys, what);
   const n = posInt(o.n, `${what} n (rows of X)`);
   const d = posInt(o.d, `${what} d (columns of X)`);
   const Xa = checkData(X, n * d, `${what} X`, `n×d = ${n}×${d}`, true);
@@ -240,7 +251,7 @@ function setup(be: unknown, X: unknown, y: unknown, o: { n?: unknown; d?: unknow
  * out-of-range or non-finite values, TypeError for wrong types; nothing is allocated then.
  */
 export function fit(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, options: FitOptions): FitResult {
-  const { n, d, Xa, ya, badX } = setup(be, X, y, options, 'linear.fit');
+  const { n, d, Xa, ya, badX } = setup(be, X, y, options, FIT_KEYS, 'linear.fit');
   const alpha = checkAlpha(options.alpha, 'linear.fit alpha');
   const l1Ratio = checkRatio(options.l1Ratio ?? 1, 'linear.fit l1Ratio');
   const settings = checkSolverOpts(options, 'linear.fit');
@@ -252,6 +263,9 @@ export function fit(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, opt
     p.dispose();
   }
 }
+
+/** np.finfo(float).resolution: sklearn's grid floor when alpha_max is (nearly) zero. */
+const ALPHA_RESOLUTION = 1e-15;
 
 /**
  * sklearn's alpha_max for the path: the smallest alpha whose solution is all zeros,
@@ -279,7 +293,7 @@ export function alphaMax(X: ArrayLike<number>, y: ArrayLike<number>, n: number, 
  * eps·alpha_max.
  */
 export function path(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, options: PathOptions): PathResult {
-  const { n, d, Xa, ya, badX } = setup(be, X, y, options, 'linear.path');
+  const { n, d, Xa, ya, badX } = setup(be, X, y, options, PATH_KEYS, 'linear.path');
   const l1Ratio = checkRatio(options.l1Ratio ?? 1, 'linear.path l1Ratio');
   const settings = checkSolverOpts(options, 'linear.path');
   let alphas: Float64Array;
@@ -296,9 +310,17 @@ export function path(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, op
     if (typeof eps !== 'number' || !(eps > 0 && eps <= 1)) throw new RangeError(`linear.path eps: expected a number in (0, 1], got ${describe(eps)}`);
     if (l1Ratio === 0) throw new RangeError('linear.path: the automatic alpha grid needs l1Ratio > 0, got 0 (pass alphas explicitly for ridge), as sklearn');
     const amax = alphaMax(Xa, ya, n, d, l1Ratio); // validates again: O(n·d), small next to the fits
-    // np.logspace(log10(amax·eps), log10(amax), nAlphas)[::-1]
-    const lo = Math.log10(amax * eps), hi = Math.log10(amax);
-    alphas = Float64Array.from({ length: nAlphas }, (_, i) => (nAlphas === 1 ? amax : 10 ** (hi - ((hi - lo) * i) / (nAlphas - 1))));
+    if (amax <= ALPHA_RESOLUTION) {
+      // Xᵀy is (almost) zero (y all zero, or X all zero): log10(0) would make every alpha NaN.
+      // scikit-learn 1.2's _alpha_grid returns n_alphas copies of np.finfo(float).resolution
+      // (1e-15) when alpha_max ≤ it, and lasso_path / enet_path then give zero coefficients
+      // and zero gaps at each; we do the same.
+      alphas = new Float64Array(nAlphas).fill(ALPHA_RESOLUTION);
+    } else {
+      // np.logspace(log10(amax·eps), log10(amax), nAlphas)[::-1]
+      const lo = Math.log10(amax * eps), hi = Math.log10(amax);
+      alphas = Float64Array.from({ length: nAlphas }, (_, i) => (nAlphas === 1 ? amax : 10 ** (hi - ((hi - lo) * i) / (nAlphas - 1))));
+    }
   }
   const p = new Problem(be, Xa, ya, n, d, badX);
   try {

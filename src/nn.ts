@@ -16,7 +16,7 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Backend } from './backend.js';
 import { Rng, Tensor } from './tensor.js';
 import { mulberry32 } from './rng.js';
-import { checkSeed, checkShape, finiteFloat32Copy, sameShape } from './validate.js';
+import { checkKeys, checkSeed, checkShape, finiteFloat32Copy, sameShape } from './validate.js';
 
 // ---- seeds ---------------------------------------------------------------------------------
 
@@ -173,7 +173,7 @@ export abstract class Module {
       if (prev === undefined) staged.set(p, [n, v]);
       else {
         const i = firstDifference(prev[1], v);
-        if (i >= 0) throw new RangeError(`loadStateDict: '${prev[0]}' and '${n}' are one tied parameter, so their values must be equal; they differ at index ${i} (${prev[1][i]} vs ${v[i]})`);
+        if (i >= 0) throw new RangeError(`loadStateDict: '${prev[0]}' and '${n}' are one tied parameter, so their values must be equal; they differ at index ${i} (${describe(prev[1][i])} vs ${describe(v[i])}${prev[1][i] === v[i] ? ': equal as numbers, but a tie is one tensor, so the bits must match' : ''})`);
       }
     }
     for (const [p, [, v]] of staged) p.data.set(v);
@@ -196,6 +196,8 @@ export interface LinearOptions {
   bias?: boolean;
 }
 
+const LINEAR_KEYS: Record<keyof LinearOptions, true> = { seed: true, bias: true };
+
 /**
  * y = x·Wᵀ + b with W [out, in] and b [out], as torch.nn.Linear. Initialization as torch's
  * default (kaiming_uniform with a = √5, which is U(−1/√in, 1/√in), and the same bound for
@@ -214,6 +216,7 @@ export class Linear extends Module {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ShapeError(`Linear: expected ${what} as a non-negative integer, got ${describe(v)}`);
     }
     if (options === null || typeof options !== 'object') throw new TypeError(`Linear: expected options { seed?, bias? }, got ${describe(options)}`);
+    checkKeys(options, LINEAR_KEYS, 'Linear');
     const seed = options.seed === undefined ? nextSeed() : checkSeed(options.seed, 'Linear seed');
     const hasBias = options.bias ?? true;
     if (typeof hasBias !== 'boolean') throw new TypeError(`Linear: expected bias as true or false, got ${describe(hasBias)}`);
@@ -226,10 +229,16 @@ export class Linear extends Module {
       for (let i = 0; i < n; i++) v[i] = (2 * next() - 1) * bound;
       return v;
     };
-    this.weight = be.param([outFeatures, inFeatures], draw(outFeatures * inFeatures));
-    this._params.push(['weight', this.weight]);
-    this.bias = hasBias ? be.param([outFeatures], draw(outFeatures)) : null;
-    if (this.bias !== null) this._params.push(['bias', this.bias]);
+    const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
+    try {
+      this.weight = be.param([outFeatures, inFeatures], draw(outFeatures * inFeatures));
+      this._params.push(['weight', this.weight]);
+      this.bias = hasBias ? be.param([outFeatures], draw(outFeatures)) : null;
+      if (this.bias !== null) this._params.push(['bias', this.bias]);
+    } catch (e) {
+      throw be._atomicRollback(scope, e);
+    }
+    be._atomicCommit(scope);
   }
 
   forward(x: Tensor): Tensor {
@@ -262,6 +271,8 @@ export interface DropoutOptions {
   seed?: number;
 }
 
+const DROPOUT_KEYS: Record<keyof DropoutOptions, true> = { seed: true };
+
 /**
  * Inverted dropout: in train mode x·m/(1 − p) with a fresh mask m ~ Bernoulli(1 − p) per
  * call, drawn from the layer's own RNG (be.rng(seed), made on the first forward on a
@@ -276,6 +287,7 @@ export class Dropout extends Module {
     super();
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`Dropout: expected p in [0, 1], got ${describe(p)}`);
     if (options === null || typeof options !== 'object') throw new TypeError(`Dropout: expected options { seed? }, got ${describe(options)}`);
+    checkKeys(options, DROPOUT_KEYS, 'Dropout');
     this.p = p;
     this.seed = options.seed === undefined ? nextSeed() : checkSeed(options.seed, 'Dropout seed');
   }
@@ -310,9 +322,13 @@ export class Sequential extends Module {
   /** The i-th child. */
   at(i: number): Module | undefined { return this._children[i]?.[1]; }
 
+  /** Out of memory partway, the dropout RNGs of its layers get back their states. */
   forward(x: Tensor): Tensor {
-    let y = x;
-    for (const [, m] of this._children) y = m.forward(y);
-    return y;
+    const run = () => {
+      let y = x;
+      for (const [, m] of this._children) y = m.forward(y);
+      return y;
+    };
+    return x instanceof Tensor ? x._be._keepRngsOnFailure(run) : run();
   }
 }

@@ -6,7 +6,7 @@
  */
 import { ShapeError, describe, fmtShape } from './errors.js';
 import type { Tensor } from './tensor.js';
-import { finiteFloat32Copy, hyper } from './validate.js';
+import { checkKeys, finiteFloat32Copy, hyper } from './validate.js';
 
 /** The per-parameter state, copied out by stateDict(). */
 export interface ParamState {
@@ -59,13 +59,7 @@ const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
 
 /** @internal Every key of o is an option of the family (or, in a group, `params` / `initialLr`): a TypeError naming it otherwise. */
 export function checkOptionKeys(family: Family<unknown>, o: Record<string, unknown>, where: string, allowParams: boolean): void {
-  for (const k of Object.keys(o)) {
-    if (k === 'params' && allowParams) continue;
-    if (k === 'initialLr' && allowParams) continue;
-    if (!family.optionKeys.includes(k)) {
-      throw new TypeError(`${where}: unknown option ${JSON.stringify(k)}; ${family.name} takes ${family.optionKeys.join(', ')}`);
-    }
-  }
+  checkKeys(o, allowParams ? [...family.optionKeys, 'params', 'initialLr'] : family.optionKeys, where);
 }
 
 /** @internal A parameter's loaded state, checked and copied out of the input. */
@@ -81,7 +75,7 @@ export function readStateDict<O>(sd: OptimizerStateDict<O>, family: Family<O>, g
   checkLoaded: (s: ParamState, o: Required<O>, where: string) => void): { opts: (Required<O> & { initialLr?: number })[]; loaded: Map<Tensor, LoadedState> } {
   const what = `${family.name}.loadStateDict`;
   if (sd === null || typeof sd !== 'object') throw new TypeError(`${what}: expected { state, paramGroups }, got ${describe(sd)}`);
-  if ('param_groups' in sd) {
+  if (Object.hasOwn(sd, 'param_groups')) {
     throw new TypeError(`${what}: this is torch's layout (param_groups, exp_avg, weight_decay); regula's is { state, paramGroups } ` +
       'with camelCase keys (expAvg, expAvgSq, maxExpAvgSq, momentumBuffer, weightDecay, initialLr): rename the keys to load it');
   }

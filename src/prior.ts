@@ -9,6 +9,7 @@
  * A narrow prior (small σ² or b) means a large λ: σ² = 0.01 with unit noise gives λ = 100.
  */
 import { describe } from './errors.js';
+import { checkKeys } from './validate.js';
 
 export interface PriorOptions {
   /** The noise variance s² of the likelihood (default 1). */
@@ -26,6 +27,7 @@ function noise(options: PriorOptions | undefined, fn: string): number {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new TypeError(`prior.${fn}: expected options { noiseVariance }, got ${describe(options)}`);
   }
+  if (options !== undefined) checkKeys(options, { noiseVariance: true } satisfies Record<keyof PriorOptions, true>, `prior.${fn}`);
   const s2 = options?.noiseVariance;
   return s2 === undefined ? 1 : positive(s2, `prior.${fn} noiseVariance`);
 }

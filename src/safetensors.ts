@@ -25,6 +25,14 @@
  * twice the file's size (F16 → float32); any failure is a SafetensorsError naming the rule
  * and the tensor:
  * - the file holds 8 bytes; the header length fits in the file and is at most 100,000,000
+ * - before it is parsed, a linear scan of the header's bytes bounds its shape (limits no real
+ *   file reaches: a real header nests 3 deep, its arrays are shapes and data_offsets, and a
+ *   model of 10,000 tensors is large): nesting at most MAX_HEADER_DEPTH (16) levels
+ *   ('header depth'), at most MAX_TENSORS (1,000,000) keys in the top-level object
+ *   ('tensor count'), at most MAX_METADATA_KEYS (65,536) keys in any inner object, such as
+ *   "__metadata__" ('metadata count'), at most MAX_ARRAY_ITEMS (1,024) items in an array
+ *   ('array length'), and keys of at most MAX_KEY_BYTES (65,536) bytes ('key length'); so
+ *   JSON.parse and the duplicate-key scan below never see more than that
  * - the header is valid UTF-8, starts with '{', parses as JSON (so it is an object), and repeats
  *   no key in any object
  * - "__metadata__", when present, is an object whose values are all strings
@@ -39,7 +47,7 @@
 import { SafetensorsError, ShapeError, describe, fmtShape } from './errors.js';
 import { Module } from './nn.js';
 import { Tensor } from './tensor.js';
-import { checkShape, shapeSize } from './validate.js';
+import { checkKeys, checkShape, shapeSize } from './validate.js';
 
 /** The dtypes `load` reads (all converted to float32). */
 export type Dtype = 'F32' | 'F64' | 'F16' | 'BF16';
@@ -63,11 +71,24 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
+const SAVE_KEYS: Record<keyof SaveOptions, true> = { metadata: true };
+
 /** What `save` accepts: a Module (every state-dict key, tied weights under each name) or name → tensor. */
 export type SaveSource = Module | Record<string, Tensor | { readonly shape: readonly number[]; readonly data: Float32Array | readonly number[] }>;
 
 /** The largest header `load` accepts, in bytes (the reference implementation's limit). */
 export const MAX_HEADER_BYTES = 100_000_000;
+
+/** The deepest nesting of objects and arrays `load` accepts in a header (a real one nests 3 deep). */
+export const MAX_HEADER_DEPTH = 16;
+/** The most keys `load` accepts in the header's top-level object: tensors (and "__metadata__"). */
+export const MAX_TENSORS = 1_000_000;
+/** The most keys `load` accepts in an object inside the header ("__metadata__"; a tensor entry has 3). */
+export const MAX_METADATA_KEYS = 65_536;
+/** The most items `load` accepts in an array of the header (a shape, data_offsets). */
+export const MAX_ARRAY_ITEMS = 1024;
+/** The longest key `load` accepts in the header, in bytes (a tensor name, a metadata key). */
+export const MAX_KEY_BYTES = 65_536;
 
 const DTYPE_SIZE: Record<Dtype, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
 /** Dtypes of the format that regula does not read, named so the error can say "unsupported" rather than "unknown". */
@@ -86,11 +107,13 @@ function fail(rule: string, tensor: string | null, message: string): never {
  * Writes a Module's parameters (each state-dict key with its true shape) or a record of
  * name → Tensor | { shape, data } as a safetensors file of F32 tensors, in the given order,
  * with `metadata` as the header's `__metadata__`. Bad input (a disposed tensor, data whose
- * length is not the shape's size, an empty name, non-string metadata) throws before
- * anything is written. The header is padded with spaces to a multiple of 8 bytes.
+ * length is not the shape's size, a finite value beyond float32's range, an empty name,
+ * non-string metadata, a source that is neither a Module nor a plain object, such as a Map)
+ * throws before anything is written. The header is padded with spaces to a multiple of 8 bytes.
  */
 export function save(source: SaveSource, options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
   if (options === null || typeof options !== 'object') throw new TypeError(`safetensors.save: expected options { metadata? }, got ${describe(options)}`);
+  checkKeys(options, SAVE_KEYS, 'safetensors.save');
   const items = saveItems(source);
   const metadata = options.metadata;
   if (metadata !== undefined) {
@@ -132,6 +155,13 @@ interface SaveItem { name: string; shape: readonly number[]; size: number; data:
 /** Checks the whole source first; data is read only while writing (a Tensor's view is fetched then, so it cannot be stale). */
 function saveItems(source: SaveSource): SaveItem[] {
   if (source === null || typeof source !== 'object') throw new TypeError(`safetensors.save: expected a Module or an object of name → Tensor | { shape, data }, got ${describe(source)}`);
+  // Only a Module or a plain record (its own enumerable keys are the names): a Map, an array or
+  // another class instance would give no entries or the wrong ones, so a file without the tensors.
+  const proto: unknown = Object.getPrototypeOf(source);
+  if (!(source instanceof Module) && proto !== Object.prototype && proto !== null) {
+    throw new TypeError(`safetensors.save: expected a Module or a plain object of name → Tensor | { shape, data }, got ${describe(source)}` +
+      (source instanceof Map ? ' (pass Object.fromEntries(map))' : ''));
+  }
   const entries: [string, unknown][] = source instanceof Module ? source.stateEntries() : Object.entries(source);
   return entries.map(([name, v]) => {
     const what = `safetensors.save: ${JSON.stringify(name)}`;
@@ -149,6 +179,10 @@ function saveItems(source: SaveSource): SaveItem[] {
     if (Array.isArray(d)) {
       const i = d.findIndex((x) => typeof x !== 'number');
       if (i >= 0) throw new TypeError(`${what}: data[${i}]: expected a number, got ${describe(d[i])}`);
+      // F32 holds what it is given, NaN and ±Infinity included; a finite value beyond float32's
+      // range would be written as an Infinity nobody wrote (load refuses the same in F64)
+      const j = d.findIndex((x) => Number.isFinite(x) && !Number.isFinite(Math.fround(x as number)));
+      if (j >= 0) throw new RangeError(`${what}: data[${j}] = ${d[j]} is beyond float32's range (±3.4028235e38)`);
     }
     return { name, shape, size, data: () => (d instanceof Float32Array ? d : Float32Array.from(d as number[])) };
   });
@@ -174,6 +208,7 @@ export function load(bytes: Uint8Array | ArrayBuffer): SafetensorsFile {
   const n = Number(n64);
   if (n > bytes.length - 8) fail('header length', null, `the header length is ${n} bytes, but only ${bytes.length - 8} follow the first 8`);
   if (n < 2 || bytes[8] !== 0x7b) fail('header start', null, `expected the header to start with '{', got ${n === 0 ? 'an empty header' : `byte 0x${bytes[8]!.toString(16).padStart(2, '0')}`}`);
+  checkHeaderShape(bytes, 8, 8 + n);
   let text: string;
   try {
     // a copy: browsers' TextDecoder refuses views of shared memory (a wasm heap)
@@ -227,7 +262,8 @@ function checkEntry(name: string, raw: unknown, dataSize: number): Entry {
     fail('entry', name, `expected exactly the keys dtype, shape, data_offsets${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''}${extra.length > 0 ? `; unexpected ${extra.map((k) => JSON.stringify(k)).join(', ')}` : ''}`);
   }
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_SIZE)) {
+  // an own-property lookup: 'toString', 'constructor' and '__proto__' are not dtypes
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_SIZE, dtype)) {
     if (typeof dtype === 'string' && OTHER_DTYPES.has(dtype)) fail('dtype', name, `dtype ${dtype} is not supported; regula reads F32, F64, F16 and BF16`);
     fail('dtype', name, `expected dtype F32, F64, F16 or BF16, got ${describe(dtype)}`);
   }
@@ -306,6 +342,55 @@ export function f16ToF32Bits(h: number): number {
   let e = -14;
   while ((frac & 0x400) === 0) { frac <<= 1; e--; }
   return (sign | ((e + 127) << 23) | ((frac & 0x3ff) << 13)) >>> 0;
+}
+
+/**
+ * The bounds on the header's shape (the module comment), checked in one pass over its bytes
+ * [from, to) before anything parses them, in memory bounded by MAX_HEADER_DEPTH. Bytes of
+ * UTF-8 multi-byte characters are never ASCII, so '"', '\\' and the brackets are found
+ * on the bytes as in the text. The header may be invalid JSON here (then JSON.parse says
+ * so afterwards): the scan only counts.
+ */
+function checkHeaderShape(bytes: Uint8Array, from: number, to: number): void {
+  const items = new Float64Array(MAX_HEADER_DEPTH + 1); // per open bracket: items (object keys or array values) so far
+  const isObject = new Uint8Array(MAX_HEADER_DEPTH + 1);
+  const empty = new Uint8Array(MAX_HEADER_DEPTH + 1); // 1 until the bracket's first item starts
+  let depth = 0;
+  const at = (i: number) => `at byte ${i - from} of the header`;
+  const count = (d: number, i: number): void => {
+    const n = ++items[d]!;
+    if (isObject[d] === 0) {
+      if (n > MAX_ARRAY_ITEMS) fail('array length', null, `an array of more than ${MAX_ARRAY_ITEMS} items ${at(i)}; a shape or data_offsets holds a few`);
+    } else if (d === 1) {
+      if (n > MAX_TENSORS + 1) fail('tensor count', null, `more than ${MAX_TENSORS} tensors in the header ${at(i)}; expected at most ${MAX_TENSORS}`);
+    } else if (n > MAX_METADATA_KEYS) {
+      fail('metadata count', null, `an object inside the header (such as "__metadata__") with more than ${MAX_METADATA_KEYS} keys ${at(i)}; expected at most ${MAX_METADATA_KEYS}`);
+    }
+  };
+  const first = (i: number): void => { if (depth > 0 && empty[depth] === 1) { empty[depth] = 0; count(depth, i); } };
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    if (c === 0x22) { // a string: find its end; a key is one in an object followed by ':'
+      const start = i;
+      first(i);
+      for (i++; i < to && bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c) i++;
+      if (depth > 0 && isObject[depth] === 1 && i - start - 1 > MAX_KEY_BYTES) {
+        let j = i + 1;
+        while (j < to && (bytes[j] === 0x20 || bytes[j] === 0x09 || bytes[j] === 0x0a || bytes[j] === 0x0d)) j++;
+        if (bytes[j] === 0x3a) fail('key length', null, `a key of ${i - start - 1} bytes ${at(start)}; expected at most ${MAX_KEY_BYTES}`);
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      first(i);
+      if (++depth > MAX_HEADER_DEPTH) fail('header depth', null, `the header nests more than ${MAX_HEADER_DEPTH} levels of objects and arrays ${at(i)}; a safetensors header nests 3`);
+      items[depth] = 0; isObject[depth] = c === 0x7b ? 1 : 0; empty[depth] = 1;
+    } else if (c === 0x7d || c === 0x5d) {
+      if (depth > 0) depth--;
+    } else if (c === 0x2c) {
+      if (depth > 0) count(depth, i);
+    } else if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x3a) {
+      first(i); // a first item that is a number, true, false or null
+    }
+  }
 }
 
 /**

@@ -10,9 +10,16 @@
  */
 import { describe } from './errors.js';
 import { Optimizer } from './optim.js';
-import { checkNumber } from './validate.js';
+import { checkNumber, optionsOf } from './validate.js';
 
 type AnyOptimizer = Optimizer<{ lr?: number }>;
+
+/** Options of each schedule (each a compiler-checked key list in its constructor: unknown keys are refused). */
+export interface StepLROptions { stepSize: number; gamma?: number }
+export interface ExponentialLROptions { gamma: number }
+export interface CosineAnnealingLROptions { tMax: number; etaMin?: number }
+export interface LinearLROptions { startFactor?: number; endFactor?: number; totalIters?: number }
+export interface LinearWarmupOptions { steps: number; startFactor?: number }
 
 function checkInt(v: unknown, what: string, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
@@ -77,11 +84,14 @@ export abstract class LRScheduler {
 export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
-  constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number }) {
+  constructor(optimizer: AnyOptimizer, options: StepLROptions) {
+    // options checked before super(), which records the groups' initial rates
+    const o = optionsOf<StepLROptions>(options, { stepSize: true, gamma: true }, 'StepLR');
+    const stepSize = checkInt(o.stepSize, 'StepLR stepSize', 1);
+    const gamma = checkNumber(o.gamma ?? 0.1, 'StepLR gamma', { min: 0 });
     super(optimizer, 'StepLR');
-    const o = options ?? ({} as { stepSize: number });
-    this.stepSize = checkInt(o.stepSize, 'StepLR stepSize', 1);
-    this.gamma = checkNumber(o.gamma ?? 0.1, 'StepLR gamma', { min: 0 });
+    this.stepSize = stepSize;
+    this.gamma = gamma;
     this.initialStep();
   }
 
@@ -98,9 +108,11 @@ export class StepLR extends LRScheduler {
 /** lr = base·gamma^epoch (torch ExponentialLR). */
 export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
-  constructor(optimizer: AnyOptimizer, options: { gamma: number }) {
+  constructor(optimizer: AnyOptimizer, options: ExponentialLROptions) {
+    const o = optionsOf<ExponentialLROptions>(options, { gamma: true }, 'ExponentialLR');
+    const gamma = checkNumber(o.gamma, 'ExponentialLR gamma', { min: 0 });
     super(optimizer, 'ExponentialLR');
-    this.gamma = checkNumber((options ?? ({} as { gamma: number })).gamma, 'ExponentialLR gamma', { min: 0 });
+    this.gamma = gamma;
     this.initialStep();
   }
 
@@ -121,11 +133,13 @@ export class ExponentialLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
-  constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number }) {
+  constructor(optimizer: AnyOptimizer, options: CosineAnnealingLROptions) {
+    const o = optionsOf<CosineAnnealingLROptions>(options, { tMax: true, etaMin: true }, 'CosineAnnealingLR');
+    const tMax = checkInt(o.tMax, 'CosineAnnealingLR tMax', 1);
+    const etaMin = checkNumber(o.etaMin ?? 0, 'CosineAnnealingLR etaMin', { min: 0 });
     super(optimizer, 'CosineAnnealingLR');
-    const o = options ?? ({} as { tMax: number });
-    this.tMax = checkInt(o.tMax, 'CosineAnnealingLR tMax', 1);
-    this.etaMin = checkNumber(o.etaMin ?? 0, 'CosineAnnealingLR etaMin', { min: 0 });
+    this.tMax = tMax;
+    this.etaMin = etaMin;
     this.initialStep();
   }
 
@@ -153,12 +167,15 @@ export class LinearLR extends LRScheduler {
   readonly startFactor: number;
   readonly endFactor: number;
   readonly totalIters: number;
-  constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
+  constructor(optimizer: AnyOptimizer, options: LinearLROptions = {}) {
+    const o = optionsOf<LinearLROptions>(options, { startFactor: true, endFactor: true, totalIters: true }, 'LinearLR');
+    const startFactor = checkNumber(o.startFactor ?? 1 / 3, 'LinearLR startFactor', { min: 0, max: 1, minExclusive: true });
+    const endFactor = checkNumber(o.endFactor ?? 1, 'LinearLR endFactor', { min: 0, max: 1 });
+    const totalIters = checkInt(o.totalIters ?? 5, 'LinearLR totalIters', 1);
     super(optimizer, 'LinearLR');
-    const o = options ?? {};
-    this.startFactor = checkNumber(o.startFactor ?? 1 / 3, 'LinearLR startFactor', { min: 0, max: 1, minExclusive: true });
-    this.endFactor = checkNumber(o.endFactor ?? 1, 'LinearLR endFactor', { min: 0, max: 1 });
-    this.totalIters = checkInt(o.totalIters ?? 5, 'LinearLR totalIters', 1);
+    this.startFactor = startFactor;
+    this.endFactor = endFactor;
+    this.totalIters = totalIters;
     this.initialStep();
   }
 
@@ -180,8 +197,8 @@ export class LinearLR extends LRScheduler {
  * and totalIters = steps (startFactor default 0.01; torch needs it > 0).
  */
 export class LinearWarmup extends LinearLR {
-  constructor(optimizer: AnyOptimizer, options: { steps: number; startFactor?: number }) {
-    const o = options ?? ({} as { steps: number });
+  constructor(optimizer: AnyOptimizer, options: LinearWarmupOptions) {
+    const o = optionsOf<LinearWarmupOptions>(options, { steps: true, startFactor: true }, 'LinearWarmup');
     super(optimizer, { startFactor: o.startFactor ?? 0.01, endFactor: 1, totalIters: checkInt(o.steps, 'LinearWarmup steps', 1) });
   }
 }

@@ -29,7 +29,7 @@ export class Tensor {
   _backward: ((g: Tensor) => void) | null = null;
   /** @internal the op that made this tensor, for messages. */
   _op: string | null = null;
-  /** @internal this node's gradient while backward() runs (non-leaves only). */
+  /** @internal this node's gradient while backward() runs (a leaf's sum, added into grad at the end). */
   _g: Tensor | null = null;
   /** @internal an op result that the library frees at the next step boundary (see keep()). */
   _managed = false;

@@ -31,12 +31,15 @@ export class CharTokenizer {
     if (!Array.isArray(vocab)) throw new TypeError(`CharTokenizer: expected the vocabulary as an array of characters, got ${describe(vocab)}`);
     if (vocab.length < 1 || vocab.length > MAX_VOCAB) throw new RangeError(`CharTokenizer: expected 1 to ${MAX_VOCAB} characters in the vocabulary, got ${vocab.length}`);
     const ids = new Map<string, number>();
-    vocab.forEach((c: unknown, i) => {
+    // an index loop, not forEach: forEach skips the holes of a sparse array ([, 'a'])
+    for (let i = 0; i < vocab.length; i++) {
+      if (!Object.hasOwn(vocab, i)) throw new TypeError(`CharTokenizer: vocabulary entry ${i}: expected a single character, got a hole (a sparse array)`);
+      const c: unknown = vocab[i];
       if (typeof c !== 'string' || [...c].length !== 1) throw new TypeError(`CharTokenizer: vocabulary entry ${i}: expected a single character, got ${describe(c)}`);
       const before = ids.get(c);
       if (before !== undefined) throw new RangeError(`CharTokenizer: vocabulary entry ${i} (${showChar(c)}) repeats entry ${before}`);
       ids.set(c, i);
-    });
+    }
     this.vocab = Object.freeze([...vocab]);
     this.#ids = ids;
   }
@@ -90,7 +93,7 @@ export class CharTokenizer {
   /** The tokenizer stored by `toMetadata()` in `metadata` (other keys ignored); throws when it is missing or malformed. */
   static fromMetadata(metadata: Record<string, string>): CharTokenizer {
     if (metadata === null || typeof metadata !== 'object') throw new TypeError(`CharTokenizer.fromMetadata: expected a record of strings, got ${describe(metadata)}`);
-    const raw: unknown = metadata[VOCAB_METADATA_KEY];
+    const raw: unknown = Object.hasOwn(metadata, VOCAB_METADATA_KEY) ? metadata[VOCAB_METADATA_KEY] : undefined;
     if (typeof raw !== 'string') throw new TypeError(`CharTokenizer.fromMetadata: expected a string under "${VOCAB_METADATA_KEY}", got ${describe(raw)}`);
     // each entry is at most a few JSON characters ("\\u0000", a surrogate pair): bound before parsing
     if (raw.length > MAX_VOCAB * 16) throw new RangeError(`CharTokenizer.fromMetadata: "${VOCAB_METADATA_KEY}" is ${raw.length} characters, expected at most ${MAX_VOCAB * 16}`);

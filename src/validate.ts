@@ -34,6 +34,30 @@ export function expectShape(got: readonly number[], want: readonly number[], wha
   if (!sameShape(got, want)) throw new ShapeError(`${what}: expected shape ${fmtShape(want)}, got ${fmtShape(got)}`);
 }
 
+/**
+ * The keys of an options object from the user: every own key must be one of `known`, a
+ * compiler-checked list (`const KEYS: Record<keyof Opts, true> = { ... }`, so an option added
+ * to the interface cannot be left out of it). A misspelt option is refused, never ignored:
+ * `generate: unknown option 'top_k' (expected one of temperature, topK, seed, stop)`.
+ * The caller checks first that `o` is an object.
+ */
+export function checkKeys(o: object, known: Readonly<Record<string, true>> | readonly string[], what: string, noun = 'option'): void {
+  const list: readonly string[] = Array.isArray(known) ? known : Object.keys(known);
+  for (const k of Object.keys(o)) {
+    if (!list.includes(k)) throw new TypeError(`${what}: unknown ${noun} '${k}' (expected one of ${list.join(', ')})`);
+  }
+}
+
+/** An optional options argument: undefined gives {}, else a plain object whose keys checkKeys accepts. */
+export function optionsOf<T extends object>(o: unknown, known: Record<keyof T, true>, what: string): Partial<T> {
+  if (o === undefined) return {};
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+    throw new TypeError(`${what}: expected options as an object { ${Object.keys(known).map((k) => `${k}?`).join(', ')} }, got ${describe(o)}`);
+  }
+  checkKeys(o, known as Record<string, true>, what);
+  return o as Partial<T>;
+}
+
 /** A finite number (NaN and ±Infinity rejected), optionally within [min, max] or [min, max). */
 export function checkNumber(v: unknown, what: string, opts: { min?: number; max?: number; maxExclusive?: boolean; minExclusive?: boolean } = {}): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${what}: expected a finite number, got ${describe(v)}`);

@@ -264,3 +264,59 @@ describe('malformed files', () => {
     expect(() => safetensors.load([1, 2] as never)).toThrow(/expected the file's bytes as a Uint8Array or ArrayBuffer, got an array of length 2/);
   });
 });
+
+describe('the header\'s shape is bounded before it is parsed (issue 20 item 9)', () => {
+  /** The SafetensorsError load throws for these bytes (fails the test when load returns). */
+  function refusal(bytes: Uint8Array): SafetensorsError {
+    try { safetensors.load(bytes); } catch (e) { expect(e).toBeInstanceOf(SafetensorsError); return e as SafetensorsError; }
+    throw new Error('load accepted the file');
+  }
+  const nested = (depth: number, open = '[', close = ']') => `{"a":${open.repeat(depth)}${close.repeat(depth)}}`;
+
+  it('nesting: 100,000 levels of [ and of { are refused under "header depth"; 16 levels reach the entry rules', () => {
+    for (const [o, c] of [['[', ']'], ['{"k":', '}']] as const) {
+      const e = refusal(file(nested(100_000, o, c)));
+      expect(e.rule).toBe('header depth');
+      // the 16th opener after '{"a":' (5 bytes) is the 17th level
+      expect(e.message).toBe(`safetensors.load: the header nests more than 16 levels of objects and arrays at byte ${5 + 15 * o.length} of the header; a safetensors header nests 3`);
+    }
+    expect(refusal(file(nested(safetensors.MAX_HEADER_DEPTH - 1))).rule).toBe('entry'); // 16 levels with the top object
+    expect(refusal(file(nested(safetensors.MAX_HEADER_DEPTH))).rule).toBe('header depth'); // 17
+    // the nesting a real file has loads
+    expect(safetensors.load(file({ w: W, __metadata__: { a: 'b' } }, DATA)).tensors.w!.shape).toEqual([2]);
+  });
+
+  it('metadata keys: 65,536 load, 65,537 are refused under "metadata count"', () => {
+    const meta = (n: number) => `{"__metadata__":{${Array.from({ length: n }, (_, i) => `"k${i}":"v"`).join(',')}}}`;
+    const ok = safetensors.load(file(meta(safetensors.MAX_METADATA_KEYS)));
+    expect(Object.keys(ok.metadata).length).toBe(safetensors.MAX_METADATA_KEYS);
+    const e = refusal(file(meta(safetensors.MAX_METADATA_KEYS + 1)));
+    expect(e.rule).toBe('metadata count');
+    expect(e.message).toMatch(/with more than 65536 keys at byte \d+ of the header; expected at most 65536$/);
+  });
+
+  it('tensors: more than 1,000,000 keys at the top level are refused under "tensor count" before parsing', () => {
+    const n = safetensors.MAX_TENSORS + 2; // with "__metadata__", MAX_TENSORS + 1 keys may come
+    const e = refusal(file(`{${'"":0,'.repeat(n - 1)}"":0}`));
+    expect(e.rule).toBe('tensor count');
+    // MAX_TENSORS + 1 keys pass the count and reach JSON's rules (here: repeated keys)
+    expect(refusal(file(`{${'"":0,'.repeat(n - 2)}"":0}`)).rule).toBe('duplicate key');
+  });
+
+  it('arrays: a shape of 1,024 ones loads, 1,025 items are refused under "array length"', () => {
+    const t = (rank: number) => ({ w: { dtype: 'F32', shape: new Array(rank).fill(1), data_offsets: [0, 4] } });
+    expect(safetensors.load(file(t(safetensors.MAX_ARRAY_ITEMS), f32(3))).tensors.w!.shape.length).toBe(1024);
+    const e = refusal(file(t(safetensors.MAX_ARRAY_ITEMS + 1), f32(3)));
+    expect(e.rule).toBe('array length');
+    expect(e.message).toMatch(/an array of more than 1024 items at byte \d+ of the header/);
+  });
+
+  it('keys: a tensor name of 65,536 bytes loads, 65,537 is refused under "key length"; long metadata values are fine', () => {
+    const name = (n: number) => 'é'.repeat(n / 2); // 2 bytes each: the bound is on bytes
+    expect(Object.keys(safetensors.load(file({ [name(65_536)]: W }, DATA)).tensors)[0]!.length).toBe(32_768);
+    const e = refusal(file({ [`${name(65_536)}x`]: W }, DATA));
+    expect(e.rule).toBe('key length');
+    expect(e.message).toBe('safetensors.load: a key of 65537 bytes at byte 1 of the header; expected at most 65536');
+    expect(safetensors.load(file({ __metadata__: { v: 'x'.repeat(1_000_000) }, w: W }, DATA)).metadata.v!.length).toBe(1_000_000);
+  });
+});

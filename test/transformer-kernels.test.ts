@@ -244,7 +244,7 @@ describe('embedding and embeddingBackward', () => {
   it('rejects ids out of range, of the wrong type or count, before writing', () => {
     for (const be of [wasm, js]) {
       const w = t(be, [4, 3], randomF32(12, 2)), out = be.zeros([2, 3]);
-      expect(() => be.kernels.embedding(out, w, Int32Array.from([0, 4]))).toThrow(/token id 1 is 4, expected an id in \[0, 3\]/);
+      expect(() => be.kernels.embedding(out, w, Int32Array.from([0, 4]))).toThrow(/token id 1 is 4, expected an integer in \[0, 3\]/);
       expect(() => be.kernels.embedding(out, w, Int32Array.from([-1, 0]))).toThrow(/token id 0 is -1/);
       expect(() => be.kernels.embedding(out, w, [0, 1] as unknown as Int32Array)).toThrow(/expected token ids as an Int32Array/);
       expect(() => be.kernels.embedding(out, w, Int32Array.from([0]))).toThrow(/expected 2 token ids, got 1/);

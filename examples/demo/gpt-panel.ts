@@ -6,7 +6,7 @@
  */
 import { GPT_SHAPE } from '../experiments/gpt-names.js';
 import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
-import { byId, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
+import { byId, frameDraw, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
 
 /** The weight-decay slider's stops (AdamW's λ; decay per step is lr·λ). */
 export const GPT_WDS = [0, 0.01, 0.03, 0.1, 0.3, 1, 3];
@@ -41,7 +41,7 @@ export function initGpt(): void {
   let train: Point[] = [];
   let val: Point[] = [];
   let rates: number[] = [];
-  let pending = false;
+  const redraw = frameDraw(draw);
   let attentionId = 0;
   let lastAttention: Extract<FromGptWorker, { type: 'attention' }> | null = null;
 
@@ -73,7 +73,7 @@ export function initGpt(): void {
     byId('gpt-val-loss').removeAttribute('data-value');
     byId('gpt-samples').replaceChildren();
     byId('gpt-memorized').textContent = '';
-    draw();
+    redraw.now();
     send({ type: 'start', run, settings: s });
   }
 
@@ -109,7 +109,7 @@ export function initGpt(): void {
       byId('gpt-step').textContent = String(m.step);
       downloadBtn.disabled = false;
       byId('gpt-train-loss').textContent = m.trainLoss.toFixed(3);
-      schedule();
+      redraw.later();
     } else if (m.type === 'eval') {
       val.push({ step: m.step, loss: m.valLoss });
       const el = byId('gpt-val-loss');
@@ -119,11 +119,14 @@ export function initGpt(): void {
       byId('gpt-best-val').textContent = `${best.loss.toFixed(3)} (step ${best.step})`;
       showSamples(m.samples, m.memorized);
       requestAttention();
-      schedule();
+      redraw.later();
     } else if (m.type === 'stopped') {
+      // the worker reported its last steps just before this: draw them now (see frameDraw)
+      redraw.now();
       setRunning(false);
       status.textContent = `stopped after ${m.step} steps`;
     } else {
+      redraw.now();
       setRunning(false);
       status.textContent = `error: ${m.message}`;
       const err = byId('page-error');
@@ -135,10 +138,6 @@ export function initGpt(): void {
     setRunning(false);
     status.textContent = `the worker failed: ${e.message}`;
   };
-
-  function schedule(): void {
-    if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; draw(); }); }
-  }
 
   function showSamples(samples: string[], memorized: boolean[]): void {
     const list = byId('gpt-samples');

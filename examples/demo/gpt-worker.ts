@@ -55,22 +55,25 @@ async function train(run: Run): Promise<void> {
     };
     evaluate();
     let lossSum = 0, lossN = 0, stepMs = 0, lastReport = performance.now(), lastYield = lastReport;
+    const report = (now: number) => {
+      post({ type: 'progress', run: run.id, backend: be.kind, step: t.steps, trainLoss: lossSum / lossN, tokensPerSecond: (lossN * TRAINING.batchSize * GPT_SHAPE.blockSize) / (stepMs / 1000) });
+      lossSum = 0; lossN = 0; stepMs = 0; lastReport = now;
+    };
     while (!run.stopped) {
       const t0 = performance.now();
       lossSum += t.step();
       lossN++;
       const t1 = performance.now();
       stepMs += t1 - t0;
-      if (t1 - lastReport >= REPORT_MS) {
-        post({ type: 'progress', run: run.id, backend: be.kind, step: t.steps, trainLoss: lossSum / lossN, tokensPerSecond: (lossN * TRAINING.batchSize * GPT_SHAPE.blockSize) / (stepMs / 1000) });
-        lossSum = 0; lossN = 0; stepMs = 0; lastReport = t1;
-      }
+      if (t1 - lastReport >= REPORT_MS) report(t1);
       if (t.steps % TRAINING.evalEvery === 0) evaluate();
       if (performance.now() - lastYield >= YIELD_MS) {
         await yieldNow();
         lastYield = performance.now();
       }
     }
+    // the steps since the last report, so that the page's step and loss are the stopped model's
+    if (lossN > 0) report(performance.now());
     post({ type: 'stopped', run: run.id, step: t.steps });
   } finally {
     shown = snapshot(t.gpt, t.steps);
@@ -88,12 +91,17 @@ async function start(id: number, settings: GptSettings): Promise<void> {
   current = run;
 }
 
+/**
+ * Stops the current run at its next yield (a step is never cut short). It stays `current`
+ * until it has ended, so that a 'save' or 'attention' read in between (a download clicked
+ * right after stop) gets the stopping model, which takes no more steps, and not the one before.
+ */
 async function stop(): Promise<void> {
   const run = current;
   if (run === null) return;
-  current = null;
   run.stopped = true;
   await run.done;
+  if (current === run) current = null;
 }
 
 /** The weights to show: the running model's, the last trained model's, or a fresh (untrained) model's. */

@@ -57,3 +57,21 @@ export function byId<T extends HTMLElement | SVGElement = HTMLElement>(id: strin
   if (e === null) throw new Error(`demo: element #${id} missing from the page`);
   return e as unknown as T;
 }
+
+/**
+ * Draws at most once per animation frame: `later()` asks for a draw at the next frame (reports
+ * can come faster than frames), `now()` draws at once and drops the frame asked for. A panel
+ * calls `now()` when a run ends, so that by the time it says "stopped" the numbers it shows are
+ * those of the last report, not a frame later.
+ */
+export function frameDraw(draw: () => void): { later(): void; now(): void } {
+  let frame: number | null = null;
+  return {
+    later() { frame ??= requestAnimationFrame(() => { frame = null; draw(); }); },
+    now() {
+      if (frame !== null) cancelAnimationFrame(frame);
+      frame = null;
+      draw();
+    },
+  };
+}

@@ -4,7 +4,7 @@
  * worker does; a stop takes effect at the worker's next epoch boundary.
  */
 import type { BackendChoice, EpochReport, FromWorker, Histogram, ToWorker, TrainSettings } from './protocol.js';
-import { byId, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
+import { byId, frameDraw, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
 
 const LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 const WDS = [0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1];
@@ -40,7 +40,7 @@ export function initTraining(): void {
   let running = false;
   let history: EpochReport[] = [];
   const rates: Record<BackendChoice, number | null> = { wasm: null, js: null };
-  let pending = false;
+  const redraw = frameDraw(draw);
 
   function settings(): TrainSettings {
     return {
@@ -79,7 +79,7 @@ export function initTraining(): void {
     status.textContent = `starting on ${s.backend}…`;
     byId('sps-backend').textContent = s.backend;
     byId('steps-per-second').textContent = '–';
-    draw();
+    redraw.now();
     send({ type: 'start', run, settings: s });
   }
 
@@ -131,11 +131,16 @@ export function initTraining(): void {
     } else if (m.type === 'epoch') {
       history.push(m);
       rates[m.backend] = typicalRate(history.map((h) => h.stepsPerSecond));
-      if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; draw(); }); }
+      redraw.later();
     } else if (m.type === 'stopped') {
+      // The run's last epoch report came just before this (the worker posts it, then stops
+      // at its next yield): draw it now, so that the page never says "stopped" beside the
+      // numbers of the epoch before, and what it shows is what a download gives.
+      redraw.now();
       setRunning(false);
       status.textContent = `stopped after ${history.length} epochs`;
     } else {
+      redraw.now();
       setRunning(false);
       status.textContent = `error: ${m.message}`;
       const err = byId('page-error');

@@ -1,4 +1,34 @@
 import type { F32Handle, LabelsHandle, RawKernels, RngHandle } from './raw.js';
+import { OutOfMemoryError } from '../errors.js';
+
+/**
+ * @internal A limit on a storage's buffer allocations (float32 buffers of at least one
+ * element and RNG states), for tests that need an allocation to fail at a chosen point:
+ * both backends check it the same way before they allocate, so a test runs the same failure
+ * on wasm and js. Off (both null) unless a test sets it.
+ */
+export class AllocLimit {
+  /** How many more allocations may succeed; the next one after those throws (null: no count). */
+  allocations: number | null = null;
+  /** The most bytes live buffers may hold, as liveBytes() counts them (null: no bound). */
+  bytes: number | null = null;
+
+  /** Throws OutOfMemoryError, changing nothing, when allocating `bytes` more with `live` bytes live breaks the limit; else counts it. */
+  check(kind: 'wasm' | 'js', bytes: number, live: number): void {
+    if (this.bytes !== null && live + bytes > this.bytes) {
+      throw new OutOfMemoryError(bytes, Math.max(0, this.bytes - live), `regula (${kind} backend): out of memory: cannot allocate ${bytes} bytes; ` +
+        `${live} bytes are live and the memory limit set for this backend is ${this.bytes} bytes (${Math.max(0, this.bytes - live)} available)`);
+    }
+    if (this.allocations !== null) {
+      if (this.allocations <= 0) {
+        throw new OutOfMemoryError(bytes, 0, `regula (${kind} backend): out of memory: cannot allocate ${bytes} bytes; ` +
+          `the allocation count limit set for this backend is reached (${live} bytes live, 0 available)`);
+      }
+      this.allocations--;
+    }
+  }
+}
+
 
 /** How a storage runs: threads, shared memory, and why it runs on fewer threads than asked for (be.info() adds `kind`). */
 export interface StorageInfo {
@@ -25,6 +55,8 @@ export interface StorageInfo {
 export interface Storage<H, R, I> {
   readonly kind: 'wasm' | 'js';
   readonly raw: RawKernels<H, R, I>;
+  /** @internal a limit on allocations, for tests (AllocLimit). */
+  readonly _limit: AllocLimit;
   /**
    * A zero-filled float32 buffer of n elements (n may be 0); with zero = false its contents
    * are unspecified (for a buffer the caller fills at once, saving a pass over memory).

@@ -16,6 +16,7 @@
  */
 import { ShapeError, describe } from '../errors.js';
 import { mulberry32 } from '../rng.js';
+import { checkSeed, optionsOf } from '../validate.js';
 import { DIGITS_D, DIGITS_LABELS_B64, DIGITS_N, DIGITS_PIXELS_B64 } from './digits.generated.js';
 import { DIABETES_COLUMNS, DIABETES_N, DIABETES_TARGET } from './diabetes.generated.js';
 import { FEMALE_NAMES_TXT, MALE_NAMES_TXT } from './names.generated.js';
@@ -65,7 +66,7 @@ export interface DigitsOptions {
  * CC BY 4.0). A fresh copy on every call.
  */
 export function loadDigits(options: DigitsOptions = {}): Digits {
-  const normalize = options.normalize ?? false;
+  const normalize = optionsOf<DigitsOptions>(options, { normalize: true }, 'loadDigits').normalize ?? false;
   if (typeof normalize !== 'boolean') throw new TypeError(`loadDigits normalize: expected true or false, got ${describe(normalize)}`);
   const n = DIGITS_N, d = DIGITS_D;
   const packed = decodeBase64(DIGITS_PIXELS_B64);
@@ -125,7 +126,7 @@ export function diabetesRaw(): { x: Float64Array; y: Float64Array; n: number; d:
  * raw or with `standardize` (centred unit-norm features, centred target).
  */
 export function loadDiabetes(options: DiabetesOptions = {}): Diabetes {
-  const standardize = options.standardize ?? false;
+  const standardize = optionsOf<DiabetesOptions>(options, { standardize: true }, 'loadDiabetes').standardize ?? false;
   if (typeof standardize !== 'boolean') throw new TypeError(`loadDiabetes standardize: expected true or false, got ${describe(standardize)}`);
   const { x, y, n, d } = diabetesRaw();
   if (standardize) {
@@ -173,10 +174,8 @@ function splitCount(v: number, n: number, what: string): number {
  */
 export function trainTestSplit(n: number, options: SplitOptions = {}): { train: Int32Array; test: Int32Array } {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 2) throw new RangeError(`trainTestSplit: expected n as an integer ≥ 2, got ${describe(n)}`);
-  const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new RangeError(`trainTestSplit seed: expected an integer in [0, 2^32 − 1], got ${describe(seed)}`);
-  }
+  options = optionsOf<SplitOptions>(options, { trainSize: true, testSize: true, seed: true }, 'trainTestSplit');
+  const seed = checkSeed(options.seed ?? 0, 'trainTestSplit seed');
   let nTest: number, nTrain: number;
   if (options.trainSize === undefined && options.testSize === undefined) {
     nTest = Math.round(0.25 * n);

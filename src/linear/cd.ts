@@ -10,13 +10,30 @@ import type { Problem, Settings } from './problem.js';
 const WS_MIN = 16;
 /** An inner working-set solve stops once its gap is below this fraction of the last full gap (celer's choice). */
 const WS_INNER = 0.3;
+/**
+ * The smallest relative change sklearn's rule asks of an epoch (max|Δw_j| ≤ max(tol, this)·max|w|):
+ * 8 float32 ulps. Below it the rule would ask for epochs that change nothing, which a float32
+ * iteration cycling by an ulp may never give; the gap still has to reach tol.
+ */
+const DW_TOL_MIN = 2 ** -20;
+
+/** The epochs' stopping rule for a change: sklearn's d_w_tol = tol, kept above the float32 resolution. */
+export function changeTol(tol: number): number {
+  return Math.max(tol, DW_TOL_MIN);
+}
 
 /**
  * Cyclic coordinate descent from the current w, as sklearn's enet_coordinate_descent
- * (kernels cdGram or cdResidual run the epochs between checks). The gap is computed
- * only where it can stop the solve: after an epoch whose largest change is ≤ tol·max|w|
- * (sklearn's rule), every checkEvery epochs, and at maxIter; each check recomputes r
- * (and in the Gram form q = Xᵀr) exactly, so float32 drift does not accumulate.
+ * (kernels cdGram or cdResidual run the epochs between checks). It converges as sklearn
+ * does: on an epoch whose largest change is ≤ tol·max|w| (sklearn's rule; changeTol) AND a
+ * float64 gap ≤ tol·‖y‖² at the w it left. The gap alone is not enough: it bounds the
+ * objective, and coefficients can still be off by its square root (on diabetes, a gap
+ * within tol after 2 Gram epochs left coefficients 0.08 from the optimum where sklearn's
+ * rule lands within 1e-8). The gap is computed after such an epoch (in the Gram form once
+ * the estimate also allows it, or every checkEvery epochs), every checkEvery epochs in the
+ * residual form (a gap far above target is not worth waiting for), and at maxIter; each
+ * check recomputes r (and in the Gram form q = Xᵀr) from w, so float32 drift does not
+ * accumulate. A warm start whose gap is already ≤ target is accepted at once.
  */
 export function cd(p: Problem, gram: boolean, a: number, b: number, alpha: number, l1Ratio: number, o: Settings): FitResult {
   const { k, n, d, w, r, xtr, stats } = p;
@@ -26,9 +43,10 @@ export function cd(p: Problem, gram: boolean, a: number, b: number, alpha: numbe
   const G = gram ? p.gram() : null;
   const q = gram ? p.work('q', [1, d]) : null;
   const xty = gram ? p.xty : null;
-  let gap = p.startGap(a, b);
+  let gap = G !== null ? p.startGapGram(a, b) : p.startGap(a, b);
   let converged = !lsq && gap <= target;
-  let it = 0, exactAt = 0;
+  const dwTol = changeTol(o.tol);
+  let it = 0, exactAt = 0, estimateOk = false;
   if (q !== null) q.data.set(xtr.data);
   // The Gram form extrapolates every few epochs (src/linear/anderson.ts; its epochs then run one per call).
   const acc = G !== null && !lsq ? p.anderson() : null;
@@ -37,20 +55,21 @@ export function cd(p: Problem, gram: boolean, a: number, b: number, alpha: numbe
     // The Gram form estimates the gap every epoch in O(d): no periodic exact checks.
     const budget = acc !== null ? 1 : G !== null ? o.maxIter - it : Math.min(o.checkEvery - (it % o.checkEvery), o.maxIter - it);
     it += G !== null
-      ? k.cdGram(w, q!, G, p.norms, null, xty!, d, n, l1, l2, o.tol, budget, p.yNorm2, a, b, lsq ? NaN : target, stats)
-      : k.cdResidual(w, r, p.cols(), p.norms, null, d, l1, l2, o.tol, budget, stats);
+      ? k.cdGram(w, q!, G, p.norms, null, xty!, d, n, l1, l2, dwTol, budget, p.yNorm2, a, b, lsq ? NaN : target, stats)
+      : k.cdResidual(w, r, p.cols(), p.norms, null, d, l1, l2, dwTol, budget, stats);
     p.exact = false;
     const st = stats.data;
-    const stop = st[2]!, still = st[0] === 0;
+    const stop = st[2]!, still = st[0] === 0, small = stop === 1;
     if (lsq) {
-      converged = stop === 1;
+      converged = small;
     } else if (G !== null
-      // The Gram form's exact check costs O(n·d), its epochs O(d²): on sklearn's rule alone
-      // (a small change with the estimate above target) it waits checkEvery epochs.
-      ? stop === 2 || it === o.maxIter || (stop === 1 && (still || it - exactAt >= o.checkEvery))
-      : stop !== 0 || it === o.maxIter || it % o.checkEvery === 0) {
-      gap = p.gapAt(a, b);
-      converged = gap <= target;
+      // The Gram form's exact check costs O(n·d), its epochs O(d²): after a small change it
+      // checks when the O(d) estimate of the epoch before was within target (stop 2: the
+      // kernel stops on a small change before estimating), else every checkEvery epochs.
+      ? it === o.maxIter || (small && (still || estimateOk || it - exactAt >= o.checkEvery))
+      : small || it === o.maxIter || it % o.checkEvery === 0) {
+      gap = G !== null ? p.gapAtGram(a, b) : p.gapAt(a, b);
+      converged = small && gap <= target;
       if (q !== null) q.data.set(xtr.data);
       // An epoch that changed nothing from the exact r (or q) repeats forever: float32
       // cannot get closer. After a drifted one, the refreshed state may move again.
@@ -61,6 +80,7 @@ export function cd(p: Problem, gram: boolean, a: number, b: number, alpha: numbe
       if (acc.extrapolate(w.data, q!.data, G!.data, xty!.data, p.yNorm2, a, b)) p.exact = false;
       acc.reset(w.data);
     }
+    estimateOk = stop === 2;
   }
   return p.result(it, converged, lsq ? NaN : gap);
 }
@@ -76,7 +96,8 @@ export function cd(p: Problem, gram: boolean, a: number, b: number, alpha: numbe
  *   to their dual constraint ((a − |X_jᵀθ|)/‖X_j‖ smallest), `size` in all, doubling each
  *   outer iteration from max(16, 2·nnz);
  * - runs cdResidual epochs on it until the subproblem's gap is ≤ 0.3 × the full gap.
- * It stops on the full gap (the guarantee is the plain solver's), at maxIter (epochs
+ * It converges on the full gap after an inner run that ended on sklearn's small change
+ * (as cd(); the guarantee is the plain solver's), stops at maxIter (epochs
  * over working sets), or when a working set holding every unscreened feature stops
  * changing (the float32 fixed point). Coefficients outside the set stay exact zeros.
  */
@@ -84,6 +105,7 @@ export function cdWorkingSet(p: Problem, a: number, b: number, alpha: number, l1
   const { k, n, d, w, r, xtr, stats, colNorm } = p;
   const l1 = alpha * l1Ratio, l2 = alpha * (1 - l1Ratio);
   const target = o.tol * p.yNorm2;
+  const dwTol = changeTol(o.tol);
   let gap = p.startGap(a, b);
   let converged = gap <= target;
   let it = 0;
@@ -126,18 +148,18 @@ export function cdWorkingSet(p: Problem, a: number, b: number, alpha: number, l1
     const idx = idxT.data, nbd = nb.data, wbd = wb.data, nd = p.norms.data, wNow = w.data;
     for (let q = 0; q < m; q++) { const j = ws[q]!; idx[q] = j; nbd[q] = nd[j]!; wbd[q] = wNow[j]!; }
     k.gatherCols(Xb, p.X, idxT, m);
-    let stalled = false;
+    let stalled = false, small = false;
     const start = it;
     while (it < o.maxIter) {
-      it += k.cdResidual(wb, r, Xb, nb, null, m, l1, l2, o.tol, Math.min(o.checkEvery, o.maxIter - it), stats);
+      it += k.cdResidual(wb, r, Xb, nb, null, m, l1, l2, dwTol, Math.min(o.checkEvery, o.maxIter - it), stats);
       p.exact = false;
       const st = stats.data;
       // No change in an epoch: a fixed point if that epoch started from the exact r.
-      if (st[0] === 0) { stalled = it - 1 === start; break; }
+      if (st[0] === 0) { stalled = it - 1 === start; small = true; break; }
       // sklearn's rule (a change ≤ tol·max|w|) sends the solve to the exact full gap, as in
       // cd(): near the float32 floor the running residual's subproblem gap may never fall
       // below WS_INNER·gap.
-      if (st[2] === 1) break;
+      if (st[2] === 1) { small = true; break; }
       k.colDots(xb, Xb, r, null, m);
       p.rStats(r.data);
       if (p.gapOf(xb.data, wb.data, null, m, a, b) <= WS_INNER * gap) break;
@@ -145,7 +167,8 @@ export function cdWorkingSet(p: Problem, a: number, b: number, alpha: number, l1
     const wbAfter = wb.data, wAfter = w.data;
     for (let q = 0; q < m; q++) wAfter[ws[q]!] = wbAfter[q]!;
     gap = p.gapAt(a, b);
-    converged = gap <= target;
+    // As cd(): the gap is trusted after an epoch with sklearn's small change.
+    converged = small && gap <= target;
     if (stalled && allIn) break;
     size = Math.min(d, 2 * size);
   }

@@ -11,6 +11,14 @@ import { Anderson } from './anderson.js';
 
 /** Column indices travel to the kernels as f32 values, exact below this. */
 export const MAX_LISTED = 1 << 24;
+/**
+ * Up to this many entries of X (n·d) the gap's Xᵀr is summed in float64 on the host from the
+ * float64 residual (one pass in JS, as cheap as a few epochs there); above, the kernel's
+ * float32 Xᵀr is used with a certified bound on its rounding (gapOf).
+ */
+const EXACT_XTR_MAX = 1 << 20;
+/** Up to this many multiply-adds (n·d²/2) the Gram form's gaps come from a float64 XᵀX made on the host (gapAtGram). */
+const GRAM64_MAX = 1 << 20;
 
 /** Validated solver settings shared by fit and path. */
 export interface Settings { maxIter: number; tol: number; checkEvery: number; solver: Solver; precompute: boolean | 'auto'; workingSet: boolean }
@@ -41,8 +49,14 @@ export class Problem {
   readonly stats: Tensor;
   /** [1, 4d] xtDots's scratch. */
   private readonly acc: Tensor;
-  /** [1, d] a list of columns (f32 indices): the non-zero coefficients in gapAt. */
-  private readonly nz: Tensor;
+  /** The non-zero coefficients' columns for the float64 residual (refreshResidual). */
+  private readonly nzList: Int32Array;
+  /** ‖y − Xw‖ in float64 behind the xtr of the last gapAt(): the scale of xtr's rounding error (gapOf); 0 when xtr64 holds it exactly. */
+  private rNorm = 0;
+  /** Xᵀr in float64 at the last gapAt()'s float64 r, for problems of at most EXACT_XTR_MAX entries (null above). */
+  private readonly xtr64: Float64Array | null;
+  /** y − Xw in float64 from the last refreshResidual() (r holds its float32 rounding). */
+  private readonly r64: Float64Array;
   /** ‖X_j‖ in float64 (the screening radii). */
   readonly colNorm: Float64Array;
   /** Made on first use: Gram matrix, its q = Xᵀr, column-major X, working-set blocks, FISTA work vectors. */
@@ -51,8 +65,12 @@ export class Problem {
   private andersonState: Anderson | null = null;
   /** A certified bound of λmax(XᵀX)/n once computed (fista.ts), else −1. */
   bound = -1;
-  /** True while r and xtr are exact for the current w (set by gapAt, cleared by any change to w). */
+  /** True while xtr (and r, when rFresh) are exact for the current w (set by gapAt and gapAtGram, cleared by any change to w). */
   exact = false;
+  /** False when the last exact gap came from the float64 Gram matrix (gapAtGram), which leaves r as it was. */
+  private rFresh = false;
+  /** XᵀX and Xᵀy in float64 for gapAtGram, made on its first call when n·d² ≤ GRAM64_MAX (null: too large, undefined: not yet). */
+  private g64: { G: Float64Array; xty: Float64Array } | null | undefined;
   /** ‖r‖² and rᵀy in float64 for the r of the last gapAt() or rStats(). */
   rr = 0;
   ry = 0;
@@ -82,7 +100,7 @@ export class Problem {
     try {
       this.X = mk([n, d], X); this.y = mk([1, n], y);
       this.norms = mk([1, d]); this.xty = mk([1, d]); this.r = mk([1, n]); this.xtr = mk([1, d]); this.w = mk([1, d]);
-      this.stats = mk([1, 3]); this.acc = mk([1, 4 * d]); this.nz = mk([1, d]);
+      this.stats = mk([1, 3]); this.acc = mk([1, 4 * d]);
     } catch (e) {
       for (const t of made) t.dispose();
       throw e;
@@ -101,10 +119,13 @@ export class Problem {
     let s = 0;
     for (let i = 0; i < n; i++) s += this.yHost[i]! ** 2;
     this.yNorm2 = s;
+    this.nzList = new Int32Array(d);
+    this.r64 = new Float64Array(n);
+    this.xtr64 = n * d <= EXACT_XTR_MAX ? new Float64Array(d) : null;
   }
 
   dispose(): void {
-    for (const t of [this.X, this.y, this.norms, this.xty, this.r, this.xtr, this.w, this.stats, this.acc, this.nz, ...this.lazy.values()]) t.dispose();
+    for (const t of [this.X, this.y, this.norms, this.xty, this.r, this.xtr, this.w, this.stats, this.acc, ...this.lazy.values()]) t.dispose();
   }
 
   /** A work tensor of at least this shape's size (zeros when made), kept under `name` and made again when too small. */
@@ -166,54 +187,159 @@ export class Problem {
    * and X_jᵀr for m columns: xd[k] and wd[k] for column k (idx null: the arrays hold just
    * those columns) or for column idx[k] (wd over all d); w is zero outside them. NaN when
    * a = b = 0 (no finite dual).
+   *
+   * With rNorm > 0 (idx null, m = d: gapAt's call) xd is float32 X_jᵀr̃ for r̃ = f32(r) while
+   * rr and ry are float64 at the float64 r, and ‖r‖ = rNorm: X_jᵀr then lies within
+   * e_j = (2⁻²² + n·2⁻⁵²)·‖X_j‖·‖r‖ + 2⁻²³·|xd_j| of xd_j (r − r̃ ≤ 2⁻²⁴|r| elementwise, each
+   * float32 product within 2⁻²⁴, the float64 sum within n·2⁻⁵³, the float32 result within
+   * 2⁻²⁴; Cauchy–Schwarz). The gap returned is then the largest the float64 formula can give
+   * for any X_jᵀr in those intervals: never below the gap computed from the float64 X_jᵀr,
+   * so gap ≤ tol·‖y‖² holds in float64 when it holds here. A float64 rounding below zero (a
+   * gap of order 1e-16·‖y‖²; the gap is ≥ 0 by weak duality) reads as 0.
    */
-  gapOf(xd: Float32Array, wd: Float32Array, idx: Float32Array | null, m: number, a: number, b: number): number {
+  gapOf(xd: Float32Array | Float64Array, wd: Float32Array, idx: Float32Array | null, m: number, a: number, b: number, rNorm = 0): number {
     if (a === 0 && b === 0) return NaN;
-    const { rr, ry } = this;
-    let l1 = 0, l2 = 0, dn = 0, conj = 0;
+    const { rr, ry, colNorm } = this;
+    const eps = rNorm > 0 ? (2 ** -22 + this.n * 2 ** -52) * rNorm : 0, rel = rNorm > 0 ? 2 ** -23 : 0;
+    let l1 = 0, l2 = 0, dnHi = 0, dnLo = 0, conj = 0;
     for (let k = 0; k < m; k++) {
-      const wj = wd[idx === null ? k : idx[k]!]!, xj = Math.abs(xd[k]!);
+      const wj = wd[idx === null ? k : idx[k]!]!, x = Math.abs(xd[k]!);
+      const e = rNorm > 0 ? eps * colNorm[k]! + rel * x : 0;
+      const hi = x + e, lo = Math.max(0, x - e);
       l1 += Math.abs(wj); l2 += wj * wj;
-      if (xj > dn) dn = xj;
-      if (xj > a) conj += (xj - a) ** 2;
+      if (hi > dnHi) dnHi = hi;
+      if (lo > dnLo) dnLo = lo;
+      if (hi > a) conj += (hi - a) ** 2;
     }
     const primal = 0.5 * rr + a * l1 + 0.5 * b * l2;
     let dual: number;
     if (b > 0) {
-      // Fenchel dual at θ = r: θᵀy − ½‖θ‖² − Σ (|X_jᵀθ| − a)₊² / (2b).
+      // Fenchel dual at θ = r: θᵀy − ½‖θ‖² − Σ (|X_jᵀθ| − a)₊² / (2b), decreasing in each |X_jᵀθ|.
       dual = ry - 0.5 * rr - conj / (2 * b);
     } else {
-      // Lasso: scale r into the dual feasible set |X_jᵀθ| ≤ a (sklearn).
-      const c = dn > a ? a / dn : 1;
-      dual = c * ry - 0.5 * c * c * rr;
+      // Lasso: scale r into the dual feasible set |X_jᵀθ| ≤ a (sklearn): θ = c·r, c = a/max(a, max_j |X_jᵀr|).
+      // The dual c·ry − ½c²·rr is concave in c: over c's interval its least value is at an end.
+      const cLo = dnHi > a ? a / dnHi : 1, cHi = dnLo > a ? a / dnLo : 1;
+      dual = Math.min(cLo * ry - 0.5 * cLo * cLo * rr, cHi * ry - 0.5 * cHi * cHi * rr);
     }
-    return primal - dual;
+    return Math.max(0, primal - dual);
   }
 
-  /** r = y − Xw from scratch (over the non-zero w_j in order), and rr, ry; returns how many w_j are non-zero. */
+  /**
+   * r = y − Xw in float64 (exact float64 products of the float32 X and w, summed over the
+   * non-zero w_j in order of j), kept as rr and ry, and rounded to float32 into r for the
+   * kernels; returns how many w_j are non-zero. (A float32 residual's rounding, about
+   * 1e-7·|y_i|, would put an error of order 1e-7·‖y‖² into the gap, either sign.)
+   */
   refreshResidual(): number {
-    const wd = this.w.data, list = this.nz.data;
+    const { n, d } = this;
+    const wd = this.w.data, list = this.nzList, X = this.X.data, yd = this.yHost, rd = this.r.data, r64 = this.r64;
     let m = 0;
-    for (let j = 0; j < this.d; j++) if (wd[j] !== 0) list[m++] = j;
-    // Beyond f32's exact integers the kernel walks all columns (it skips the zero w_j itself).
-    if (this.d < MAX_LISTED) this.k.residual(this.r, this.y, this.X, this.w, this.nz, m);
-    else this.k.residual(this.r, this.y, this.X, this.w, null, this.d);
-    this.rStats(this.r.data);
+    for (let j = 0; j < d; j++) if (wd[j] !== 0) list[m++] = j;
+    let rr = 0, ry = 0;
+    for (let i = 0; i < n; i++) {
+      const row = i * d;
+      let s = 0;
+      for (let k = 0; k < m; k++) { const j = list[k]!; s += X[row + j]! * wd[j]!; }
+      const yi = yd[i]!, ri = yi - s;
+      r64[i] = ri;
+      rd[i] = ri;
+      rr += ri * ri; ry += ri * yi;
+    }
+    this.rr = rr;
+    this.ry = ry;
     return m;
   }
 
-  /** The gap at the current w over all features; leaves r = y − Xw (recomputed, not the running one), xtr = Xᵀr, rr and ry. */
+  /** out = Xᵀr in float64 (in order of i) from the float64 residual of the last refreshResidual(). */
+  private xtrExact(out: Float64Array): void {
+    const { n, d } = this;
+    const X = this.X.data, r64 = this.r64;
+    out.fill(0);
+    for (let i = 0; i < n; i++) {
+      const row = i * d, ri = r64[i]!;
+      for (let j = 0; j < d; j++) out[j]! += X[row + j]! * ri;
+    }
+  }
+
+  /** The gap at the current w over all features; leaves r = f32(y − Xw) (recomputed in float64, not the running one), xtr = Xᵀr, rr and ry (float64). */
   gapAt(a: number, b: number): number {
-    // At w = 0, r is y and Xᵀr the xty of the first pass (the same kernel on the same bits).
-    if (this.refreshResidual() === 0) this.xtr.data.set(this.xty.data);
-    else this.k.xtDots(this.xtr, this.X, this.r, this.acc, null);
+    const m = this.refreshResidual();
     this.exact = true;
-    return this.gapOf(this.xtr.data, this.w.data, null, this.d, a, b);
+    this.rFresh = true;
+    const x64 = this.xtr64;
+    if (x64 !== null) {
+      this.xtrExact(x64);
+      this.xtr.data.set(x64);
+      this.rNorm = 0;
+      return this.gapOf(x64, this.w.data, null, this.d, a, b);
+    }
+    // At w = 0, r is y and Xᵀr the xty of the first pass (the same kernel on the same bits).
+    if (m === 0) this.xtr.data.set(this.xty.data);
+    else this.k.xtDots(this.xtr, this.X, this.r, this.acc, null);
+    this.rNorm = Math.sqrt(this.rr);
+    return this.gapOf(this.xtr.data, this.w.data, null, this.d, a, b, this.rNorm);
   }
 
   /** The gap at the start of a solve: from r and xtr when they are still exact (a path's next alpha), else gapAt. */
   startGap(a: number, b: number): number {
-    return this.exact ? this.gapOf(this.xtr.data, this.w.data, null, this.d, a, b) : this.gapAt(a, b);
+    return !(this.exact && this.rFresh) ? this.gapAt(a, b) : this.gapOf(this.xtr64 ?? this.xtr.data, this.w.data, null, this.d, a, b, this.rNorm);
+  }
+
+  /**
+   * gapAt for the Gram form of cd, which needs xtr but not r: for n·d² ≤ GRAM64_MAX from XᵀX
+   * and Xᵀy in float64 (made once on the host, in order of i), in O(d·nnz) per call:
+   * Xᵀr = Xᵀy − XᵀXw, rᵀy = ‖y‖² − wᵀXᵀy, ‖r‖² = rᵀy − wᵀXᵀr, each a float64 sum (the
+   * cancellation in ‖r‖² costs about 1e-16·‖y‖², far below any tol the float32 iteration
+   * reaches). A path's 100 alphas would otherwise pay two passes over X per check. Leaves r
+   * as it was (startGap then recomputes it); larger problems take gapAt.
+   */
+  gapAtGram(a: number, b: number): number {
+    const { n, d } = this;
+    if (this.g64 === undefined) this.g64 = n * d * d <= 2 * GRAM64_MAX ? this.makeGram64() : null;
+    const g = this.g64, x64 = this.xtr64;
+    if (g === null || x64 === null) return this.gapAt(a, b);
+    const wd = this.w.data, list = this.nzList;
+    let m = 0;
+    for (let j = 0; j < d; j++) if (wd[j] !== 0) list[m++] = j;
+    let wy = 0, wq = 0;
+    for (let j = 0; j < d; j++) {
+      let s = g.xty[j]!;
+      const row = j * d;
+      for (let k = 0; k < m; k++) { const i = list[k]!; s -= g.G[row + i]! * wd[i]!; }
+      x64[j] = s;
+    }
+    for (let k = 0; k < m; k++) { const j = list[k]!; wy += wd[j]! * g.xty[j]!; wq += wd[j]! * x64[j]!; }
+    this.ry = this.yNorm2 - wy;
+    this.rr = this.ry - wq;
+    this.xtr.data.set(x64);
+    this.rNorm = 0;
+    this.exact = true;
+    this.rFresh = false;
+    return this.gapOf(x64, wd, null, d, a, b);
+  }
+
+  /** The Gram form's start: from xtr when still exact, else gapAtGram. */
+  startGapGram(a: number, b: number): number {
+    return this.exact && this.xtr64 !== null ? this.gapOf(this.xtr64, this.w.data, null, this.d, a, b, this.rNorm) : this.gapAtGram(a, b);
+  }
+
+  /** XᵀX (d×d) and Xᵀy in float64, each entry summed in order of i. */
+  private makeGram64(): { G: Float64Array; xty: Float64Array } {
+    const { n, d } = this;
+    const X = this.X.data, yd = this.yHost;
+    const G = new Float64Array(d * d), xty = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      const row = i * d, yi = yd[i]!;
+      for (let j = 0; j < d; j++) {
+        const xij = X[row + j]!;
+        xty[j]! += xij * yi;
+        const gr = j * d;
+        for (let k = j; k < d; k++) G[gr + k]! += xij * X[row + k]!;
+      }
+    }
+    for (let j = 0; j < d; j++) for (let k = 0; k < j; k++) G[j * d + k] = G[k * d + j]!;
+    return { G, xty };
   }
 
   /** Starts a solve from w0 (null: zeros); r and xtr stay exact only when w0 is the last result's coefficients. */

@@ -107,3 +107,50 @@ export async function inputReport(page: Page): Promise<{ latencies: number[]; lo
     `the page's long tasks: ${longTasks.map((x) => x.toFixed(0)).join(', ') || 'none'} ms`;
   return { latencies, longTasks, message };
 }
+
+/**
+ * From now on every animation frame the page asks for comes `ms` late, as on a loaded machine
+ * where the page's thread waits for a core: what a panel draws at the next frame stays undrawn
+ * that long. (cancelAnimationFrame still cancels a frame not yet begun.)
+ */
+export async function lateFrames(page: Page, ms: number): Promise<void> {
+  await page.evaluate((late) => {
+    const raf = window.requestAnimationFrame.bind(window);
+    window.requestAnimationFrame = (cb) => raf(() => { setTimeout(() => raf(cb), late); });
+  }, ms);
+}
+
+/**
+ * Clicks the button `stop` (a test id), then the buttons `alsoClick` in the same task of the
+ * page (as a user clicking fast), and returns the text of the status element `status` and of
+ * the elements `read` as they were at the moment the status first said "stopped": read by the
+ * page in that moment (a MutationObserver), so nothing the page does later (a frame that
+ * draws, a report that lands) can come between the status and the numbers shown beside it.
+ */
+export async function stopAndRead(page: Page, o: { stop: string; status: string; read: string[]; alsoClick?: string[]; timeout?: number }): Promise<Record<string, string>> {
+  await page.evaluate(({ stop, status, read, alsoClick }) => {
+    const byTest = (id: string): HTMLElement => {
+      const e = document.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+      if (e === null) throw new Error(`stopAndRead: no element with data-testid "${id}"`);
+      return e;
+    };
+    const w = window as unknown as { stoppedAs?: Record<string, string> };
+    delete w.stoppedAs;
+    const st = byTest(status);
+    const obs = new MutationObserver(() => {
+      if (!(st.textContent ?? '').startsWith('stopped')) return;
+      obs.disconnect();
+      w.stoppedAs = Object.fromEntries([status, ...read].map((id) => [id, byTest(id).textContent?.trim() ?? '']));
+    });
+    obs.observe(st, { childList: true, characterData: true, subtree: true });
+    byTest(stop).click();
+    for (const id of alsoClick) byTest(id).click();
+  }, { stop: o.stop, status: o.status, read: o.read, alsoClick: o.alsoClick ?? [] });
+  try {
+    const h = await page.waitForFunction(() => (window as unknown as { stoppedAs?: Record<string, string> }).stoppedAs, undefined, { timeout: o.timeout ?? 30_000 });
+    return await h.jsonValue() as Record<string, string>;
+  } catch (e) {
+    const now = await page.getByTestId(o.status).textContent().catch(() => null);
+    throw new Error(`after clicking ${o.stop}, ${o.status} never said "stopped" (it says ${JSON.stringify(now)}): ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

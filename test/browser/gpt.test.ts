@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { CharTokenizer, loadBackend, nn, safetensors } from '../../src/index.js';
 import { attentionMaps, type GptShape } from '../../examples/demo/attention.js';
-import { SHOTS, describeInChromium, inputReport, openDemo, probeInput, type DemoPage } from './chromium.js';
+import { SHOTS, describeInChromium, inputReport, lateFrames, openDemo, probeInput, stopAndRead, type DemoPage } from './chromium.js';
 
 describeInChromium('demo page: the GPT panel', () => {
   let demo: DemoPage;
@@ -111,10 +111,16 @@ describeInChromium('demo page: the GPT panel', () => {
     expect(Number(await text('gpt-step'))).toBeGreaterThanOrEqual(stepBefore); // the same run goes on
     const drop = page.getByTestId('gpt-dropout');
     await drop.focus();
+    // what the panel shows right after its own change handler ran, read in that task of the page:
+    // the new run's first reports (its step-0 evaluation comes soon) cannot land in between
+    await page.evaluate(() => {
+      document.querySelector('[data-testid="gpt-dropout"]')!.addEventListener('change', () => {
+        (window as unknown as { atRestart: string[] }).atRestart = ['gpt-step', 'gpt-val-loss'].map((id) => document.querySelector(`[data-testid="${id}"]`)!.textContent!.trim());
+      }, { once: true });
+    });
     await page.keyboard.press('ArrowRight'); // input + change: a restart
     expect(await drop.inputValue()).toBe('0.05');
-    expect(await text('gpt-step')).toBe('–');
-    expect(await text('gpt-val-loss')).toBe('–');
+    expect(await page.evaluate(() => (window as unknown as { atRestart?: string[] }).atRestart)).toEqual(['–', '–']);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="gpt-step"]')?.textContent) > 0, undefined, { timeout: 60_000 });
     expect(Number(await text('gpt-step'))).toBeLessThan(stepBefore);
     expect(await page.getByTestId('gpt-stop').isEnabled()).toBe(true);
@@ -125,17 +131,23 @@ describeInChromium('demo page: the GPT panel', () => {
     await page.getByTestId('gpt-backend').selectOption('js');
     await page.waitForFunction(() => document.querySelector('[data-testid="gpt-tokens-per-second"]')?.getAttribute('data-backend') === 'js', undefined, { timeout: 120_000 });
     await page.locator('#panel-gpt').screenshot({ path: join(SHOTS, 'gpt-js.png') });
-    await page.getByTestId('gpt-stop').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="gpt-status"]')?.textContent?.startsWith('stopped'), undefined, { timeout: 30_000 });
+    // Stop, and download at once (the same task of the page, before the worker has answered
+    // the stop): the file is the stopped model, which the page shows when it says stopped, with
+    // its last steps drawn (late frames, as on a loaded machine, must not hold them back).
+    await lateFrames(page, 250);
+    let shown: Record<string, string> = {};
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), (async () => {
+      shown = await stopAndRead(page, { stop: 'gpt-stop', status: 'gpt-status', read: ['gpt-step'], alsoClick: ['gpt-weights-download'] });
+    })()]);
+    const stopped = Number(/^stopped after (\d+) steps$/.exec(shown['gpt-status']!)![1]);
+    expect(shown['gpt-step']).toBe(String(stopped));
+    expect(dl.suggestedFilename()).toBe(`regula-names-gpt-${stopped}-steps.safetensors`);
     expect(await page.getByTestId('gpt-start').isEnabled()).toBe(true);
 
-    // the weights download as safetensors: the model the page's attention map now shows (the one just stopped)
-    const stopped = Number(/stopped after (\d+) steps/.exec(await text('gpt-status'))![1]);
+    // the downloaded weights: the model the page's attention map now shows (the one just stopped)
     await page.getByTestId('attention-input').fill('maria');
     await page.waitForFunction((s) => (document.querySelector('[data-testid="attention-map"]') as SVGElement).dataset['step'] === String(s) &&
       document.querySelectorAll('[data-testid="attention-map"] rect[data-row]').length === 36, stopped);
-    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.getByTestId('gpt-weights-download').click()]);
-    expect(dl.suggestedFilename()).toBe(`regula-names-gpt-${stopped}-steps.safetensors`);
     const { tensors, metadata } = safetensors.load(new Uint8Array(readFileSync((await dl.path())!)));
     expect(metadata['regula.steps']).toBe(String(stopped));
     const tokenizer = CharTokenizer.fromMetadata(metadata);

@@ -3,7 +3,7 @@
  * than its sources, and serve a directory on 127.0.0.1 with plain node:http.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
@@ -24,17 +24,61 @@ function newest(path: string): number {
   return m;
 }
 
-/** Runs `vite build` unless dist-demo/index.html is newer than every source. Returns whether it built. */
+/**
+ * Runs `vite build` unless dist-demo/index.html is newer than every source. Returns whether it
+ * built. One process at a time (a lock file beside dist-demo/): the browser test files run in
+ * parallel on a machine with more cores, and on a clean clone each would otherwise start its
+ * own build, emptying dist-demo/ under the page another one is loading.
+ */
 export function ensureBuilt(): boolean {
   if (!existsSync(join(ROOT, 'build/regula.wasm'))) {
     throw new Error('build/regula.wasm is missing: run `npm run build` (npm install does it) before the browser tests');
   }
-  const built = join(DIST, 'index.html');
-  const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(...SOURCES.map((s) => newest(join(ROOT, s))));
-  if (stale) {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  return withLock(`${DIST}.lock`, () => {
+    const built = join(DIST, 'index.html');
+    const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(...SOURCES.map((s) => newest(join(ROOT, s))));
+    if (stale) {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    }
+    return stale;
+  });
+}
+
+/** Runs `body` holding the lock file `path` (it holds the holder's pid; a dead holder's lock is taken over). */
+function withLock<T>(path: string, body: () => T): T {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let pid: number, age: number;
+    try {
+      pid = Number(readFileSync(path, 'utf8')); // NaN while its holder is writing it
+      age = Date.now() - statSync(path).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    if (pid > 0 ? !alive(pid) : age > 10_000) { rmSync(path, { force: true }); continue; }
+    if (Date.now() - t0 > 600_000) throw new Error(`${path} has been held by process ${pid} for 10 minutes: remove it if no demo build is running`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200); // ensureBuilt is synchronous: sleep 200 ms
   }
-  return stale;
+  try {
+    return body();
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const TYPES: Record<string, string> = {

@@ -1,4 +1,5 @@
-import type { Storage, StorageInfo } from '../storage.js';
+import { AllocLimit, type Storage, type StorageInfo } from '../storage.js';
+import { OutOfMemoryError } from '../../errors.js';
 import type { RawKernels } from '../raw.js';
 import { matmulKernels } from './matmul.js';
 import { optimKernels } from './optim.js';
@@ -30,14 +31,16 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
     ...embeddingKernels,
   };
   private live = 0;
+  readonly _limit = new AllocLimit();
 
   allocF32(n: number): Float32Array {
     let a: Float32Array;
+    if (n > 0) this._limit.check('js', 4 * n, this.live);
     try {
       a = new Float32Array(n);
     } catch (e) {
       // counted only once the buffer exists: a failed allocation leaves be.memory() as it was
-      throw new RangeError(`regula (js backend): cannot allocate ${n} floats (${4 * n} bytes): ${(e as Error).message}`);
+      throw new OutOfMemoryError(4 * n, null, `regula (js backend): out of memory: cannot allocate ${n} floats (${4 * n} bytes): ${(e as Error).message}`);
     }
     this.live += 4 * n;
     return a;
@@ -45,7 +48,7 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
   freeF32(_h: Float32Array, n: number): void { this.live -= 4 * n; }
   view(h: Float32Array): Float32Array { return h; }
   buffer(): null { return null; }
-  allocRng(): Uint32Array { this.live += 64; return new Uint32Array(16); }
+  allocRng(): Uint32Array { this._limit.check('js', 64, this.live); this.live += 64; return new Uint32Array(16); }
   freeRng(): void { this.live -= 64; }
   rngState(r: Uint32Array): Uint32Array { return r; }
   labels(a: Int32Array): Int32Array { return a; }

@@ -1,3 +1,5 @@
+import { OutOfMemoryError } from '../../errors.js';
+
 /**
  * The heap allocator of the wasm backend, kept on the JS side.
  *
@@ -11,7 +13,7 @@
  * pointer, which advances only after any needed `memory.grow` has succeeded.
  *
  * At the limit (Wasm memory cannot grow: 4 GiB, a smaller declared maximum, or the host
- * refuses), `alloc` throws a RangeError saying how much was asked for, what is live and
+ * refuses), `alloc` throws an OutOfMemoryError (a RangeError) saying how much was asked for, what is live and
  * how large the heap is, and changes nothing: every block, free list and the bump pointer
  * are as they were. Wasm memory never shrinks; `heapBytes` of the backend reports its
  * size. Address 0 is never handed out; freeing a pointer that is not live throws.
@@ -53,9 +55,9 @@ export class WasmAllocator {
       const have = this.memory.buffer.byteLength;
       if (end > have) {
         const pages = Math.ceil((end - have) / 65536);
-        const fail = (why: string) => new RangeError(
+        const fail = (why: string) => new OutOfMemoryError(size, have - this.top, 
           `regula: out of Wasm memory: cannot allocate ${size} bytes (${this.liveBlockBytes} bytes live in ${this.live} blocks, ` +
-          `heap ${have} bytes; growing it by ${pages} pages failed: ${why}). Dispose tensors you no longer need: their memory is reused.`);
+          `heap ${have} bytes with ${have - this.top} free at its top; growing it by ${pages} pages failed: ${why}). Dispose tensors you no longer need: their memory is reused.`);
         if (end > MAX_HEAP) throw fail('a Wasm heap holds at most 4 GiB');
         try {
           this.memory.grow(pages);

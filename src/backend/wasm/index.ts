@@ -1,5 +1,5 @@
 import { BackendLoadError } from '../../errors.js';
-import type { Storage, StorageInfo } from '../storage.js';
+import { AllocLimit, type Storage, type StorageInfo } from '../storage.js';
 import type { RawKernels } from '../raw.js';
 import { WasmAllocator } from './allocator.js';
 import type { WasmContext, WasmExports, WasmFn } from './context.js';
@@ -307,8 +307,11 @@ export class WasmStorage implements Storage<number, number, number> {
   /** Bytes of the allocator's live blocks that scratch slots hold (not tensor memory). */
   private scratchBytes = 0;
 
+  readonly _limit = new AllocLimit();
+
   allocF32(n: number, zero = true): number {
     if (n === 0) return 0;
+    this._limit.check('wasm', WasmAllocator.sizeClass(4 * n), this.liveBytes());
     const ptr = this.alloc.alloc(4 * n);
     if (zero) new Float32Array(this.memory.buffer, ptr, n).fill(0);
     return ptr;
@@ -316,7 +319,7 @@ export class WasmStorage implements Storage<number, number, number> {
   freeF32(h: number): void { if (h !== 0) this.alloc.release(h); }
   view(h: number, n: number): Float32Array { return new Float32Array(this.memory.buffer, h, n); }
   buffer(): ArrayBufferLike { return this.memory.buffer; }
-  allocRng(): number { return this.alloc.alloc(64); }
+  allocRng(): number { this._limit.check('wasm', 64, this.liveBytes()); return this.alloc.alloc(64); }
   freeRng(r: number): void { this.alloc.release(r); }
   rngState(r: number): Uint32Array { return new Uint32Array(this.memory.buffer, r, 16); }
   labels(a: Int32Array): number {

@@ -52,16 +52,6 @@ export function causalSoftmax(out: usize, x: usize, z: i32, t: i32, scale: f32):
     }
     const mv = f64x2.splat(<f64>m);
     let o: usize = 0;
-    // Four scores per iteration as two independent exp64x2 chains (the Horner steps of one
-    // are latency-bound), then pairs: the same per-lane operations, so the same bits.
-    for (; o + 16 <= lenBytes; o += 16) {
-      const zz = f32x4.mul(v128.load(x + o), sv);
-      const z0 = f64x2.promote_low_f32x4(zz);
-      const z1 = f64x2.promote_low_f32x4(i32x4.shuffle(zz, zz, 2, 3, 0, 1));
-      const e0 = f32x4.demote_f64x2_zero(exp64x2(f64x2.sub(z0, mv)));
-      const e1 = f32x4.demote_f64x2_zero(exp64x2(f64x2.sub(z1, mv)));
-      v128.store(out + o, i32x4.shuffle(e0, e1, 0, 1, 4, 5));
-    }
     for (; o + 8 <= lenBytes; o += 8) {
       const zz = f64x2.promote_low_f32x4(f32x4.mul(v128.load64_zero(x + o), sv));
       v128.store64_lane(out + o, f32x4.demote_f64x2_zero(exp64x2(f64x2.sub(zz, mv))), 0);

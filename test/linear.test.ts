@@ -543,6 +543,39 @@ describe('linear kernels: wasm and js give the same bits (odd sizes, lists, all 
       expect(rets[0]).toBe(rets[1]);
     }
   });
+
+  // The float64 residual and Xᵀr behind every exact gap: sizes on both sides of the SIMD width (4 f32, 2 f64).
+  it.each([[1, 1], [2, 3], [3, 4], [5, 5], [4, 7], [7, 8], [6, 9], [33, 13], [64, 130]])('residual64 and xtDots64: n %i, d %i', (n, d) => {
+    const x = randomF32(n * d, n * 7 + d), y = randomF32(n, n + 11, 3), w = randomF32(d, d + 13, 2);
+    if (d > 1) w[1] = 0;
+    const f64 = (a: Float32Array, len: number) => new Float64Array(a.buffer, a.byteOffset, len);
+    const [a, b] = both([new Float32Array(2 * n), new Float32Array(n), y, x, w, new Float32Array(2 * d)], (raw, [r64, r, yy, X, ww, out]) => {
+      raw.residual64(r64, r, yy, X, ww, n, d);
+      raw.xtDots64(out, X, r64, n, d);
+    });
+    same(a, b);
+    const r64 = f64(a[0]!, n), xtr = f64(a[5]!, d);
+    const d4 = d & ~3;
+    for (let i = 0; i < n; i++) {
+      // the documented order: four sums by j mod 4 below d & ~3, then the rest in order
+      const s4 = [0, 0, 0, 0];
+      for (let j = 0; j < d4; j++) s4[j % 4]! += x[i * d + j]! * w[j]!;
+      let s = (s4[0]! + s4[2]!) + (s4[1]! + s4[3]!);
+      for (let j = d4; j < d; j++) s += x[i * d + j]! * w[j]!;
+      expect(r64[i]).toBe(y[i]! - s);
+      expect(a[1]![i]).toBe(Math.fround(r64[i]!));
+      // against float64 summed in order of j: the products are exact, so only the two orders' roundings differ
+      let t = 0, abs = 0;
+      for (let j = 0; j < d; j++) { t += x[i * d + j]! * w[j]!; abs += Math.abs(x[i * d + j]! * w[j]!); }
+      expect(Math.abs(r64[i]! - (y[i]! - t))).toBeLessThanOrEqual(2 * (d + 1) * 2 ** -53 * (abs + Math.abs(y[i]!)));
+      if (d < 4) expect(r64[i]).toBe(y[i]! - t);
+    }
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += x[i * d + j]! * r64[i]!;
+      expect(xtr[j]).toBe(s);
+    }
+  });
 });
 
 describe('bad input is a clear error and allocates nothing', () => {

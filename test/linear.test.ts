@@ -456,6 +456,23 @@ describe('ridge with more than 1000 features: conjugate gradient (issue 11)', ()
     expect(a.dualGap * n).toBeLessThanOrEqual(1e-7 * yy);
     for (let j = 0; j < d; j++) expect(Math.abs(a.coef[j]! - ref[j]!), `coef ${j}`).toBeLessThanOrEqual(1e-4 * big);
   });
+
+  it.each([[90, 1100, 0.01, 3], [150, 1300, 0.3, 4], [60, 1500, 1, 5]])('n %i, d %i, alpha %f (seed %i): the gap estimate ‖g‖²/(2b) sends CG to its exact check early; the float64 gap holds', (n, d, alpha, seed) => {
+    const X = randomF32(n * d, seed), y = randomF32(n, seed + 1);
+    for (const tol of [1e-4, 1e-7]) {
+      // checkEvery far above the iterations needed: every check before maxIter is one the estimate asked for
+      const o = { n, d, alpha, l1Ratio: 0, tol, checkEvery: 1000, maxIter: 2000 };
+      const a = linear.fit(wasm, X, y, o), b = linear.fit(js, X, y, o);
+      expect(firstBitDiff(a.coef, b.coef)).toBe(-1);
+      expect(a.iterations).toBe(b.iterations);
+      expect(a.converged).toBe(true);
+      expect(a.iterations).toBeLessThan(100);
+      const { gap, yy } = gap64(X, y, n, d, a.coef, alpha, 0);
+      expect(gap).toBeLessThanOrEqual(tol * yy);
+      expect(a.dualGap * n).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(a.dualGap * n - gap)).toBeLessThanOrEqual(1e-9 * yy);
+    }
+  });
 });
 
 describe('linear kernels: wasm and js give the same bits (odd sizes, lists, all columns)', () => {

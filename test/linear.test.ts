@@ -562,6 +562,30 @@ describe('linear kernels: wasm and js give the same bits (odd sizes, lists, all 
   });
 
   // The float64 residual and Xᵀr behind every exact gap: sizes on both sides of the SIMD width (4 f32, 2 f64).
+  // Conjugate gradient's XᵀXp in one pass: row blocks of 8 and 4, columns on both sides of the SIMD widths (4 and 8).
+  it.each([[1, 1], [3, 4], [4, 7], [7, 8], [8, 9], [9, 3], [13, 17], [17, 33], [70, 130]])('xtxDots: n %i, d %i is colDots then xtDots, bit for bit', (n, d) => {
+    const x = randomF32(n * d, n * 5 + d), v = randomF32(d, d + 3);
+    const [a, b] = both([new Float32Array(d), x, v, new Float32Array(n), new Float32Array(4 * d), new Float32Array(d), new Float32Array(n)], (raw, [out, X, p, u, acc, out2, u2]) => {
+      raw.xtxDots(out, X, p, u, n, d, acc);
+      raw.colDots(u2, X, p, null, d, n);
+      raw.xtDots(out2, X, u2, n, d, acc, null);
+    });
+    const notScratch = (t: Float32Array[]) => t.filter((_, i) => i !== 4);
+    same(notScratch(a), notScratch(b));
+    expect(firstBitDiff(a[0]!, a[5]!)).toBe(-1);
+    expect(firstBitDiff(a[3]!, a[6]!)).toBe(-1);
+    // and against float64 XᵀXp within float32 rounding
+    for (let j = 0; j < d; j++) {
+      let s = 0, abs = 0;
+      for (let i = 0; i < n; i++) {
+        let ui = 0, ua = 0;
+        for (let k = 0; k < d; k++) { ui += x[i * d + k]! * v[k]!; ua += Math.abs(x[i * d + k]! * v[k]!); }
+        s += x[i * d + j]! * ui; abs += Math.abs(x[i * d + j]!) * ua;
+      }
+      expect(Math.abs(a[0]![j]! - s)).toBeLessThanOrEqual(4e-7 * (d + 2) * abs);
+    }
+  });
+
   it.each([[1, 1], [2, 3], [3, 4], [5, 5], [4, 7], [7, 8], [6, 9], [33, 13], [64, 130]])('residual64 and xtDots64: n %i, d %i', (n, d) => {
     const x = randomF32(n * d, n * 7 + d), y = randomF32(n, n + 11, 3), w = randomF32(d, d + 13, 2);
     if (d > 1) w[1] = 0;

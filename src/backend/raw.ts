@@ -332,6 +332,8 @@ export interface ExplicitKernels<H, R, I> {
    * then the remaining j in order; r64 (n f64 values, in 2n floats) = y − s, r = f32(r64).
    */
   residual64(r64: H, r: H, y: H, x: H, w: H, n: number, d: number): void;
+  /** u = Xp and out = Xᵀu, X row-major (n×d), in one pass: the bits of colDots(u, X, p, null, d, n) then xtDots(out, X, u, n, d, acc, null). acc: scratch of 2·d floats. */
+  xtxDots(out: H, x: H, p: H, u: H, n: number, d: number, acc: H): void;
   /** out (d f64 values, in 2d floats) = Xᵀv, X row-major (n×d), v n f64 values: Σ_i X_ij·v_i in f64 in order of i. */
   xtDots64(out: H, x: H, v: H, n: number, d: number): void;
   /** out (m×n) row k = column idx[k] of X row-major (n×d) (all d in order when idx is null). */
@@ -348,7 +350,7 @@ const EXPLICIT: Record<keyof ExplicitKernels<unknown, unknown, unknown>, true> =
   matmul: true, matmulBatched: true, geluWithGrad: true, softThreshold: true, dropout: true, sgdStep: true, adamStep: true, addRowVector: true,
   fill: true, sumRows: true, crossEntropy: true, crossEntropyBackward: true, crossEntropyBackwardExps: true,
   layerNorm: true, layerNormBackward: true, causalSoftmax: true, causalSoftmaxBackward: true, embedding: true, embeddingBackward: true,
-  cdResidual: true, cdGram: true, colDots: true, residual: true, xtDots: true, residual64: true, xtDots64: true, gatherCols: true, transpose: true,
+  cdResidual: true, cdGram: true, colDots: true, residual: true, xtDots: true, residual64: true, xtDots64: true, xtxDots: true, gatherCols: true, transpose: true,
 };
 
 /** A kernel's name. */

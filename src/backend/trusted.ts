@@ -271,6 +271,12 @@ export class TrustedKernels {
     return r;
   }
 
+  /** u [1, n] = Xp and out [1, d] = Xᵀu for x [n, d] in one pass (colDots then xtDots's bits). acc: [1, ≥ 2d] scratch. */
+  xtxDots(out: Tensor, x: Tensor, p: Tensor, u: Tensor, acc: Tensor): Tensor {
+    this.s.raw.xtxDots(out._h, x._h, p._h, u._h, x.shape[0]!, x.shape[1]!, acc._h);
+    return out;
+  }
+
   /** out (d f64 values in [1, ≥ 2d]) = Xᵀv in f64 for x [n, d], v n f64 values (in [1, ≥ 2n]), each sum in order of i. */
   xtDots64(out: Tensor, x: Tensor, v: Tensor): Tensor {
     this.s.raw.xtDots64(out._h, x._h, v._h, x.shape[0]!, x.shape[1]!);

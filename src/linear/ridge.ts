@@ -64,8 +64,8 @@ const CG_ESTIMATE = 0.25;
 
 /**
  * Ridge (a = 0, b > 0) by conjugate gradient on (XᵀX + b·I)w = Xᵀy, for many features
- * (Cholesky's d³ would dominate). Each iteration is two passes over row-major X: u = Xp
- * (colDots over X's rows) and XᵀU (xtDots); the recurrences run in float64 on the JS side
+ * (Cholesky's d³ would dominate). Each iteration is one pass over row-major X (xtxDots:
+ * u = Xp, a dot per row, then Xᵀu, with each block of rows still in cache); the recurrences run in float64 on the JS side
  * with the direction p rounded to float32 once, so both products and the update use the
  * same p. Every checkEvery iterations w is rounded to float32, the exact residual and gap
  * are computed (gapAt), and CG restarts from the exact gradient Xᵀr − b·w, so float32
@@ -100,8 +100,7 @@ export function ridgeCG(p: Problem, b: number, o: Settings): FitResult {
       it++;
       const pd = dirT.data;
       pd.set(dir);
-      k.colDots(u, p.X, dirT, null, n);
-      k.xtDots(q, p.X, u, acc, null);
+      k.xtxDots(q, p.X, dirT, u, acc);
       const qd = q.data;
       let pq = 0;
       for (let j = 0; j < d; j++) pq += pd[j]! * (qd[j]! + b * pd[j]!);

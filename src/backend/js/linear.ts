@@ -174,6 +174,12 @@ function xtDots64(out: Float32Array, x: Float32Array, v: Float32Array, n: number
   }
 }
 
+/** u = Xp then out = Xᵀu (assembly/linear.ts xtxDots: its one pass gives these bits). */
+function xtxDots(out: Float32Array, x: Float32Array, p: Float32Array, u: Float32Array, n: number, d: number, acc: Float32Array): void {
+  colDots(u, x, p, null, d, n);
+  xtDots(out, x, u, n, d, acc, null);
+}
+
 function gatherCols(out: Float32Array, x: Float32Array, idx: Float32Array | null, n: number, d: number, m: number): void {
   for (let i = 0; i < n; i++) for (let k = 0; k < m; k++) out[k * n + i] = x[i * d + (idx === null ? k : idx[k]!)]!;
 }
@@ -184,6 +190,6 @@ function transpose(out: Float32Array, x: Float32Array, rows: number, cols: numbe
 }
 
 /** The linear-model kernels of the js backend (same names and order as assembly/linear.ts). */
-export const linearKernels: Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'xtDots' | 'residual64' | 'xtDots64' | 'gatherCols' | 'transpose'> = {
-  cdResidual, cdGram, colDots, residual, xtDots, residual64, xtDots64, gatherCols, transpose,
+export const linearKernels: Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'xtDots' | 'residual64' | 'xtDots64' | 'xtxDots' | 'gatherCols' | 'transpose'> = {
+  cdResidual, cdGram, colDots, residual, xtDots, residual64, xtDots64, xtxDots, gatherCols, transpose,
 };

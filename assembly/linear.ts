@@ -223,6 +223,28 @@ export function xtDots(out: usize, x: usize, v: usize, n: i32, d: i32, acc: usiz
   const withNorms = norms != 0;
   const sq = acc + (<usize>d << 3);
   memory.fill(acc, 0, <usize>d << (withNorms ? 4 : 3));
+  addXtv(acc, x, v, n, d, withNorms ? sq : 0);
+  let total = 0.0;
+  for (let j = 0; j < d; j++) {
+    store<f32>(out + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
+    if (withNorms) {
+      const s = load<f64>(sq + (<usize>j << 3));
+      store<f32>(norms + (<usize>j << 2), <f32>(s / <f64>n));
+      total += s;
+    }
+  }
+  return total;
+}
+
+/**
+ * acc[j] += f64(f32(X_ij·v_i)) for rows i in order (rows of X row-major from x, d columns; v
+ * those rows' values; acc d f64 sums). When sq ≠ 0 also sq[j] += X_ij² (f64, exact squares)
+ * in the same pass. Rows go four at a time, so X streams once in memory order.
+ */
+// @ts-ignore: decorator
+@inline
+function addXtv(acc: usize, x: usize, v: usize, n: i32, d: i32, sq: usize): void {
+  const withNorms = sq != 0;
   const rowBytes = <usize>d << 2;
   const d4 = d & ~3;
   let i = 0;
@@ -284,57 +306,6 @@ export function xtDots(out: usize, x: usize, v: usize, n: i32, d: i32, acc: usiz
       }
     }
   }
-  let total = 0.0;
-  for (let j = 0; j < d; j++) {
-    store<f32>(out + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
-    if (withNorms) {
-      const s = load<f64>(sq + (<usize>j << 3));
-      store<f32>(norms + (<usize>j << 2), <f32>(s / <f64>n));
-      total += s;
-    }
-  }
-  return total;
-}
-
-/** acc[j] += f64(f32(X_ij·v_i)) for rows i in order (rows of X row-major from x, d columns; v those rows' values): xtDots's loop without norms. */
-// @ts-ignore: decorator
-@inline
-function addXtv(acc: usize, x: usize, v: usize, rows: i32, d: i32): void {
-  const rowBytes = <usize>d << 2;
-  const d4 = d & ~3;
-  let i = 0;
-  for (; i + 4 <= rows; i += 4) {
-    const r0 = x + <usize>i * rowBytes, r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
-    const vp = v + (<usize>i << 2);
-    const s0 = load<f32>(vp), s1 = load<f32>(vp, 4), s2 = load<f32>(vp, 8), s3 = load<f32>(vp, 12);
-    const v0 = f32x4.splat(s0), v1 = f32x4.splat(s1), v2 = f32x4.splat(s2), v3 = f32x4.splat(s3);
-    for (let j = 0; j < d4; j += 4) {
-      const o = <usize>j << 2, ao = acc + (<usize>j << 3);
-      let lo = v128.load(ao), hi = v128.load(ao, 16);
-      let p = f32x4.mul(v128.load(r0 + o), v0);
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(p)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(hi2(p)));
-      p = f32x4.mul(v128.load(r1 + o), v1);
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(p)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(hi2(p)));
-      p = f32x4.mul(v128.load(r2 + o), v2);
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(p)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(hi2(p)));
-      p = f32x4.mul(v128.load(r3 + o), v3);
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(p)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(hi2(p)));
-      v128.store(ao, lo); v128.store(ao, hi, 16);
-    }
-    for (let j = d4; j < d; j++) {
-      const o = <usize>j << 2;
-      const ap = acc + (<usize>j << 3);
-      store<f64>(ap, (((load<f64>(ap) + <f64>(load<f32>(r0 + o) * s0)) + <f64>(load<f32>(r1 + o) * s1)) + <f64>(load<f32>(r2 + o) * s2)) + <f64>(load<f32>(r3 + o) * s3));
-    }
-  }
-  for (; i < rows; i++) {
-    const row = x + <usize>i * rowBytes;
-    const s = load<f32>(v + (<usize>i << 2));
-    for (let j = 0; j < d; j++) {
-      const ap = acc + (<usize>j << 3);
-      store<f64>(ap, load<f64>(ap) + <f64>(load<f32>(row + (<usize>j << 2)) * s));
-    }
-  }
 }
 
 /**
@@ -350,7 +321,7 @@ export function xtxDots(out: usize, x: usize, p: usize, u: usize, n: i32, d: i32
     const rows = min(8, n - i0);
     const xb = x + <usize>i0 * rowBytes, ub = u + (<usize>i0 << 2);
     for (let i = 0; i < rows; i++) store<f32>(ub + (<usize>i << 2), <f32>dot(xb + <usize>i * rowBytes, p, d));
-    addXtv(acc, xb, ub, rows, d);
+    addXtv(acc, xb, ub, rows, d, 0);
   }
   for (let j = 0; j < d; j++) store<f32>(out + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
 }

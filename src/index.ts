@@ -25,6 +25,7 @@ export type { AutogradMatmulOptions } from './autograd.js';
 export { ShapeError, DisposedError, BackendLoadError, SafetensorsError, OutOfMemoryError } from './errors.js';
 export { wasmSimdSupported } from './backend/wasm/index.js';
 export type { WasmSource } from './backend/wasm/index.js';
+export type { WorkerSource } from './backend/wasm/host.js';
 export * as linear from './linear.js';
 export type { FitOptions as LinearFitOptions, FitResult as LinearFitResult, PathOptions as LinearPathOptions, PathResult as LinearPathResult, Solver as LinearSolver } from './linear.js';
 export * as datasets from './data/index.js';
@@ -35,6 +36,7 @@ export * as optim from './optim.js';
 export type { SGDOptions, AdamOptions, ParamGroup, ParamGroupInput, ParamsInput, ParamState, OptimizerStateDict } from './optim.js';
 export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LinearWarmup, SequentialLR } from './schedule.js';
 export type { StepLROptions, ExponentialLROptions, CosineAnnealingLROptions, LinearLROptions, LinearWarmupOptions } from './schedule.js';
+export type { AnyOptimizer } from './schedule.js';
 export * as prior from './prior.js';
 export type { PriorOptions } from './prior.js';
 export { fit } from './fit.js';
@@ -42,9 +44,12 @@ export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingO
 
 export interface LoadOptions {
   /**
-   * The single-thread Wasm binary as a URL or path, its bytes, or a compiled
-   * WebAssembly.Module. Default: the binary built into the package (nothing to serve or
-   * configure). The package also exports it as the file `regula/regula.wasm`.
+   * The single-thread Wasm binary as a URL or path, its bytes, a compiled
+   * WebAssembly.Module, or an instantiation result `{ module, instance }` (as
+   * `WebAssembly.instantiate(bytes)` and `@assemblyscript/loader`'s `instantiate` return;
+   * regula instantiates its module on its own memory, see {@link WasmSource}). Default: the
+   * binary built into the package (nothing to serve or configure). The package also exports
+   * it as the file `regula/regula.wasm`.
    */
   wasm?: WasmSource;
   /**
@@ -56,8 +61,8 @@ export interface LoadOptions {
    */
   threads?: number;
   /**
-   * The shared-memory binary (file `regula/regula-mt.wasm`) as a URL, bytes or module.
-   * Default: built in. Give it together with `wasm` to run your own files on threads.
+   * The shared-memory binary (file `regula/regula-mt.wasm`) as a URL, bytes, module or
+   * instantiation result. Default: built in. Give it together with `wasm` to run your own files on threads.
    */
   wasmThreads?: WasmSource;
   /**

@@ -6,3 +6,4 @@
 export * from './nn.js';
 export { Embedding, LayerNorm, CausalSelfAttention, MLP, Block, GPT, Container, LMHead } from './gpt.js';
 export type { EmbeddingOptions, LayerNormOptions, BlockOptions, GPTConfig, GenerateOptions, GPTOptimizerGroups } from './gpt.js';
+export type { BT } from './gpt-layers.js';

@@ -76,11 +76,13 @@ export abstract class Optimizer<O extends object> {
   readonly paramGroups: ParamGroup<O>[] = [];
   /** The defaults given to the constructor (what a group without an override uses). */
   readonly defaults: Readonly<Partial<O>>;
+  /** @internal each parameter's live state (allocated at its first step). */
   protected readonly state = new Map<Tensor, LiveState>();
   private readonly owner = new Set<Tensor>();
   private _disposed = false;
   protected readonly name: string;
 
+  /** @internal the family (its options and state keys) is regula's own. */
   protected constructor(params: ParamsInput<O>, defaults: Partial<O>, private readonly family: Family<O>) {
     const name = this.name = family.name;
     if (defaults === null || typeof defaults !== 'object') throw new TypeError(`${name}: expected an options object, got ${describe(defaults)}`);
@@ -189,10 +191,10 @@ export abstract class Optimizer<O extends object> {
     }
   }
 
-  /** The state buffers a step with options o uses (the first one's absence marks a first step). */
+  /** @internal The state buffers a step with options o uses (the first one's absence marks a first step). */
   protected abstract needs(o: Required<O>): readonly StateKey[];
 
-  /** The update of one parameter on the trusted kernels (everything checked, state allocated). */
+  /** @internal The update of one parameter on the trusted kernels (everything checked, state allocated). */
   protected abstract update(p: Tensor, g: Tensor, s: LiveState, o: Required<O>, first: boolean): void;
 
   /** Sets every parameter's grad to zeros (torch 1.13's zero_grad(set_to_none=False)). */
@@ -295,10 +297,12 @@ export class SGD extends Optimizer<SGDOptions> {
     super(params, options, SGD_FAMILY);
   }
 
+  /** @internal */
   protected needs(o: Required<SGDOptions>): readonly StateKey[] {
     return o.momentum !== 0 ? MOMENTUM : NONE;
   }
 
+  /** @internal */
   protected update(p: Tensor, g: Tensor, s: LiveState, o: Required<SGDOptions>, first: boolean): void {
     p._be._trusted.sgdStep(p, g, o.momentum !== 0 ? s.momentumBuffer! : null, o, first);
   }
@@ -335,10 +339,12 @@ function adamFamily(name: string, defaultDecay: number): Family<AdamOptions> {
 abstract class AdamBase extends Optimizer<AdamOptions> {
   protected abstract readonly decoupled: boolean;
 
+  /** @internal */
   protected needs(o: Required<AdamOptions>): readonly StateKey[] {
     return o.amsgrad ? MOMENTS_MAX : MOMENTS;
   }
 
+  /** @internal */
   protected update(p: Tensor, g: Tensor, s: LiveState, o: Required<AdamOptions>): void {
     p._be._trusted.adamStep(p, g, s.expAvg!, s.expAvgSq!, o.amsgrad ? s.maxExpAvgSq! : null, o, this.decoupled, s.step + 1);
   }

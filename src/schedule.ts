@@ -12,7 +12,8 @@ import { describe } from './errors.js';
 import { Optimizer } from './optim.js';
 import { checkNumber, optionsOf } from './validate.js';
 
-type AnyOptimizer = Optimizer<{ lr?: number }>;
+/** Any optimizer a schedule can drive: one whose parameter groups have an `lr` (SGD, Adam, AdamW). */
+export type AnyOptimizer = Optimizer<{ lr?: number }>;
 
 /** Options of each schedule (each a compiler-checked key list in its constructor: unknown keys are refused). */
 export interface StepLROptions { stepSize: number; gamma?: number }

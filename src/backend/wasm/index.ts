@@ -1,4 +1,4 @@
-import { BackendLoadError } from '../../errors.js';
+import { BackendLoadError, describe } from '../../errors.js';
 import { AllocLimit, type Storage, type StorageInfo } from '../storage.js';
 import type { RawKernels } from '../raw.js';
 import { WasmAllocator } from './allocator.js';
@@ -37,8 +37,35 @@ export interface WasmLoadOptions {
   workerUrl?: WorkerSource;
 }
 
-/** Where the Wasm binary can come from: a URL or path, its bytes, or a compiled module. */
-export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+/**
+ * Where the Wasm binary can come from: a URL or path, its bytes, a compiled module, or an
+ * instantiation result `{ module, instance }` as `WebAssembly.instantiate(bytes)` and
+ * `@assemblyscript/loader`'s `instantiate` return it. Of a result regula takes the module and
+ * instantiates it on its own memory (its allocator owns that memory, and its worker threads
+ * need the module): the given instance is not used.
+ */
+export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module | { readonly module: WebAssembly.Module };
+
+/** A WasmSource that is an instantiation result ({ module, instance }). */
+function isInstantiated(s: object): s is { readonly module: WebAssembly.Module } {
+  return 'module' in s && s.module instanceof WebAssembly.Module;
+}
+
+/** Throws the TypeError for an option `name` that is not a WasmSource (before anything loads). */
+function checkSource(s: unknown, name: string): void {
+  if (s === undefined || typeof s === 'string' || s instanceof URL || s instanceof WebAssembly.Module ||
+    s instanceof ArrayBuffer || ArrayBuffer.isView(s) || (typeof s === 'object' && s !== null && isInstantiated(s))) return;
+  const what = s instanceof WebAssembly.Instance
+    ? 'a WebAssembly.Instance (regula instantiates the binary on its own memory: pass the module, or the whole { module, instance } result)'
+    : describe(s);
+  throw new TypeError(`loadBackend: expected { ${name} } as a URL or path, bytes (an ArrayBuffer or typed array), a WebAssembly.Module ` +
+    `or an instantiation result { module, instance }, got ${what}`);
+}
+
+/** How an option's binary is named in messages: `{ wasm: "…" }`. */
+function givenAs(name: string, s: WasmSource): string {
+  return `{ ${name}: ${typeof s === 'object' && isInstantiated(s) ? '{ module, instance }' : JSON.stringify(String(s))} }`;
+}
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only with SIMD.
 const SIMD_PROBE = new Uint8Array([
@@ -76,8 +103,9 @@ const FILES_HINT = "the package's own files are `regula/regula.wasm` and `regula
 async function readSource(source: WasmSource | undefined, threads: boolean): Promise<ArrayBuffer | ArrayBufferView | WebAssembly.Module> {
   if (source === undefined) return embeddedBinary(threads);
   if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source;
+  if (typeof source === 'object' && isInstantiated(source)) return source.module;
   const url = source;
-  const given = `{ ${threads ? 'wasmThreads' : 'wasm'}: ${JSON.stringify(String(url))} }`;
+  const given = givenAs(threads ? 'wasmThreads' : 'wasm', url);
   const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   if (fs !== null && (typeof url === 'string' ? !/^(https?|data|blob):/.test(url) : url.protocol === 'file:')) {
     try {
@@ -163,8 +191,10 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
       "Use loadBackend('js') (same results, slower) or loadBackend('auto').");
   }
   const o: WasmLoadOptions = source !== undefined && typeof source === 'object' && !(source instanceof URL) &&
-    !(source instanceof WebAssembly.Module) && !(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)
+    !(source instanceof WebAssembly.Module) && !(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source) && !isInstantiated(source)
     ? source : { wasm: source as WasmSource | undefined };
+  checkSource(o.wasm, 'wasm');
+  checkSource(o.wasmThreads, 'wasmThreads');
   const asked = checkThreads(o.threads);
   const requested = Math.min(MAX_THREADS, asked ?? await availableCores());
   let reason: string | null = null;
@@ -176,7 +206,7 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
     }
     if (reason === null) {
       const memory = sharedMemory();
-      const given = o.wasmThreads === undefined ? null : `{ wasmThreads: ${JSON.stringify(String(o.wasmThreads))} }`;
+      const given = o.wasmThreads === undefined ? null : givenAs('wasmThreads', o.wasmThreads);
       const { module, exports } = await instantiate(await readSource(o.wasmThreads, true), memory, given);
       const storage = new WasmStorage(exports, memory, { threads: 1, sharedMemory: true, reason: null, requested, degraded: false }, given);
       try {
@@ -197,7 +227,7 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
     reason = asked === 1 ? 'threads: 1 was asked for' : 'this host reports one core';
   }
   const memory = new WebAssembly.Memory({ initial: 2 });
-  const given = o.wasm === undefined ? null : `{ wasm: ${JSON.stringify(String(o.wasm))} }`;
+  const given = o.wasm === undefined ? null : givenAs('wasm', o.wasm);
   const { exports } = await instantiate(await readSource(o.wasm, false), memory, given);
   return new WasmStorage(exports, memory, { threads: 1, sharedMemory: false, reason, requested, degraded: false }, given);
 }

@@ -130,3 +130,45 @@ export function layerNormBackward(dx: usize, g: usize, x: usize, weight: usize, 
     }
   }
 }
+
+/**
+ * The parameter part of layerNormBackward for columns c0..c1−1 only: rows in order
+ * 0..rows−1 add into dweight_j = f32(dweight_j + g_j·x̂_j) and dbias_j = f32(dbias_j + g_j)
+ * (each skipped when its pointer is 0), with x̂_j = (x_j − μ)·r in f64 as there. Every
+ * (j, row) term is the same f64 or f32 arithmetic as layerNormBackward's (a lane of an f64x2
+ * or f32x4 operation rounds as the scalar operation does) in the same row order, so the
+ * same bits. The thread pool (src/backend/wasm/layernorm.ts) runs layerNormBackward on row
+ * ranges without dweight and dbias (dx only) and this on column ranges: the two read the
+ * same inputs and write disjoint outputs.
+ */
+export function layerNormBackwardParams(g: usize, x: usize, mean: usize, rstd: usize, dweight: usize, dbias: usize,
+  rows: i32, cols: i32, c0: i32, c1: i32): void {
+  const rowBytes = <usize>cols << 2;
+  const o0 = <usize>c0 << 2, o1 = <usize>c1 << 2;
+  const o2 = o0 + (<usize>(c1 - c0) & ~1) * 4;
+  for (let i = 0; i < rows; i++, x += rowBytes, g += rowBytes) {
+    const mu = <f64>load<f32>(mean + (<usize>i << 2));
+    const r = <f64>load<f32>(rstd + (<usize>i << 2));
+    const mv = f64x2.splat(mu), rv = f64x2.splat(r);
+    let o = o0;
+    for (; o < o2; o += 8) {
+      if (dweight != 0) {
+        const h = f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(x + o)), mv), rv);
+        const gv = f64x2.promote_low_f32x4(v128.load64_zero(g + o));
+        const acc = f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(dweight + o)), f64x2.mul(gv, h));
+        v128.store64_lane(dweight + o, f32x4.demote_f64x2_zero(acc), 0);
+      }
+      if (dbias != 0) {
+        v128.store64_lane(dbias + o, f32x4.add(v128.load64_zero(dbias + o), v128.load64_zero(g + o)), 0);
+      }
+    }
+    for (; o < o1; o += 4) {
+      const gs = load<f32>(g + o);
+      if (dweight != 0) {
+        const h = (<f64>load<f32>(x + o) - mu) * r;
+        store<f32>(dweight + o, <f32>(<f64>load<f32>(dweight + o) + <f64>gs * h));
+      }
+      if (dbias != 0) store<f32>(dbias + o, load<f32>(dbias + o) + gs);
+    }
+  }
+}

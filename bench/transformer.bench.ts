@@ -5,6 +5,9 @@
  * AdamW lr 3e-4, weight decay 0.1 on the Linear weights (c_attn, c_proj, c_fc, mlp
  * c_proj, lm_head), 0 on the rest. Unit: steps (tokens/s = steps/s · 1024).
  *
+ * nanoGPT's CPU recipe (d 128) is bench/transformer-recipe.bench.ts (`npm run bench --
+ * transformer` runs both, `-- transformer-recipe` that one alone).
+ *
  * Cases: regula wasm on 1 thread and on every core, regula js; tfjs-backend-wasm (one
  * thread, XNNPACK SIMD) running the same model written with tfjs ops (tfjs has no AdamW:
  * the decoupled decay is one multiply per decayed weight before tf.train.adam's update;
@@ -124,6 +127,7 @@ const suite: Suite = {
     const [wasm1, wasmN, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: cores }), loadBackend('js')]);
     const py = findTorchPython();
     if (py === null) process.stderr.write('transformer: python3 with torch not found (Debian: apt-get install python3-torch); PyTorch cases skipped\n');
+    // Model 0 of bench/torch_gpt.py is this shape (model 1: bench/transformer-recipe.bench.ts).
     const torch = py === null ? [] : await Promise.all([1, 2].map(async (t) => ({ t, server: await torchServer(py, 'torch_gpt.py', t) })));
     const tw1 = regula(wasm1), twN = regula(wasmN), tj = regula(js);
     const tfg = await tfjsGpt();

@@ -1,11 +1,13 @@
 /**
- * `npx tsx bench/trees-paired.ts <other checkout> [pairs]`: the training step of this tree
+ * `npx tsx bench/trees-paired.ts <other checkout> [pairs] [case filter] [threads, e.g. 1,2]`: the training step of this tree
  * against another checkout of regula (e.g. main before a refactor, with its own `npm ci`
  * done), as paired runs in one process: the two step functions alternate call by call
  * (order swapped every pair), and the medians of each and of the per-pair ratios (this /
  * other) are printed, with the load average before and after. Cases, on wasm 1 thread and
  * 2 threads: the two MLPs of train.bench.ts (64-128-10 and 784-256-10, dropout 0.2, batch
- * 64, AdamW) and the GPT of transformer.bench.ts (1,024 tokens). The losses of the first
+ * 64, AdamW), the GPT of transformer.bench.ts (1,024 tokens) and nanoGPT's CPU recipe
+ * (bench/gpt-recipes.ts; 768 tokens, d 128, clip 1.0). Only the cases whose name contains
+ * the filter run (e.g. 'GPT'). The losses of the first
  * steps are checked equal bit for bit first: a refactor must not change them.
  *
  * Run it both ways (from each checkout, naming the other): the position is not neutral. At
@@ -18,6 +20,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomF32 } from '../test/helpers.js';
 import { pairedRuns } from './harness.js';
+import { RECIPES, gptTrainer } from './gpt-recipes.js';
 
 type Regula = typeof import('../src/index.js');
 type Backend = import('../src/index.js').Backend;
@@ -25,6 +28,8 @@ type Backend = import('../src/index.js').Backend;
 const other = process.argv[2];
 if (other === undefined) throw new Error('usage: npx tsx bench/trees-paired.ts <other checkout> [pairs]');
 const pairs = Number(process.argv[3] ?? 200);
+const filter = process.argv[4] ?? '';
+const threadCounts = (process.argv[5] ?? '1,2').split(',').map(Number);
 
 function mlp(r: Regula, be: Backend, IN: number, HIDDEN: number): () => number {
   const { nn, optim } = r;
@@ -56,14 +61,17 @@ const load = () => os.loadavg().map((v) => v.toFixed(1)).join(' ');
 console.log(`load ${load()}, ${os.cpus().length} cores; other: ${resolve(other)}`);
 const here: Regula = await import('../src/index.js');
 const there: Regula = await import(pathToFileURL(resolve(other, 'src/index.ts')).href);
-for (const threads of [1, 2]) {
+for (const threads of threadCounts) {
   const [b1, b2] = [await here.loadBackend('wasm', { threads }), await there.loadBackend('wasm', { threads })];
-  const cases: [string, () => number, () => number, number][] = [
-    ['MLP 64-128-10 step', mlp(here, b1, 64, 128), mlp(there, b2, 64, 128), pairs * 5],
-    ['MLP 784-256-10 step', mlp(here, b1, 784, 256), mlp(there, b2, 784, 256), pairs],
-    ['GPT step (1,024 tokens)', gpt(here, b1), gpt(there, b2), Math.max(20, Math.round(pairs / 4))],
+  const cases: [string, () => () => number, () => () => number, number][] = [
+    ['MLP 64-128-10 step', () => mlp(here, b1, 64, 128), () => mlp(there, b2, 64, 128), pairs * 5],
+    ['MLP 784-256-10 step', () => mlp(here, b1, 784, 256), () => mlp(there, b2, 784, 256), pairs],
+    ['GPT step (1,024 tokens)', () => gpt(here, b1), () => gpt(there, b2), Math.max(20, Math.round(pairs / 4))],
+    ['GPT nanoGPT recipe step (768 tokens, d 128)', () => gptTrainer(here, b1, RECIPES.nanogpt).step, () => gptTrainer(there, b2, RECIPES.nanogpt).step, Math.max(20, Math.round(pairs / 4))],
   ];
-  for (const [name, a, b, n] of cases) {
+  for (const [name, ma, mb, n] of cases) {
+    if (!name.includes(filter)) continue;
+    const a = ma(), b = mb();
     // both trainers are fresh: their first three losses must be the same bits
     const check = (f: () => number) => Float64Array.from({ length: 3 }, () => f());
     const la = check(a), lb = check(b);

@@ -78,7 +78,7 @@ describe('loadBackend', () => {
   it('the shipped binary exports every raw kernel by its name and nothing else but the glue helpers', async () => {
     const module = await WebAssembly.compile(await readFile(new URL('../build/regula.wasm', import.meta.url)));
     const exported = WebAssembly.Module.exports(module).map((e) => e.name).sort();
-    const helpers = ['heapBase', 'matmulBatchedScratch', 'matmulBlockPacked', 'matmulKC', 'matmulPackB', 'memory'];
+    const helpers = ['heapBase', 'layerNormBackwardParams', 'matmulBatchedScratch', 'matmulBlockPacked', 'matmulKC', 'matmulPackB', 'memory'];
     expect(exported).toEqual([...KERNEL_NAMES, ...helpers].sort());
   });
 

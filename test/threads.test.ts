@@ -13,6 +13,7 @@ import { loadBackend, type Backend, type Tensor } from '../src/index.js';
 import { MATMUL_THREAD_MIN } from '../src/backend/wasm/matmul.js';
 import { ELEMENTWISE_THREAD_MIN } from '../src/backend/wasm/elementwise.js';
 import { OPTIM_THREAD_MIN } from '../src/backend/wasm/optim.js';
+import { LAYERNORM_THREAD_MIN } from '../src/backend/wasm/layernorm.js';
 import { firstBitDiff, randomF32, threadPool } from './helpers.js';
 
 const [t1, t2, t3, js] = await Promise.all([
@@ -191,6 +192,30 @@ describe('elementwise and optimizer passes: the same bits for 1, 2 and 3 threads
       return r;
     })[0]!);
     expect(calls).toEqual([0, 1, 1, 0]);
+  });
+
+  it('layerNorm and layerNormBackward over row and column ranges (with and without weight and bias)', () => {
+    // [rows, cols]: below the threshold, at it, odd widths (pair and scalar tails in both
+    // phases), fewer columns than a chunk, and more rows than columns.
+    const shapes = [[100, 64], [LAYERNORM_THREAD_MIN / 128, 128], [769, 131], [4099, 17], [257, 515]] as const;
+    const above = shapes.filter(([r, c]) => r * c >= LAYERNORM_THREAD_MIN).length;
+    for (const affine of [true, false]) {
+      const calls = shapes.map(([rows, cols]) => sameOnAll((be) => {
+        const x = be.tensor([rows, cols], randomF32(rows * cols, rows + cols, 3));
+        const g = be.tensor([rows, cols], randomF32(rows * cols, rows * 7));
+        const w = affine ? be.tensor([cols], randomF32(cols, 11, 2)) : null, b = affine ? be.tensor([cols], randomF32(cols, 12)) : null;
+        const out = be.zeros([rows, cols]), dx = be.zeros([rows, cols]), mean = be.zeros([rows]), rstd = be.zeros([rows]);
+        // dweight and dbias start nonzero: the kernel adds into them
+        const dw = be.tensor([cols], randomF32(cols, 13)), db = be.tensor([cols], randomF32(cols, 14));
+        be.kernels.layerNorm(out, x, w, b, mean, rstd, 1e-5);
+        be.kernels.layerNormBackward(dx, g, x, w, mean, rstd, dw, db);
+        const r = [out.data.slice(), mean.data.slice(), rstd.data.slice(), dx.data.slice(), dw.data.slice(), db.data.slice()];
+        for (const t of [x, g, w, b, out, dx, mean, rstd, dw, db]) t?.dispose();
+        return r;
+      })[0]!);
+      // forward, backward rows, backward columns: three parallel calls per shape above the threshold
+      expect(calls.reduce((s, c) => s + c, 0)).toBe(3 * above);
+    }
   });
 
   const OSIZES = [5000, OPTIM_THREAD_MIN + 3, 200_003];

@@ -9,7 +9,7 @@ import { dropoutKernels } from './dropout.js';
 import { proxKernels } from './prox.js';
 import { linearKernels } from './linear.js';
 import { ELEMENTWISE_THREADED, elementwiseKernels } from './elementwise.js';
-import { layernormKernels } from './layernorm.js';
+import { LAYERNORM_THREADED, layernormKernels } from './layernorm.js';
 import { SOFTMAX_THREADED, softmaxKernels } from './softmax.js';
 import { embeddingKernels } from './embedding.js';
 import { ThreadPool } from './threads.js';
@@ -19,7 +19,7 @@ import { decodeBase64 } from '../../data/index.js';
 import { WASM_BASE64 } from './embedded.generated.js';
 
 /** The exports the thread pool may run in its workers (each family's glue cuts their calls into parts). */
-const THREADED: readonly string[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED, ...OPTIM_THREADED, ...SOFTMAX_THREADED];
+const THREADED: readonly string[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED, ...OPTIM_THREADED, ...SOFTMAX_THREADED, ...LAYERNORM_THREADED];
 
 /** Upper bound of the pool size (threads, caller included). */
 const MAX_THREADS = 64;

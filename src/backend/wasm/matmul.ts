@@ -25,11 +25,17 @@ const ARG_WORDS = 20;
 
 /**
  * matmulBatched splits its (batch, head) pairs over threads from this many multiply-adds
- * (after the causal masks), as matmul does. At the attention's anchor (2^21 after the
- * masks) a split at 2^20 made the 2-thread GPT step 1.045x slower at load 19 (paired,
- * bench/ab-gpt-step.ts; bench/PROFILE.md), as matmul's 2^21 calls gained nothing there.
+ * (after the causal masks). Both GPT shapes of the benchmarks have attention products of
+ * 2^21 (names: 64 pairs of 64×64×16) to 2^21.6 (nanoGPT's recipe: 48 pairs of 64×64×32)
+ * multiply-adds after the masks, which 2^22 left on one thread: 5% of the recipe's
+ * one-thread step, a tenth of a two-thread one. At 2^20, the 2-thread names step against
+ * 2^22, paired (bench/trees-paired.ts, 30-100 pairs, load 18-22 on 2 cores): median
+ * per-pair ratios 0.94, 0.85 and once 2.07; the recipe's 0.99 and 1.01. Earlier (session 4,
+ * load 19) a split at 2^20 read 1.045x slower: at this load a split is a lottery on
+ * whether the worker holds the core, so the threshold follows the arithmetic (a 2^20 call
+ * is ~50 µs of work, a polled round trip 3-25 µs) and the pool's backing off.
  */
-export const BATCHED_THREAD_MIN = 1 << 22;
+export const BATCHED_THREAD_MIN = 1 << 20;
 
 /**
  * The matmul kernels of the wasm backend: calls into assembly/matmul.ts. On the pool a

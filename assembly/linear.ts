@@ -223,6 +223,28 @@ export function xtDots(out: usize, x: usize, v: usize, n: i32, d: i32, acc: usiz
   const withNorms = norms != 0;
   const sq = acc + (<usize>d << 3);
   memory.fill(acc, 0, <usize>d << (withNorms ? 4 : 3));
+  addXtv(acc, x, v, n, d, withNorms ? sq : 0);
+  let total = 0.0;
+  for (let j = 0; j < d; j++) {
+    store<f32>(out + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
+    if (withNorms) {
+      const s = load<f64>(sq + (<usize>j << 3));
+      store<f32>(norms + (<usize>j << 2), <f32>(s / <f64>n));
+      total += s;
+    }
+  }
+  return total;
+}
+
+/**
+ * acc[j] += f64(f32(X_ij·v_i)) for rows i in order (rows of X row-major from x, d columns; v
+ * those rows' values; acc d f64 sums). When sq ≠ 0 also sq[j] += X_ij² (f64, exact squares)
+ * in the same pass. Rows go four at a time, so X streams once in memory order.
+ */
+// @ts-ignore: decorator
+@inline
+function addXtv(acc: usize, x: usize, v: usize, n: i32, d: i32, sq: usize): void {
+  const withNorms = sq != 0;
   const rowBytes = <usize>d << 2;
   const d4 = d & ~3;
   let i = 0;
@@ -284,16 +306,80 @@ export function xtDots(out: usize, x: usize, v: usize, n: i32, d: i32, acc: usiz
       }
     }
   }
-  let total = 0.0;
-  for (let j = 0; j < d; j++) {
-    store<f32>(out + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
-    if (withNorms) {
-      const s = load<f64>(sq + (<usize>j << 3));
-      store<f32>(norms + (<usize>j << 2), <f32>(s / <f64>n));
-      total += s;
+}
+
+/**
+ * u = X·p and out = Xᵀu in one pass over X row-major (n rows, d columns), the bits of
+ * colDots(u, X, p) (X's rows as its columns) then xtDots(out, X, u): rows go in blocks of 8,
+ * each block's u_i = f32(dot(row i, p)) then its rows added to the f64 sums in acc (2·d
+ * floats of scratch) in order of i, while the block is in cache. (Conjugate gradient's XᵀXp.)
+ */
+export function xtxDots(out: usize, x: usize, p: usize, u: usize, n: i32, d: i32, acc: usize): void {
+  memory.fill(acc, 0, <usize>d << 3);
+  const rowBytes = <usize>d << 2;
+  for (let i0 = 0; i0 < n; i0 += 8) {
+    const rows = min(8, n - i0);
+    const xb = x + <usize>i0 * rowBytes, ub = u + (<usize>i0 << 2);
+    for (let i = 0; i < rows; i++) store<f32>(ub + (<usize>i << 2), <f32>dot(xb + <usize>i * rowBytes, p, d));
+    addXtv(acc, xb, ub, rows, d, 0);
+  }
+  for (let j = 0; j < d; j++) store<f32>(out + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
+}
+
+/**
+ * r = y − Xw in f64 over all d columns, X row-major (n rows, d columns): for each row,
+ * the products X_ij·w_j (exact in f64: both are f32) go into four sums by j mod 4 (j below
+ * d4 = d & ~3): s = (s0 + s2) + (s1 + s3), then s += X_ij·w_j for j ≥ d4 in order;
+ * r64_i = y_i − s (f64, r64: n f64 values) and r_i = f32(r64_i). (A zero w_j adds ±0,
+ * which leaves every sum's bits alone.)
+ */
+export function residual64(r64: usize, r: usize, y: usize, x: usize, w: usize, n: i32, d: i32): void {
+  const rowBytes = <usize>d << 2;
+  const d4 = d & ~3;
+  for (let i = 0; i < n; i++) {
+    const row = x + <usize>i * rowBytes;
+    let a = f64x2.splat(0), b = f64x2.splat(0);
+    for (let j = 0; j < d4; j += 4) {
+      const o = <usize>j << 2;
+      const xv = v128.load(row + o), wv = v128.load(w + o);
+      a = f64x2.add(a, f64x2.mul(f64x2.promote_low_f32x4(xv), f64x2.promote_low_f32x4(wv)));
+      b = f64x2.add(b, f64x2.mul(f64x2.promote_low_f32x4(hi2(xv)), f64x2.promote_low_f32x4(hi2(wv))));
+    }
+    const c = f64x2.add(a, b);
+    let s = f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
+    for (let j = d4; j < d; j++) {
+      const o = <usize>j << 2;
+      s += <f64>load<f32>(row + o) * <f64>load<f32>(w + o);
+    }
+    const ri = <f64>load<f32>(y + (<usize>i << 2)) - s;
+    store<f64>(r64 + (<usize>i << 3), ri);
+    store<f32>(r + (<usize>i << 2), <f32>ri);
+  }
+}
+
+/**
+ * out[j] = Σ_i X_ij·v_i in f64 (out: d f64 values), X row-major (n rows, d columns), v: n
+ * f64 values; each sum in order of i (each product rounded to f64). One pass over X.
+ */
+export function xtDots64(out: usize, x: usize, v: usize, n: i32, d: i32): void {
+  memory.fill(out, 0, <usize>d << 3);
+  const rowBytes = <usize>d << 2;
+  const d4 = d & ~3;
+  for (let i = 0; i < n; i++) {
+    const row = x + <usize>i * rowBytes;
+    const vi = load<f64>(v + (<usize>i << 3));
+    const s = f64x2.splat(vi);
+    for (let j = 0; j < d4; j += 4) {
+      const xv = v128.load(row + (<usize>j << 2));
+      const op = out + (<usize>j << 3);
+      v128.store(op, f64x2.add(v128.load(op), f64x2.mul(f64x2.promote_low_f32x4(xv), s)));
+      v128.store(op, f64x2.add(v128.load(op, 16), f64x2.mul(f64x2.promote_low_f32x4(hi2(xv)), s)), 16);
+    }
+    for (let j = d4; j < d; j++) {
+      const op = out + (<usize>j << 3);
+      store<f64>(op, load<f64>(op) + <f64>load<f32>(row + (<usize>j << 2)) * vi);
     }
   }
-  return total;
 }
 
 /**

@@ -456,6 +456,23 @@ describe('ridge with more than 1000 features: conjugate gradient (issue 11)', ()
     expect(a.dualGap * n).toBeLessThanOrEqual(1e-7 * yy);
     for (let j = 0; j < d; j++) expect(Math.abs(a.coef[j]! - ref[j]!), `coef ${j}`).toBeLessThanOrEqual(1e-4 * big);
   });
+
+  it.each([[90, 1100, 0.01, 3], [150, 1300, 0.3, 4], [60, 1500, 1, 5]])('n %i, d %i, alpha %f (seed %i): the gap estimate ‖g‖²/(2b) sends CG to its exact check early; the float64 gap holds', (n, d, alpha, seed) => {
+    const X = randomF32(n * d, seed), y = randomF32(n, seed + 1);
+    for (const tol of [1e-4, 1e-7]) {
+      // checkEvery far above the iterations needed: every check before maxIter is one the estimate asked for
+      const o = { n, d, alpha, l1Ratio: 0, tol, checkEvery: 1000, maxIter: 2000 };
+      const a = linear.fit(wasm, X, y, o), b = linear.fit(js, X, y, o);
+      expect(firstBitDiff(a.coef, b.coef)).toBe(-1);
+      expect(a.iterations).toBe(b.iterations);
+      expect(a.converged).toBe(true);
+      expect(a.iterations).toBeLessThan(100);
+      const { gap, yy } = gap64(X, y, n, d, a.coef, alpha, 0);
+      expect(gap).toBeLessThanOrEqual(tol * yy);
+      expect(a.dualGap * n).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(a.dualGap * n - gap)).toBeLessThanOrEqual(1e-9 * yy);
+    }
+  });
 });
 
 describe('linear kernels: wasm and js give the same bits (odd sizes, lists, all columns)', () => {
@@ -541,6 +558,63 @@ describe('linear kernels: wasm and js give the same bits (odd sizes, lists, all 
         raw.cdGram(ww, q, g, nr, l1 === 0.05 ? null : ix, xy, d, l1 === 0.05 ? d : m, n, l1, l2, 1e-3, 7, yy, n * 0.05, n * l2, 1e-3 * yy, st));
       same(a, b);
       expect(rets[0]).toBe(rets[1]);
+    }
+  });
+
+  // The float64 residual and Xᵀr behind every exact gap: sizes on both sides of the SIMD width (4 f32, 2 f64).
+  // Conjugate gradient's XᵀXp in one pass: row blocks of 8 and 4, columns on both sides of the SIMD widths (4 and 8).
+  it.each([[1, 1], [3, 4], [4, 7], [7, 8], [8, 9], [9, 3], [13, 17], [17, 33], [70, 130]])('xtxDots: n %i, d %i is colDots then xtDots, bit for bit', (n, d) => {
+    const x = randomF32(n * d, n * 5 + d), v = randomF32(d, d + 3);
+    const [a, b] = both([new Float32Array(d), x, v, new Float32Array(n), new Float32Array(4 * d), new Float32Array(d), new Float32Array(n)], (raw, [out, X, p, u, acc, out2, u2]) => {
+      raw.xtxDots(out, X, p, u, n, d, acc);
+      raw.colDots(u2, X, p, null, d, n);
+      raw.xtDots(out2, X, u2, n, d, acc, null);
+    });
+    const notScratch = (t: Float32Array[]) => t.filter((_, i) => i !== 4);
+    same(notScratch(a), notScratch(b));
+    expect(firstBitDiff(a[0]!, a[5]!)).toBe(-1);
+    expect(firstBitDiff(a[3]!, a[6]!)).toBe(-1);
+    // and against float64 XᵀXp within float32 rounding
+    for (let j = 0; j < d; j++) {
+      let s = 0, abs = 0;
+      for (let i = 0; i < n; i++) {
+        let ui = 0, ua = 0;
+        for (let k = 0; k < d; k++) { ui += x[i * d + k]! * v[k]!; ua += Math.abs(x[i * d + k]! * v[k]!); }
+        s += x[i * d + j]! * ui; abs += Math.abs(x[i * d + j]!) * ua;
+      }
+      expect(Math.abs(a[0]![j]! - s)).toBeLessThanOrEqual(4e-7 * (d + 2) * abs);
+    }
+  });
+
+  it.each([[1, 1], [2, 3], [3, 4], [5, 5], [4, 7], [7, 8], [6, 9], [33, 13], [64, 130]])('residual64 and xtDots64: n %i, d %i', (n, d) => {
+    const x = randomF32(n * d, n * 7 + d), y = randomF32(n, n + 11, 3), w = randomF32(d, d + 13, 2);
+    if (d > 1) w[1] = 0;
+    const f64 = (a: Float32Array, len: number) => new Float64Array(a.buffer, a.byteOffset, len);
+    const [a, b] = both([new Float32Array(2 * n), new Float32Array(n), y, x, w, new Float32Array(2 * d)], (raw, [r64, r, yy, X, ww, out]) => {
+      raw.residual64(r64, r, yy, X, ww, n, d);
+      raw.xtDots64(out, X, r64, n, d);
+    });
+    same(a, b);
+    const r64 = f64(a[0]!, n), xtr = f64(a[5]!, d);
+    const d4 = d & ~3;
+    for (let i = 0; i < n; i++) {
+      // the documented order: four sums by j mod 4 below d & ~3, then the rest in order
+      const s4 = [0, 0, 0, 0];
+      for (let j = 0; j < d4; j++) s4[j % 4]! += x[i * d + j]! * w[j]!;
+      let s = (s4[0]! + s4[2]!) + (s4[1]! + s4[3]!);
+      for (let j = d4; j < d; j++) s += x[i * d + j]! * w[j]!;
+      expect(r64[i]).toBe(y[i]! - s);
+      expect(a[1]![i]).toBe(Math.fround(r64[i]!));
+      // against float64 summed in order of j: the products are exact, so only the two orders' roundings differ
+      let t = 0, abs = 0;
+      for (let j = 0; j < d; j++) { t += x[i * d + j]! * w[j]!; abs += Math.abs(x[i * d + j]! * w[j]!); }
+      expect(Math.abs(r64[i]! - (y[i]! - t))).toBeLessThanOrEqual(2 * (d + 1) * 2 ** -53 * (abs + Math.abs(y[i]!)));
+      if (d < 4) expect(r64[i]).toBe(y[i]! - t);
+    }
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += x[i * d + j]! * r64[i]!;
+      expect(xtr[j]).toBe(s);
     }
   });
 });

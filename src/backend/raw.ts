@@ -331,6 +331,16 @@ export interface ExplicitKernels<H, R, I> {
    * returns 0. acc: scratch of 4·d floats (the wasm kernel keeps its f64 sums there).
    */
   xtDots(out: H, x: H, v: H, n: number, d: number, acc: H, norms: H | null): number;
+  /**
+   * r = y − Xw in f64 over all d columns, X row-major (n×d): per row the exact products
+   * X_ij·w_j summed in four f64 sums by j mod 4 for j < d & ~3, s = (s0 + s2) + (s1 + s3),
+   * then the remaining j in order; r64 (n f64 values, in 2n floats) = y − s, r = f32(r64).
+   */
+  residual64(r64: H, r: H, y: H, x: H, w: H, n: number, d: number): void;
+  /** u = Xp and out = Xᵀu, X row-major (n×d), in one pass: the bits of colDots(u, X, p, null, d, n) then xtDots(out, X, u, n, d, acc, null). acc: scratch of 2·d floats. */
+  xtxDots(out: H, x: H, p: H, u: H, n: number, d: number, acc: H): void;
+  /** out (d f64 values, in 2d floats) = Xᵀv, X row-major (n×d), v n f64 values: Σ_i X_ij·v_i in f64 in order of i. */
+  xtDots64(out: H, x: H, v: H, n: number, d: number): void;
   /** out (m×n) row k = column idx[k] of X row-major (n×d) (all d in order when idx is null). */
   gatherCols(out: H, x: H, idx: H | null, n: number, d: number, m: number): void;
   /** out (cols×rows) = xᵀ, x rows×cols, both row-major. out must not alias x. */
@@ -345,7 +355,7 @@ const EXPLICIT: Record<keyof ExplicitKernels<unknown, unknown, unknown>, true> =
   matmul: true, matmulBatched: true, geluWithGrad: true, softThreshold: true, dropout: true, sgdStep: true, adamStep: true, addRowVector: true,
   fill: true, sumRows: true, crossEntropy: true, crossEntropyBackward: true, crossEntropyBackwardExps: true,
   layerNorm: true, layerNormBackward: true, causalSoftmax: true, causalSoftmaxBackward: true, embedding: true, embeddingBackward: true,
-  cdResidual: true, cdGram: true, colDots: true, residual: true, xtDots: true, gatherCols: true, transpose: true,
+  cdResidual: true, cdGram: true, colDots: true, residual: true, xtDots: true, residual64: true, xtDots64: true, xtxDots: true, gatherCols: true, transpose: true,
 };
 
 /** A kernel's name. */

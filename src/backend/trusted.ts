@@ -265,6 +265,24 @@ export class TrustedKernels {
     return this.s.raw.xtDots(out._h, x._h, v._h, x.shape[0]!, x.shape[1]!, acc._h, norms === null ? null : norms._h);
   }
 
+  /** r64 = y − Xw in f64 (n f64 values in r64 [1, ≥ 2n]) and r = f32(r64), x [n, d], over all d columns (raw.ts residual64's order). */
+  residual64(r64: Tensor, r: Tensor, y: Tensor, x: Tensor, w: Tensor): Tensor {
+    this.s.raw.residual64(r64._h, r._h, y._h, x._h, w._h, x.shape[0]!, x.shape[1]!);
+    return r;
+  }
+
+  /** u [1, n] = Xp and out [1, d] = Xᵀu for x [n, d] in one pass (colDots then xtDots's bits). acc: [1, ≥ 2d] scratch. */
+  xtxDots(out: Tensor, x: Tensor, p: Tensor, u: Tensor, acc: Tensor): Tensor {
+    this.s.raw.xtxDots(out._h, x._h, p._h, u._h, x.shape[0]!, x.shape[1]!, acc._h);
+    return out;
+  }
+
+  /** out (d f64 values in [1, ≥ 2d]) = Xᵀv in f64 for x [n, d], v n f64 values (in [1, ≥ 2n]), each sum in order of i. */
+  xtDots64(out: Tensor, x: Tensor, v: Tensor): Tensor {
+    this.s.raw.xtDots64(out._h, x._h, v._h, x.shape[0]!, x.shape[1]!);
+    return out;
+  }
+
   /** out [≥ m, n] row k = column idx[k] of x [n, d], for the first m entries of idx (all d when null). */
   gatherCols(out: Tensor, x: Tensor, idx: Tensor | null, m: number): Tensor {
     if (m > 0) this.s.raw.gatherCols(out._h, x._h, idx === null ? null : idx._h, x.shape[0]!, x.shape[1]!, m);

@@ -12,11 +12,17 @@ import { Anderson } from './anderson.js';
 /** Column indices travel to the kernels as f32 values, exact below this. */
 export const MAX_LISTED = 1 << 24;
 /**
- * Up to this many entries of X (n·d) the gap's Xᵀr is summed in float64 on the host from the
- * float64 residual (one pass in JS, as cheap as a few epochs there); above, the kernel's
- * float32 Xᵀr is used with a certified bound on its rounding (gapOf).
+ * Up to this many entries of X (n·d) the gap's Xᵀr is summed in float64 (kernel xtDots64)
+ * from the float64 residual; above, the kernel's float32 Xᵀr is used with a certified bound
+ * on its rounding (gapOf).
  */
 const EXACT_XTR_MAX = 1 << 20;
+/**
+ * The float64 residual runs over all columns in the kernel residual64 when at least 1/this
+ * of the coefficients are non-zero, else over the non-zero ones on the host (a sparse w:
+ * a lasso's few features cost less there than a pass over X).
+ */
+const DENSE_RESIDUAL = 8;
 /** Up to this many multiply-adds (n·d²/2) the Gram form's gaps come from a float64 XᵀX made on the host (gapAtGram). */
 const GRAM64_MAX = 1 << 20;
 
@@ -53,10 +59,10 @@ export class Problem {
   private readonly nzList: Int32Array;
   /** ‖y − Xw‖ in float64 behind the xtr of the last gapAt(): the scale of xtr's rounding error (gapOf); 0 when xtr64 holds it exactly. */
   private rNorm = 0;
-  /** Xᵀr in float64 at the last gapAt()'s float64 r, for problems of at most EXACT_XTR_MAX entries (null above). */
-  private readonly xtr64: Float64Array | null;
-  /** y − Xw in float64 from the last refreshResidual() (r holds its float32 rounding). */
-  private readonly r64: Float64Array;
+  /** Xᵀr in float64 at the last gapAt()'s float64 r (d f64 values), for problems of at most EXACT_XTR_MAX entries (null above). */
+  private readonly xtr64T: Tensor | null;
+  /** y − Xw in float64 from the last refreshResidual() (n f64 values; r holds its float32 rounding). */
+  private readonly r64T: Tensor;
   /** ‖X_j‖ in float64 (the screening radii). */
   readonly colNorm: Float64Array;
   /** Made on first use: Gram matrix, its q = Xᵀr, column-major X, working-set blocks, FISTA work vectors. */
@@ -101,6 +107,8 @@ export class Problem {
       this.X = mk([n, d], X); this.y = mk([1, n], y);
       this.norms = mk([1, d]); this.xty = mk([1, d]); this.r = mk([1, n]); this.xtr = mk([1, d]); this.w = mk([1, d]);
       this.stats = mk([1, 3]); this.acc = mk([1, 4 * d]);
+      this.r64T = mk([1, 2 * n]);
+      this.xtr64T = n * d <= EXACT_XTR_MAX ? mk([1, 2 * d]) : null;
     } catch (e) {
       for (const t of made) t.dispose();
       throw e;
@@ -120,12 +128,27 @@ export class Problem {
     for (let i = 0; i < n; i++) s += this.yHost[i]! ** 2;
     this.yNorm2 = s;
     this.nzList = new Int32Array(d);
-    this.r64 = new Float64Array(n);
-    this.xtr64 = n * d <= EXACT_XTR_MAX ? new Float64Array(d) : null;
   }
 
   dispose(): void {
-    for (const t of [this.X, this.y, this.norms, this.xty, this.r, this.xtr, this.w, this.stats, this.acc, ...this.lazy.values()]) t.dispose();
+    for (const t of [this.X, this.y, this.norms, this.xty, this.r, this.xtr, this.w, this.stats, this.acc, this.r64T, ...this.lazy.values()]) t.dispose();
+    this.xtr64T?.dispose();
+  }
+
+  /** The f64 values kept in a work tensor's bytes (a fresh view: a growing Wasm memory detaches old ones; tensors are 8-byte aligned). */
+  private static f64(t: Tensor, len: number): Float64Array {
+    const a = t.data;
+    return new Float64Array(a.buffer, a.byteOffset, len);
+  }
+
+  /** y − Xw in float64 from the last refreshResidual(). */
+  private get r64(): Float64Array {
+    return Problem.f64(this.r64T, this.n);
+  }
+
+  /** Xᵀr in float64 from the last exact gap, or null (more than EXACT_XTR_MAX entries). */
+  private get xtr64(): Float64Array | null {
+    return this.xtr64T === null ? null : Problem.f64(this.xtr64T, this.d);
   }
 
   /** A work tensor of at least this shape's size (zeros when made), kept under `name` and made again when too small. */
@@ -226,40 +249,37 @@ export class Problem {
   }
 
   /**
-   * r = y − Xw in float64 (exact float64 products of the float32 X and w, summed over the
-   * non-zero w_j in order of j), kept as rr and ry, and rounded to float32 into r for the
-   * kernels; returns how many w_j are non-zero. (A float32 residual's rounding, about
-   * 1e-7·|y_i|, would put an error of order 1e-7·‖y‖² into the gap, either sign.)
+   * r = y − Xw in float64 (exact float64 products of the float32 X and w), kept as rr and
+   * ry, and rounded to float32 into r for the kernels; returns how many w_j are non-zero.
+   * With at least d/DENSE_RESIDUAL of them the kernel residual64 sums over all columns
+   * (its order, the same on both backends), else the host over the non-zero w_j in order
+   * of j. (A float32 residual's rounding, about 1e-7·|y_i|, would put an error of order
+   * 1e-7·‖y‖² into the gap, either sign.)
    */
   refreshResidual(): number {
     const { n, d } = this;
-    const wd = this.w.data, list = this.nzList, X = this.X.data, yd = this.yHost, rd = this.r.data, r64 = this.r64;
+    const wd = this.w.data, list = this.nzList;
     let m = 0;
     for (let j = 0; j < d; j++) if (wd[j] !== 0) list[m++] = j;
-    let rr = 0, ry = 0;
-    for (let i = 0; i < n; i++) {
-      const row = i * d;
-      let s = 0;
-      for (let k = 0; k < m; k++) { const j = list[k]!; s += X[row + j]! * wd[j]!; }
-      const yi = yd[i]!, ri = yi - s;
-      r64[i] = ri;
-      rd[i] = ri;
-      rr += ri * ri; ry += ri * yi;
+    if (m * DENSE_RESIDUAL >= d) {
+      this.k.residual64(this.r64T, this.r, this.y, this.X, this.w);
+    } else {
+      const X = this.X.data, yd = this.yHost, rd = this.r.data, r64 = this.r64;
+      for (let i = 0; i < n; i++) {
+        const row = i * d;
+        let s = 0;
+        for (let k = 0; k < m; k++) { const j = list[k]!; s += X[row + j]! * wd[j]!; }
+        const ri = yd[i]! - s;
+        r64[i] = ri;
+        rd[i] = ri;
+      }
     }
+    const r64 = this.r64, yd = this.yHost;
+    let rr = 0, ry = 0;
+    for (let i = 0; i < n; i++) { const ri = r64[i]!; rr += ri * ri; ry += ri * yd[i]!; }
     this.rr = rr;
     this.ry = ry;
     return m;
-  }
-
-  /** out = Xᵀr in float64 (in order of i) from the float64 residual of the last refreshResidual(). */
-  private xtrExact(out: Float64Array): void {
-    const { n, d } = this;
-    const X = this.X.data, r64 = this.r64;
-    out.fill(0);
-    for (let i = 0; i < n; i++) {
-      const row = i * d, ri = r64[i]!;
-      for (let j = 0; j < d; j++) out[j]! += X[row + j]! * ri;
-    }
   }
 
   /** The gap at the current w over all features; leaves r = f32(y − Xw) (recomputed in float64, not the running one), xtr = Xᵀr, rr and ry (float64). */
@@ -267,9 +287,9 @@ export class Problem {
     const m = this.refreshResidual();
     this.exact = true;
     this.rFresh = true;
-    const x64 = this.xtr64;
-    if (x64 !== null) {
-      this.xtrExact(x64);
+    if (this.xtr64T !== null) {
+      this.k.xtDots64(this.xtr64T, this.X, this.r64T);
+      const x64 = this.xtr64!;
       this.xtr.data.set(x64);
       this.rNorm = 0;
       return this.gapOf(x64, this.w.data, null, this.d, a, b);

@@ -139,6 +139,47 @@ function xtDots(out: Float32Array, x: Float32Array, v: Float32Array, n: number, 
   return total;
 }
 
+/** f64 values stored in a Float32Array's bytes (n of them from its start; 8-byte aligned). */
+function f64View(a: Float32Array, n: number): Float64Array {
+  return new Float64Array(a.buffer, a.byteOffset, n);
+}
+
+/** r = y − Xw in f64 (assembly/linear.ts residual64: four sums by j mod 4, then the tail in order). */
+function residual64(r64: Float32Array, r: Float32Array, y: Float32Array, x: Float32Array, w: Float32Array, n: number, d: number): void {
+  const o64 = f64View(r64, n);
+  const d4 = d & ~3;
+  for (let i = 0; i < n; i++) {
+    const row = i * d;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < d4; j += 4) {
+      const p = row + j;
+      s0 += x[p]! * w[j]!; s1 += x[p + 1]! * w[j + 1]!;
+      s2 += x[p + 2]! * w[j + 2]!; s3 += x[p + 3]! * w[j + 3]!;
+    }
+    let s = (s0 + s2) + (s1 + s3);
+    for (let j = d4; j < d; j++) s += x[row + j]! * w[j]!;
+    const ri = y[i]! - s;
+    o64[i] = ri;
+    r[i] = ri;
+  }
+}
+
+/** out = Xᵀv in f64, each sum in order of i (assembly/linear.ts xtDots64). */
+function xtDots64(out: Float32Array, x: Float32Array, v: Float32Array, n: number, d: number): void {
+  const o = f64View(out, d), v64 = f64View(v, n);
+  o.fill(0);
+  for (let i = 0; i < n; i++) {
+    const row = i * d, vi = v64[i]!;
+    for (let j = 0; j < d; j++) o[j]! += x[row + j]! * vi;
+  }
+}
+
+/** u = Xp then out = Xᵀu (assembly/linear.ts xtxDots: its one pass gives these bits). */
+function xtxDots(out: Float32Array, x: Float32Array, p: Float32Array, u: Float32Array, n: number, d: number, acc: Float32Array): void {
+  colDots(u, x, p, null, d, n);
+  xtDots(out, x, u, n, d, acc, null);
+}
+
 function gatherCols(out: Float32Array, x: Float32Array, idx: Float32Array | null, n: number, d: number, m: number): void {
   for (let i = 0; i < n; i++) for (let k = 0; k < m; k++) out[k * n + i] = x[i * d + (idx === null ? k : idx[k]!)]!;
 }
@@ -149,6 +190,6 @@ function transpose(out: Float32Array, x: Float32Array, rows: number, cols: numbe
 }
 
 /** The linear-model kernels of the js backend (same names and order as assembly/linear.ts). */
-export const linearKernels: Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'xtDots' | 'gatherCols' | 'transpose'> = {
-  cdResidual, cdGram, colDots, residual, xtDots, gatherCols, transpose,
+export const linearKernels: Pick<K, 'cdResidual' | 'cdGram' | 'colDots' | 'residual' | 'xtDots' | 'residual64' | 'xtDots64' | 'xtxDots' | 'gatherCols' | 'transpose'> = {
+  cdResidual, cdGram, colDots, residual, xtDots, residual64, xtDots64, xtxDots, gatherCols, transpose,
 };

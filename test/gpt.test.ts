@@ -7,7 +7,7 @@
  * generate(); state dicts; the AdamW groups; bad input rejected before any state changes.
  */
 import { describe, expect, it } from 'vitest';
-import { loadBackend, nn, optim, safetensors, type Backend, type Tensor } from '../src/index.js';
+import { loadBackend, nn, optim, safetensors, type Backend } from '../src/index.js';
 import { randomF32, firstBitDiff } from './helpers.js';
 import { attention64, expectGrad, fd, layerNorm64, mse64 } from './grad64.js';
 

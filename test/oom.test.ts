@@ -13,7 +13,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { Backend, OutOfMemoryError, loadBackend, nn, type Tensor } from '../src/index.js';
+import { Backend, OutOfMemoryError, loadBackend, nn } from '../src/index.js';
 import { WasmStorage } from '../src/backend/wasm/index.js';
 import { erase } from '../src/backend/storage.js';
 import type { WasmExports } from '../src/backend/wasm/context.js';

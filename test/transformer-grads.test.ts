@@ -5,7 +5,7 @@
  * do (the branch that writes dx into a temporary).
  */
 import { describe, expect, it } from 'vitest';
-import { loadBackend, type Tensor } from '../src/index.js';
+import { loadBackend } from '../src/index.js';
 import { firstBitDiff, randomF32 } from './helpers.js';
 import { attention64, expectGrad, fd, layerNorm64, mse64 } from './grad64.js';
 

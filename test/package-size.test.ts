@@ -73,12 +73,14 @@ const PHRASES: [string, Fig[]][] = [
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const NUMBER = '([0-9][0-9,]*(?:\\.[0-9]+)?)';
+/** A phrase's pattern: `#` a number, any whitespace any run of whitespace. */
+const phraseRegExp = (phrase: string) => new RegExp(phrase.split('#').map((part) => escape(part).replace(/\s+/g, '\\s+')).join(NUMBER), 'g');
 const show = (f: Fig) => 'bytes' in f ? f.bytes.toLocaleString('en-US')
   : (f.kb / 1000).toLocaleString('en-US', { minimumFractionDigits: f.digits, maximumFractionDigits: f.digits });
 
 describe('README size figures', () => {
   it.each(PHRASES)('"%s" quotes bench/results/package-size.json', (phrase, figs) => {
-    const re = new RegExp(phrase.split('#').map((part) => escape(part).replace(/\s+/g, '\\s+')).join(NUMBER), 'g');
+    const re = phraseRegExp(phrase);
     const hits = [...README.matchAll(re)];
     const want = phrase.split('#').reduce((s, part, i) => s + (i > 0 ? show(figs[i - 1]!) : '') + part, '');
     expect(hits.length, `the README should say (once): ${want}`).toBe(1);
@@ -93,6 +95,14 @@ describe('README size figures', () => {
         expect(Math.abs(value * 1000 - f.kb), `figure ${i + 1} (${text} KB): the README should say: ${want}`).toBeLessThanOrEqual(half);
       }
     });
+  });
+
+  it('every KB figure in the README is one of the phrases above (a new size figure needs its source here)', () => {
+    const covered: [number, number][] = PHRASES.flatMap(([phrase]) => [...README.matchAll(phraseRegExp(phrase))].map((m) => [m.index, m.index + m[0].length] as [number, number]));
+    const loose = [...README.matchAll(/[0-9][0-9,.]*(?:\s*[–-]\s*[0-9][0-9,.]*)?\s*(?:KB|kB)\b/g)]
+      .filter((m) => !covered.some(([a, b]) => m.index >= a && m.index < b))
+      .map((m) => `${m[0]} (at "${README.slice(Math.max(0, m.index - 40), m.index + m[0].length).replace(/\s+/g, ' ')}")`);
+    expect(loose).toEqual([]);
   });
 
   it('the stale figures of issue 24 are gone', () => {

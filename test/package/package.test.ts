@@ -8,6 +8,11 @@
  * - in Chromium, each served with and without cross-origin isolation: Vite build, Vite dev
  *   server, esbuild, Rollup (node-resolve), webpack 5, and a plain page with an import map.
  *
+ * - a new user: an empty folder where the README's first section ("Start here", as the
+ *   tarball ships it) is followed literally: its `npm install regula` (of the tarball), its
+ *   code saved under the file name it gives, its `node` command; the run must print what the
+ *   same block prints from src/ and save the same bytes.
+ *
  * Every run must give the same bits (each loss, a hash of every trained weight) as the
  * repo's own run from src/ on one thread; threads must be used in Node and in isolated
  * pages, and a page without isolation must say why it runs on one. The bundlers come from
@@ -25,6 +30,7 @@ import type { Browser } from 'playwright-core';
 import { ROOT, serve, ISOLATION_HEADERS } from '../browser/serve.js';
 import { CHROMIUM, describeInChromium } from '../browser/chromium.js';
 import { train } from './fixture/train.mjs';
+import { RUNNABLE, SHELL, parseBlocks, runBlock, shellCommands, where } from '../doc-blocks.js';
 
 type Result = { kind: string; threads: number; sharedMemory: boolean; reason: string | null; losses: string[]; weights: string; isolated?: boolean; error?: string };
 
@@ -261,4 +267,57 @@ describeInChromium('browser consumers in Chromium (isolated and not)', () => {
       for (const s of servers) await s.close();
     }
   }, 300_000);
+});
+
+describe("a new project that follows only the README's first section", () => {
+  it('installs the tarball, saves the section\'s code as the file it names, runs it: it trains and saves what src/ does, byte for byte', async () => {
+    // the README as the package ships it
+    const readme = readFileSync(join(plain, 'node_modules/regula/README.md'), 'utf8');
+    const first = parseBlocks(readme, 'README.md (packed)').filter((b) => b.sectionIndex === 1);
+    const dir = join(tmp, 'readme-first-section');
+    mkdirSync(dir);
+    const printed: string[] = [];
+    let installed = false;
+    for (const b of first) {
+      if (RUNNABLE.has(b.lang)) {
+        expect(b.directives.file, `${where(b)}: a first-section block names the file a reader saves it as`).toBeDefined();
+        writeFileSync(join(dir, b.directives.file!), b.code);
+      } else if (SHELL.has(b.lang)) {
+        for (const cmd of shellCommands(b.code)) {
+          const [tool, sub, ...args] = cmd.split(/\s+/);
+          if (tool === 'npm' && (sub === 'install' || sub === 'i')) {
+            expect(args, `${where(b)}: \`${cmd}\``).toEqual(['regula']);
+            const r = run(NPM, ['install', '--no-audit', '--no-fund', tarball], dir);
+            const warnings = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /^npm (warn|WARN|error|ERR)/.test(l));
+            expect(warnings.filter((l) => !EXPLAINED_NPM_WARNING.test(l))).toEqual([]);
+            installed = true;
+          } else if (tool === 'node' && sub !== undefined) {
+            const r = run(process.execPath, [sub, ...args], dir, 300_000);
+            expect(r.stderr, `${where(b)}: \`${cmd}\` wrote to stderr`).toBe('');
+            printed.push(...r.stdout.trim().split('\n'));
+          } else {
+            throw new Error(`${where(b)}: \`${cmd}\`: this test follows npm install and node commands; teach it this one or leave it out of the first section`);
+          }
+        }
+      }
+    }
+    expect(installed, 'the first section installs the package').toBe(true);
+    const saved = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
+    expect(saved, 'the first section saves a model').not.toEqual([]);
+
+    // the same blocks from src/, in this process (the doc test's run)
+    const src = await import('../../src/index.js') as unknown as Record<string, unknown>;
+    const logs: string[] = [];
+    for (const b of first.filter((x) => RUNNABLE.has(x.lang))) {
+      const r = await runBlock(b, src, { keepDir: true });
+      try {
+        logs.push(...r.logs.map((a) => a.join(' ')));
+        for (const f of saved) expect(readFileSync(join(dir, f)).equals(readFileSync(join(r.dir, f))), `${f}: the bytes the package saved differ from src/'s`).toBe(true);
+      } finally {
+        rmSync(r.dir, { recursive: true, force: true });
+      }
+    }
+    expect(printed).toEqual(logs);
+    expect(printed.length).toBeGreaterThan(1);
+  }, 600_000);
 });

@@ -136,6 +136,13 @@ for (const doc of docFiles()) {
   });
 }
 
+it('npm test writes the blocks for tsc before it type-checks (so the samples compile as strict TypeScript)', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  expect(pkg.scripts['test']).toMatch(/^tsx test\/doc-blocks\.ts && tsc -p tsconfig\.json --noEmit && /);
+  const tsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
+  expect(tsconfig.compilerOptions.paths['regula']).toEqual(['./src/index.ts']);
+});
+
 describe('the README for package users', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const at = readme.indexOf(`\n${REPO_PART}\n`);

@@ -182,6 +182,8 @@ const BLOCK_DIR = join(ROOT, 'test/.doc-blocks');
 export async function runBlock(b: DocBlock, regula: Record<string, unknown>, options: { keepDir?: boolean } = {}): Promise<RunResult> {
   if (!RUNNABLE.has(b.lang)) throw new Error(`${where(b)}: not a runnable block`);
   const code = codeToRun(b);
+  // the test runner's module wrapper defines require(); Node's ES modules do not
+  if (!isCommonJs(code) && /\brequire\(/.test(code)) throw new Error(`${where(b)}: an ES module block (it imports) calls require(), which Node's ES modules do not have: split it into an ESM block and a CommonJS block`);
   const dir = mkdtempSync(join(tmpdir(), 'regula-doc-'));
   const logs: unknown[][] = [];
   const log = console.log;

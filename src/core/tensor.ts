@@ -1,6 +1,22 @@
 import { DisposedError, ShapeError, fmtShape } from '../rules/errors.js';
-import type { Backend } from '../backend.js';
 import type { F32Handle, RngHandle } from '../backend/raw.js';
+import type { AnyStorage } from '../backend/storage.js';
+
+/**
+ * @internal What a tensor or RNG needs of the backend that owns it: its storage, where a
+ * disposed tensor goes, and where loss.backward() goes. The Backend implements it (backward
+ * comes from autograd, above this file), so nothing here imports the Backend; the rest of
+ * what the layers below the facade use is `Core` (src/core/core.ts).
+ */
+export interface TensorOwner {
+  readonly kind: 'wasm' | 'js';
+  /** the storage (handles are opaque brands above it). */
+  readonly _s: AnyStorage;
+  /** called by Tensor.dispose(). */
+  _release(t: Tensor): void;
+  /** Tensor.backward() (src/autograd/backward.ts). */
+  _backwardFrom(root: Tensor): void;
+}
 
 /**
  * A float32 tensor, row-major, owned by one backend. On the wasm backend its elements live
@@ -17,8 +33,8 @@ export class Tensor {
   grad: Tensor | null = null;
   /** @internal storage handle (a byte pointer on wasm, a Float32Array on js; opaque here). */
   _h: F32Handle;
-  /** @internal */
-  readonly _be: Backend;
+  /** @internal the backend that made it. */
+  readonly _be: TensorOwner;
   private _view: Float32Array | null = null;
   private _disposed = false;
 
@@ -43,7 +59,7 @@ export class Tensor {
   _freedBy: string | null = null;
 
   /** @internal use be.tensor(), be.zeros() or be.param(). */
-  constructor(be: Backend, shape: readonly number[], size: number, handle: F32Handle, requiresGrad = false) {
+  constructor(be: TensorOwner, shape: readonly number[], size: number, handle: F32Handle, requiresGrad = false) {
     this._be = be;
     this.shape = shape;
     this.size = size;
@@ -121,10 +137,13 @@ export class Tensor {
 export class Rng {
   /** @internal the storage handle of the 16 lane states (opaque here). */
   _h: RngHandle;
+  /** @internal the backend that made it. */
+  readonly _be: TensorOwner;
   private _disposed = false;
 
   /** @internal use be.rng(seed). */
-  constructor(readonly _be: Backend, handle: RngHandle, readonly seed: number) {
+  constructor(be: TensorOwner, handle: RngHandle, readonly seed: number) {
+    this._be = be;
     this._h = handle;
   }
 

@@ -22,6 +22,7 @@
  */
 import { describe } from '../rules/errors.js';
 import { Tensor } from '../core/tensor.js';
+import { backendOf } from '../backend.js';
 import { checkTensor } from '../rules/checks.js';
 import { checkNumber } from '../rules/validate.js';
 
@@ -73,7 +74,7 @@ export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number
     grads.push(p.grad);
   });
   if (grads.length === 0) return 0;
-  const k = grads[0]!._be._trusted;
+  const k = backendOf(grads[0]!)._trusted;
 
   let total: number;
   if (normType === Infinity) {

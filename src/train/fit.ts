@@ -14,7 +14,7 @@
  */
 import { describe } from '../rules/errors.js';
 import { Tensor } from '../core/tensor.js';
-import type { Backend } from '../backend.js';
+import { backendOf, type Backend } from '../backend.js';
 import type { LRScheduler } from '../optim/schedule.js';
 import { Optimizer } from '../optim/optimizers.js';
 import { mulberry32 } from '../core/rng.js';
@@ -252,7 +252,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
 
   const params = model.parameters();
   if (!Array.isArray(params) || params.length === 0 || !(params[0] instanceof Tensor)) throw new TypeError('fit: model.parameters() returned no tensors');
-  const be = params[0]._be;
+  const be = backendOf(params[0]);
   const cls = loss === 'crossEntropy';
 
   let train = checkData(data, loss, 'data');

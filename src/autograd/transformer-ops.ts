@@ -31,7 +31,7 @@ function addTarget(be: Core, t: Tensor | null): Tensor | null {
  * normalized_shape [cols]): (x − mean)/√(var + eps)·weight + bias; weight and bias are
  * [cols] or null (left out).
  */
-export function layerNorm(be: Core, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+function layerNorm(be: Core, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
   checkTensor(be, x, 'layerNorm x');
   const [rows, cols] = dims2(x, 'layerNorm x');
   vec(be, weight, cols, 'layerNorm weight'); vec(be, bias, cols, 'layerNorm bias');
@@ -62,7 +62,7 @@ export function layerNorm(be: Core, x: Tensor, weight: Tensor | null, bias: Tens
 }
 
 /** Embedding lookup: row i of the result is weight row ids[i]; weight [vocab, dim], result [ids.length, dim]. */
-export function embedding(be: Core, weight: Tensor, ids: Int32Array): Tensor {
+function embedding(be: Core, weight: Tensor, ids: Int32Array): Tensor {
   checkTensor(be, weight, 'embedding weight');
   const [vocab, dim] = dims2(weight, 'embedding weight');
   if (!(ids instanceof Int32Array)) throw new TypeError(`embedding: expected token ids as an Int32Array, got ${describe(ids)}`);
@@ -94,7 +94,7 @@ const ATTENTION_DROPOUT_KEYS: Record<keyof AttentionDropout, true> = { p: true, 
  * and written in place (strided batched matmuls); the scores live in [B·nHead, T, T].
  * dropout: null or p = 0 for none (eval mode).
  */
-export function causalAttention(be: Core, qkv: Tensor, B: number, T: number, nHead: number,
+function causalAttention(be: Core, qkv: Tensor, B: number, T: number, nHead: number,
   dropout: AttentionDropout | null = null): Tensor {
   checkTensor(be, qkv, 'causalAttention qkv');
   const [rows, c3] = dims2(qkv, 'causalAttention qkv');

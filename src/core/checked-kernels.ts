@@ -1,6 +1,6 @@
 /**
- * What every kernel checks, in one file: the checked kernels (`be.kernels`) and the argument
- * rules that autograd and the optimizers share with them.
+ * The checked kernels (`be.kernels`): what every kernel checks before it runs (the rules
+ * themselves, shared with autograd and the optimizers, are in src/rules/).
  *
  * Each method checks its tensors (type, backend, disposal, shapes, aliasing) and options
  * before anything is written, then calls the trusted path (`be._trusted`,
@@ -13,7 +13,7 @@ import { ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Rng, Tensor, type TensorOwner } from './tensor.js';
 import { TABLE_NAMES } from '../backend/raw.js';
 import type { BatchedLayout, TensorTable, TrustedKernels } from '../backend/trusted.js';
-import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from '../rules/checks.js';
+import { checkDropout, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from '../rules/checks.js';
 import { checkDim, checkKeys, checkNumber, expectShape, optionalBool, optionsOf, resolveAdam, resolveSgd } from '../rules/validate.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
@@ -65,9 +65,6 @@ const SGD_STEP_KEYS: Record<keyof SgdStepOptions, true> = { lr: true, momentum: 
 const ADAM_STEP_KEYS: Record<keyof AdamStepOptions, true> = {
   lr: true, betas: true, eps: true, weightDecay: true, decoupled: true, amsgrad: true, maximize: true, l1: true, step: true,
 };
-
-// the shared rules, also for the modules that import them from here
-export { checkDropout, checkIds, checkLabels, checkTensor, colVec, dims2, matmulDims, squares };
 
 
 export interface Kernels extends TensorTable {}

@@ -35,8 +35,8 @@ export class Tensor {
   _h: F32Handle;
   /** @internal the backend that made it. */
   readonly _be: TensorOwner;
-  private _view: Float32Array | null = null;
-  private _disposed = false;
+  #view: Float32Array | null = null;
+  #disposed = false;
 
   // ---- autograd and step memory (src/autograd/ops.ts); all @internal ----
   /** @internal the inputs of the op that made this tensor; null for leaves and after backward(). */
@@ -70,15 +70,15 @@ export class Tensor {
   /** A live Float32Array over the tensor's elements (see the class note on staleness). */
   get data(): Float32Array {
     this.assertLive('data');
-    const v = this._view;
+    const v = this.#view;
     const buf = this._be._s.buffer();
     if (v !== null && (buf === null || v.buffer === buf)) return v;
-    return (this._view = this._be._s.view(this._h, this.size));
+    return (this.#view = this._be._s.view(this._h, this.size));
   }
 
   /** True once dispose() has been called. */
   get disposed(): boolean {
-    return this._disposed;
+    return this.#disposed;
   }
 
   /** The single element of a one-element tensor. */
@@ -115,9 +115,9 @@ export class Tensor {
 
   /** Frees the tensor's memory (and its gradient's). Further use throws DisposedError. */
   dispose(): void {
-    if (this._disposed) return;
-    this._disposed = true;
-    this._view = null;
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#view = null;
     this._managed = false;
     this._prev = null;
     this._backward = null;
@@ -127,7 +127,7 @@ export class Tensor {
 
   /** @internal throws DisposedError when disposed. */
   assertLive(what: string): void {
-    if (this._disposed) {
+    if (this.#disposed) {
       throw new DisposedError(`${what}: the tensor of shape ${fmtShape(this.shape)} was ${this._freedBy ?? 'disposed'}`);
     }
   }
@@ -139,7 +139,7 @@ export class Rng {
   _h: RngHandle;
   /** @internal the backend that made it. */
   readonly _be: TensorOwner;
-  private _disposed = false;
+  #disposed = false;
 
   /** @internal use be.rng(seed). */
   constructor(be: TensorOwner, handle: RngHandle, readonly seed: number) {
@@ -162,16 +162,16 @@ export class Rng {
     this._be._s.rngState(this._h).set(state);
   }
 
-  get disposed(): boolean { return this._disposed; }
+  get disposed(): boolean { return this.#disposed; }
 
   dispose(): void {
-    if (this._disposed) return;
-    this._disposed = true;
+    if (this.#disposed) return;
+    this.#disposed = true;
     this._be._s.freeRng(this._h);
   }
 
   /** @internal */
   assertLive(what: string): void {
-    if (this._disposed) throw new DisposedError(`${what}: the RNG (seed ${this.seed}) was disposed`);
+    if (this.#disposed) throw new DisposedError(`${what}: the RNG (seed ${this.seed}) was disposed`);
   }
 }

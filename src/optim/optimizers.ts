@@ -80,7 +80,7 @@ export abstract class Optimizer<O extends object> {
   /** @internal each parameter's live state (allocated at its first step). */
   protected readonly state = new Map<Tensor, LiveState>();
   private readonly owner = new Set<Tensor>();
-  private _disposed = false;
+  #disposed = false;
   protected readonly name: string;
 
   /** @internal the family (its options and state keys) is regula's own. */
@@ -268,13 +268,13 @@ export abstract class Optimizer<O extends object> {
 
   /** Frees every state tensor; the optimizer cannot be used afterwards. */
   dispose(): void {
-    if (this._disposed) return;
+    if (this.#disposed) return;
     this.freeState();
-    this._disposed = true;
+    this.#disposed = true;
   }
 
   /** True once dispose() has been called. */
-  get disposed(): boolean { return this._disposed; }
+  get disposed(): boolean { return this.#disposed; }
 
   private freeState(): void {
     for (const s of this.state.values()) for (const k of STATE_KEYS) s[k]?.dispose();
@@ -282,7 +282,7 @@ export abstract class Optimizer<O extends object> {
   }
 
   private assertLive(what: string): void {
-    if (this._disposed) throw new DisposedError(`${this.name}.${what}: the optimizer was disposed`);
+    if (this.#disposed) throw new DisposedError(`${this.name}.${what}: the optimizer was disposed`);
   }
 }
 

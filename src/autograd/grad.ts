@@ -26,8 +26,8 @@ export function grad(be: Core, t: Tensor, send: (dst: Tensor, add: boolean) => v
 
 /** t's gradient (+)= alpha·g (g of t's size). */
 export function addScaled(be: Core, t: Tensor, g: Tensor, alpha: number): void {
-  const k = be._trusted;
-  grad(be, t, (dst, add) => { if (add) k.axpy(dst, g, alpha); else k.scale(dst, g, alpha); });
+  const trusted = be._trusted;
+  grad(be, t, (dst, add) => { if (add) trusted.axpy(dst, g, alpha); else trusted.scale(dst, g, alpha); });
 }
 
 /**
@@ -35,16 +35,16 @@ export function addScaled(be: Core, t: Tensor, g: Tensor, alpha: number): void {
  * gradient itself when it is fresh (then scaled in place), else into a temporary added with axpy.
  */
 export function addWritten(be: Core, t: Tensor, write: (dst: Tensor) => void, alpha = 1): void {
-  const k = be._trusted;
+  const trusted = be._trusted;
   grad(be, t, (dst, add) => {
     if (!add) {
       write(dst);
-      if (alpha !== 1) k.scale(dst, dst, alpha);
+      if (alpha !== 1) trusted.scale(dst, dst, alpha);
       return;
     }
     const tmp = be._steps.temp(t.shape, t.size);
     write(tmp);
-    k.axpy(dst, tmp, alpha);
+    trusted.axpy(dst, tmp, alpha);
     tmp.dispose();
   });
 }

@@ -60,12 +60,12 @@ const AUTOGRAD_MATMUL_KEYS: Record<keyof AutogradMatmulOptions, true> = { transA
 function activation(be: Core, x: Tensor, op: 'relu' | 'tanh', backward: 'reluBackward' | 'tanhBackward',
   fromOutput: boolean): Tensor {
   checkTensor(be, x, `${op} x`);
-  const k = be._trusted;
+  const trusted = be._trusted;
   const out = result(be, x.shape, x.size, op, [x]);
-  k[op](out, x);
+  trusted[op](out, x);
   if (out.requiresGrad) {
     const at = fromOutput ? out : x;
-    out._backward = (g) => addWritten(be, x, (dst) => k[backward](dst, g, at));
+    out._backward = (g) => addWritten(be, x, (dst) => trusted[backward](dst, g, at));
   }
   return out;
 }
@@ -116,15 +116,15 @@ export abstract class Ops {
       checkTensor(be, b, 'linear bias');
       if (b.shape.length !== 1 || b.shape[0] !== outF) throw new ShapeError(`linear bias: expected shape [${outF}], got ${fmtShape(b.shape)}`);
     }
-    const k = be._trusted;
+    const trusted = be._trusted;
     const out = result(be, [rows, outF], rows * outF, 'linear', b === null ? [x, w] : [x, w, b]);
-    k.matmul(out, x, w, false, true, false);
-    if (b !== null) k.addRowVector(out, out, b);
+    trusted.matmul(out, x, w, false, true, false);
+    if (b !== null) trusted.addRowVector(out, out, b);
     if (out.requiresGrad) {
       out._backward = (g) => {
         addMatmul(be, x, g, w, false, false);
         addMatmul(be, w, g, x, true, false);
-        if (b !== null) addWritten(be, b, (dst) => k.sumRows(dst, g));
+        if (b !== null) addWritten(be, b, (dst) => trusted.sumRows(dst, g));
       };
     }
     return out;
@@ -134,17 +134,17 @@ export abstract class Ops {
   add(a: Tensor, b: Tensor): Tensor {
     const be = this._core;
     checkTensor(be, a, 'add a'); checkTensor(be, b, 'add b');
-    const k = be._trusted;
+    const trusted = be._trusted;
     if (sameShape(a.shape, b.shape)) {
       const out = result(be, a.shape, a.size, 'add', [a, b]);
-      k.add(out, a, b);
+      trusted.add(out, a, b);
       if (out.requiresGrad) out._backward = (g) => { addScaled(be, a, g, 1); addScaled(be, b, g, 1); };
       return out;
     }
     if (a.shape.length === 2 && b.shape.length === 1 && b.shape[0] === a.shape[1]) {
       const out = result(be, a.shape, a.size, 'add', [a, b]);
-      k.addRowVector(out, a, b);
-      if (out.requiresGrad) out._backward = (g) => { addScaled(be, a, g, 1); addWritten(be, b, (dst) => k.sumRows(dst, g)); };
+      trusted.addRowVector(out, a, b);
+      if (out.requiresGrad) out._backward = (g) => { addScaled(be, a, g, 1); addWritten(be, b, (dst) => trusted.sumRows(dst, g)); };
       return out;
     }
     throw new ShapeError(`add: expected equal shapes or [rows, cols] + [cols], got ${fmtShape(a.shape)} + ${fmtShape(b.shape)}`);
@@ -183,13 +183,13 @@ export abstract class Ops {
   gelu(x: Tensor): Tensor {
     const be = this._core;
     checkTensor(be, x, 'gelu x');
-    const k = be._trusted;
+    const trusted = be._trusted;
     const out = result(be, x.shape, x.size, 'gelu', [x]);
-    if (!out.requiresGrad) return k.gelu(out, x);
+    if (!out.requiresGrad) return trusted.gelu(out, x);
     const d = be._steps.result(x.shape, x.size);
-    k.geluWithGrad(out, d, x);
+    trusted.geluWithGrad(out, d, x);
     out._prev = [x, d]; // d needs no gradient; listed so backward() checks it is alive
-    out._backward = (g) => addWritten(be, x, (dst) => k.mul(dst, g, d));
+    out._backward = (g) => addWritten(be, x, (dst) => trusted.mul(dst, g, d));
     return out;
   }
 
@@ -206,16 +206,16 @@ export abstract class Ops {
     checkTensor(be, x, 'dropout x');
     checkDropout(be, p, rng);
     be._noteRng(rng); // a forward that fails later gives rng its state back (Backend._keepRngsOnFailure)
-    const k = be._trusted;
+    const trusted = be._trusted;
     const out = result(be, x.shape, x.size, 'dropout', [x]);
     const mask = out.requiresGrad ? be._steps.result(x.shape, x.size) : null;
-    k.dropout(out, x, p, rng, mask);
+    trusted.dropout(out, x, p, rng, mask);
     if (mask !== null) {
       out._prev = [x, mask]; // the mask needs no gradient; listed so backward() checks it is alive
       // p = 1 drops everything: the gradient is zero (written when fresh, nothing to add otherwise).
       out._backward = p === 1
-        ? (_g) => grad(be, x, (dst, add) => { if (!add) k.fill(dst, 0); })
-        : (g) => addWritten(be, x, (dst) => k.mul(dst, g, mask), 1 / (1 - p)); // the kernel's scale (f32-rounded in scale/axpy)
+        ? (_g) => grad(be, x, (dst, add) => { if (!add) trusted.fill(dst, 0); })
+        : (g) => addWritten(be, x, (dst) => trusted.mul(dst, g, mask), 1 / (1 - p)); // the kernel's scale (f32-rounded in scale/axpy)
     }
     return out;
   }
@@ -225,17 +225,17 @@ export abstract class Ops {
     const be = this._core;
     checkTensor(be, logits, 'crossEntropy logits');
     const [rows] = checkLabels(logits, labels, 'crossEntropy');
-    const k = be._trusted;
-    if (!logits.requiresGrad) return scalarResult(be, k.crossEntropy(logits, labels, null), 'crossEntropy', [logits]);
+    const trusted = be._trusted;
+    if (!logits.requiresGrad) return scalarResult(be, trusted.crossEntropy(logits, labels, null), 'crossEntropy', [logits]);
     // The forward keeps its exps (an op result, freed at the step boundary) so the backward
     // needs no exp of its own: the same bits as crossEntropyBackward on these logits.
     const exps = be._steps.result(logits.shape, logits.size);
-    const out = scalarResult(be, k.crossEntropy(logits, labels, exps), 'crossEntropy', [logits]);
+    const out = scalarResult(be, trusted.crossEntropy(logits, labels, exps), 'crossEntropy', [logits]);
     out._prev = [logits, exps]; // exps needs no gradient; listed so backward() checks it is alive
     const lab = labels.slice();
     out._backward = (g) => {
       const alpha = scalarOf(g) / rows;
-      addWritten(be, logits, (dst) => k.crossEntropyBackwardExps(dst, exps, lab, alpha));
+      addWritten(be, logits, (dst) => trusted.crossEntropyBackwardExps(dst, exps, lab, alpha));
     };
     return out;
   }
@@ -244,13 +244,13 @@ export abstract class Ops {
   mse(pred: Tensor, target: Tensor): Tensor {
     const be = this._core;
     const value = be.kernels.mse(pred, target); // checks both, their shapes, and at least one element
-    const k = be._trusted;
+    const trusted = be._trusted;
     const out = scalarResult(be, value, 'mse', [pred, target]);
     if (out.requiresGrad) {
       out._backward = (g) => {
         const alpha = 2 * scalarOf(g) / pred.size;
-        addWritten(be, pred, (dst) => k.mseBackward(dst, pred, target, alpha));
-        addWritten(be, target, (dst) => k.mseBackward(dst, target, pred, alpha));
+        addWritten(be, pred, (dst) => trusted.mseBackward(dst, pred, target, alpha));
+        addWritten(be, target, (dst) => trusted.mseBackward(dst, target, pred, alpha));
       };
     }
     return out;
@@ -288,9 +288,9 @@ export abstract class Ops {
   /** ‖w‖₁, with the subgradient sign(w) (0 at 0, as torch); a one-element result. */
   l1Penalty(w: Tensor): Tensor {
     const be = this._core;
-    const k = be._trusted;
+    const trusted = be._trusted;
     const out = scalarResult(be, be.kernels.absSum(w), 'l1Penalty', [w]);
-    if (out.requiresGrad) out._backward = (g) => addWritten(be, w, (dst) => k.sign(dst, w), scalarOf(g));
+    if (out.requiresGrad) out._backward = (g) => addWritten(be, w, (dst) => trusted.sign(dst, w), scalarOf(g));
     return out;
   }
 }

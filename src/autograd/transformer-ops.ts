@@ -40,20 +40,20 @@ function layerNorm(be: Core, x: Tensor, weight: Tensor | null, bias: Tensor | nu
   const prev = [x];
   if (weight !== null) prev.push(weight);
   if (bias !== null) prev.push(bias);
-  const k = be._trusted;
+  const trusted = be._trusted;
   const out = result(be, x.shape, x.size, 'layerNorm', prev);
   const mean = be._steps.result([rows], rows), rstd = be._steps.result([rows], rows);
-  k.layerNorm(out, x, weight, bias, mean, rstd, eps);
+  trusted.layerNorm(out, x, weight, bias, mean, rstd, eps);
   if (out.requiresGrad) {
     out._prev = [...prev, mean, rstd]; // mean and rstd need no gradient; listed so backward() checks they are alive
     out._backward = (g) => {
       // One pass writes dx and adds into dweight and dbias.
       const dw = addTarget(be, weight), db = addTarget(be, bias);
       if (x.requiresGrad) {
-        into(be, x, (dx) => k.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db));
+        into(be, x, (dx) => trusted.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db));
       } else if (dw !== null || db !== null) {
         const dx = be._steps.temp(x.shape, x.size);
-        k.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db);
+        trusted.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db);
         dx.dispose();
       }
     };
@@ -68,15 +68,15 @@ function embedding(be: Core, weight: Tensor, ids: Int32Array): Tensor {
   if (!(ids instanceof Int32Array)) throw new TypeError(`embedding: expected token ids as an Int32Array, got ${describe(ids)}`);
   const n = ids.length;
   checkIds(ids, n, vocab, 'embedding');
-  const k = be._trusted;
+  const trusted = be._trusted;
   const out = result(be, [n, dim], n * dim, 'embedding', [weight]);
-  k.embedding(out, weight, ids);
+  trusted.embedding(out, weight, ids);
   if (out.requiresGrad) {
     const own = ids.slice();
     // The kernel adds g's rows into the rows of the ids (repeated ids add up).
     out._backward = (g) => grad(be, weight, (dst, add) => {
-      if (!add) k.fill(dst, 0);
-      k.embeddingBackward(dst, g, own);
+      if (!add) trusted.fill(dst, 0);
+      trusted.embeddingBackward(dst, g, own);
     });
   }
   return out;
@@ -112,7 +112,7 @@ function causalAttention(be: Core, qkv: Tensor, B: number, T: number, nHead: num
   }
   const C = c3 / 3, hs = C / nHead, Z = B * nHead, H = nHead;
   const scale = 1 / Math.sqrt(hs);
-  const kt = be._trusted;
+  const trusted = be._trusted;
   // Per (b, h): Q, K, V are T×hs at row stride 3C, offsets 0, C, 2C plus h·hs; Y at row stride C.
   const qkvAt = (off: number) => ({ ld: c3, sb: T * c3, sh: hs, off });
   const q = qkvAt(0), k = qkvAt(C), v = qkvAt(2 * C);
@@ -125,19 +125,19 @@ function causalAttention(be: Core, qkv: Tensor, B: number, T: number, nHead: num
   // on finite inputs, half the work.
   const mm = (out: Tensor, a: Tensor, b: Tensor, m: number, n: number, kk: number, lo: L, la: L, lb: L,
     transA: boolean, transB: boolean, mask: 'a' | 'out') =>
-    kt.matmulBatched(out, a, b, { batch: B, heads: H, m, n, k: kk,
+    trusted.matmulBatched(out, a, b, { batch: B, heads: H, m, n, k: kk,
       offA: la.off, lda: la.ld, sAb: la.sb, sAh: la.sh, offB: lb.off, ldb: lb.ld, sBb: lb.sb, sBh: lb.sh,
       offC: lo.off, ldc: lo.ld, sCb: lo.sb, sCh: lo.sh, transA, transB, accumulate: false,
       causalA: mask === 'a', causalOut: mask === 'out' });
 
   const prob = be._steps.result([Z, T, T], Z * T * T);
   mm(prob, qkv, qkv, T, T, hs, sq, q, k, false, true, 'out'); // S = Q·Kᵀ
-  kt.causalSoftmax(prob, prob, scale); // P = softmax(S/√hs, causal)
+  trusted.causalSoftmax(prob, prob, scale); // P = softmax(S/√hs, causal)
   let used = prob, mask: Tensor | null = null;
   if (p > 0) {
     used = be._steps.result([Z, T, T], Z * T * T);
     mask = qkv.requiresGrad ? be._steps.result([Z, T, T], Z * T * T) : null;
-    kt.dropout(used, prob, p, dropout!.rng, mask);
+    trusted.dropout(used, prob, p, dropout!.rng, mask);
   }
   const y = result(be, [rows, C], rows * C, 'causalAttention', [qkv]);
   mm(y, used, qkv, T, hs, T, yh, sq, v, false, false, 'a'); // Y = P'·V
@@ -149,10 +149,10 @@ function causalAttention(be: Core, qkv: Tensor, B: number, T: number, nHead: num
       mm(dp, g, qkv, T, T, hs, sq, yh, v, false, true, 'out'); // dP' = dY·Vᵀ
       mm(d, used, g, T, hs, T, v, sq, yh, true, false, 'a'); // dV = P'ᵀ·dY
       if (mask !== null) {
-        if (p === 1) kt.fill(dp, 0);
-        else { kt.mul(dp, dp, mask); kt.scale(dp, dp, 1 / (1 - p)); }
+        if (p === 1) trusted.fill(dp, 0);
+        else { trusted.mul(dp, dp, mask); trusted.scale(dp, dp, 1 / (1 - p)); }
       }
-      kt.causalSoftmaxBackward(dp, prob, dp, scale); // dS (the 1/√hs included)
+      trusted.causalSoftmaxBackward(dp, prob, dp, scale); // dS (the 1/√hs included)
       mm(d, dp, qkv, T, hs, T, q, sq, k, false, false, 'a'); // dQ = dS·K
       mm(d, dp, qkv, T, hs, T, k, sq, q, true, false, 'a'); // dK = dSᵀ·Q
       dp.dispose();

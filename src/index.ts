@@ -47,7 +47,7 @@ export { fitText } from './fit-text.js';
 export { saveGPT, loadGPT, saveCheckpoint, resumeCheckpoint, GPT_METADATA_KEY } from './checkpoint.js';
 export type { CheckpointState } from './checkpoint.js';
 export type { FitTextOptions, FitTextResult, TextData, TextStepLog, TextEvalLog } from './fit-text.js';
-export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingOptions } from './fit.js';
+export type { FitModel, FitData, FitOptions, FitResult, EpochLog, BatchLog, EarlyStoppingOptions } from './fit.js';
 
 export interface LoadOptions {
   /**

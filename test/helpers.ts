@@ -66,3 +66,21 @@ export function firstBitDiff(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
   return -1;
 }
+
+/**
+ * A page's frame loop, in Node: a macrotask that queues itself again each time it runs
+ * (setImmediate, the task kind the training loops' yields queue in Node, src/fit.ts), so it
+ * ticks exactly once per yield of a loop running meanwhile, as a page's frame or a Stop
+ * button's click gets its turn only when the loop yields. `onTick` runs at each tick.
+ */
+export function pageFrames(onTick?: () => void): { readonly ticks: number; stop(): void } {
+  let ticks = 0, running = true;
+  const tick = () => {
+    if (!running) return;
+    ticks++;
+    onTick?.();
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { get ticks() { return ticks; }, stop() { running = false; } };
+}

@@ -8,7 +8,7 @@ import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { Ops } from './autograd.js';
-import { addWritten as into, grad, result } from './grad.js';
+import { addWritten as into, grad, result, tracked } from './grad.js';
 import { checkDropout, checkTensor, colVec, dims2 } from './checks.js';
 import { checkKeys, checkNumber } from './validate.js';
 
@@ -136,7 +136,7 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
   let used = prob, mask: Tensor | null = null;
   if (p > 0) {
     used = be._steps.result([Z, T, T], Z * T * T);
-    mask = qkv.requiresGrad ? be._steps.result([Z, T, T], Z * T * T) : null;
+    mask = tracked(qkv) ? be._steps.result([Z, T, T], Z * T * T) : null;
     kt.dropout(used, prob, p, dropout!.rng, mask);
   }
   const y = result(be, [rows, C], rows * C, 'causalAttention', [qkv]);

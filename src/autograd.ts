@@ -45,7 +45,7 @@ import type { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
 import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from './checks.js';
 import { checkKeys, checkNumber, optionalBool, sameShape } from './validate.js';
-import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult } from './grad.js';
+import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult, tracked } from './grad.js';
 import { backward } from './backward.js';
 
 /** Options of the autograd matmul: the transposes of a and b. */
@@ -215,7 +215,7 @@ export abstract class Ops {
     checkTensor(this, logits, 'crossEntropy logits');
     const [rows] = checkLabels(logits, labels, 'crossEntropy');
     const k = this._trusted;
-    if (!logits.requiresGrad) return scalarResult(this, k.crossEntropy(logits, labels, null), 'crossEntropy', [logits]);
+    if (!tracked(logits)) return scalarResult(this, k.crossEntropy(logits, labels, null), 'crossEntropy', [logits]);
     // The forward keeps its exps (an op result, freed at the step boundary) so the backward
     // needs no exp of its own: the same bits as crossEntropyBackward on these logits.
     const exps = this._steps.result(logits.shape, logits.size);

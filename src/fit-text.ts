@@ -18,8 +18,8 @@ import type { Optimizer } from './optim.js';
 import type { LRScheduler } from './schedule.js';
 import { Mulberry32 } from './rng.js';
 import { estimateLoss, getBatch } from './text.js';
-import { Pace, checkCallback, checkClip, checkOptimizer, checkScheduler, checkSignal, checkYieldEvery, thenable, trainStep } from './fit.js';
-import { checkKeys, checkSeed } from './validate.js';
+import { Pace, checkCallback, checkClip, checkOptimizer, checkScheduler, checkSignal, checkYieldEvery, trainStep } from './fit.js';
+import { checkInt, checkKeys, checkSeed, isThenable } from './validate.js';
 
 /** What fitText trains on: token streams (textCorpus's train and val). */
 export interface TextData {
@@ -100,8 +100,7 @@ const FIT_TEXT_KEYS: Record<keyof FitTextOptions, true> = {
 };
 
 function int(v: unknown, what: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`fitText: ${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
-  return v;
+  return checkInt(v, `fitText: ${what}`, min);
 }
 
 /** Trains `gpt` on `data.train` (see the module comment); every option is checked before the first step. */
@@ -170,7 +169,7 @@ export async function fitText(gpt: GPT, data: TextData, options: FitTextOptions)
     taken++;
     if (options.onStep !== undefined) {
       const r = options.onStep({ step: it + 1, loss: lastLoss, lr, tokensPerSecond: tps(), elapsedMs: performance.now() - t0 });
-      if (thenable(r)) await r;
+      if (isThenable(r)) await r;
     }
     if (pace.due()) await pace.yield();
   }

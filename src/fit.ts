@@ -18,8 +18,9 @@ import type { Backend } from './backend.js';
 import type { LRScheduler } from './schedule.js';
 import { Optimizer } from './optim.js';
 import { mulberry32 } from './rng.js';
-import { checkKeys, checkNumber, checkSeed } from './validate.js';
+import { checkFunction, checkInt, checkKeys, checkNumber, checkSeed, isThenable } from './validate.js';
 import { clipGradNorm } from './clip.js';
+import { argmax } from './predict.js';
 
 /** What fit() needs of a model. */
 export interface FitModel {
@@ -152,8 +153,7 @@ function shuffleInPlace(a: Int32Array, rand: () => number): void {
 }
 
 function int(v: unknown, what: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`fit: ${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
-  return v;
+  return checkInt(v, `fit: ${what}`, min);
 }
 
 interface Checked { x: Float32Array | Tensor; y: Int32Array | Float32Array; n: number; d: number; k: number }
@@ -234,11 +234,7 @@ class BatchPool {
 /** Number of rows whose argmax (first maximum) equals the label. */
 function countCorrect(logits: Float32Array, labels: Int32Array, rows: number, cols: number): number {
   let ok = 0;
-  for (let i = 0; i < rows; i++) {
-    let best = 0, bv = logits[i * cols]!;
-    for (let j = 1; j < cols; j++) { const v = logits[i * cols + j]!; if (v > bv) { bv = v; best = j; } }
-    if (best === labels[i]) ok++;
-  }
+  for (let i = 0; i < rows; i++) if (argmax(logits, i * cols, cols) === labels[i]) ok++;
   return ok;
 }
 
@@ -364,7 +360,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
         steps++;
         totalSteps++;
         if (scheduler !== undefined && interval === 'batch') scheduler.step();
-        if (options.onBatch !== undefined) { const r = options.onBatch({ epoch, batch: b, loss: v }); if (thenable(r)) await r; }
+        if (options.onBatch !== undefined) { const r = options.onBatch({ epoch, batch: b, loss: v }); if (isThenable(r)) await r; } // a plain return is not awaited: no microtask per batch
         if (pace.due()) await pace.yield();
       }
       if (stopReason === 'aborted') break;
@@ -465,7 +461,7 @@ export function checkScheduler(s: unknown, optimizer: Optimizer<{ lr?: number }>
 
 /** @internal An optional callback option. */
 export function checkCallback(f: unknown, what: string): void {
-  if (f !== undefined && typeof f !== 'function') throw new TypeError(`${what}: expected a function, got ${describe(f)}`);
+  if (f !== undefined) checkFunction(f, what);
 }
 
 /** @internal The signal option: undefined or an AbortSignal. */
@@ -516,10 +512,6 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise<void>((r) => queueTask(r));
 }
 
-/** @internal Whether a callback returned a promise to await (a plain return is not awaited: no microtask per batch). */
-export function thenable(r: unknown): r is PromiseLike<unknown> {
-  return r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function';
-}
 
 /**
  * @internal The batch boundaries of a training loop (fit, fitText): `aborted()` before each

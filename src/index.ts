@@ -44,6 +44,8 @@ export * as prior from './prior.js';
 export type { PriorOptions } from './prior.js';
 export { fit } from './fit.js';
 export { fitText } from './fit-text.js';
+export { predict } from './predict.js';
+export type { PredictModel, PredictOptions } from './predict.js';
 export { saveGPT, loadGPT, saveCheckpoint, resumeCheckpoint, GPT_METADATA_KEY } from './checkpoint.js';
 export type { CheckpointState } from './checkpoint.js';
 export type { FitTextOptions, FitTextResult, TextData, TextStepLog, TextEvalLog } from './fit-text.js';

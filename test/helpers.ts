@@ -69,7 +69,7 @@ export function firstBitDiff(a: Float32Array, b: Float32Array): number {
 
 /**
  * A page's frame loop, in Node: a macrotask that queues itself again each time it runs
- * (setImmediate, the task kind the training loops' yields queue in Node, src/fit.ts), so it
+ * (setImmediate, the task kind the training loops' yields queue in Node, src/train/fit.ts), so it
  * ticks exactly once per yield of a loop running meanwhile, as a page's frame or a Stop
  * button's click gets its turn only when the loop yields. `onTick` runs at each tick.
  */

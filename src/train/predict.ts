@@ -4,16 +4,16 @@
  * intermediates), over the rows in batches, and copies each batch's output into the result
  * before freeing the batch's op results. Only its own: the op results the caller holds (a
  * loss read later with item(), an output kept for a chart) live on, as predict frees from
- * a mark of the step memory (src/steps.ts) instead of ending the step as `be.endStep()` does.
+ * a mark of the step memory (src/core/step-memory.ts) instead of ending the step as `be.endStep()` does.
  *
  * The rows are independent through every layer regula has (Linear, activations, LayerNorm,
  * Dropout in eval mode), so the result is the same bits for any batchSize and the same as
  * one forward of all the rows by hand.
  */
-import { ShapeError, describe, fmtShape } from './errors.js';
-import { Tensor } from './tensor.js';
-import type { Backend } from './backend.js';
-import { checkInt, checkKeys } from './validate.js';
+import { ShapeError, describe, fmtShape } from '../rules/errors.js';
+import { Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend.js';
+import { checkInt, checkKeys } from '../rules/validate.js';
 
 /** What predict() needs of a model (nn.Sequential and every nn layer have it). */
 export interface PredictModel {

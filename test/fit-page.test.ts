@@ -9,6 +9,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fit, nn, optim, type Backend, type BatchLog, type FitData } from '../src/index.js';
 import { firstBitDiff, loadBoth, pageFrames, randomF32 } from './helpers.js';
+import { taskQueue } from '../src/train/fit.js';
 
 let bes: { wasm: Backend; js: Backend };
 beforeAll(async () => { bes = await loadBoth(); });
@@ -179,4 +180,34 @@ it('the two backends take the same steps and report the same batch losses (bits)
   }
   expect(runs[0]!.losses).toEqual(runs[1]!.losses);
   runs[0]!.w.forEach((w, i) => expect(firstBitDiff(w, runs[1]!.w[i]!)).toBe(-1));
+});
+
+describe("the yield's task kind where there is no setImmediate (browsers, workers): a MessageChannel message", () => {
+  it('runs the queued functions in order, each as a macrotask, and lets a timer in while a chain of them runs', async () => {
+    const queue = taskQueue({ MessageChannel });
+    const order: string[] = [];
+    await new Promise<void>((done) => {
+      queue(() => order.push('a'));
+      queue(() => { order.push('b'); done(); });
+      void Promise.resolve().then(() => order.push('microtask'));
+      order.push('sync');
+    });
+    expect(order).toEqual(['sync', 'microtask', 'a', 'b']);
+    // a loop that yields through the queue over and over does not starve a timer (a Stop, a frame)
+    let fired = false, hops = 0;
+    setTimeout(() => { fired = true; }, 1);
+    await new Promise<void>((done) => {
+      const hop = () => { if (fired || ++hops === 1_000_000) done(); else queue(hop); };
+      queue(hop);
+    });
+    expect(fired).toBe(true);
+    expect(hops).toBeLessThan(1_000_000);
+  });
+
+  it('falls back to setTimeout where neither exists', async () => {
+    const queue = taskQueue({});
+    const order: string[] = [];
+    await new Promise<void>((done) => { queue(() => { order.push('task'); done(); }); order.push('sync'); });
+    expect(order).toEqual(['sync', 'task']);
+  });
 });

@@ -485,27 +485,30 @@ export function checkYieldEvery(v: unknown, what: string): number {
 const DEFAULT_YIELD_MS = 20;
 
 /**
- * Queues `f` as a macrotask that runs as soon as what is already queued has run: setImmediate
- * where it exists (Node, Bun, Deno), else a MessageChannel message (browsers, workers: no
- * 4 ms clamp as nested setTimeout(0) has), else setTimeout.
+ * @internal How to queue `f` as a macrotask that runs as soon as what is already queued has
+ * run, from what the host `g` has: setImmediate where it exists (Node, Bun, Deno), else a
+ * MessageChannel message (browsers, workers: no 4 ms clamp as nested setTimeout(0) has),
+ * else setTimeout.
  */
-const queueTask: (f: () => void) => void = (() => {
-  const g = globalThis as { setImmediate?: (f: () => void) => unknown };
-  if (typeof g.setImmediate === 'function') { const si = g.setImmediate; return (f: () => void) => { si(f); }; }
-  if (typeof MessageChannel === 'function') {
+export function taskQueue(g: { setImmediate?: unknown; MessageChannel?: unknown }): (f: () => void) => void {
+  if (typeof g.setImmediate === 'function') { const si = g.setImmediate as (f: () => void) => unknown; return (f) => { si(f); }; }
+  if (typeof g.MessageChannel === 'function') {
+    const Channel = g.MessageChannel as typeof MessageChannel;
     const waiting: (() => void)[] = [];
     let channel: MessageChannel | null = null;
-    return (f: () => void) => {
+    return (f) => {
       if (channel === null) {
-        channel = new MessageChannel();
+        channel = new Channel();
         channel.port1.onmessage = () => { waiting.shift()?.(); };
       }
       waiting.push(f);
       channel.port2.postMessage(null);
     };
   }
-  return (f: () => void) => { setTimeout(f, 0); };
-})();
+  return (f) => { setTimeout(f, 0); };
+}
+
+const queueTask = taskQueue(globalThis as { setImmediate?: unknown; MessageChannel?: unknown });
 
 /** Lets timers, events, a page's input and repaint, and an AbortSignal run (one macrotask). */
 function yieldToEventLoop(): Promise<void> {

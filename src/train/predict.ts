@@ -12,7 +12,7 @@
  */
 import { ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Tensor } from '../core/tensor.js';
-import type { Backend } from '../backend.js';
+import { backendOf, type Backend } from '../backend.js';
 import { checkInt, checkKeys } from '../rules/validate.js';
 
 /** What predict() needs of a model (nn.Sequential and every nn layer have it). */
@@ -63,7 +63,7 @@ export function predict(model: PredictModel, x: Tensor | Float32Array, options: 
   const withParams = model as unknown as { parameters?: () => unknown };
   const params = typeof withParams.parameters === 'function' ? withParams.parameters() : [];
   const first = Array.isArray(params) ? params[0] : undefined;
-  const modelBe = first instanceof Tensor ? first._be : null;
+  const modelBe = first instanceof Tensor ? backendOf(first) : null;
 
   let be: Backend, n: number, d: number, rowShape: readonly number[];
   let src: Float32Array | null = null; // the rows when x is an array
@@ -71,7 +71,7 @@ export function predict(model: PredictModel, x: Tensor | Float32Array, options: 
     x.assertLive('predict x');
     if (x.shape.length === 0) throw new ShapeError('predict: x: expected a tensor of rows [n, ...], got a scalar (shape [])');
     if (modelBe !== null && x._be !== modelBe) throw new TypeError(`predict: x belongs to another backend (${x._be.kind}) than the model's parameters (${modelBe.kind})`);
-    be = x._be;
+    be = backendOf(x);
     n = x.shape[0]!;
     rowShape = x.shape.slice(1);
     d = n === 0 ? rowShape.reduce((a, b) => a * b, 1) : x.size / n;

@@ -314,6 +314,37 @@ describe('the pool passes arguments exactly', () => {
   });
 });
 
+describe('how long the threads poll before they block', () => {
+  it('workers that block after every job and a caller that blocks at once give the same bits; spinMs is checked and read back', async () => {
+    const be = await loadBackend('wasm', { threads: 2 });
+    try {
+      const p = pool(be);
+      p.adaptive = false;
+      expect(p.spinMs).toBeGreaterThan(0);
+      for (const bad of [-1, 1001, NaN]) expect(() => { p.spinMs = bad; }).toThrow(/spinMs must be in \[0, 1000\]/);
+      p.spinMs = 0.25;
+      expect(p.spinMs).toBe(0.25);
+      p.spinMs = 0; p.callerSpinMs = 0;
+      const m = 96, n = 200, k = 300, a = randomF32(m * k, 21), b = randomF32(k * n, 22);
+      const mm = (x: Backend) => {
+        const A = x.tensor([m, k], a), B = x.tensor([k, n], b), out = x.zeros([m, n]);
+        x.kernels.matmul(out, A, B);
+        const r = out.data.slice();
+        for (const t of [A, B, out]) t.dispose();
+        return r;
+      };
+      const want = mm(js), calls = p.parallelCalls;
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 2)); // the worker is blocked in Atomics.wait by now
+        expect(firstBitDiff(mm(be), want)).toBe(-1);
+      }
+      expect(p.parallelCalls - calls).toBe(5 * matmulCalls(k));
+    } finally {
+      be.dispose();
+    }
+  });
+});
+
 describe('backing off on a busy machine', () => {
   it('waits beyond two of the caller\'s chunks (a preempted worker) send the next calls to the caller alone; a normal tail wait does not', async () => {
     const be = await loadBackend('wasm', { threads: 2 });

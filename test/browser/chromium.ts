@@ -44,8 +44,11 @@ export interface DemoPage {
   close(): Promise<void>;
 }
 
-/** Builds the demo if stale, serves dist-demo/ cross-origin isolated, and opens it in Chromium. */
-export async function openDemo(viewport = { width: 1280, height: 900 }): Promise<DemoPage> {
+/**
+ * Builds the demo if stale, serves dist-demo/ cross-origin isolated, and opens it in Chromium
+ * (with `query`, e.g. "?text-iters=20", appended to the page's URL).
+ */
+export async function openDemo(viewport = { width: 1280, height: 900 }, query = ''): Promise<DemoPage> {
   ensureBuilt();
   const { server, url } = await serve(DIST);
   const { chromium } = await import('playwright-core');
@@ -64,7 +67,7 @@ export async function openDemo(viewport = { width: 1280, height: 900 }): Promise
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   mkdirSync(SHOTS, { recursive: true });
-  await page.goto(url);
+  await page.goto(url + query);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
   return {
     page, context, url, problems,

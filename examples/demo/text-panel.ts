@@ -77,7 +77,9 @@ export function initText(): void {
     startBtn.disabled = s === 'running' || s === 'stopping';
     stopBtn.disabled = s !== 'running';
     resumeBtn.disabled = s !== 'stopped' || step >= runOpts.iters;
-    downloadBtn.disabled = s === 'idle' || s === 'stopping';
+    // enabled while stopping too: a download clicked with the stop is the stopped run (the
+    // worker reads 'save' after 'stop', and fitText takes no step once stopped)
+    downloadBtn.disabled = !hasRun;
     loadInput.disabled = s === 'stopping';
   }
 
@@ -182,6 +184,7 @@ export function initText(): void {
     if (m.run !== run) return; // a report of a run that was replaced
     if (m.type === 'ready') {
       if (m.step === 0) clearRun(m.kind === 'shakespeare');
+      setState(state);
       redraw.now();
       byId('text-params').textContent = thousands(m.nParams);
       status.textContent = `training on ${m.source}: ${thousands(m.trainChars)} characters (vocabulary of ${m.vocabSize}), validated on ${thousands(m.valChars)}, ${m.threads} thread${m.threads > 1 ? 's' : ''}…`;

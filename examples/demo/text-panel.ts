@@ -12,7 +12,7 @@
  */
 import { RECIPE, type TorchReference } from '../experiments/shakespeare-recipe.js';
 import type { FromTextWorker, TextRunOptions, TextSource, ToTextWorker } from './text-protocol.js';
-import { byId, frameDraw, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
+import { byId, frameDraw, onFileChosen, saveFile, scale, stepAxes, svg, thousands } from './svg.js';
 
 /** PyTorch's three seeds of the recipe on Tiny Shakespeare: fetched as a demo asset. */
 const TORCH_REFERENCE_URL = new URL('../../test/reference/shakespeare-torch.json', import.meta.url);
@@ -244,7 +244,7 @@ export function initText(): void {
   // frame's work stays small on the page's thread (as panel 4's plot).
   function draw(): void {
     const plot = byId<SVGSVGElement>('text-loss-plot');
-    const W = 460, H = 240, left = 38, right = 10, top = 10, bottom = 26;
+    const box = { W: 460, H: 240, left: 38, right: 10, top: 10, bottom: 26 }, { W, H, left, right, top, bottom } = box;
     const last = Math.max(train[train.length - 1]?.step ?? 0, val[val.length - 1]?.step ?? 0);
     const xMax = Math.min(Math.max(runOpts.iters, 1), Math.max(250, Math.ceil(last / 250) * 250));
     const all = [...val, ...train.slice(0, 3)].map((p) => p.loss).filter(Number.isFinite);
@@ -256,14 +256,7 @@ export function initText(): void {
     const ref = onShakespeare ? reference : null;
     const key = `${xMax} ${yMin} ${yMax} ${empty} ${ref !== null} ${state}`;
     if (frame === null || frame.key !== key) {
-      reset(plot, W, H);
-      for (const t of ticks(yMin, yMax, 4)) {
-        svg(plot, 'line', { class: 'grid-line', x1: left, x2: W - right, y1: sy(t), y2: sy(t) });
-        svg(plot, 'text', { x: left - 5, y: sy(t) + 4, 'text-anchor': 'end' }, t.toFixed(1));
-      }
-      for (const t of ticks(0, xMax, 5)) svg(plot, 'text', { x: sx(t), y: H - 8, 'text-anchor': 'middle' }, String(t));
-      svg(plot, 'line', { class: 'axis', x1: left, x2: W - right, y1: sy(yMin), y2: sy(yMin) });
-      svg(plot, 'text', { x: W - right, y: sy(yMin) - 6, 'text-anchor': 'end' }, 'step');
+      stepAxes(plot, box, xMax, yMin, yMax, sx, sy);
       if (ref !== null) {
         const pts = ref.filter((r) => r.iter <= xMax);
         svg(plot, 'polyline', { class: 'line-ref', 'data-testid': 'text-torch-curve', points: pts.map((r) => `${sx(r.iter).toFixed(1)},${sy(Math.min(yMax, r.valLoss)).toFixed(1)}`).join(' ') });
@@ -299,20 +292,8 @@ export function initText(): void {
   promptInput.addEventListener('change', () => { if (state !== 'idle') send({ type: 'prompt', prompt: promptInput.value }); });
   // typing or pasting a text chooses it
   input.addEventListener('input', () => { if (input.value !== '' && sourceSel.value !== 'own') sourceSel.value = 'own'; });
-  loadInput.addEventListener('change', () => {
-    const f = loadInput.files?.[0];
-    if (f !== undefined) void loadCheckpoint(f);
-    loadInput.value = '';
-  });
-  // a dropped .safetensors file is a checkpoint; any other file is a text to train on
-  const panel = byId('panel-text');
-  panel.addEventListener('dragover', (e) => { e.preventDefault(); panel.classList.add('dropping'); });
-  panel.addEventListener('dragleave', () => panel.classList.remove('dropping'));
-  panel.addEventListener('drop', (e) => {
-    e.preventDefault();
-    panel.classList.remove('dropping');
-    const f = e.dataTransfer?.files[0];
-    if (f === undefined) return;
+  // a .safetensors file (chosen or dropped) is a checkpoint; any other dropped file is a text to train on
+  onFileChosen(byId('panel-text'), loadInput, (f) => {
     if (f.name.endsWith('.safetensors')) { if (state !== 'stopping') void loadCheckpoint(f); return; }
     void f.text().then((t) => {
       input.value = t;

@@ -76,7 +76,7 @@ export function initText(): void {
     state = s;
     startBtn.disabled = s === 'running' || s === 'stopping';
     stopBtn.disabled = s !== 'running';
-    resumeBtn.disabled = s !== 'stopped' || step >= runOpts.iters;
+    resumeBtn.disabled = s !== 'stopped' || !hasRun || step >= runOpts.iters;
     // enabled while stopping too: a download clicked with the stop is the stopped run (the
     // worker reads 'save' after 'stop', and fitText takes no step once stopped)
     downloadBtn.disabled = !hasRun;
@@ -222,8 +222,8 @@ export function initText(): void {
       byId('text-step').textContent = thousands(m.step);
       // the worker reported its last steps just before this: draw them now (see frameDraw)
       redraw.now();
-      setState('stopped');
-      status.textContent = m.reason === 'finished' ? `finished: ${thousands(m.step)} steps` : m.reason === 'diverged' ? `stopped after ${m.step} steps: the loss was not finite` : `stopped after ${m.step} steps`;
+      setState(hasRun ? 'stopped' : 'idle');
+      status.textContent = !hasRun ? 'idle' : m.reason === 'finished' ? `finished: ${thousands(m.step)} steps` : m.reason === 'diverged' ? `stopped after ${m.step} steps: the loss was not finite` : `stopped after ${m.step} steps`;
     } else {
       redraw.now();
       setState(hasRun ? 'stopped' : 'idle');

@@ -133,7 +133,8 @@ async function start(m: Extract<ToTextWorker, { type: 'start' }>): Promise<void>
     const be = await backend('wasm');
     const { text, label } = await sourceText(m.source);
     const corpus = textCorpus(text, { blockSize: RECIPE.blockSize });
-    if (run.abort.signal.aborted) return;
+    // stopped before it began (while the text was fetched): the run before it, if any, is the one kept
+    if (run.abort.signal.aborted) { post({ type: 'stopped', run: run.id, step: session?.step ?? 0, reason: 'stopped' }); return; }
     const gpt = recipeModel(be, corpus.tokenizer.size);
     const { optimizer, scheduler } = recipeTraining(gpt);
     replaceSession({ be, corpus, val: valStream(corpus, m.options), gpt, optimizer, scheduler, step: 0, sampler: new Mulberry32(SEEDS.batches), kind: m.source.kind, label });

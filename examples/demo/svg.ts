@@ -53,12 +53,13 @@ export function saveFile(bytes: Uint8Array<ArrayBuffer>, name: string): void {
 
 /**
  * Calls `onFile` with the file chosen in `input` or dropped on `panel` (outlined, class
- * "dropping", while a file is dragged over it); the input is emptied, so the same file can be chosen again.
+ * "dropping", while a file is dragged over it), and how it came; the input is emptied, so the
+ * same file can be chosen again.
  */
-export function onFileChosen(panel: HTMLElement, input: HTMLInputElement, onFile: (f: File) => void): void {
+export function onFileChosen(panel: HTMLElement, input: HTMLInputElement, onFile: (f: File, how: 'chosen' | 'dropped') => void): void {
   input.addEventListener('change', () => {
     const f = input.files?.[0];
-    if (f !== undefined) onFile(f);
+    if (f !== undefined) onFile(f, 'chosen');
     input.value = '';
   });
   panel.addEventListener('dragover', (e) => { e.preventDefault(); panel.classList.add('dropping'); });
@@ -67,7 +68,7 @@ export function onFileChosen(panel: HTMLElement, input: HTMLInputElement, onFile
     e.preventDefault();
     panel.classList.remove('dropping');
     const f = e.dataTransfer?.files[0];
-    if (f !== undefined) onFile(f);
+    if (f !== undefined) onFile(f, 'dropped');
   });
 }
 

@@ -210,6 +210,8 @@ export function initText(): void {
     } else if (m.type === 'loaded') {
       clearRun(m.kind === 'shakespeare');
       step = m.step;
+      val.push({ step: m.step, loss: m.valLoss });
+      showVal(val[0]!);
       byId('text-step').textContent = thousands(m.step);
       byId('text-params').textContent = thousands(m.nParams);
       fileStatus.dataset['step'] = String(m.step);
@@ -247,9 +249,10 @@ export function initText(): void {
     const box = { W: 460, H: 240, left: 38, right: 10, top: 10, bottom: 26 }, { W, H, left, right, top, bottom } = box;
     const last = Math.max(train[train.length - 1]?.step ?? 0, val[val.length - 1]?.step ?? 0);
     const xMax = Math.min(Math.max(runOpts.iters, 1), Math.max(250, Math.ceil(last / 250) * 250));
-    const all = [...val, ...train.slice(0, 3)].map((p) => p.loss).filter(Number.isFinite);
-    const yMax = Math.max(onShakespeare ? 4.5 : 1, Math.ceil(Math.max(0, ...all) * 2 + 0.2) / 2);
-    const yMin = Math.min(1.5, Math.floor(Math.min(yMax, ...[...val, ...train].map((p) => p.loss).filter(Number.isFinite)) * 2) / 2);
+    // losses in nats: from 1.5 (or the lowest drawn) to 4.5 (or above the first ones), in halves
+    const first = [...val, ...train.slice(0, 3)].map((p) => p.loss).filter(Number.isFinite);
+    const yMax = Math.max(4.5, Math.ceil(Math.max(0, ...first) * 2 + 0.2) / 2);
+    const yMin = Math.max(0, Math.min(1.5, Math.floor(Math.min(Infinity, ...[...val, ...train].map((p) => p.loss).filter(Number.isFinite)) * 2) / 2));
     const sx = scale(0, xMax, left, W - right);
     const sy = scale(yMin, yMax, H - bottom, top);
     const empty = train.length === 0 && val.length === 0;
@@ -273,7 +276,7 @@ export function initText(): void {
     frame.val.setAttribute('points', points(val));
     // the dots: rebuilt when a resumed run replaced the last one, else only the new ones
     if (frame.dots.childElementCount > val.length || (val.length > 0 && frame.dots.lastElementChild?.getAttribute('data-step') === String(val[val.length - 1]!.step) && frame.dots.lastElementChild.getAttribute('data-loss') !== String(val[val.length - 1]!.loss))) frame.dots.replaceChildren();
-    for (const p of val.slice(frame.dots.childElementCount)) svg(frame.dots, 'circle', { class: 'dot-val', cx: sx(p.step), cy: y(p.loss), r: 2.5, 'data-step': p.step, 'data-loss': p.loss });
+    for (const p of val.slice(frame.dots.childElementCount)) svg(frame.dots, 'circle', { class: 'dot-val', cx: sx(p.step), cy: y(p.loss), r: 2.5, 'data-step': p.step, 'data-loss': String(p.loss) });
   }
 
   fetch(TORCH_REFERENCE_URL).then(async (r) => {
@@ -292,9 +295,10 @@ export function initText(): void {
   promptInput.addEventListener('change', () => { if (state !== 'idle') send({ type: 'prompt', prompt: promptInput.value }); });
   // typing or pasting a text chooses it
   input.addEventListener('input', () => { if (input.value !== '' && sourceSel.value !== 'own') sourceSel.value = 'own'; });
-  // a .safetensors file (chosen or dropped) is a checkpoint; any other dropped file is a text to train on
-  onFileChosen(byId('panel-text'), loadInput, (f) => {
-    if (f.name.endsWith('.safetensors')) { if (state !== 'stopping') void loadCheckpoint(f); return; }
+  // the file chosen with "load a checkpoint", or a dropped .safetensors file, is a checkpoint;
+  // any other dropped file is a text to train on
+  onFileChosen(byId('panel-text'), loadInput, (f, how) => {
+    if (how === 'chosen' || f.name.endsWith('.safetensors')) { if (state !== 'stopping') void loadCheckpoint(f); return; }
     void f.text().then((t) => {
       input.value = t;
       sourceSel.value = 'own';

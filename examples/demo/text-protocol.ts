@@ -35,7 +35,7 @@ export type FromTextWorker =
   | { type: 'progress'; run: number; step: number; trainLoss: number; lr: number; tokensPerSecond: number }
   /** An evaluation: the validation loss at `step` (before that iteration's step, as train.py) and text written from the prompt. */
   | { type: 'eval'; run: number; step: number; valLoss: number; prompt: string; sample: string; dropped: string }
-  /** A sample asked for while no run trains. */
+  /** A sample written while no run trains (a new prompt, a loaded checkpoint). */
   | { type: 'sample'; step: number; prompt: string; sample: string; dropped: string }
   | { type: 'stopped'; run: number; step: number; reason: 'stopped' | 'finished' | 'diverged' }
   | { type: 'error'; run: number; message: string }

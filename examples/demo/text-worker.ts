@@ -191,7 +191,7 @@ async function load(m: Extract<ToTextWorker, { type: 'load' }>): Promise<void> {
     lastOptions = m.options;
     const valLoss = estimateLoss(s.gpt, s.val);
     post({ type: 'loaded', run, step: s.step, valLoss, vocabSize: s.corpus.tokenizer.size, nParams: s.gpt.numParams(), kind: s.kind, source: label });
-    post({ type: 'eval', run, step: s.step, valLoss, ...write(s, m.options.sampleChars, s.step) });
+    post({ type: 'sample', step: s.step, ...write(s, m.options.sampleChars, s.step) });
   } catch (e) {
     post({ type: 'load-error', message: e instanceof Error ? e.message : String(e) });
   }

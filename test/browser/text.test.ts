@@ -118,8 +118,10 @@ describeInChromium('demo page: the text panel (nanoGPT\'s recipe on any text)', 
       expect(tokenizer!.vocab).toEqual(corpus.tokenizer.vocab);
       const nodeLoss = estimateLoss(gpt, val);
 
-      await page.getByTestId('text-load').setInputFiles(checkpoint);
-      await page.waitForFunction((s) => document.querySelector('[data-testid="text-file-status"]')?.getAttribute('data-step') === String(s), stoppedAt, { timeout: 60_000 });
+      // the file as the browser saved it (its name too: the picker takes any name)
+      await page.getByTestId('text-load').setInputFiles({ name: `regula-shakespeare-gpt-${stoppedAt}-steps.safetensors`, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+      await page.waitForFunction((s) => document.querySelector('[data-testid="text-file-status"]')?.getAttribute('data-step') === String(s), stoppedAt, { timeout: 60_000 })
+        .catch(async (e: unknown) => { throw new Error(`the checkpoint did not load: file status "${await text('text-file-status')}", error "${await text('text-error')}", status "${await text('text-status')}" (${String(e)})`); });
       expect(await text('text-file-status')).toMatch(new RegExp(`^loaded a checkpoint at step ${stoppedAt} \\(vocabulary of 65\\)`));
       // the page's model (wasm, its threads) and Node's (wasm, one thread): the same bits
       expect(Number(await page.getByTestId('text-val-loss').getAttribute('data-value'))).toBe(nodeLoss);
@@ -150,8 +152,10 @@ describeInChromium('demo page: the text panel (nanoGPT\'s recipe on any text)', 
   it('refuses a too-short text with a clear error and changes nothing; trains on a pasted Unicode text, whose vocabulary is its own', async () => {
     const { page } = demo;
     const stepBefore = await text('text-step');
-    const short = 'Too short to train on: ∑ 🙂';
-    const n = Array.from(short).length, nVal = n - Math.floor(n * 0.9); // characters are code points (the emoji is one)
+    // 100 characters (code points: the emoji is one): 90 to train, 10 to validate, fewer than a window of 65
+    const short = 'Zu kurz, trop court, 太短 🙂 '.repeat(3) + '.'.repeat(22);
+    const n = Array.from(short).length, nVal = n - Math.floor(n * 0.9);
+    expect([n, nVal]).toEqual([100, 10]);
     await page.getByTestId('text-input').fill(short);
     expect(await page.getByTestId('text-source').inputValue()).toBe('own');
     await page.getByTestId('text-start').click();

@@ -68,9 +68,12 @@ describeInChromium('demo page: the text panel (nanoGPT\'s recipe on any text)', 
   it('trains on Tiny Shakespeare in a worker: the validation loss falls from ln 65, text comes from the prompt, and input is handled within 100 ms', async () => {
     const { page } = demo;
     expect(await page.getByTestId('text-shortened').textContent()).toMatch(/validation every 5 on the first 1,300 validation characters/);
-    await probeInput(page);
     await page.getByTestId('text-start').click();
     expect(await page.getByTestId('text-stop').isEnabled()).toBe(true);
+    // input is measured while the worker trains: from its first step on (the start before it
+    // fetches and encodes the 1.1 MB and compiles the Wasm module, in the worker)
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="text-step"]')?.textContent?.replace(/,/g, '')) >= 1, undefined, { timeout: 120_000 });
+    await probeInput(page);
     // the prompt of the next evaluation's sample (change: Enter)
     await page.getByTestId('text-prompt').fill('JULIET:');
     await page.getByTestId('text-prompt').press('Enter');

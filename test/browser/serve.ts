@@ -13,7 +13,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = join(ROOT, 'dist-demo');
 
 /** What the built page is made of: a change to any of these makes dist-demo/ stale. */
-const SOURCES = ['examples/demo', 'examples/experiments', 'src', 'build/regula.wasm', 'vite.config.ts', 'package.json'];
+const SOURCES = ['examples/demo', 'examples/experiments', 'examples/data', 'test/reference/shakespeare-torch.json', 'src', 'build/regula.wasm', 'vite.config.ts', 'package.json'];
 
 function newest(path: string): number {
   if (!existsSync(path)) return 0;
@@ -89,6 +89,7 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
   '.svg': 'image/svg+xml',
   '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 /** The headers that make a page cross-origin isolated (SharedArrayBuffer, so regula's threads). */

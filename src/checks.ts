@@ -7,8 +7,8 @@
 import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
-import { TABLE, type TableEntry, type TableName } from './backend/raw.js';
-import type { TensorSignatures, TrustedKernels } from './backend/trusted.js';
+import { EXPLICIT, TABLE, type ElementwiseName, type Registration, type TableEntry, type TableName } from './backend/raw.js';
+import type { TensorElementwise, TensorSignatures, TrustedKernels } from './backend/trusted.js';
 import { checkNumber, expectShape } from './validate.js';
 
 // ---- rules shared with autograd and the optimizers ------------------------------------------
@@ -223,5 +223,40 @@ export function tableCheck(be: Backend, t: TrustedKernels, name: TableName): Ten
         return run(a, b);
       };
     }
+  }
+}
+
+/** The default names of an elementwise-factory kernel's buffers, by their count. */
+const BUFFER_NAMES: readonly (readonly string[])[] = [[], ['out'], ['out', 'x'], ['out', 'a', 'b']];
+
+/**
+ * The checked entry of elementwise-factory kernel `name` (src/backend/raw.ts `Elementwise`):
+ * every buffer a live tensor of be and of the last buffer's shape, the `own` buffers none of
+ * the others, the scalar by its rule; then the trusted call.
+ */
+export function elementwiseCheck(be: Backend, t: TrustedKernels, name: ElementwiseName): TensorElementwise[ElementwiseName] {
+  const r: Registration = EXPLICIT[name];
+  const b = r.elements!, names = r.names ?? BUFFER_NAMES[b]!, own = r.own ?? [], rule = r.scalar;
+  const run = t[name] as (...args: unknown[]) => Tensor;
+  const check = (ts: readonly Tensor[], s: unknown): void => {
+    for (let i = 0; i < b; i++) checkTensor(be, ts[i], `${name} ${names[i]}`);
+    const ref = ts[b - 1]!;
+    for (let i = 0; i < b - 1; i++) if (!dimsEqual(ts[i]!.shape, ref.shape)) expectShape(ts[i]!.shape, ref.shape, `${name} ${names[i]}`);
+    for (const i of own) {
+      if (ts.some((u, j) => j !== i && u === ts[i])) {
+        throw new ShapeError(`${name}: ${names[i]} must not be ${names.filter((_, j) => j !== i).join(' or ')}`);
+      }
+    }
+    if (rule === undefined) return;
+    if (rule.any) {
+      if (typeof s !== 'number') throw new TypeError(`${name}: expected ${rule.name} as a number, got ${describe(s)}`);
+    } else {
+      checkNumber(s, `${name} ${rule.name}`, rule.min === undefined ? {} : { min: rule.min });
+    }
+  };
+  switch (b) {
+    case 1: return ((out: Tensor, s?: number) => { check([out], s); return run(out, s); }) as TensorElementwise[ElementwiseName];
+    case 2: return ((out: Tensor, x: Tensor, s?: number) => { check([out, x], s); return run(out, x, s); }) as TensorElementwise[ElementwiseName];
+    default: return ((out: Tensor, a: Tensor, c: Tensor, s?: number) => { check([out, a, c], s); return run(out, a, c, s); }) as TensorElementwise[ElementwiseName];
   }
 }

@@ -12,9 +12,9 @@
 import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Backend } from './backend.js';
-import { TABLE_NAMES } from './backend/raw.js';
-import type { BatchedLayout, TensorTable, TrustedKernels } from './backend/trusted.js';
-import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from './checks.js';
+import { ELEMENTWISE_NAMES, TABLE_NAMES } from './backend/raw.js';
+import type { BatchedLayout, TensorElementwise, TensorTable, TrustedKernels } from './backend/trusted.js';
+import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck, elementwiseCheck } from './checks.js';
 import { checkDim, checkKeys, checkNumber, expectShape, optionalBool, optionsOf, resolveAdam, resolveSgd } from './validate.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
@@ -71,13 +71,15 @@ const ADAM_STEP_KEYS: Record<keyof AdamStepOptions, true> = {
 export { checkDropout, checkIds, checkLabels, checkTensor, colVec, dims2, matmulDims, squares };
 
 
-export interface Kernels extends TensorTable {}
+export interface Kernels extends TensorTable, TensorElementwise {}
 
 /**
  * The checked kernels (`be.kernels`): in place, `out` first, no autograd; every argument
  * checked before anything is written. Besides the methods below, one method per table
  * kernel (src/backend/raw.ts `TABLE`): `add(out, a, b)`, `relu(out, x)`, `scale(out, x, alpha)`,
- * `mseBackward(out, a, b, alpha)`, `sum(x)`, `mse(a, b)`, ...
+ * `mseBackward(out, a, b, alpha)`, `sum(x)`, `mse(a, b)`, ...; and one per kernel of the
+ * elementwise factory (`elementwise` in src/backend/raw.ts `EXPLICIT`, checks from
+ * `elementwiseCheck`): `geluWithGrad(out, d, x)`, `softThreshold(out, x, t)`, `fill(out, value)`.
  */
 export class Kernels {
   private readonly t: TrustedKernels;
@@ -85,6 +87,7 @@ export class Kernels {
   constructor(private readonly be: Backend) {
     this.t = be._trusted;
     for (const name of TABLE_NAMES) (this as unknown as Record<string, unknown>)[name] = tableCheck(be, this.t, name);
+    for (const name of ELEMENTWISE_NAMES) (this as unknown as Record<string, unknown>)[name] = elementwiseCheck(be, this.t, name);
   }
 
   /** out (+)= op(a)·op(b); a: m×k (k×m when transA), b: k×n (n×k when transB), out: m×n. */
@@ -150,24 +153,6 @@ export class Kernels {
         `(${sCb}, ${sCh}, ${ldc}, 1) overlap: some element of out would be written twice`);
     }
     return this.t.matmulBatched(out, a, b, L);
-  }
-
-  /**
-   * out = gelu(x) (the same bits as `gelu`) and d = f32(Φ(x) + x·φ(x)), the derivative, in
-   * one pass; out, d and x of one shape. out may be x; d must not be out or x.
-   */
-  geluWithGrad(out: Tensor, d: Tensor, x: Tensor): Tensor {
-    same(this.be, 'geluWithGrad', out, x, d);
-    if (d === out || d === x) throw new ShapeError('geluWithGrad: d must not be out or x');
-    return this.t.geluWithGrad(out, d, x);
-  }
-
-  /** out = sign(x)·max(|x| − t, 0); out may be x. */
-  softThreshold(out: Tensor, x: Tensor, t: number): Tensor {
-    checkTensor(this.be, out, 'softThreshold out'); checkTensor(this.be, x, 'softThreshold x');
-    expectShape(out.shape, x.shape, 'softThreshold out');
-    checkNumber(t, 'softThreshold t (threshold)', { min: 0 });
-    return this.t.softThreshold(out, x, t);
   }
 
   /**
@@ -239,13 +224,6 @@ export class Kernels {
     if (b.size !== cols || b.shape.length !== 1) throw new ShapeError(`addRowVector b: expected shape [${cols}], got ${fmtShape(b.shape)}`);
     if (b === out) throw new ShapeError('addRowVector: out must not be b');
     return this.t.addRowVector(out, x, b);
-  }
-
-  /** out[i] = value. */
-  fill(out: Tensor, value: number): Tensor {
-    checkTensor(this.be, out, 'fill out');
-    if (typeof value !== 'number') throw new TypeError(`fill: expected a number, got ${describe(value)}`);
-    return this.t.fill(out, value);
   }
 
   /** out[j] = Σ_i x[i, j] (x rows×cols, out [cols]). */

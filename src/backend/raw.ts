@@ -12,7 +12,7 @@
  * Rules every implementation follows:
  * - `out` first; sizes after buffers; scalars last.
  * - Kernels trust their input. Arguments are checked once, at the public entry
- *   (`be.kernels`, `src/kernels.ts`, with the rules of `src/checks.ts`, and the autograd
+ *   (`be.kernels`, `src/core/checked-kernels.ts`, with the rules of `src/rules/checks.ts`, and the autograd
  *   ops); internal callers then use the trusted path (`be._trusted`,
  *   `src/backend/trusted.ts`), which returns early on zero-sized work and derives the
  *   scalars below, and never re-checks.
@@ -38,7 +38,7 @@
  *    error; zip/map kernels are split over threads above a size), the checked
  *    `be.kernels.sub(out, a, b)` (shapes, backend, disposal, scalars) and the trusted
  *    `be._trusted.sub(out, a, b)`.
- * 4. Its autograd op, if it has one: a method of `Ops` in `src/autograd.ts` (forward, and
+ * 4. Its autograd op, if it has one: a method of `Ops` in `src/autograd/ops.ts` (forward, and
  *    its backward beside it through `grad()`); it becomes `be.sub(a, b)`.
  * 5. Its tests: wasm == js bit for bit over odd sizes and aliasing, a reference, and bad input
  *    (test/twins.test.ts gives every registered kernel one twin case by itself).
@@ -52,7 +52,7 @@
  * checked entry from the registration, so adding one touches the same places as a table
  * kernel: the assembly, the js twin, one line here, its op and its tests. Any other shape
  * (`explicit<Sig>()`: matmul, the optimizer steps, dropout, cross-entropy, ...) has its
- * checks in `src/kernels.ts` and its trusted entry in `src/backend/trusted.ts`, and, when it
+ * checks in `src/core/checked-kernels.ts` and its trusted entry in `src/backend/trusted.ts`, and, when it
  * runs on threads or needs scratch, glue in `src/backend/wasm/<family>.ts`.
  */
 
@@ -220,7 +220,7 @@ type I = LabelsHandle;
  * the signature is the raw contract, the doc comment says it. From it come `RawKernels`
  * (so the compiler asks each backend for it), the wasm glue (a thin call unless a family's
  * glue gives it), `KERNEL_NAMES`, and the twin test's list (test/twins.test.ts). The
- * checked entry (src/kernels.ts) and the trusted one (src/backend/trusted.ts) are written
+ * checked entry (src/core/checked-kernels.ts) and the trusted one (src/backend/trusted.ts) are written
  * out: their shape rules are the kernel's own.
  */
 export const EXPLICIT = {
@@ -280,7 +280,7 @@ export const EXPLICIT = {
 
   /**
    * Inverted dropout: out[i] = keep ? f32(x[i]·scale) : 0, where keep is decided by the
-   * RNG stream (layout in src/rng.ts) against `threshold` (a uint32: drop when the draw is
+   * RNG stream (layout in src/core/rng.ts) against `threshold` (a uint32: drop when the draw is
    * < threshold), and scale = f32(1/(1−p)) computed by the trusted path. Advances the RNG
    * state. mask (or null) receives 1 for kept and 0 for dropped. out may be x.
    */

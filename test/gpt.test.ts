@@ -288,7 +288,7 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('nn.GPT on %s', (_k, be)
 
   it('bad input: a clear error before any state changes', () => {
     expect(() => new nn.GPT(be, { ...SMALL, nEmbd: 10, nHead: 3 })).toThrow(/nEmbd \(10\) must be divisible by nHead \(3\)/);
-    expect(() => new nn.GPT(be, { ...SMALL, dropout: 1 })).toThrow(/dropout in \[0, 1\)/);
+    expect(() => new nn.GPT(be, { ...SMALL, dropout: 1 })).toThrow(/GPT dropout: expected a finite number in \[0, 1\)/);
     expect(() => new nn.GPT(be, { ...SMALL, vocab: 3 } as never)).toThrow(/unknown config key .vocab./);
     const live = be.memory().liveTensors;
     const g = new nn.GPT(be, { ...SMALL, dropout: 0.5, seed: 4 });
@@ -326,7 +326,7 @@ describe('shapes of the layers', () => {
     expect(e.forward(Int32Array.from([3, 3])).shape).toEqual([2, 50]);
     const ln = new nn.LayerNorm(js, 6, { bias: false });
     expect(ln.namedParameters().map(([n]) => n)).toEqual(['weight']);
-    expect(() => new nn.LayerNorm(js, 6, { eps: -1 })).toThrow(/eps as a finite number ≥ 0/);
+    expect(() => new nn.LayerNorm(js, 6, { eps: -1 })).toThrow(/LayerNorm eps: expected a finite number ≥ 0/);
     js.endStep(); e.dispose(); ln.dispose();
   });
 });

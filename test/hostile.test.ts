@@ -167,7 +167,7 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('hostile input on %s', (
       const g = new nn.GPT(be, SMALL);
       expect(() => g.configureOptimizers({} as never)).toThrow(/configureOptimizers: weightDecay is required/);
       expect(() => g.configureOptimizers({ lr: 1e-3 } as never)).toThrow(/configureOptimizers: weightDecay is required/);
-      expect(() => g.configureOptimizers({ weightDecay: -1 })).toThrow(/configureOptimizers: weightDecay: expected a number ≥ 0, got -1/);
+      expect(() => g.configureOptimizers({ weightDecay: -1 })).toThrow(/configureOptimizers: weightDecay: expected a finite number ≥ 0, got -1/);
       expect(g.configureOptimizers({ weightDecay: 0.1 }).paramGroups.map((p) => p.weightDecay)).toEqual([0.1, 0]);
       g.dispose();
     });

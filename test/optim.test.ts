@@ -142,7 +142,7 @@ describe.each(['wasm', 'js'] as const)('optimizer behaviour on %s', (kind) => {
 
   const BAD: [string, 'SGD' | 'Adam' | 'AdamW', Record<string, unknown>, RegExp][] = [
     ['negative lr', 'SGD', { lr: -0.1 }, /lr \(learning rate\).*≥ 0, got -0\.1/],
-    ['NaN lr', 'Adam', { lr: NaN }, /lr \(learning rate\).*finite number, got NaN/],
+    ['NaN lr', 'Adam', { lr: NaN }, /lr \(learning rate\): expected a finite number ≥ 0, got NaN/],
     ['Infinity lr', 'AdamW', { lr: Infinity }, /lr.*got Infinity/],
     ['negative momentum', 'SGD', { lr: 0.1, momentum: -0.5 }, /momentum/],
     ['NaN dampening', 'SGD', { lr: 0.1, dampening: NaN }, /dampening/],

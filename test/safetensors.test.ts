@@ -100,7 +100,7 @@ describe.each([['wasm', wasm], ['js', js]] as const)('safetensors on %s', (_k, b
       [{ '': t }, undefined, /"": expected a tensor name other than "" and "__metadata__"/, RangeError],
       [{ __metadata__: t }, undefined, /expected a tensor name other than/, RangeError],
       [{ x: { shape: [3], data: [1, 2] } }, undefined, /"x": shape \[3\] holds 3 values, but data has 2/, ShapeError],
-      [{ x: { shape: [-1], data: [] } }, undefined, /shape\[0\]: expected a non-negative integer/, ShapeError],
+      [{ x: { shape: [-1], data: [] } }, undefined, /shape\[0\]: expected an integer ≥ 0, got -1/, ShapeError],
       [{ x: { shape: [1], data: new Int8Array(1) } }, undefined, /expected data as a Float32Array or an array of numbers, got a Int8Array/, TypeError],
       [{ x: { shape: [2], data: [1, '2'] } }, undefined, /data\[1\]: expected a number, got "2"/, TypeError],
       [{ x: 'abc' }, undefined, /"x": expected a Tensor or \{ shape, data \}, got "abc"/, TypeError],

@@ -15,19 +15,8 @@
 import type { Rng, Tensor } from '../core/tensor.js';
 import { dropThreshold } from '../core/rng.js';
 import type { AnyStorage } from './storage.js';
+import type { AdamHyper, SgdHyper } from '../rules/optim-options.js';
 import { ELEMENTWISE_NAMES, EXPLICIT, TABLE, TABLE_NAMES, type ElementwiseName, type F32Handle, type Registration, type TableName } from './raw.js';
-
-/** Resolved SGD options (every option present and valid). */
-export interface SgdHyper {
-  lr: number; momentum: number; dampening: number; weightDecay: number;
-  nesterov: boolean; maximize: boolean; l1: number;
-}
-
-/** Resolved Adam / AdamW options (every option present and valid). */
-export interface AdamHyper {
-  lr: number; betas: readonly [number, number] | [number, number]; eps: number; weightDecay: number;
-  amsgrad: boolean; maximize: boolean; l1: number;
-}
 
 /** A matmulBatched layout with every option resolved (see MatmulBatchedOptions in src/core/checked-kernels.ts). */
 export interface BatchedLayout {

@@ -15,7 +15,8 @@ import type { Backend } from '../backend.js';
 import { ELEMENTWISE_NAMES, TABLE_NAMES } from '../backend/raw.js';
 import type { BatchedLayout, TensorElementwise, TensorTable, TrustedKernels } from '../backend/trusted.js';
 import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck, elementwiseCheck } from '../rules/checks.js';
-import { checkDim, checkKeys, checkNumber, expectShape, optionalBool, optionsOf, resolveAdam, resolveSgd } from '../rules/validate.js';
+import { checkDim, checkInt, checkNumber, expectShape, optionalBool, optionsOf, type Keys } from '../rules/validate.js';
+import { ADAM_KEYS, SGD_KEYS, resolveAdam, resolveSgd, type AdamOptions, type SGDOptions } from '../rules/optim-options.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
 
@@ -41,31 +42,28 @@ export interface MatmulBatchedOptions {
   causalOut?: boolean;
 }
 
-export interface SgdStepOptions {
-  lr: number; momentum?: number; dampening?: number; weightDecay?: number;
-  nesterov?: boolean; maximize?: boolean; l1?: number;
+/** sgdStep's options: SGD's (src/rules/optim-options.ts), and whether this is the first step with momentum. */
+export interface SgdStepOptions extends SGDOptions {
   /** True on the first step with momentum: the buffer is set to d_p rather than updated. */
   first?: boolean;
 }
 
-export interface AdamStepOptions {
-  lr: number; betas?: [number, number]; eps?: number; weightDecay?: number;
+/** adamStep's options: Adam's (lr required here), whether decoupled (AdamW), and the step number. */
+export interface AdamStepOptions extends AdamOptions {
+  lr: number;
   /** false: Adam (L2 added to the gradient); true: AdamW (p ← p·(1 − lr·wd) first). */
   decoupled?: boolean;
-  amsgrad?: boolean; maximize?: boolean; l1?: number;
   /** The step number t ≥ 1 (after incrementing), for the bias corrections. */
   step: number;
 }
 
-const MATMUL_KEYS: Record<keyof MatmulOptions, true> = { transA: true, transB: true, accumulate: true };
-const MATMUL_BATCHED_KEYS: Record<keyof MatmulBatchedOptions, true> = {
-  batch: true, heads: true, m: true, n: true, k: true, offA: true, lda: true, sAb: true, sAh: true, offB: true, ldb: true, sBb: true, sBh: true,
+const MATMUL_KEYS: Keys<MatmulOptions> = { transA: true, transB: true, accumulate: true };
+const MATMUL_BATCHED_KEYS: Keys<MatmulBatchedOptions> = {
+  batch: 'required', heads: true, m: 'required', n: 'required', k: 'required', offA: true, lda: true, sAb: true, sAh: true, offB: true, ldb: true, sBb: true, sBh: true,
   offC: true, ldc: true, sCb: true, sCh: true, transA: true, transB: true, accumulate: true, causalA: true, causalOut: true,
 };
-const SGD_STEP_KEYS: Record<keyof SgdStepOptions, true> = { lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: true, maximize: true, l1: true, first: true };
-const ADAM_STEP_KEYS: Record<keyof AdamStepOptions, true> = {
-  lr: true, betas: true, eps: true, weightDecay: true, decoupled: true, amsgrad: true, maximize: true, l1: true, step: true,
-};
+const SGD_STEP_KEYS: Keys<SgdStepOptions> = { ...SGD_KEYS, first: true };
+const ADAM_STEP_KEYS: Keys<AdamStepOptions> = { ...ADAM_KEYS, lr: 'required', decoupled: true, step: 'required' };
 
 // the shared rules, also for the modules that import them from here
 export { checkDropout, checkIds, checkLabels, checkTensor, colVec, dims2, matmulDims, squares };
@@ -115,8 +113,7 @@ export class Kernels {
   matmulBatched(out: Tensor, a: Tensor, b: Tensor, o: MatmulBatchedOptions): Tensor {
     const be = this.be;
     checkTensor(be, out, 'matmulBatched out'); checkTensor(be, a, 'matmulBatched a'); checkTensor(be, b, 'matmulBatched b');
-    if (o === null || typeof o !== 'object') throw new TypeError(`matmulBatched: expected options { batch, m, n, k, ... }, got ${describe(o)}`);
-    checkKeys(o, MATMUL_BATCHED_KEYS, 'matmulBatched');
+    o = optionsOf<MatmulBatchedOptions>(o, MATMUL_BATCHED_KEYS, 'matmulBatched', true) as MatmulBatchedOptions;
     const transA = optionalBool(o.transA, 'matmulBatched transA');
     const transB = optionalBool(o.transB, 'matmulBatched transB');
     const accumulate = optionalBool(o.accumulate, 'matmulBatched accumulate');
@@ -178,8 +175,7 @@ export class Kernels {
     const be = this.be;
     checkTensor(be, p, 'sgdStep p'); checkTensor(be, g, 'sgdStep g');
     expectShape(g.shape, p.shape, 'sgdStep g');
-    if (o === null || typeof o !== 'object') throw new TypeError(`sgdStep: expected options { lr, ... }, got ${describe(o)}`);
-    checkKeys(o, SGD_STEP_KEYS, 'sgdStep');
+    o = optionsOf<SgdStepOptions>(o, SGD_STEP_KEYS, 'sgdStep', true) as SgdStepOptions;
     const h = resolveSgd(o as unknown as Record<string, unknown>, {}, 'sgdStep');
     const first = optionalBool(o.first, 'sgdStep: first');
     if (h.momentum !== 0) {
@@ -198,12 +194,10 @@ export class Kernels {
     expectShape(g.shape, p.shape, 'adamStep g');
     expectShape(m.shape, p.shape, 'adamStep m (first moment)');
     expectShape(v.shape, p.shape, 'adamStep v (second moment)');
-    if (o === null || typeof o !== 'object') throw new TypeError(`adamStep: expected options { lr, step, ... }, got ${describe(o)}`);
-    checkKeys(o, ADAM_STEP_KEYS, 'adamStep');
+    o = optionsOf<AdamStepOptions>(o, ADAM_STEP_KEYS, 'adamStep', true) as AdamStepOptions;
     const h = resolveAdam(o as unknown as Record<string, unknown>, {}, 'adamStep', 0);
     const decoupled = optionalBool(o.decoupled, 'adamStep: decoupled');
-    const step = o.step;
-    if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 1) throw new RangeError(`adamStep: expected step as an integer ≥ 1, got ${describe(step)}`);
+    const step = checkInt(o.step, 'adamStep step', 1);
     if (h.amsgrad) {
       if (vmax === null || vmax === undefined) throw new TypeError('adamStep: amsgrad needs a max-second-moment tensor (vmax), got none');
       checkTensor(be, vmax, 'adamStep vmax');

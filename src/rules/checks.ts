@@ -9,7 +9,7 @@ import { Rng, Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend.js';
 import { EXPLICIT, TABLE, type ElementwiseName, type Registration, type TableEntry, type TableName } from '../backend/raw.js';
 import type { TensorElementwise, TensorSignatures, TrustedKernels } from '../backend/trusted.js';
-import { checkNumber, expectShape } from './validate.js';
+import { checkDropoutP, checkNumber, expectShape } from './validate.js';
 
 // ---- rules shared with autograd and the optimizers ------------------------------------------
 
@@ -87,7 +87,7 @@ export function checkLabels(logits: Tensor, labels: unknown, what: string): [num
 
 /** Dropout's p in [0, 1] and a live RNG of be (`what` names the caller: dropout, causalAttention's dropout). */
 export function checkDropout(be: Backend, p: unknown, rng: unknown, what = 'dropout'): void {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`${what}: expected p in [0, 1], got ${describe(p)}`);
+  checkDropoutP(p, `${what} p`);
   if (!(rng instanceof Rng)) throw new TypeError(`${what}: expected an Rng from be.rng(seed), got ${describe(rng)}`);
   rng.assertLive(`${what} rng`);
   if (rng._be !== be) throw new TypeError(`${what}: the RNG belongs to another backend (${rng._be.kind}) than this one (${be.kind})`);

@@ -94,7 +94,7 @@ describe('fitText', () => {
       [corpus, { ...base, optimizer: {} }, /options.optimizer: expected an optimizer/],
       [corpus, { ...base, steps: -1 }, /options.steps: expected an integer ≥ 0, got -1/],
       [corpus, { ...base, batchSize: 0 }, /options.batchSize: expected an integer ≥ 1/],
-      [corpus, { ...base, clipGradNorm: -1 }, /clipGradNorm: expected a number ≥ 0/],
+      [corpus, { ...base, clipGradNorm: -1 }, /clipGradNorm: expected a finite number ≥ 0/],
       [corpus, { ...base, evalEvery: 0 }, /evalEvery: expected an integer ≥ 1/],
       [{ train: corpus.train }, { ...base, evalEvery: 2 }, /evalEvery needs data.val/],
       [{ train: corpus.train.subarray(0, 10) }, base, /getBatch: the stream has 10 tokens, shorter than one window of blockSize \+ 1 = 17/],

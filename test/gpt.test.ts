@@ -303,7 +303,7 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('nn.GPT on %s', (_k, be)
     expect(() => g.generate([1, 20], 3)).toThrow(/token id 1 is 20/);
     expect(() => g.generate([1], 3, { temperature: -1 })).toThrow(/temperature/);
     expect(() => g.generate([1], 3, { topK: 0 })).toThrow(/topK/);
-    expect(() => g.generate([1], 3, { stop: 11 })).toThrow(/expected stop as a token id in \[0, 10\], got 11/);
+    expect(() => g.generate([1], 3, { stop: 11 })).toThrow(/GPT.generate stop \(a token id\): expected an integer in \[0, 10\], got 11/);
     expect(() => g.generate([], 3)).toThrow(/at least one token/);
     // nothing moved: parameters, and the dropout streams (the next forward equals a fresh model's first)
     const after = g.stateDict();

@@ -172,8 +172,8 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('hostile input on %s', (
       g.dispose();
     });
     it('save refuses 1e39 (finite, beyond float32) and a Map; keeps NaN and ±Infinity that were given', () => {
-      expect(() => safetensors.save({ a: { shape: [2], data: [1, 1e39] } })).toThrow(/"a": data\[1\] = 1e\+39 is beyond float32's range/);
-      expect(() => safetensors.save({ a: { shape: [1], data: [-3.5e38] } })).toThrow(/beyond float32's range/);
+      expect(() => safetensors.save({ a: { shape: [2], data: [1, 1e39] } })).toThrow(/"a": data\[1\]: expected a value within float32's range \(±3.4028235e38\), got 1e\+39/);
+      expect(() => safetensors.save({ a: { shape: [1], data: [-3.5e38] } })).toThrow(/expected a value within float32's range \(±3.4028235e38\), got -3.5e\+38/);
       const t = be.tensor([1], [2]);
       expect(() => safetensors.save(new Map([['a', t]]) as never)).toThrow(/expected a Module or a plain object .* got an object \(Map\) \(pass Object.fromEntries\(map\)\)/);
       const back = safetensors.load(safetensors.save({ a: { shape: [3], data: [NaN, Infinity, 3.4028234663852886e38] }, b: t })).tensors;

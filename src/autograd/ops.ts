@@ -40,11 +40,11 @@
  * a leaf's contributions before AccumulateGrad), so a backward that fails partway (out of
  * memory) leaves every `p.grad` as it was.
  */
-import { ShapeError, describe, fmtShape } from '../rules/errors.js';
+import { ShapeError, fmtShape } from '../rules/errors.js';
 import type { Rng, Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend.js';
 import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from '../rules/checks.js';
-import { checkKeys, checkNumber, optionalBool, sameShape } from '../rules/validate.js';
+import { checkNumber, optionalBool, optionsOf, sameShape } from '../rules/validate.js';
 import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult } from './grad.js';
 import { backward } from './backward.js';
 
@@ -82,8 +82,7 @@ export abstract class Ops {
   /** op(a)·op(b) with gradients; a: m×k (k×m when transA), b: k×n (n×k when transB); the result is m×n. */
   matmul(this: Backend, a: Tensor, b: Tensor, options: AutogradMatmulOptions = {}): Tensor {
     checkTensor(this, a, 'matmul a'); checkTensor(this, b, 'matmul b');
-    if (options === null || typeof options !== 'object') throw new TypeError(`matmul: expected options { transA?, transB? }, got ${describe(options)}`);
-    checkKeys(options, AUTOGRAD_MATMUL_KEYS, 'matmul');
+    options = optionsOf<AutogradMatmulOptions>(options, AUTOGRAD_MATMUL_KEYS, 'matmul');
     const tA = optionalBool(options.transA, 'matmul transA'), tB = optionalBool(options.transB, 'matmul transB');
     const [m, n] = matmulDims(a, b, tA, tB);
     const out = result(this, [m, n], m * n, 'matmul', [a, b]);

@@ -9,7 +9,7 @@
  * signature (`tableCheck`, src/rules/checks.ts, with the rules autograd and the optimizers share);
  * the others are written out below.
  */
-import { ShapeError, describe, fmtShape } from '../rules/errors.js';
+import { ShapeError, fmtShape } from '../rules/errors.js';
 import { Rng, Tensor } from './tensor.js';
 import type { Backend } from '../backend.js';
 import { ELEMENTWISE_NAMES, TABLE_NAMES } from '../backend/raw.js';

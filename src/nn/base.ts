@@ -16,7 +16,7 @@ import { ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Backend } from '../backend.js';
 import { Rng, Tensor } from '../core/tensor.js';
 import { mulberry32 } from '../core/rng.js';
-import { checkDim, checkDropoutP, checkKeys, checkSeed, checkShape, finiteFloat32Copy, optionalBool, optionsOf, sameShape } from '../rules/validate.js';
+import { checkDim, checkDropoutP, checkSeed, checkShape, finiteFloat32Copy, optionalBool, optionsOf, sameShape } from '../rules/validate.js';
 import { checkBackend } from '../rules/backend-arg.js';
 
 // ---- seeds ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@
  *
  * forward() returns op results (src/autograd/ops.ts's memory rules).
  */
-import { ShapeError, describe } from '../rules/errors.js';
+import { ShapeError } from '../rules/errors.js';
 import { Backend } from '../backend.js';
 import { Rng, Tensor } from '../core/tensor.js';
 import { mulberry32 } from '../core/rng.js';

@@ -9,7 +9,7 @@ import { Rng, Tensor } from '../core/tensor.js';
 import type { Backend } from '../backend.js';
 import { EXPLICIT, TABLE, type ElementwiseName, type Registration, type TableEntry, type TableName } from '../backend/raw.js';
 import type { TensorElementwise, TensorSignatures, TrustedKernels } from '../backend/trusted.js';
-import { checkDropoutP, checkNumber, expectShape } from './validate.js';
+import { checkDropoutP, checkId, checkNumber, expectShape } from './validate.js';
 
 // ---- rules shared with autograd and the optimizers ------------------------------------------
 
@@ -108,16 +108,6 @@ export function squares(x: Tensor, what: string): [number, number] {
   return [s[0]!, s[1]!];
 }
 
-/**
- * The token-id rule, once for every input form (Int32Array, array, tensor): id i is an
- * integer in [0, vocab); the message says the value as given (1e10, not its int32 wrap).
- */
-export function checkId(v: unknown, i: number, vocab: number, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= vocab) {
-    throw new RangeError(`${what}: token id ${i} is ${describe(v)}, expected an integer in [0, ${vocab - 1}]`);
-  }
-  return v;
-}
 
 /** Token ids: an Int32Array of `n` integers in [0, vocab). */
 export function checkIds(ids: unknown, n: number, vocab: number, what: string): Int32Array {

@@ -138,6 +138,17 @@ export function checkSeed(seed: unknown, what: string): number {
   return seed;
 }
 
+/**
+ * The token-id rule, once for every input form (Int32Array, array, tensor): id i is an
+ * integer in [0, vocab); the message says the value as given (1e10, not its int32 wrap).
+ */
+export function checkId(v: unknown, i: number, vocab: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= vocab) {
+    throw new RangeError(`${what}: token id ${i} is ${describe(v)}, expected an integer in [0, ${vocab - 1}]`);
+  }
+  return v;
+}
+
 /** True when x is a finite number that float32 cannot hold (Math.fround makes it ±Infinity). */
 export function beyondFloat32(x: number): boolean {
   return Number.isFinite(x) && !Number.isFinite(Math.fround(x));

@@ -1,4 +1,5 @@
 import { BackendLoadError, describe } from '../../rules/errors.js';
+import { checkInt } from '../../rules/validate.js';
 import { AllocLimit, type Storage, type StorageInfo } from '../storage.js';
 import { KERNEL_NAMES, type RawKernels } from '../raw.js';
 import { WasmAllocator } from './allocator.js';
@@ -167,11 +168,7 @@ function sharedMemory(): WebAssembly.Memory {
 }
 
 function checkThreads(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new RangeError(`loadBackend: expected threads as an integer ≥ 1, got ${typeof v === 'number' ? v : typeof v}`);
-  }
-  return v;
+  return v === undefined ? undefined : checkInt(v, 'loadBackend threads', 1);
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import { ShapeError, describe } from '../rules/errors.js';
 import { mulberry32 } from '../core/rng.js';
-import { checkDim, checkInt, checkSeed, optionsOf } from '../rules/validate.js';
+import { checkDim, checkInt, checkSeed, optionalBool, optionsOf } from '../rules/validate.js';
 import { DIGITS_D, DIGITS_LABELS_B64, DIGITS_N, DIGITS_PIXELS_B64 } from './digits.generated.js';
 import { DIABETES_COLUMNS, DIABETES_N, DIABETES_TARGET } from './diabetes.generated.js';
 import { FEMALE_NAMES_TXT, MALE_NAMES_TXT } from './names.generated.js';
@@ -66,8 +66,7 @@ export interface DigitsOptions {
  * CC BY 4.0). A fresh copy on every call.
  */
 export function loadDigits(options: DigitsOptions = {}): Digits {
-  const normalize = optionsOf<DigitsOptions>(options, { normalize: true }, 'loadDigits').normalize ?? false;
-  if (typeof normalize !== 'boolean') throw new TypeError(`loadDigits normalize: expected true or false, got ${describe(normalize)}`);
+  const normalize = optionalBool(optionsOf<DigitsOptions>(options, { normalize: true }, 'loadDigits').normalize, 'loadDigits normalize');
   const n = DIGITS_N, d = DIGITS_D;
   const packed = decodeBase64(DIGITS_PIXELS_B64);
   const labels = decodeBase64(DIGITS_LABELS_B64);
@@ -126,8 +125,7 @@ export function diabetesRaw(): { x: Float64Array; y: Float64Array; n: number; d:
  * raw or with `standardize` (centred unit-norm features, centred target).
  */
 export function loadDiabetes(options: DiabetesOptions = {}): Diabetes {
-  const standardize = optionsOf<DiabetesOptions>(options, { standardize: true }, 'loadDiabetes').standardize ?? false;
-  if (typeof standardize !== 'boolean') throw new TypeError(`loadDiabetes standardize: expected true or false, got ${describe(standardize)}`);
+  const standardize = optionalBool(optionsOf<DiabetesOptions>(options, { standardize: true }, 'loadDiabetes').standardize, 'loadDiabetes standardize');
   const { x, y, n, d } = diabetesRaw();
   if (standardize) {
     for (let j = 0; j < d; j++) {

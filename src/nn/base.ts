@@ -16,7 +16,7 @@ import { ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Backend } from '../backend.js';
 import { Rng, Tensor } from '../core/tensor.js';
 import { mulberry32 } from '../core/rng.js';
-import { checkDim, checkDropoutP, checkSeed, checkShape, finiteFloat32Copy, optionalBool, optionsOf, sameShape } from '../rules/validate.js';
+import { checkBool, checkDim, checkDropoutP, checkSeed, checkShape, finiteFloat32Copy, optionalBool, optionsOf, sameShape } from '../rules/validate.js';
 import { checkBackend } from '../rules/backend-arg.js';
 
 // ---- seeds ---------------------------------------------------------------------------------
@@ -87,7 +87,7 @@ export abstract class Module {
 
   /** Sets train mode (mode = true) or eval mode, here and in every child. Returns this. */
   train(mode = true): this {
-    if (typeof mode !== 'boolean') throw new TypeError(`train(): expected true or false, got ${describe(mode)}`);
+    checkBool(mode, 'train() mode');
     this.training = mode;
     for (const [, c] of this._children) c.train(mode);
     return this;

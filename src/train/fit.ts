@@ -18,7 +18,7 @@ import type { Backend } from '../backend.js';
 import type { LRScheduler } from '../optim/schedule.js';
 import { Optimizer } from '../optim/optimizers.js';
 import { mulberry32 } from '../core/rng.js';
-import { checkInt, checkKeys, checkNumber, checkSeed, optionsOf } from '../rules/validate.js';
+import { checkInt, checkKeys, checkNumber, checkSeed, optionalBool, optionsOf } from '../rules/validate.js';
 import { clipGradNorm } from '../nn/clip.js';
 
 /** What fit() needs of a model. */
@@ -236,8 +236,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
   const epochs = checkInt(options.epochs, 'fit: options.epochs', 0);
   const batchSize = checkInt(options.batchSize ?? 32, 'fit: options.batchSize', 1);
   const seed = checkSeed(options.seed ?? 0, 'fit: options.seed');
-  const shuffle = options.shuffle ?? true;
-  if (typeof shuffle !== 'boolean') throw new TypeError(`fit: options.shuffle: expected true or false, got ${describe(shuffle)}`);
+  const shuffle = optionalBool(options.shuffle, 'fit: options.shuffle', true);
   const interval = options.schedulerInterval ?? 'epoch';
   if (interval !== 'epoch' && interval !== 'batch') throw new TypeError(`fit: options.schedulerInterval: expected 'epoch' or 'batch', got ${describe(interval)}`);
   const scheduler = checkScheduler(options.scheduler, optimizer, 'fit');
@@ -283,10 +282,8 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
   if (monitor !== 'valLoss' && monitor !== 'loss') throw new TypeError(`fit: earlyStopping.monitor: expected 'valLoss' or 'loss', got ${describe(monitor)}`);
   if (monitor === 'valLoss' && val === null && es !== undefined) throw new TypeError("fit: earlyStopping monitors 'valLoss' but there is no validation data (give validationData or validationSplit)");
   const patience = es === undefined ? Infinity : checkInt(es.patience ?? 5, 'fit: earlyStopping.patience', 0);
-  const minDelta = es?.minDelta ?? 0;
-  if (typeof minDelta !== 'number' || !(minDelta >= 0) || !Number.isFinite(minDelta)) throw new RangeError(`fit: earlyStopping.minDelta: expected a finite number ≥ 0, got ${describe(minDelta)}`);
-  const restoreBest = es?.restoreBest ?? false;
-  if (typeof restoreBest !== 'boolean') throw new TypeError(`fit: earlyStopping.restoreBest: expected true or false, got ${describe(restoreBest)}`);
+  const minDelta = checkNumber(es?.minDelta ?? 0, 'fit: earlyStopping.minDelta', { min: 0 });
+  const restoreBest = optionalBool(es?.restoreBest, 'fit: earlyStopping.restoreBest');
 
   const computeLoss = lossFn(be, loss);
   const pool = new BatchPool(be, train.d, train.k, cls);

@@ -1,6 +1,6 @@
 /**
- * What every kernel checks, in one file: the checked kernels (`be.kernels`) and the argument
- * rules that autograd and the optimizers share with them.
+ * The checked kernels (`be.kernels`): what every kernel checks before it runs (the rules
+ * themselves, shared with autograd and the optimizers, are in src/rules/).
  *
  * Each method checks its tensors (type, backend, disposal, shapes, aliasing) and options
  * before anything is written, then calls the trusted path (`be._trusted`,
@@ -10,11 +10,10 @@
  * the others are written out below.
  */
 import { ShapeError, fmtShape } from '../rules/errors.js';
-import { Rng, Tensor } from './tensor.js';
-import type { Backend } from '../backend.js';
+import { Rng, Tensor, type TensorOwner } from './tensor.js';
 import { ELEMENTWISE_NAMES, TABLE_NAMES } from '../backend/raw.js';
 import type { BatchedLayout, TensorElementwise, TensorTable, TrustedKernels } from '../backend/trusted.js';
-import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck, elementwiseCheck } from '../rules/checks.js';
+import { checkDropout, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck, elementwiseCheck } from '../rules/checks.js';
 import { checkDim, checkInt, checkNumber, expectShape, optionalBool, optionsOf, type Keys } from '../rules/validate.js';
 import { ADAM_KEYS, SGD_KEYS, resolveAdam, resolveSgd, type AdamOptions, type SGDOptions } from '../rules/optim-options.js';
 
@@ -65,9 +64,6 @@ const MATMUL_BATCHED_KEYS: Keys<MatmulBatchedOptions> = {
 const SGD_STEP_KEYS: Keys<SgdStepOptions> = { ...SGD_KEYS, first: true };
 const ADAM_STEP_KEYS: Keys<AdamStepOptions> = { ...ADAM_KEYS, lr: 'required', decoupled: true, step: 'required' };
 
-// the shared rules, also for the modules that import them from here
-export { checkDropout, checkIds, checkLabels, checkTensor, colVec, dims2, matmulDims, squares };
-
 
 export interface Kernels extends TensorTable, TensorElementwise {}
 
@@ -80,10 +76,8 @@ export interface Kernels extends TensorTable, TensorElementwise {}
  * `elementwiseCheck`): `geluWithGrad(out, d, x)`, `softThreshold(out, x, t)`, `fill(out, value)`.
  */
 export class Kernels {
-  private readonly t: TrustedKernels;
-
-  constructor(private readonly be: Backend) {
-    this.t = be._trusted;
+  /** @internal the tensors' owner (whose tensors these kernels accept) and its trusted path. */
+  constructor(private readonly be: TensorOwner, private readonly t: TrustedKernels) {
     for (const name of TABLE_NAMES) (this as unknown as Record<string, unknown>)[name] = tableCheck(be, this.t, name);
     for (const name of ELEMENTWISE_NAMES) (this as unknown as Record<string, unknown>)[name] = elementwiseCheck(be, this.t, name);
   }
@@ -334,11 +328,6 @@ export class Kernels {
     checkNumber(scale, 'causalSoftmaxBackward scale');
     if (out === p) throw new ShapeError('causalSoftmaxBackward: out may alias g, not p');
     return this.t.causalSoftmaxBackward(out, p, g, scale);
-  }
-
-  /** @internal the ids rule of embedding (autograd and the GPT check before they allocate). */
-  _checkIds(ids: unknown, n: number, vocab: number, what: string): Int32Array {
-    return checkIds(ids, n, vocab, what);
   }
 
   /** Embedding lookup: out row i = weight row ids[i]; weight [vocab, cols], out [ids.length, cols]. */

@@ -23,7 +23,7 @@
  */
 import { describe } from '../rules/errors.js';
 import type { Backend } from '../backend.js';
-import { checkBackend } from '../rules/backend-arg.js';
+import { checkBackend } from '../backend.js';
 import { checkInt, optionsOf } from '../rules/validate.js';
 import { GPT, type GPTConfig } from '../nn/gpt.js';
 import { Optimizer, type OptimizerStateDict } from '../optim/optimizers.js';

@@ -41,10 +41,9 @@
  * no coefficient at all is a fixed point of the float32 iteration: the fit stops there
  * (converged only if the gap is below tol) rather than repeat it up to maxIter.
  */
-import { Backend } from '../backend.js';
+import { Backend, checkBackend } from '../backend.js';
 import { ShapeError, describe } from '../rules/errors.js';
 import { beyondFloat32, checkDim, checkInt, checkNumber, float32RangeMessage, optionalBool, optionsOf, type Keys } from '../rules/validate.js';
-import { checkBackend } from '../rules/backend-arg.js';
 import { cd, cdWorkingSet } from './cd.js';
 import { fista } from './fista.js';
 import { MAX_LISTED, Problem } from './problem.js';

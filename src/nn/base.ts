@@ -13,11 +13,10 @@
  * forward() returns op results: see the memory rules in src/autograd/ops.ts.
  */
 import { ShapeError, describe, fmtShape } from '../rules/errors.js';
-import { Backend } from '../backend.js';
+import { Backend, backendOf, checkBackend } from '../backend.js';
 import { Rng, Tensor } from '../core/tensor.js';
 import { mulberry32 } from '../core/rng.js';
 import { checkBool, checkDim, checkDropoutP, checkSeed, checkShape, finiteFloat32Copy, optionalBool, optionsOf, sameShape } from '../rules/validate.js';
-import { checkBackend } from '../rules/backend-arg.js';
 
 // ---- seeds ---------------------------------------------------------------------------------
 
@@ -243,24 +242,24 @@ export class Linear extends Module {
   }
 }
 
-function backendOf(x: unknown, what: string): Backend {
+function inputBackend(x: unknown, what: string): Backend {
   if (!(x instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor, got ${describe(x)}`);
-  return x._be;
+  return backendOf(x);
 }
 
 /** max(x, 0). */
 export class ReLU extends Module {
-  forward(x: Tensor): Tensor { return backendOf(x, 'ReLU.forward').relu(x); }
+  forward(x: Tensor): Tensor { return inputBackend(x, 'ReLU.forward').relu(x); }
 }
 
 /** Exact (erf) GELU, as torch.nn.GELU(). */
 export class GELU extends Module {
-  forward(x: Tensor): Tensor { return backendOf(x, 'GELU.forward').gelu(x); }
+  forward(x: Tensor): Tensor { return inputBackend(x, 'GELU.forward').gelu(x); }
 }
 
 /** tanh. */
 export class Tanh extends Module {
-  forward(x: Tensor): Tensor { return backendOf(x, 'Tanh.forward').tanh(x); }
+  forward(x: Tensor): Tensor { return inputBackend(x, 'Tanh.forward').tanh(x); }
 }
 
 export interface DropoutOptions {
@@ -289,7 +288,7 @@ export class Dropout extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const be = backendOf(x, 'Dropout.forward');
+    const be = inputBackend(x, 'Dropout.forward');
     if (!this.training || this.p === 0) return x;
     let rng = this.rngs.get(be);
     if (rng === undefined || rng.disposed) this.rngs.set(be, (rng = be.rng(this.seed)));
@@ -325,6 +324,6 @@ export class Sequential extends Module {
       for (const [, m] of this._children) y = m.forward(y);
       return y;
     };
-    return x instanceof Tensor ? x._be._keepRngsOnFailure(run) : run();
+    return x instanceof Tensor ? backendOf(x)._keepRngsOnFailure(run) : run();
   }
 }

@@ -20,12 +20,11 @@
  * forward() returns op results (src/autograd/ops.ts's memory rules).
  */
 import { ShapeError } from '../rules/errors.js';
-import { Backend } from '../backend.js';
+import { Backend, checkBackend } from '../backend.js';
 import { Rng, Tensor } from '../core/tensor.js';
 import { mulberry32 } from '../core/rng.js';
 import { Dropout, GELU, Linear, Module, nextSeed, splitmix32 } from './base.js';
 import { checkDim, checkDropoutP, checkNumber, checkSeed, optionalBool, optionsOf, type Keys } from '../rules/validate.js';
-import { checkBackend } from '../rules/backend-arg.js';
 import { idsOf } from '../rules/checks.js';
 
 // ---- initialization --------------------------------------------------------------------------

@@ -12,7 +12,7 @@
  * (src/autograd/ops.ts's memory rules).
  */
 import { ShapeError, describe } from '../rules/errors.js';
-import { Backend } from '../backend.js';
+import { Backend, checkBackend } from '../backend.js';
 import { Tensor } from '../core/tensor.js';
 import { Dropout, Module, type StateValue } from './base.js';
 import { AdamW, type AdamOptions } from '../optim/optimizers.js';
@@ -23,11 +23,6 @@ import {
 import { generate, type GenerateOptions } from './generate.js';
 import { idsOf } from '../rules/checks.js';
 import { checkDim, hyper, optionalBool, optionsOf, type Keys } from '../rules/validate.js';
-import { checkBackend } from '../rules/backend-arg.js';
-
-export { Embedding, LayerNorm, CausalSelfAttention, MLP, Block, LMHead, Container } from './gpt-layers.js';
-export type { BlockOptions, EmbeddingOptions, LayerNormOptions } from './gpt-layers.js';
-export type { GenerateOptions } from './generate.js';
 
 // ---- the model ---------------------------------------------------------------------------------
 

@@ -63,7 +63,6 @@
  */
 import type { WorkerInit } from './worker.js';
 import { spawn, type AnyWorker, type WorkerSource } from './host.js';
-import type { WasmExportName } from './context.js';
 
 // Control block layout (int32 words from ctrl/4, byte offsets for the f64 and status areas); mirrored in worker.ts.
 const GEN = 0, CLAIM = 1, DONE = 2, ERROR = 3, FN = 4, NCHUNKS = 5, WAITING = 6, END = 7, STEP = 8, ACK = 16;
@@ -179,7 +178,7 @@ export class ThreadPool {
   }
 
   /** The id of export `name` for a RangeCall; throws when the pool was not given it. */
-  fn(name: WasmExportName): number {
+  fn(name: string): number {
     const id = this.ids.get(name);
     if (id === undefined) throw new TypeError(`regula thread pool: ${name} is not a pooled export`);
     return id;

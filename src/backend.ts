@@ -271,6 +271,17 @@ export function backendOf(t: Tensor | Rng): Backend {
 }
 
 /**
+ * The backend-argument rule of the entry points above the facade (layers, the GPT, linear
+ * models, loadGPT): be as a Backend, or a TypeError naming `what` (the constructor or
+ * function it was given to, as its first argument). Here, beside the class it tests, since
+ * the rules below the facade do not import it.
+ */
+export function checkBackend(be: unknown, what: string): Backend {
+  if (!(be instanceof Backend)) throw new TypeError(`${what}: expected a backend from loadBackend() as the first argument, got ${describe(be)}`);
+  return be;
+}
+
+/**
  * Throws unless every element of `data` is a number (checked before anything is allocated):
  * a BigInt, string or other value would make a raw engine error or a NaN nobody put in.
  */

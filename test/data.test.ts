@@ -165,7 +165,7 @@ describe('trainTestSplit / takeRows', () => {
   });
 
   it('rejects bad input with clear errors', () => {
-    expect(() => trainTestSplit(1)).toThrow(/n as an integer ≥ 2, got 1/);
+    expect(() => trainTestSplit(1)).toThrow(/trainTestSplit n: expected an integer ≥ 2, got 1/);
     expect(() => trainTestSplit(10, { seed: -1 })).toThrow(RangeError);
     expect(() => trainTestSplit(10, { trainSize: 11 })).toThrow(/≤ 10/);
     expect(() => trainTestSplit(10, { trainSize: 6, testSize: 5 })).toThrow(/add up to at most n = 10/);

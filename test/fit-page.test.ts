@@ -146,9 +146,9 @@ describe('fit yields to the event loop at the interval asked', () => {
     const mem = be().memory();
     const base = { optimizer: opt, loss: 'crossEntropy' as const, epochs: 1 };
     const cases: [object, RegExp][] = [
-      [{ yieldEvery: -1 }, /fit: options\.yieldEvery \(milliseconds between yields\): expected a number ≥ 0, got -1/],
-      [{ yieldEvery: NaN }, /fit: options\.yieldEvery \(milliseconds between yields\): expected a finite number, got NaN/],
-      [{ yieldEvery: '20' }, /fit: options\.yieldEvery \(milliseconds between yields\): expected a finite number, got "20"/],
+      [{ yieldEvery: -1 }, /fit: options\.yieldEvery \(milliseconds between yields\): expected a finite number ≥ 0, got -1/],
+      [{ yieldEvery: NaN }, /fit: options\.yieldEvery \(milliseconds between yields\): expected a finite number ≥ 0, got NaN/],
+      [{ yieldEvery: '20' }, /fit: options\.yieldEvery \(milliseconds between yields\): expected a finite number ≥ 0, got "20"/],
       [{ onBatch: 3 }, /fit: options\.onBatch: expected a function, got 3/],
       [{ onBatch: {} }, /fit: options\.onBatch: expected a function/],
       [{ onBatchEnd: () => {} }, /fit: unknown option 'onBatchEnd' \(expected one of .*onBatch/],

@@ -288,7 +288,7 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('nn.GPT on %s', (_k, be)
 
   it('bad input: a clear error before any state changes', () => {
     expect(() => new nn.GPT(be, { ...SMALL, nEmbd: 10, nHead: 3 })).toThrow(/nEmbd \(10\) must be divisible by nHead \(3\)/);
-    expect(() => new nn.GPT(be, { ...SMALL, dropout: 1 })).toThrow(/dropout in \[0, 1\)/);
+    expect(() => new nn.GPT(be, { ...SMALL, dropout: 1 })).toThrow(/GPT dropout: expected a finite number in \[0, 1\)/);
     expect(() => new nn.GPT(be, { ...SMALL, vocab: 3 } as never)).toThrow(/unknown config key .vocab./);
     const live = be.memory().liveTensors;
     const g = new nn.GPT(be, { ...SMALL, dropout: 0.5, seed: 4 });
@@ -303,7 +303,7 @@ describe.each(BOTH.map((be) => [be.kind, be] as const))('nn.GPT on %s', (_k, be)
     expect(() => g.generate([1, 20], 3)).toThrow(/token id 1 is 20/);
     expect(() => g.generate([1], 3, { temperature: -1 })).toThrow(/temperature/);
     expect(() => g.generate([1], 3, { topK: 0 })).toThrow(/topK/);
-    expect(() => g.generate([1], 3, { stop: 11 })).toThrow(/expected stop as a token id in \[0, 10\], got 11/);
+    expect(() => g.generate([1], 3, { stop: 11 })).toThrow(/GPT.generate stop \(a token id\): expected an integer in \[0, 10\], got 11/);
     expect(() => g.generate([], 3)).toThrow(/at least one token/);
     // nothing moved: parameters, and the dropout streams (the next forward equals a fresh model's first)
     const after = g.stateDict();
@@ -326,7 +326,7 @@ describe('shapes of the layers', () => {
     expect(e.forward(Int32Array.from([3, 3])).shape).toEqual([2, 50]);
     const ln = new nn.LayerNorm(js, 6, { bias: false });
     expect(ln.namedParameters().map(([n]) => n)).toEqual(['weight']);
-    expect(() => new nn.LayerNorm(js, 6, { eps: -1 })).toThrow(/eps as a finite number ≥ 0/);
+    expect(() => new nn.LayerNorm(js, 6, { eps: -1 })).toThrow(/LayerNorm eps: expected a finite number ≥ 0/);
     js.endStep(); e.dispose(); ln.dispose();
   });
 });

@@ -384,8 +384,8 @@ describe('matmulBatched: bad input', () => {
       check({ ...base, sCh: 11 }, ShapeError, /overlap: some element of out would be written twice/);
       check({ ...base, ldc: 3 }, ShapeError, /overlap/);
       check({ ...base, sCb: 0 }, ShapeError, /overlap/);
-      check({ ...base, sAh: -1 }, ShapeError, /matmulBatched sAh: expected a non-negative integer/);
-      check({ ...base, lda: 2.5 }, ShapeError, /matmulBatched lda: expected a non-negative integer/);
+      check({ ...base, sAh: -1 }, ShapeError, /matmulBatched sAh: expected an integer ≥ 0, got -1/);
+      check({ ...base, lda: 2.5 }, ShapeError, /matmulBatched lda: expected an integer ≥ 0, got 2.5/);
       check({ ...base, offC: -2 }, ShapeError, /matmulBatched offC/);
       check({ ...base, k: Number.NaN }, ShapeError, /matmulBatched k/);
       check({ ...base, m: undefined }, ShapeError, /matmulBatched m/);

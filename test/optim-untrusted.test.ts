@@ -63,7 +63,7 @@ describe.each(BACKENDS)('step() changes nothing unless everything is valid (%s)'
       const sd = opt.stateDict();
       const snap = snapshot(opt, ps);
       const at = (step: number) => ({ ...sd, state: { ...sd.state, 1: { ...sd.state[1]!, step } } });
-      expect(() => opt.loadStateDict(at(Number.MAX_SAFE_INTEGER) as never), family).toThrow(/state\[1\]\.step: expected a non-negative integer ≤ 2\^53 − 2/);
+      expect(() => opt.loadStateDict(at(Number.MAX_SAFE_INTEGER) as never), family).toThrow(/state\[1\]\.step \(≤ 2\^53 − 2: the next step must count exactly\): expected an integer in \[0, 9007199254740990\], got 9007199254740991/);
       expect(snapshot(opt, ps), family).toBe(snap);
       opt.loadStateDict(at(Number.MAX_SAFE_INTEGER - 1) as never);
       // at 2^53 − 2 one more step still counts exactly; then the next is refused before anything changes

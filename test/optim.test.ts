@@ -142,7 +142,7 @@ describe.each(['wasm', 'js'] as const)('optimizer behaviour on %s', (kind) => {
 
   const BAD: [string, 'SGD' | 'Adam' | 'AdamW', Record<string, unknown>, RegExp][] = [
     ['negative lr', 'SGD', { lr: -0.1 }, /lr \(learning rate\).*≥ 0, got -0\.1/],
-    ['NaN lr', 'Adam', { lr: NaN }, /lr \(learning rate\).*finite number, got NaN/],
+    ['NaN lr', 'Adam', { lr: NaN }, /lr \(learning rate\): expected a finite number ≥ 0, got NaN/],
     ['Infinity lr', 'AdamW', { lr: Infinity }, /lr.*got Infinity/],
     ['negative momentum', 'SGD', { lr: 0.1, momentum: -0.5 }, /momentum/],
     ['NaN dampening', 'SGD', { lr: 0.1, dampening: NaN }, /dampening/],
@@ -357,7 +357,7 @@ describe.each(['wasm', 'js'] as const)('optimizer behaviour on %s', (kind) => {
       ['index out of range', { ...good, state: { ...good.state, 5: good.state[0] } }, /state\[5\]/],
       ['bad lr', { ...good, paramGroups: [{ ...good.paramGroups[0]!, lr: -1 }, good.paramGroups[1]] }, /paramGroups\[0\]: lr/],
       ['unknown buffer', { ...good, state: { 0: { ...good.state[0]!, momentumBuffer: new Float32Array(4) } } }, /unknown entry "momentumBuffer"/],
-      ['fractional step', { ...good, state: { 0: { ...good.state[0]!, step: 1.5 } } }, /step: expected a non-negative integer/],
+      ['fractional step', { ...good, state: { 0: { ...good.state[0]!, step: 1.5 } } }, /step \(≤ 2\^53 − 2: the next step must count exactly\): expected an integer in \[0, 9007199254740990\], got 1.5/],
       ['one moment only', { ...good, state: { 0: { step: 1, expAvg: new Float32Array(4) } } }, /both expAvg and expAvgSq/],
       ['not an array', { ...good, state: { 0: { ...good.state[0]!, expAvgSq: [1, 2, 3, 4] } } }, /expected a Float32Array/],
     ];

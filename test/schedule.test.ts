@@ -231,7 +231,7 @@ describe('WarmupCosineLR (nanoGPT\'s get_lr)', () => {
     }
     expect(() => new WarmupCosineLR(a.opt, { warmupIters: 5, decayIters: 5, minLr: 0 })).toThrow(/decayIters: expected an integer ≥ 6, got 5/);
     expect(() => new WarmupCosineLR(a.opt, { warmupIters: -1, decayIters: 5, minLr: 0 })).toThrow(/warmupIters: expected an integer ≥ 0/);
-    expect(() => new WarmupCosineLR(a.opt, { warmupIters: 1, decayIters: 5, minLr: -1 })).toThrow(/minLr: expected a number ≥ 0/);
+    expect(() => new WarmupCosineLR(a.opt, { warmupIters: 1, decayIters: 5, minLr: -1 })).toThrow(/minLr: expected a finite number ≥ 0/);
     expect(() => new WarmupCosineLR(a.opt, null as never)).toThrow(/expected options/);
     a.done(); b.done();
   });

@@ -56,7 +56,7 @@ describe('textCorpus', () => {
     expect(() => textCorpus('x'.repeat(640), { blockSize: 64 })).toThrow(/the validation split has 64 .* shorter than one window of blockSize \+ 1 = 65/);
     expect(textCorpus('x'.repeat(650), { blockSize: 64 }).val.length).toBe(65);
     expect(() => textCorpus('abcé', { vocab: ['a', 'b', 'c'] })).toThrow(/character "é" at index 3 is not in the vocabulary of 3/);
-    expect(() => textCorpus('abc', { trainFraction: 1 })).toThrow(/trainFraction: expected a fraction in \(0, 1\), got 1/);
+    expect(() => textCorpus('abc', { trainFraction: 1 })).toThrow(/trainFraction: expected a finite number in \(0, 1\), got 1/);
     expect(() => textCorpus('abc', { blockSize: 0 })).toThrow(/blockSize: expected an integer ≥ 1, got 0/);
     expect(() => textCorpus('abc', { vocab: ['a', 'a'] })).toThrow(/repeats entry 0/);
   });

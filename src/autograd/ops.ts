@@ -40,11 +40,11 @@
  * a leaf's contributions before AccumulateGrad), so a backward that fails partway (out of
  * memory) leaves every `p.grad` as it was.
  */
-import { ShapeError, describe, fmtShape } from '../rules/errors.js';
+import { ShapeError, fmtShape } from '../rules/errors.js';
 import type { Rng, Tensor } from '../core/tensor.js';
 import type { Core } from '../core/core.js';
 import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from '../rules/checks.js';
-import { checkKeys, checkNumber, optionalBool, sameShape } from '../rules/validate.js';
+import { checkNumber, optionalBool, optionsOf, sameShape } from '../rules/validate.js';
 import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult, tracked } from './grad.js';
 import { backward } from './backward.js';
 
@@ -86,8 +86,7 @@ export abstract class Ops {
   matmul(a: Tensor, b: Tensor, options: AutogradMatmulOptions = {}): Tensor {
     const be = this._core;
     checkTensor(be, a, 'matmul a'); checkTensor(be, b, 'matmul b');
-    if (options === null || typeof options !== 'object') throw new TypeError(`matmul: expected options { transA?, transB? }, got ${describe(options)}`);
-    checkKeys(options, AUTOGRAD_MATMUL_KEYS, 'matmul');
+    options = optionsOf<AutogradMatmulOptions>(options, AUTOGRAD_MATMUL_KEYS, 'matmul');
     const tA = optionalBool(options.transA, 'matmul transA'), tB = optionalBool(options.transB, 'matmul transB');
     const [m, n] = matmulDims(a, b, tA, tB);
     const out = result(be, [m, n], m * n, 'matmul', [a, b]);

@@ -10,7 +10,7 @@ import type { Core } from '../core/core.js';
 import { Ops } from './ops.js';
 import { addWritten as into, grad, result, tracked } from './grad.js';
 import { checkDropout, checkIds, checkTensor, colVec, dims2 } from '../rules/checks.js';
-import { checkKeys, checkNumber } from '../rules/validate.js';
+import { checkDim, checkKeys, checkNumber } from '../rules/validate.js';
 
 function vec(be: Core, t: Tensor | null, n: number, what: string): void {
   colVec(be, t, n, what);
@@ -98,9 +98,7 @@ function causalAttention(be: Core, qkv: Tensor, B: number, T: number, nHead: num
   dropout: AttentionDropout | null = null): Tensor {
   checkTensor(be, qkv, 'causalAttention qkv');
   const [rows, c3] = dims2(qkv, 'causalAttention qkv');
-  for (const [v, what] of [[B, 'B'], [T, 'T'], [nHead, 'nHead']] as const) {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ShapeError(`causalAttention: expected ${what} as a positive integer, got ${describe(v)}`);
-  }
+  checkDim(B, 'causalAttention B', 1); checkDim(T, 'causalAttention T', 1); checkDim(nHead, 'causalAttention nHead', 1);
   if (rows !== B * T) throw new ShapeError(`causalAttention: qkv ${fmtShape(qkv.shape)} should have B·T = ${B}·${T} = ${B * T} rows`);
   if (c3 % (3 * nHead) !== 0) throw new ShapeError(`causalAttention: qkv ${fmtShape(qkv.shape)} should have 3·C columns with C divisible by nHead = ${nHead}`);
   const p = dropout === null ? 0 : dropout.p;

@@ -40,10 +40,20 @@
  *    `be._trusted.sub(out, a, b)`.
  * 4. Its autograd op, if it has one: a method of `Ops` in `src/autograd/ops.ts` (forward, and
  *    its backward beside it through `grad()`); it becomes `be.sub(a, b)`.
- * 5. Its tests: wasm == js bit for bit over odd sizes and aliasing, a reference, and bad input.
- * A kernel of another shape (matmul, the optimizer steps, dropout, cross-entropy) is
- * declared in `ExplicitKernels`, has its glue in `src/backend/wasm/<family>.ts`, its checks
- * in `src/core/checked-kernels.ts` and its trusted entry in `src/backend/trusted.ts`.
+ * 5. Its tests: wasm == js bit for bit over odd sizes and aliasing, a reference, and bad input
+ *    (test/twins.test.ts gives every registered kernel one twin case by itself).
+ * A kernel of another shape is one registration in `EXPLICIT` below: its raw signature as
+ * the type argument, its contract as the doc comment. From it come the `RawKernels` type
+ * (the compiler asks each backend for it), the wasm glue (the export as it is, looked up
+ * at load; null and booleans pass as the JS API converts them), `KERNEL_NAMES` and the
+ * twin test's list (a case missing there fails the compiler). A kernel of the elementwise
+ * factory (`elementwise<Sig>({ elements, ... })`, as `geluWithGrad(out, d, x, n)`: buffers,
+ * a count, at most one scalar) also gets its thread split, its trusted entry and its
+ * checked entry from the registration, so adding one touches the same places as a table
+ * kernel: the assembly, the js twin, one line here, its op and its tests. Any other shape
+ * (`explicit<Sig>()`: matmul, the optimizer steps, dropout, cross-entropy, ...) has its
+ * checks in `src/core/checked-kernels.ts` and its trusted entry in `src/backend/trusted.ts`, and, when it
+ * runs on threads or needs scratch, glue in `src/backend/wasm/<family>.ts`.
  */
 
 declare const brand: unique symbol;
@@ -148,15 +158,79 @@ export type TableName = keyof typeof TABLE;
 /** The raw table kernels over handle type H. */
 export type TableKernels<H> = { [K in TableName]: Signatures<H>[(typeof TABLE)[K]['sig']] };
 
-/** The kernels whose shape is their own; each has glue, checks and a trusted entry of its own. */
-export interface ExplicitKernels<H, R, I> {
+/**
+ * How an explicit kernel is registered beyond its signature: `explicit<Sig>()` for a kernel
+ * whose glue, checks and trusted entry are its own, or `elementwise<Sig>({ ... })` for one
+ * of the elementwise factory's shape, from which all three come (see `Elementwise`).
+ */
+export interface Registration {
+  readonly elements?: 1 | 2 | 3;
+  readonly readsOut?: boolean;
+  readonly names?: readonly string[];
+  readonly own?: readonly number[];
+  readonly scalar?: ScalarRule;
+}
+
+/** The rule of an elementwise kernel's scalar: a finite number ≥ min (when given), or with `any`, any number (NaN too). */
+export interface ScalarRule {
+  readonly name: string;
+  readonly min?: number;
+  readonly any?: boolean;
+}
+
+/**
+ * The elementwise factory: the kernel's raw signature is `elements` buffers (1 to 3, the
+ * first written), the element count n, then at most one scalar, as `fill(out, n, value)`
+ * (1) or `geluWithGrad(out, d, x, n)` (3). From the registration come: the wasm glue,
+ * which cuts a large call into chunks on the thread pool (rerunning a chunk that a dead
+ * worker left only when the first buffer is only written, `readsOut` as in `TableEntry`,
+ * and aliases no input); the trusted entry `(buffers..., scalar)` on tensors, n their size,
+ * nothing called on empty tensors; and the checked entry: every buffer a live tensor of the
+ * backend and of the last buffer's shape, the buffers listed in `own` (by position) none of
+ * the others, the scalar by its `ScalarRule`. `names` name the buffers in messages (default
+ * out / out, x / out, a, b).
+ */
+export interface Elementwise extends Registration {
+  readonly elements: 1 | 2 | 3;
+}
+
+/** A registration carrying its raw signature `Fn` (a type only: written with H, R, I, mapped to each backend's handles). */
+export interface Registered<Fn> extends Registration {
+  /** Never set: holds the signature for the compiler. */
+  readonly sig?: Fn;
+}
+
+/** One explicit kernel with glue, checks and a trusted entry of its own: its signature as the type argument. */
+function explicit<Fn extends (...args: never[]) => void | number>(): Registered<Fn> {
+  return {};
+}
+
+/** One explicit kernel of the elementwise factory's shape (see `Elementwise`). */
+function elementwise<Fn extends (...args: never[]) => void>(r: Elementwise): Registered<Fn> & Elementwise {
+  return r;
+}
+
+// The handle types the signatures below are written with (each backend substitutes its own).
+type H = F32Handle;
+type R = RngHandle;
+type I = LabelsHandle;
+
+/**
+ * The kernels whose shape is their own, one registration each (see "How to add a kernel"):
+ * the signature is the raw contract, the doc comment says it. From it come `RawKernels`
+ * (so the compiler asks each backend for it), the wasm glue (a thin call unless a family's
+ * glue gives it), `KERNEL_NAMES`, and the twin test's list (test/twins.test.ts). The
+ * checked entry (src/core/checked-kernels.ts) and the trusted one (src/backend/trusted.ts) are written
+ * out: their shape rules are the kernel's own.
+ */
+export const EXPLICIT = {
   /**
    * out (+)= op(a) · op(b), out m×n row-major. op(a) is m×k: a is stored m×k, or k×m when
    * transA. op(b) is k×n: b is stored k×n, or n×k when transB. Each output is
    * s = (accumulate ? out[i,j] : 0); for p in 0..k-1: s = f32(s + f32(a[i,p]·b[p,j])).
    * out must not alias a or b.
    */
-  matmul(out: H, a: H, b: H, m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean): void;
+  matmul: explicit<(out: H, a: H, b: H, m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean) => void>(),
 
   /**
    * Strided batched matmul (the attention matmuls: heads read and written in place). For
@@ -189,20 +263,20 @@ export interface ExplicitKernels<H, R, I> {
    * sCh T·T. y = att·v into [B·T, C] in place: a = att, b = x at offB 2C, ldc C, sCb T·C,
    * sCh hs.
    */
-  matmulBatched(out: H, a: H, b: H, batch: number, heads: number, m: number, n: number, k: number,
+  matmulBatched: explicit<(out: H, a: H, b: H, batch: number, heads: number, m: number, n: number, k: number,
     offA: number, lda: number, sAb: number, sAh: number, offB: number, ldb: number, sBb: number, sBh: number,
     offC: number, ldc: number, sCb: number, sCh: number, transA: boolean, transB: boolean, accumulate: boolean,
-    causalA: boolean, causalOut: boolean): void;
+    causalA: boolean, causalOut: boolean) => void>(),
 
   /**
    * GELU and its derivative in one pass (the autograd op's forward): out = f32(x·Φ(x)), the
    * same bits as `gelu`, and d = f32(Φ(x) + x·φ(x)), so the backward is g·d (f32). NaN x
    * gives NaN in both. out may be x; d must not alias out or x.
    */
-  geluWithGrad(out: H, d: H, x: H, n: number): void;
+  geluWithGrad: elementwise<(out: H, d: H, x: H, n: number) => void>({ elements: 3, names: ['out', 'd', 'x'], own: [1] }),
 
   /** out[i] = sign(x[i])·max(|x[i]| − t, 0), t ≥ 0; exact zeros (+0). out may be x. */
-  softThreshold(out: H, x: H, n: number, t: number): void;
+  softThreshold: elementwise<(out: H, x: H, n: number, t: number) => void>({ elements: 2, scalar: { name: 't (threshold)', min: 0 } }),
 
   /**
    * Inverted dropout: out[i] = keep ? f32(x[i]·scale) : 0, where keep is decided by the
@@ -210,15 +284,15 @@ export interface ExplicitKernels<H, R, I> {
    * < threshold), and scale = f32(1/(1−p)) computed by the trusted path. Advances the RNG
    * state. mask (or null) receives 1 for kept and 0 for dropped. out may be x.
    */
-  dropout(out: H, x: H, n: number, threshold: number, scale: number, rng: R, mask: H | null): void;
+  dropout: explicit<(out: H, x: H, n: number, threshold: number, scale: number, rng: R, mask: H | null) => void>(),
 
   /**
    * One fused SGD step over n parameters (torch.optim.SGD semantics), then the L1
    * proximal step p = S_{l1t}(p) when l1t > 0. buf is the momentum buffer (ignored when
    * momentum == 0). first: true on the first step with momentum (buf = d_p).
    */
-  sgdStep(p: H, g: H, buf: H, n: number, lr: number, momentum: number, dampening: number,
-    weightDecay: number, nesterov: boolean, maximize: boolean, l1t: number, first: boolean): void;
+  sgdStep: explicit<(p: H, g: H, buf: H, n: number, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: boolean, maximize: boolean, l1t: number, first: boolean) => void>(),
 
   /**
    * One fused Adam/AdamW step over n parameters (torch.optim semantics), then the L1
@@ -226,31 +300,31 @@ export interface ExplicitKernels<H, R, I> {
    * AdamW); decay is the decoupled factor 1 − lr·wd (AdamW; 1 for Adam). stepSize =
    * lr / (1 − β1^t), bc2sqrt = sqrt(1 − β2^t). vmax is used only when amsgrad.
    */
-  adamStep(p: H, g: H, m: H, v: H, vmax: H, n: number, beta1: number, beta2: number,
+  adamStep: explicit<(p: H, g: H, m: H, v: H, vmax: H, n: number, beta1: number, beta2: number,
     stepSize: number, bc2sqrt: number, eps: number, weightDecay: number, decay: number,
-    amsgrad: boolean, maximize: boolean, l1t: number): void;
+    amsgrad: boolean, maximize: boolean, l1t: number) => void>(),
 
   /** out = x + b broadcast over rows: out[i·cols + j] = x[i·cols + j] + b[j]. out may be x. */
-  addRowVector(out: H, x: H, b: H, rows: number, cols: number): void;
+  addRowVector: explicit<(out: H, x: H, b: H, rows: number, cols: number) => void>(),
   /** out[i] = value. */
-  fill(out: H, n: number, value: number): void;
+  fill: elementwise<(out: H, n: number, value: number) => void>({ elements: 1, scalar: { name: 'value', any: true } }),
   /** out[j] = Σ_i x[i·cols + j], i in order 0..rows−1 (bias gradients). */
-  sumRows(out: H, x: H, rows: number, cols: number): void;
+  sumRows: explicit<(out: H, x: H, rows: number, cols: number) => void>(),
   /**
    * Mean softmax cross-entropy over rows of logits (rows×cols) against int32 labels in
    * [0, cols), stable for large logits (max subtracted). Returned as a number. When exps
    * is non-null (rows×cols, not logits) it also receives e_j = f32(exp64(x_j − m)) for
    * crossEntropyBackwardExps; the loss is the same either way.
    */
-  crossEntropy(logits: H, labels: I, rows: number, cols: number, exps: H | null): number;
+  crossEntropy: explicit<(logits: H, labels: I, rows: number, cols: number, exps: H | null) => number>(),
   /** out = alpha · (softmax(logits) − onehot(labels)), rows×cols; alpha = upstream/rows. */
-  crossEntropyBackward(out: H, logits: H, labels: I, rows: number, cols: number, alpha: number): void;
+  crossEntropyBackward: explicit<(out: H, logits: H, labels: I, rows: number, cols: number, alpha: number) => void>(),
   /**
    * crossEntropyBackward from the exps that crossEntropy stored (e_j = f32(exp64(x_j − m)),
    * m the row max; `exps` non-null there): the same bits as crossEntropyBackward on those
    * logits, without computing an exp. out may be exps.
    */
-  crossEntropyBackwardExps(out: H, exps: H, labels: I, rows: number, cols: number, alpha: number): void;
+  crossEntropyBackwardExps: explicit<(out: H, exps: H, labels: I, rows: number, cols: number, alpha: number) => void>(),
 
   // ---- the transformer's kernels (families 'layernorm', 'softmax', 'embedding') ----
   // Sums of these families are f64 with absSum's four-lane layout: lane j (0..3) adds
@@ -263,7 +337,7 @@ export interface ExplicitKernels<H, R, I> {
    * out_j = f32(((x_j − μ)·r)·w_j + b_j), the ·w_j / + b_j left out when weight / bias is
    * null; mean[i] = f32(μ), rstd[i] = f32(r) for the backward. out may be x.
    */
-  layerNorm(out: H, x: H, weight: H | null, bias: H | null, mean: H, rstd: H, rows: number, cols: number, eps: number): void;
+  layerNorm: explicit<(out: H, x: H, weight: H | null, bias: H | null, mean: H, rstd: H, rows: number, cols: number, eps: number) => void>(),
   /**
    * LayerNorm backward from the forward's mean and rstd (μ, r): per row, in f64,
    * x̂_j = (x_j − μ)·r, gw_j = g_j·w_j (g_j when weight is null), a = Σ gw_j, b = Σ gw_j·x̂_j;
@@ -271,25 +345,25 @@ export interface ExplicitKernels<H, R, I> {
    * dweight_j = f32(dweight_j + g_j·x̂_j) and dbias_j = f32(dbias_j + g_j) (when non-null).
    * dx must not alias another argument.
    */
-  layerNormBackward(dx: H, g: H, x: H, weight: H | null, mean: H, rstd: H, dweight: H | null, dbias: H | null,
-    rows: number, cols: number): void;
+  layerNormBackward: explicit<(dx: H, g: H, x: H, weight: H | null, mean: H, rstd: H, dweight: H | null, dbias: H | null,
+    rows: number, cols: number) => void>(),
   /**
    * Scaled, causally masked softmax over z square t×t matrices stored back to back (row r
    * is query position r mod t of matrix ⌊r/t⌋; keys j > that position are masked). Per row:
    * z_j = f32(x_j·scale) for j ≤ pos; m = max z_j (j in order); e_j = f32(exp64(z_j − m))
    * (f64 difference); s = Σ e_j; out_j = f32(e_j / s); out_j = 0 for j > pos. out may be x.
    */
-  causalSoftmax(out: H, x: H, z: number, t: number, scale: number): void;
+  causalSoftmax: explicit<(out: H, x: H, z: number, t: number, scale: number) => void>(),
   /**
    * Gradient of causalSoftmax with respect to x, from its output p and the upstream g: per
    * row, d = Σ_{j ≤ pos} p_j·g_j; out_j = f32((p_j·(g_j − d))·scale) (f64) for j ≤ pos, 0 after.
    * out may be g.
    */
-  causalSoftmaxBackward(out: H, p: H, g: H, z: number, t: number, scale: number): void;
+  causalSoftmaxBackward: explicit<(out: H, p: H, g: H, z: number, t: number, scale: number) => void>(),
   /** out row i = weight row ids[i], i in 0..n−1, rows of cols floats; ids in range (facade). */
-  embedding(out: H, weight: H, ids: I, n: number, cols: number): void;
+  embedding: explicit<(out: H, weight: H, ids: I, n: number, cols: number) => void>(),
   /** dweight row ids[i] += g row i (f32 adds), i in order 0..n−1: repeated ids add in index order. */
-  embeddingBackward(dweight: H, g: H, ids: I, n: number, cols: number): void;
+  embeddingBackward: explicit<(dweight: H, g: H, ids: I, n: number, cols: number) => void>(),
 
   // ---- linear models (family 'linear': assembly/linear.ts, src/backend/{wasm,js}/linear.ts) ----
   // The problem's X is row-major (n×d, as the user gives it: residual, xtDots, gatherCols);
@@ -306,7 +380,7 @@ export interface ExplicitKernels<H, R, I> {
    * change ≤ tol·(largest |w_j| visited). stats (3 floats): that change, that max, 1 if it
    * stopped so. Returns the epochs done. w (d floats) and r (n) updated in place.
    */
-  cdResidual(w: H, r: H, x: H, norms: H, idx: H | null, n: number, m: number, l1: number, l2: number, tol: number, epochs: number, stats: H): number;
+  cdResidual: explicit<(w: H, r: H, x: H, norms: H, idx: H | null, n: number, m: number, l1: number, l2: number, tol: number, epochs: number, stats: H) => number>(),
   /**
    * cdResidual in the Gram form: q (d floats) = Xᵀr is kept instead of r, G = XᵀX (d×d)
    * updates it: q −= Δw_j·G_j. Same rule and return; also stops (stats[2] = 2) after an
@@ -314,55 +388,70 @@ export interface ExplicitKernels<H, R, I> {
    * of j; see assembly/linear.ts) is ≤ target, for the n-scaled problem with L1 weight a
    * and L2 weight b. target NaN: no estimate.
    */
-  cdGram(w: H, q: H, g: H, norms: H, idx: H | null, xty: H, d: number, m: number, n: number, l1: number, l2: number, tol: number,
-    epochs: number, yy: number, a: number, b: number, target: number, stats: H): number;
+  cdGram: explicit<(w: H, q: H, g: H, norms: H, idx: H | null, xty: H, d: number, m: number, n: number, l1: number, l2: number, tol: number,
+    epochs: number, yy: number, a: number, b: number, target: number, stats: H) => number>(),
   /** out[k] = f32(X_jᵀv) for the m listed columns j (X column-major, n rows). */
-  colDots(out: H, x: H, v: H, idx: H | null, n: number, m: number): void;
+  colDots: explicit<(out: H, x: H, v: H, idx: H | null, n: number, m: number) => void>(),
   /**
    * r = y − Xw, X row-major (n×d), over the non-zero w_j among the m listed columns (all d
    * in order when idx is null): r_i = y_i, then r_i = f32(r_i + f32(X_ij·(−w_j))) for those j
    * in order. r must not alias y.
    */
-  residual(r: H, y: H, x: H, w: H, idx: H | null, n: number, d: number, m: number): void;
+  residual: explicit<(r: H, y: H, x: H, w: H, idx: H | null, n: number, d: number, m: number) => void>(),
   /**
    * out[j] = f32(Σ_i f32(X_ij·v_i)), X row-major (n×d), the sum in f64 in order of i. With
    * norms non-null the same pass sets norms[j] = f32(s_j/n), s_j = Σ_i X_ij² (f64, in order
    * of i), and returns Σ_j s_j in order of j (non-finite exactly when some X_ij is); else
    * returns 0. acc: scratch of 4·d floats (the wasm kernel keeps its f64 sums there).
    */
-  xtDots(out: H, x: H, v: H, n: number, d: number, acc: H, norms: H | null): number;
+  xtDots: explicit<(out: H, x: H, v: H, n: number, d: number, acc: H, norms: H | null) => number>(),
   /**
    * r = y − Xw in f64 over all d columns, X row-major (n×d): per row the exact products
    * X_ij·w_j summed in four f64 sums by j mod 4 for j < d & ~3, s = (s0 + s2) + (s1 + s3),
    * then the remaining j in order; r64 (n f64 values, in 2n floats) = y − s, r = f32(r64).
    */
-  residual64(r64: H, r: H, y: H, x: H, w: H, n: number, d: number): void;
+  residual64: explicit<(r64: H, r: H, y: H, x: H, w: H, n: number, d: number) => void>(),
   /** u = Xp and out = Xᵀu, X row-major (n×d), in one pass: the bits of colDots(u, X, p, null, d, n) then xtDots(out, X, u, n, d, acc, null). acc: scratch of 2·d floats. */
-  xtxDots(out: H, x: H, p: H, u: H, n: number, d: number, acc: H): void;
+  xtxDots: explicit<(out: H, x: H, p: H, u: H, n: number, d: number, acc: H) => void>(),
   /** out (d f64 values, in 2d floats) = Xᵀv, X row-major (n×d), v n f64 values: Σ_i X_ij·v_i in f64 in order of i. */
-  xtDots64(out: H, x: H, v: H, n: number, d: number): void;
+  xtDots64: explicit<(out: H, x: H, v: H, n: number, d: number) => void>(),
   /** out (m×n) row k = column idx[k] of X row-major (n×d) (all d in order when idx is null). */
-  gatherCols(out: H, x: H, idx: H | null, n: number, d: number, m: number): void;
+  gatherCols: explicit<(out: H, x: H, idx: H | null, n: number, d: number, m: number) => void>(),
   /** out (cols×rows) = xᵀ, x rows×cols, both row-major. out must not alias x. */
-  transpose(out: H, x: H, rows: number, cols: number): void;
-}
+  transpose: explicit<(out: H, x: H, rows: number, cols: number) => void>(),
+} as const;
+
+/** A registered signature over a backend's handle types H (float32), R (RNG state), I (int32 labels). */
+type Over<Fn, H2, R2, I2> = Fn extends (...args: infer P) => infer Ret ? (...args: { [K in keyof P]: Sub<P[K], H2, R2, I2> }) => Ret : never;
+/** One argument's type over a backend's handles (distributes over `H | null`). */
+type Sub<T, H2, R2, I2> = T extends H ? H2 : T extends R ? R2 : T extends I ? I2 : T;
+
+/** The explicit kernels over a backend's handle types (from `EXPLICIT`). */
+export type ExplicitKernels<H2, R2, I2> = {
+  [K in keyof typeof EXPLICIT]: Over<NonNullable<(typeof EXPLICIT)[K]['sig']>, H2, R2, I2>;
+};
+
+/** The names of the explicit kernels. */
+export type ExplicitName = keyof typeof EXPLICIT;
 
 /** Every raw kernel: what each backend implements (the compiler checks both). */
-export type RawKernels<H, R, I> = ExplicitKernels<H, R, I> & TableKernels<H>;
-
-/** The names of the explicit kernels (a Record, so the compiler keeps it in step with ExplicitKernels). */
-const EXPLICIT: Record<keyof ExplicitKernels<unknown, unknown, unknown>, true> = {
-  matmul: true, matmulBatched: true, geluWithGrad: true, softThreshold: true, dropout: true, sgdStep: true, adamStep: true, addRowVector: true,
-  fill: true, sumRows: true, crossEntropy: true, crossEntropyBackward: true, crossEntropyBackwardExps: true,
-  layerNorm: true, layerNormBackward: true, causalSoftmax: true, causalSoftmaxBackward: true, embedding: true, embeddingBackward: true,
-  cdResidual: true, cdGram: true, colDots: true, residual: true, xtDots: true, residual64: true, xtDots64: true, xtxDots: true, gatherCols: true, transpose: true,
-};
+export type RawKernels<H2, R2, I2> = ExplicitKernels<H2, R2, I2> & TableKernels<H2>;
 
 /** A kernel's name. */
 export type KernelName = keyof RawKernels<unknown, unknown, unknown>;
 
 /** The names of every raw kernel. */
 export const KERNEL_NAMES: readonly KernelName[] = [...Object.keys(EXPLICIT), ...Object.keys(TABLE)] as KernelName[];
+
+/** The explicit kernels' names, in registration order. */
+export const EXPLICIT_NAMES: readonly ExplicitName[] = Object.keys(EXPLICIT) as ExplicitName[];
+
+/** The names of the explicit kernels of the elementwise factory. */
+export type ElementwiseName = { [K in ExplicitName]: (typeof EXPLICIT)[K] extends { readonly elements: number } ? K : never }[ExplicitName];
+
+/** The elementwise factory's kernels, in registration order. */
+export const ELEMENTWISE_NAMES: readonly ElementwiseName[] =
+  EXPLICIT_NAMES.filter((name) => (EXPLICIT[name] as Registration).elements !== undefined) as ElementwiseName[];
 
 /** The table kernels' names, in table order. */
 export const TABLE_NAMES: readonly TableName[] = Object.keys(TABLE) as TableName[];

@@ -15,19 +15,8 @@
 import type { Rng, Tensor } from '../core/tensor.js';
 import { dropThreshold } from '../core/rng.js';
 import type { AnyStorage } from './storage.js';
-import { TABLE, TABLE_NAMES, type TableName } from './raw.js';
-
-/** Resolved SGD options (every option present and valid). */
-export interface SgdHyper {
-  lr: number; momentum: number; dampening: number; weightDecay: number;
-  nesterov: boolean; maximize: boolean; l1: number;
-}
-
-/** Resolved Adam / AdamW options (every option present and valid). */
-export interface AdamHyper {
-  lr: number; betas: readonly [number, number] | [number, number]; eps: number; weightDecay: number;
-  amsgrad: boolean; maximize: boolean; l1: number;
-}
+import type { AdamHyper, SgdHyper } from '../rules/optim-options.js';
+import { ELEMENTWISE_NAMES, EXPLICIT, TABLE, TABLE_NAMES, type ElementwiseName, type F32Handle, type Registration, type TableName } from './raw.js';
 
 /** A matmulBatched layout with every option resolved (see MatmulBatchedOptions in src/core/checked-kernels.ts). */
 export interface BatchedLayout {
@@ -66,13 +55,39 @@ function tableKernel(f: (...args: never[]) => unknown, sig: (typeof TABLE)[Table
   }
 }
 
-export interface TrustedKernels extends TensorTable {}
+/** A raw elementwise-factory signature on tensors: the buffers as tensors, no count, the scalar kept. */
+type ElementwiseOnTensors<P> =
+  P extends readonly [F32Handle, number, ...infer S] ? (out: Tensor, ...scalar: S) => Tensor
+  : P extends readonly [F32Handle, F32Handle, number, ...infer S] ? (out: Tensor, x: Tensor, ...scalar: S) => Tensor
+  : P extends readonly [F32Handle, F32Handle, F32Handle, number, ...infer S] ? (out: Tensor, a: Tensor, b: Tensor, ...scalar: S) => Tensor
+  : never;
+
+/** The elementwise factory's kernels on tensors (src/backend/raw.ts `Elementwise`). */
+export type TensorElementwise = {
+  [K in keyof typeof EXPLICIT as K extends ElementwiseName ? K : never]: ElementwiseOnTensors<Parameters<NonNullable<(typeof EXPLICIT)[K]['sig']>>>;
+};
+
+/** The trusted entry of an elementwise-factory kernel: n from the last buffer (all share its shape); nothing on empty tensors. */
+function elementwiseKernel(f: (...args: never[]) => unknown, r: Registration): unknown {
+  const g = f as unknown as (...args: unknown[]) => void;
+  switch (r.elements) {
+    case 1: return (out: Tensor, s?: number) => { if (out.size > 0) g(out._h, out.size, s); return out; };
+    case 2: return (out: Tensor, x: Tensor, s?: number) => { if (x.size > 0) g(out._h, x._h, x.size, s); return out; };
+    case 3: return (out: Tensor, a: Tensor, b: Tensor, s?: number) => { if (b.size > 0) g(out._h, a._h, b._h, b.size, s); return out; };
+  }
+  throw new TypeError(`elementwise kernel registered with ${r.elements} buffers`);
+}
+
+export interface TrustedKernels extends TensorTable, TensorElementwise {}
 
 /** The trusted path of one backend (see the file comment). */
 export class TrustedKernels {
   constructor(private readonly s: AnyStorage) {
     for (const name of TABLE_NAMES) {
       (this as unknown as Record<string, unknown>)[name] = tableKernel(s.raw[name] as (...args: never[]) => unknown, TABLE[name].sig);
+    }
+    for (const name of ELEMENTWISE_NAMES) {
+      (this as unknown as Record<string, unknown>)[name] = elementwiseKernel(s.raw[name] as (...args: never[]) => unknown, EXPLICIT[name]);
     }
   }
 
@@ -98,18 +113,6 @@ export class TrustedKernels {
     this.s.raw.matmulBatched(out._h, a._h, b._h, batch, heads, m, n, k,
       L.offA, one(rA, L.lda), one(batch, L.sAb), one(heads, L.sAh), L.offB, one(rB, L.ldb), one(batch, L.sBb), one(heads, L.sBh),
       L.offC, one(m, L.ldc), one(batch, L.sCb), one(heads, L.sCh), transA, transB, accumulate, causalA, causalOut);
-    return out;
-  }
-
-  /** out = gelu(x) and d = its derivative at x, in one pass. */
-  geluWithGrad(out: Tensor, d: Tensor, x: Tensor): Tensor {
-    if (x.size > 0) this.s.raw.geluWithGrad(out._h, d._h, x._h, x.size);
-    return out;
-  }
-
-  /** out = sign(x)·max(|x| − t, 0). */
-  softThreshold(out: Tensor, x: Tensor, t: number): Tensor {
-    if (x.size > 0) this.s.raw.softThreshold(out._h, x._h, x.size, t);
     return out;
   }
 
@@ -152,12 +155,6 @@ export class TrustedKernels {
   /** out = x + b, b added to every row of x [rows, cols]. */
   addRowVector(out: Tensor, x: Tensor, b: Tensor): Tensor {
     if (x.size > 0) this.s.raw.addRowVector(out._h, x._h, b._h, x.shape[0]!, x.shape[1]!);
-    return out;
-  }
-
-  /** out[i] = value. */
-  fill(out: Tensor, value: number): Tensor {
-    if (out.size > 0) this.s.raw.fill(out._h, out.size, value);
     return out;
   }
 

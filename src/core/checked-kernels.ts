@@ -9,12 +9,13 @@
  * signature (`tableCheck`, src/rules/checks.ts, with the rules autograd and the optimizers share);
  * the others are written out below.
  */
-import { ShapeError, describe, fmtShape } from '../rules/errors.js';
+import { ShapeError, fmtShape } from '../rules/errors.js';
 import { Rng, Tensor, type TensorOwner } from './tensor.js';
-import { TABLE_NAMES } from '../backend/raw.js';
-import type { BatchedLayout, TensorTable, TrustedKernels } from '../backend/trusted.js';
-import { checkDropout, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from '../rules/checks.js';
-import { checkDim, checkKeys, checkNumber, expectShape, optionalBool, optionsOf, resolveAdam, resolveSgd } from '../rules/validate.js';
+import { ELEMENTWISE_NAMES, TABLE_NAMES } from '../backend/raw.js';
+import type { BatchedLayout, TensorElementwise, TensorTable, TrustedKernels } from '../backend/trusted.js';
+import { checkDropout, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck, elementwiseCheck } from '../rules/checks.js';
+import { checkDim, checkInt, checkNumber, expectShape, optionalBool, optionsOf, type Keys } from '../rules/validate.js';
+import { ADAM_KEYS, SGD_KEYS, resolveAdam, resolveSgd, type AdamOptions, type SGDOptions } from '../rules/optim-options.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
 
@@ -40,45 +41,45 @@ export interface MatmulBatchedOptions {
   causalOut?: boolean;
 }
 
-export interface SgdStepOptions {
-  lr: number; momentum?: number; dampening?: number; weightDecay?: number;
-  nesterov?: boolean; maximize?: boolean; l1?: number;
+/** sgdStep's options: SGD's (src/rules/optim-options.ts), and whether this is the first step with momentum. */
+export interface SgdStepOptions extends SGDOptions {
   /** True on the first step with momentum: the buffer is set to d_p rather than updated. */
   first?: boolean;
 }
 
-export interface AdamStepOptions {
-  lr: number; betas?: [number, number]; eps?: number; weightDecay?: number;
+/** adamStep's options: Adam's (lr required here), whether decoupled (AdamW), and the step number. */
+export interface AdamStepOptions extends AdamOptions {
+  lr: number;
   /** false: Adam (L2 added to the gradient); true: AdamW (p ← p·(1 − lr·wd) first). */
   decoupled?: boolean;
-  amsgrad?: boolean; maximize?: boolean; l1?: number;
   /** The step number t ≥ 1 (after incrementing), for the bias corrections. */
   step: number;
 }
 
-const MATMUL_KEYS: Record<keyof MatmulOptions, true> = { transA: true, transB: true, accumulate: true };
-const MATMUL_BATCHED_KEYS: Record<keyof MatmulBatchedOptions, true> = {
-  batch: true, heads: true, m: true, n: true, k: true, offA: true, lda: true, sAb: true, sAh: true, offB: true, ldb: true, sBb: true, sBh: true,
+const MATMUL_KEYS: Keys<MatmulOptions> = { transA: true, transB: true, accumulate: true };
+const MATMUL_BATCHED_KEYS: Keys<MatmulBatchedOptions> = {
+  batch: 'required', heads: true, m: 'required', n: 'required', k: 'required', offA: true, lda: true, sAb: true, sAh: true, offB: true, ldb: true, sBb: true, sBh: true,
   offC: true, ldc: true, sCb: true, sCh: true, transA: true, transB: true, accumulate: true, causalA: true, causalOut: true,
 };
-const SGD_STEP_KEYS: Record<keyof SgdStepOptions, true> = { lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: true, maximize: true, l1: true, first: true };
-const ADAM_STEP_KEYS: Record<keyof AdamStepOptions, true> = {
-  lr: true, betas: true, eps: true, weightDecay: true, decoupled: true, amsgrad: true, maximize: true, l1: true, step: true,
-};
+const SGD_STEP_KEYS: Keys<SgdStepOptions> = { ...SGD_KEYS, first: true };
+const ADAM_STEP_KEYS: Keys<AdamStepOptions> = { ...ADAM_KEYS, lr: 'required', decoupled: true, step: 'required' };
 
 
-export interface Kernels extends TensorTable {}
+export interface Kernels extends TensorTable, TensorElementwise {}
 
 /**
  * The checked kernels (`be.kernels`): in place, `out` first, no autograd; every argument
  * checked before anything is written. Besides the methods below, one method per table
  * kernel (src/backend/raw.ts `TABLE`): `add(out, a, b)`, `relu(out, x)`, `scale(out, x, alpha)`,
- * `mseBackward(out, a, b, alpha)`, `sum(x)`, `mse(a, b)`, ...
+ * `mseBackward(out, a, b, alpha)`, `sum(x)`, `mse(a, b)`, ...; and one per kernel of the
+ * elementwise factory (`elementwise` in src/backend/raw.ts `EXPLICIT`, checks from
+ * `elementwiseCheck`): `geluWithGrad(out, d, x)`, `softThreshold(out, x, t)`, `fill(out, value)`.
  */
 export class Kernels {
   /** @internal the tensors' owner (whose tensors these kernels accept) and its trusted path. */
   constructor(private readonly be: TensorOwner, private readonly t: TrustedKernels) {
     for (const name of TABLE_NAMES) (this as unknown as Record<string, unknown>)[name] = tableCheck(be, this.t, name);
+    for (const name of ELEMENTWISE_NAMES) (this as unknown as Record<string, unknown>)[name] = elementwiseCheck(be, this.t, name);
   }
 
   /** out (+)= op(a)·op(b); a: m×k (k×m when transA), b: k×n (n×k when transB), out: m×n. */
@@ -106,8 +107,7 @@ export class Kernels {
   matmulBatched(out: Tensor, a: Tensor, b: Tensor, o: MatmulBatchedOptions): Tensor {
     const be = this.be;
     checkTensor(be, out, 'matmulBatched out'); checkTensor(be, a, 'matmulBatched a'); checkTensor(be, b, 'matmulBatched b');
-    if (o === null || typeof o !== 'object') throw new TypeError(`matmulBatched: expected options { batch, m, n, k, ... }, got ${describe(o)}`);
-    checkKeys(o, MATMUL_BATCHED_KEYS, 'matmulBatched');
+    o = optionsOf<MatmulBatchedOptions>(o, MATMUL_BATCHED_KEYS, 'matmulBatched', true) as MatmulBatchedOptions;
     const transA = optionalBool(o.transA, 'matmulBatched transA');
     const transB = optionalBool(o.transB, 'matmulBatched transB');
     const accumulate = optionalBool(o.accumulate, 'matmulBatched accumulate');
@@ -147,24 +147,6 @@ export class Kernels {
   }
 
   /**
-   * out = gelu(x) (the same bits as `gelu`) and d = f32(Φ(x) + x·φ(x)), the derivative, in
-   * one pass; out, d and x of one shape. out may be x; d must not be out or x.
-   */
-  geluWithGrad(out: Tensor, d: Tensor, x: Tensor): Tensor {
-    same(this.be, 'geluWithGrad', out, x, d);
-    if (d === out || d === x) throw new ShapeError('geluWithGrad: d must not be out or x');
-    return this.t.geluWithGrad(out, d, x);
-  }
-
-  /** out = sign(x)·max(|x| − t, 0); out may be x. */
-  softThreshold(out: Tensor, x: Tensor, t: number): Tensor {
-    checkTensor(this.be, out, 'softThreshold out'); checkTensor(this.be, x, 'softThreshold x');
-    expectShape(out.shape, x.shape, 'softThreshold out');
-    checkNumber(t, 'softThreshold t (threshold)', { min: 0 });
-    return this.t.softThreshold(out, x, t);
-  }
-
-  /**
    * Inverted dropout: out = x·m/(1 − p), m ~ Bernoulli(1 − p) drawn from rng (which
    * advances). mask, when given, receives 1 (kept) or 0 (dropped). out may be x.
    */
@@ -187,8 +169,7 @@ export class Kernels {
     const be = this.be;
     checkTensor(be, p, 'sgdStep p'); checkTensor(be, g, 'sgdStep g');
     expectShape(g.shape, p.shape, 'sgdStep g');
-    if (o === null || typeof o !== 'object') throw new TypeError(`sgdStep: expected options { lr, ... }, got ${describe(o)}`);
-    checkKeys(o, SGD_STEP_KEYS, 'sgdStep');
+    o = optionsOf<SgdStepOptions>(o, SGD_STEP_KEYS, 'sgdStep', true) as SgdStepOptions;
     const h = resolveSgd(o as unknown as Record<string, unknown>, {}, 'sgdStep');
     const first = optionalBool(o.first, 'sgdStep: first');
     if (h.momentum !== 0) {
@@ -207,12 +188,10 @@ export class Kernels {
     expectShape(g.shape, p.shape, 'adamStep g');
     expectShape(m.shape, p.shape, 'adamStep m (first moment)');
     expectShape(v.shape, p.shape, 'adamStep v (second moment)');
-    if (o === null || typeof o !== 'object') throw new TypeError(`adamStep: expected options { lr, step, ... }, got ${describe(o)}`);
-    checkKeys(o, ADAM_STEP_KEYS, 'adamStep');
+    o = optionsOf<AdamStepOptions>(o, ADAM_STEP_KEYS, 'adamStep', true) as AdamStepOptions;
     const h = resolveAdam(o as unknown as Record<string, unknown>, {}, 'adamStep', 0);
     const decoupled = optionalBool(o.decoupled, 'adamStep: decoupled');
-    const step = o.step;
-    if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 1) throw new RangeError(`adamStep: expected step as an integer ≥ 1, got ${describe(step)}`);
+    const step = checkInt(o.step, 'adamStep step', 1);
     if (h.amsgrad) {
       if (vmax === null || vmax === undefined) throw new TypeError('adamStep: amsgrad needs a max-second-moment tensor (vmax), got none');
       checkTensor(be, vmax, 'adamStep vmax');
@@ -233,13 +212,6 @@ export class Kernels {
     if (b.size !== cols || b.shape.length !== 1) throw new ShapeError(`addRowVector b: expected shape [${cols}], got ${fmtShape(b.shape)}`);
     if (b === out) throw new ShapeError('addRowVector: out must not be b');
     return this.t.addRowVector(out, x, b);
-  }
-
-  /** out[i] = value. */
-  fill(out: Tensor, value: number): Tensor {
-    checkTensor(this.be, out, 'fill out');
-    if (typeof value !== 'number') throw new TypeError(`fill: expected a number, got ${describe(value)}`);
-    return this.t.fill(out, value);
   }
 
   /** out[j] = Σ_i x[i, j] (x rows×cols, out [cols]). */

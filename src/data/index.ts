@@ -16,7 +16,7 @@
  */
 import { ShapeError, describe } from '../rules/errors.js';
 import { mulberry32, shuffleInPlace } from '../core/rng.js';
-import { checkSeed, optionsOf } from '../rules/validate.js';
+import { checkDim, checkInt, checkSeed, optionalBool, optionsOf } from '../rules/validate.js';
 import { DIGITS_D, DIGITS_LABELS_B64, DIGITS_N, DIGITS_PIXELS_B64 } from './digits.generated.js';
 import { DIABETES_COLUMNS, DIABETES_N, DIABETES_TARGET } from './diabetes.generated.js';
 import { FEMALE_NAMES_TXT, MALE_NAMES_TXT } from './names.generated.js';
@@ -66,8 +66,7 @@ export interface DigitsOptions {
  * CC BY 4.0). A fresh copy on every call.
  */
 export function loadDigits(options: DigitsOptions = {}): Digits {
-  const normalize = optionsOf<DigitsOptions>(options, { normalize: true }, 'loadDigits').normalize ?? false;
-  if (typeof normalize !== 'boolean') throw new TypeError(`loadDigits normalize: expected true or false, got ${describe(normalize)}`);
+  const normalize = optionalBool(optionsOf<DigitsOptions>(options, { normalize: true }, 'loadDigits').normalize, 'loadDigits normalize');
   const n = DIGITS_N, d = DIGITS_D;
   const packed = decodeBase64(DIGITS_PIXELS_B64);
   const labels = decodeBase64(DIGITS_LABELS_B64);
@@ -126,8 +125,7 @@ export function diabetesRaw(): { x: Float64Array; y: Float64Array; n: number; d:
  * raw or with `standardize` (centred unit-norm features, centred target).
  */
 export function loadDiabetes(options: DiabetesOptions = {}): Diabetes {
-  const standardize = optionsOf<DiabetesOptions>(options, { standardize: true }, 'loadDiabetes').standardize ?? false;
-  if (typeof standardize !== 'boolean') throw new TypeError(`loadDiabetes standardize: expected true or false, got ${describe(standardize)}`);
+  const standardize = optionalBool(optionsOf<DiabetesOptions>(options, { standardize: true }, 'loadDiabetes').standardize, 'loadDiabetes standardize');
   const { x, y, n, d } = diabetesRaw();
   if (standardize) {
     for (let j = 0; j < d; j++) {
@@ -173,7 +171,7 @@ function splitCount(v: number, n: number, what: string): number {
  * every platform). Indices within each part are sorted ascending. Use takeRows to gather.
  */
 export function trainTestSplit(n: number, options: SplitOptions = {}): { train: Int32Array; test: Int32Array } {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 2) throw new RangeError(`trainTestSplit: expected n as an integer ≥ 2, got ${describe(n)}`);
+  checkInt(n, 'trainTestSplit n', 2);
   options = optionsOf<SplitOptions>(options, { trainSize: true, testSize: true, seed: true }, 'trainTestSplit');
   const seed = checkSeed(options.seed ?? 0, 'trainTestSplit seed');
   let nTest: number, nTrain: number;
@@ -201,7 +199,7 @@ export function trainTestSplit(n: number, options: SplitOptions = {}): { train: 
  * vector of targets or labels); returns a new array of the same type.
  */
 export function takeRows<T extends Float32Array | Float64Array | Int32Array>(src: T, d: number, idx: ArrayLike<number>): T {
-  if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1) throw new ShapeError(`takeRows: expected d as a positive integer, got ${describe(d)}`);
+  checkDim(d, 'takeRows d', 1);
   if (src.length % d !== 0) throw new ShapeError(`takeRows: src of length ${src.length} is not a whole number of rows of ${d}`);
   const rows = src.length / d;
   const out = new (src.constructor as new (n: number) => T)(idx.length * d);

@@ -22,7 +22,9 @@
  * for a huge model), and every state is checked before anything changes.
  */
 import { describe } from '../rules/errors.js';
-import { Backend } from '../backend.js';
+import type { Backend } from '../backend.js';
+import { checkBackend } from '../backend.js';
+import { checkInt, optionsOf } from '../rules/validate.js';
 import { GPT, type GPTConfig } from '../nn/gpt.js';
 import { Optimizer, type OptimizerStateDict } from '../optim/optimizers.js';
 import type { LRScheduler, SchedulerStateDict } from '../optim/schedule.js';
@@ -60,7 +62,7 @@ function gptMetadata(gpt: GPT, tokenizer: CharTokenizer | undefined, who: string
 
 /** The GPT's weights, configuration and (when given) tokenizer as a safetensors file. */
 export function saveGPT(gpt: GPT, options: { tokenizer?: CharTokenizer } = {}): Uint8Array<ArrayBuffer> {
-  if (options === null || typeof options !== 'object') throw new TypeError(`saveGPT: expected options { tokenizer? }, got ${describe(options)}`);
+  options = optionsOf<{ tokenizer?: CharTokenizer }>(options, { tokenizer: true }, 'saveGPT');
   return save(gpt, { metadata: gptMetadata(gpt, options.tokenizer, 'saveGPT') });
 }
 
@@ -102,7 +104,7 @@ function modelTensors(tensors: Record<string, { shape: number[]; data: Float32Ar
  * configuration, its weights, and the tokenizer when the file has one (else null).
  */
 export function loadGPT(be: Backend, bytes: Uint8Array): { gpt: GPT; tokenizer: CharTokenizer | null } {
-  if (!(be instanceof Backend)) throw new TypeError(`loadGPT: expected a backend (from loadBackend), got ${describe(be)}`);
+  checkBackend(be, 'loadGPT');
   const file = load(bytes);
   const config = fileConfig(file, 'loadGPT');
   const tokenizer = file.metadata[VOCAB_METADATA_KEY] === undefined ? null : CharTokenizer.fromMetadata(file.metadata);
@@ -134,7 +136,7 @@ export function saveCheckpoint(state: CheckpointState): Uint8Array<ArrayBuffer> 
   if (state === null || typeof state !== 'object') throw new TypeError(`saveCheckpoint: expected { gpt, tokenizer?, optimizer, scheduler?, step, sampler }, got ${describe(state)}`);
   const meta = gptMetadata(state.gpt, state.tokenizer, 'saveCheckpoint');
   if (!(state.optimizer instanceof Optimizer)) throw new TypeError(`saveCheckpoint: optimizer: expected an optimizer, got ${describe(state.optimizer)}`);
-  if (typeof state.step !== 'number' || !Number.isSafeInteger(state.step) || state.step < 0) throw new RangeError(`saveCheckpoint: step: expected an integer ≥ 0, got ${describe(state.step)}`);
+  checkInt(state.step, 'saveCheckpoint: step', 0);
   if (!(state.sampler instanceof Mulberry32)) throw new TypeError(`saveCheckpoint: sampler: expected a Mulberry32, got ${describe(state.sampler)}`);
   if (state.scheduler !== undefined && (state.scheduler === null || state.scheduler.optimizer !== state.optimizer)) throw new TypeError('saveCheckpoint: scheduler: expected a schedule made for the optimizer');
   const sd = state.optimizer.stateDict() as OptimizerStateDict<object>;

@@ -47,7 +47,7 @@
 import { SafetensorsError, ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Module } from '../nn/base.js';
 import { Tensor } from '../core/tensor.js';
-import { checkKeys, checkShape, shapeSize } from '../rules/validate.js';
+import { beyondFloat32, checkShape, float32RangeMessage, optionsOf, shapeSize } from '../rules/validate.js';
 
 /** The dtypes `load` reads (all converted to float32). */
 export type Dtype = 'F32' | 'F64' | 'F16' | 'BF16';
@@ -112,8 +112,7 @@ function fail(rule: string, tensor: string | null, message: string): never {
  * throws before anything is written. The header is padded with spaces to a multiple of 8 bytes.
  */
 export function save(source: SaveSource, options: SaveOptions = {}): Uint8Array<ArrayBuffer> {
-  if (options === null || typeof options !== 'object') throw new TypeError(`safetensors.save: expected options { metadata? }, got ${describe(options)}`);
-  checkKeys(options, SAVE_KEYS, 'safetensors.save');
+  options = optionsOf<SaveOptions>(options, SAVE_KEYS, 'safetensors.save');
   const items = saveItems(source);
   const metadata = options.metadata;
   if (metadata !== undefined) {
@@ -181,8 +180,8 @@ function saveItems(source: SaveSource): SaveItem[] {
       if (i >= 0) throw new TypeError(`${what}: data[${i}]: expected a number, got ${describe(d[i])}`);
       // F32 holds what it is given, NaN and ±Infinity included; a finite value beyond float32's
       // range would be written as an Infinity nobody wrote (load refuses the same in F64)
-      const j = d.findIndex((x) => Number.isFinite(x) && !Number.isFinite(Math.fround(x as number)));
-      if (j >= 0) throw new RangeError(`${what}: data[${j}] = ${d[j]} is beyond float32's range (±3.4028235e38)`);
+      const j = d.findIndex((x) => beyondFloat32(x as number));
+      if (j >= 0) throw new RangeError(float32RangeMessage(`${what}: data[${j}]`, d[j] as number));
     }
     return { name, shape, size, data: () => (d instanceof Float32Array ? d : Float32Array.from(d as number[])) };
   });
@@ -310,7 +309,7 @@ function checkCoverage(entries: Entry[], dataSize: number): void {
 function checkF64Range(e: Entry, dv: DataView, base: number): void {
   for (let i = 0; i < e.count; i++) {
     const v = dv.getFloat64(base + e.begin + 8 * i, true);
-    if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) fail('F64 range', e.name, `value [${i}] = ${v} is beyond float32's range (±3.4028235e38)`);
+    if (beyondFloat32(v)) fail('F64 range', e.name, float32RangeMessage(`value [${i}]`, v));
   }
 }
 

@@ -5,6 +5,7 @@
  * read back with the ids it was trained on.
  */
 import { describe } from '../rules/errors.js';
+import { checkId } from '../rules/validate.js';
 
 /** The metadata key under which `toMetadata()` stores the vocabulary (a JSON array of strings). */
 export const VOCAB_METADATA_KEY = 'tokenizer.vocab';
@@ -77,10 +78,7 @@ export class CharTokenizer {
     let s = '';
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= this.size) {
-        throw new RangeError(`CharTokenizer.decode: id ${i} is ${describe(id)}, expected an integer in [0, ${this.size - 1}]`);
-      }
-      s += this.vocab[id]!;
+      s += this.vocab[checkId(id, i, this.size, 'CharTokenizer.decode')]!;
     }
     return s;
   }

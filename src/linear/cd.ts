@@ -3,8 +3,8 @@
  * cdResidual, Anderson extrapolation of the Gram form, and working sets with gap-safe
  * screening in the residual form.
  */
-import type { FitResult } from './types.js';
-import type { Problem, Settings } from './problem.js';
+import type { FitResult, Settings } from './types.js';
+import type { Problem } from './problem.js';
 
 /** The smallest working set (features) of the first outer iteration. */
 const WS_MIN = 16;

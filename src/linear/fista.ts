@@ -1,8 +1,8 @@
 /**
  * FISTA for linear.fit and linear.path (solver 'fista'), with the bounds on its step.
  */
-import type { FitResult } from './types.js';
-import type { Problem, Settings } from './problem.js';
+import type { FitResult, Settings } from './types.js';
+import type { Problem } from './problem.js';
 
 /**
  * FISTA (Beck and Teboulle 2009) with adaptive restart (O'Donoghue and Candès 2015) and

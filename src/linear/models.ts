@@ -41,46 +41,16 @@
  * no coefficient at all is a fixed point of the float32 iteration: the fit stops there
  * (converged only if the gap is below tol) rather than repeat it up to maxIter.
  */
-import { Backend } from '../backend.js';
+import { Backend, checkBackend } from '../backend.js';
 import { ShapeError, describe } from '../rules/errors.js';
-import { checkKeys } from '../rules/validate.js';
+import { beyondFloat32, checkDim, checkInt, checkNumber, float32RangeMessage, optionalBool, optionsOf, type Keys } from '../rules/validate.js';
 import { cd, cdWorkingSet } from './cd.js';
 import { fista } from './fista.js';
-import { MAX_LISTED, Problem, type Settings } from './problem.js';
+import { MAX_LISTED, Problem } from './problem.js';
+import type { FitResult, Settings, SolverOptions } from './types.js';
 import { ridge, ridgeCG } from './ridge.js';
-import type { FitResult, Solver } from './types.js';
 
-export type { FitResult, Solver } from './types.js';
-
-/** The solver settings that fit and path share. */
-export interface SolverOptions {
-  /** Most iterations (cd: epochs, over the working set when one is used, as sklearn's max_iter; fista: gradient steps; ridge: Cholesky refinement rounds, or conjugate-gradient iterations above 1000 features). Default 10000. */
-  maxIter?: number;
-  /**
-   * Stop when the duality gap ≤ tol·‖y‖² (sklearn's scaling). Default 1e-6, tighter than
-   * sklearn's 1e-4: the gap bounds the objective, coefficient errors go as its square root
-   * (at 1e-4 a ridge fit can be off by 3e-3 of its largest coefficient). The float32 floor is
-   * near 1e-7.
-   */
-  tol?: number;
-  /** Iterations between convergence checks (each costs two passes over X). Default 10. */
-  checkEvery?: number;
-  /** The algorithm; default 'cd' (see the module notes for the measurements behind the choice). */
-  solver?: Solver;
-  /**
-   * cd only: keep the Gram matrix XᵀX and Xᵀr (true: each coordinate costs O(d), after an
-   * O(n·d²) start) or the residual r (false: each coordinate costs O(n)). 'auto' (default):
-   * the Gram form when n ≥ d, for a single fit only up to d = 64 (a path reuses it across
-   * alphas). With l1Ratio = 0, true or 'auto' also allows ridge's Cholesky route (d ≤ 1000);
-   * above 1000 features, ridge (alpha > 0) takes conjugate gradient unless this is true.
-   */
-  precompute?: 'auto' | boolean;
-  /**
-   * cd in the residual form with an L1 part: solve on working sets with gap-safe screening
-   * (default true); false runs every epoch over all d coordinates.
-   */
-  workingSet?: boolean;
-}
+export type { FitResult, Solver, SolverOptions } from './types.js';
 
 export interface FitOptions extends SolverOptions {
   /** Rows of X (samples): a positive integer. */
@@ -122,19 +92,10 @@ export interface PathResult {
 
 // ---- validation ----
 
-const SOLVER_KEYS: Record<keyof SolverOptions, true> = { maxIter: true, tol: true, checkEvery: true, solver: true, precompute: true, workingSet: true };
-const FIT_KEYS: Record<keyof FitOptions, true> = { ...SOLVER_KEYS, n: true, d: true, alpha: true, l1Ratio: true, warmStart: true };
-const PATH_KEYS: Record<keyof PathOptions, true> = { ...SOLVER_KEYS, n: true, d: true, alphas: true, nAlphas: true, eps: true, l1Ratio: true };
+const SOLVER_KEYS: Keys<SolverOptions> = { maxIter: true, tol: true, checkEvery: true, solver: true, precompute: true, workingSet: true };
+const FIT_KEYS: Keys<FitOptions> = { ...SOLVER_KEYS, n: 'required', d: 'required', alpha: true, l1Ratio: true, warmStart: true };
+const PATH_KEYS: Keys<PathOptions> = { ...SOLVER_KEYS, n: 'required', d: 'required', alphas: true, nAlphas: true, eps: true, l1Ratio: true };
 
-function checkBackend(be: unknown, what: string): Backend {
-  if (!(be instanceof Backend)) throw new TypeError(`${what}: expected a Backend from loadBackend(), got ${describe(be)}`);
-  return be;
-}
-
-function posInt(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ShapeError(`${what}: expected a positive integer, got ${describe(v)}`);
-  return v;
-}
 
 /**
  * v as n values of float32 range. With `deferF32`, a Float32Array's values are not scanned
@@ -151,12 +112,12 @@ function checkData(v: unknown, len: number, what: string, shape: string, deferF3
   // The solvers work in float32: a finite float64 beyond its range would become ±Infinity.
   const bad = (i: number) => {
     const x = a[i];
-    if (typeof x !== 'number' || !Number.isFinite(x)) return `expected finite numbers, got ${describe(x)} at index ${i}`;
-    if (!Number.isFinite(Math.fround(x))) return `expected values within float32's range (|x| ≤ 3.4028235e38), got ${x} at index ${i}`;
+    if (typeof x !== 'number' || !Number.isFinite(x)) return `${what}: expected finite numbers, got ${describe(x)} at index ${i}`;
+    if (beyondFloat32(x)) return float32RangeMessage(`${what}[${i}]`, x);
     return null;
   };
   const i = a instanceof Float32Array ? firstNonFinite(a) : firstBad(a, bad);
-  if (i >= 0) throw new RangeError(`${what}: ${bad(i)}`);
+  if (i >= 0) throw new RangeError(bad(i)!);
   return a;
 }
 
@@ -173,28 +134,22 @@ function firstBad(a: ArrayLike<number>, bad: (i: number) => string | null): numb
 }
 
 function checkAlpha(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`${what}: expected a finite number ≥ 0, got ${describe(v)}`);
-  return v;
+  return checkNumber(v, what, { min: 0 });
 }
 
 function checkRatio(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`${what}: expected a number in [0, 1], got ${describe(v)}`);
-  return v;
+  return checkNumber(v, what, { min: 0, max: 1 });
 }
 
 function checkSolverOpts(o: SolverOptions, what: string): Settings {
   const solver = o.solver ?? 'cd';
   if (solver !== 'cd' && solver !== 'fista') throw new TypeError(`${what} solver: expected 'cd' or 'fista', got ${describe(solver)}`);
-  const maxIter = o.maxIter ?? 10000;
-  if (typeof maxIter !== 'number' || !Number.isSafeInteger(maxIter) || maxIter < 1) throw new RangeError(`${what} maxIter: expected a positive integer, got ${describe(maxIter)}`);
-  const tol = o.tol ?? 1e-6;
-  if (typeof tol !== 'number' || !Number.isFinite(tol) || tol < 0) throw new RangeError(`${what} tol: expected a finite number ≥ 0, got ${describe(tol)}`);
-  const checkEvery = o.checkEvery ?? 10;
-  if (typeof checkEvery !== 'number' || !Number.isSafeInteger(checkEvery) || checkEvery < 1) throw new RangeError(`${what} checkEvery: expected a positive integer, got ${describe(checkEvery)}`);
+  const maxIter = checkInt(o.maxIter ?? 10000, `${what} maxIter`, 1);
+  const tol = checkNumber(o.tol ?? 1e-6, `${what} tol`, { min: 0 });
+  const checkEvery = checkInt(o.checkEvery ?? 10, `${what} checkEvery`, 1);
   const precompute = o.precompute ?? 'auto';
   if (precompute !== 'auto' && precompute !== true && precompute !== false) throw new TypeError(`${what} precompute: expected 'auto', true or false, got ${describe(precompute)}`);
-  const workingSet = o.workingSet ?? true;
-  if (workingSet !== true && workingSet !== false) throw new TypeError(`${what} workingSet: expected true or false, got ${describe(workingSet)}`);
+  const workingSet = optionalBool(o.workingSet, `${what} workingSet`, true);
   return { maxIter, tol, checkEvery, solver, precompute, workingSet };
 }
 
@@ -221,12 +176,11 @@ function solve(p: Problem, alpha: number, l1Ratio: number, w0: ArrayLike<number>
   return cd(p, gram, a, b, alpha, l1Ratio, o);
 }
 
-function setup(be: unknown, X: unknown, y: unknown, o: { n?: unknown; d?: unknown }, keys: Record<string, true>, what: string) {
+function setup(be: unknown, X: unknown, y: unknown, o: { n?: unknown; d?: unknown }, keys: Keys<{ n: number; d: number }>, what: string) {
   checkBackend(be, what);
-  if (o === null || typeof o !== 'object') throw new TypeError(`${what}: expected options { n, d, ... }, got ${describe(o)}`);
-  checkKeys(o, keys, what);
-  const n = posInt(o.n, `${what} n (rows of X)`);
-  const d = posInt(o.d, `${what} d (columns of X)`);
+  optionsOf(o, keys, what, true);
+  const n = checkDim(o.n, `${what} n (rows of X)`, 1);
+  const d = checkDim(o.d, `${what} d (columns of X)`, 1);
   const Xa = checkData(X, n * d, `${what} X`, `n×d = ${n}×${d}`, true);
   const ya = checkData(y, n, `${what} y`, `n`);
   const badX = () => { checkData(X, n * d, `${what} X`, `n×d = ${n}×${d}`); };
@@ -261,8 +215,8 @@ const ALPHA_RESOLUTION = 1e-15;
  * max_j |X_jᵀy| / (n·l1Ratio), computed in float64.
  */
 export function alphaMax(X: ArrayLike<number>, y: ArrayLike<number>, n: number, d: number, l1Ratio = 1): number {
-  posInt(n, 'linear.alphaMax n (rows of X)');
-  posInt(d, 'linear.alphaMax d (columns of X)');
+  checkDim(n, 'linear.alphaMax n (rows of X)', 1);
+  checkDim(d, 'linear.alphaMax d (columns of X)', 1);
   checkData(X, n * d, 'linear.alphaMax X', `n×d = ${n}×${d}`);
   checkData(y, n, 'linear.alphaMax y', 'n');
   if (!(l1Ratio > 0 && l1Ratio <= 1)) throw new RangeError(`linear.alphaMax: the automatic alpha grid needs l1Ratio in (0, 1], got ${describe(l1Ratio)} (pass alphas explicitly for ridge)`);
@@ -293,10 +247,8 @@ export function path(be: Backend, X: ArrayLike<number>, y: ArrayLike<number>, op
     }
     alphas = Float64Array.from({ length: a.length }, (_, i) => checkAlpha(a[i], `linear.path alphas[${i}]`)).sort().reverse();
   } else {
-    const nAlphas = options.nAlphas ?? 100;
-    if (typeof nAlphas !== 'number' || !Number.isSafeInteger(nAlphas) || nAlphas < 1) throw new RangeError(`linear.path nAlphas: expected a positive integer, got ${describe(nAlphas)}`);
-    const eps = options.eps ?? 1e-3;
-    if (typeof eps !== 'number' || !(eps > 0 && eps <= 1)) throw new RangeError(`linear.path eps: expected a number in (0, 1], got ${describe(eps)}`);
+    const nAlphas = checkInt(options.nAlphas ?? 100, 'linear.path nAlphas', 1);
+    const eps = checkNumber(options.eps ?? 1e-3, 'linear.path eps', { min: 0, max: 1, minExclusive: true });
     if (l1Ratio === 0) throw new RangeError('linear.path: the automatic alpha grid needs l1Ratio > 0, got 0 (pass alphas explicitly for ridge), as sklearn');
     const amax = alphaMax(Xa, ya, n, d, l1Ratio); // validates again: O(n·d), small next to the fits
     if (amax <= ALPHA_RESOLUTION) {

@@ -8,8 +8,7 @@
  * - Laplace prior ∝ exp(−‖w‖₁/b): −log p = ‖w‖₁/b → ½‖y − Xw‖² + λ‖w‖₁ with λ = s²/b.
  * A narrow prior (small σ² or b) means a large λ: σ² = 0.01 with unit noise gives λ = 100.
  */
-import { describe } from '../rules/errors.js';
-import { checkKeys } from '../rules/validate.js';
+import { checkNumber, optionsOf } from '../rules/validate.js';
 
 export interface PriorOptions {
   /** The noise variance s² of the likelihood (default 1). */
@@ -17,18 +16,11 @@ export interface PriorOptions {
 }
 
 function positive(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new RangeError(`${what}: expected a finite number > 0, got ${describe(v)}`);
-  }
-  return v;
+  return checkNumber(v, what, { min: 0, minExclusive: true });
 }
 
 function noise(options: PriorOptions | undefined, fn: string): number {
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw new TypeError(`prior.${fn}: expected options { noiseVariance }, got ${describe(options)}`);
-  }
-  if (options !== undefined) checkKeys(options, { noiseVariance: true } satisfies Record<keyof PriorOptions, true>, `prior.${fn}`);
-  const s2 = options?.noiseVariance;
+  const s2 = optionsOf<PriorOptions>(options, { noiseVariance: true }, `prior.${fn}`).noiseVariance;
   return s2 === undefined ? 1 : positive(s2, `prior.${fn} noiseVariance`);
 }
 

@@ -6,7 +6,7 @@
 import type { Backend } from '../backend.js';
 import type { TrustedKernels } from '../backend/trusted.js';
 import type { Tensor } from '../core/tensor.js';
-import type { FitResult, Solver } from './types.js';
+import type { FitResult } from './types.js';
 import { Anderson } from './anderson.js';
 
 /** Column indices travel to the kernels as f32 values, exact below this. */
@@ -25,9 +25,6 @@ const EXACT_XTR_MAX = 1 << 20;
 const DENSE_RESIDUAL = 8;
 /** Up to this many multiply-adds (n·d²/2) the Gram form's gaps come from a float64 XᵀX made on the host (gapAtGram). */
 const GRAM64_MAX = 1 << 20;
-
-/** Validated solver settings shared by fit and path. */
-export interface Settings { maxIter: number; tol: number; checkEvery: number; solver: Solver; precompute: boolean | 'auto'; workingSet: boolean }
 
 /**
  * X and y on the backend and the work vectors; shared by fit and path. X stays row-major, as

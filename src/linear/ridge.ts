@@ -1,8 +1,8 @@
 /**
  * Ridge (l1Ratio = 0) for linear.fit and linear.path through its own route.
  */
-import type { FitResult } from './types.js';
-import type { Problem, Settings } from './problem.js';
+import type { FitResult, Settings } from './types.js';
+import type { Problem } from './problem.js';
 
 /**
  * Ridge (a = 0; b = 0 is least squares) through the Cholesky factor of XᵀX + b·I in

@@ -13,10 +13,10 @@
  * forward() returns op results: see the memory rules in src/autograd/ops.ts.
  */
 import { ShapeError, describe, fmtShape } from '../rules/errors.js';
-import { Backend, backendOf } from '../backend.js';
+import { Backend, backendOf, checkBackend } from '../backend.js';
 import { Rng, Tensor } from '../core/tensor.js';
 import { mulberry32 } from '../core/rng.js';
-import { checkKeys, checkSeed, checkShape, finiteFloat32Copy, sameShape } from '../rules/validate.js';
+import { checkBool, checkDim, checkDropoutP, checkSeed, checkShape, finiteFloat32Copy, optionalBool, optionsOf, sameShape } from '../rules/validate.js';
 
 // ---- seeds ---------------------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ export abstract class Module {
 
   /** Sets train mode (mode = true) or eval mode, here and in every child. Returns this. */
   train(mode = true): this {
-    if (typeof mode !== 'boolean') throw new TypeError(`train(): expected true or false, got ${describe(mode)}`);
+    checkBool(mode, 'train() mode');
     this.training = mode;
     for (const [, c] of this._children) c.train(mode);
     return this;
@@ -211,15 +211,11 @@ export class Linear extends Module {
 
   constructor(readonly be: Backend, inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
-    if (!(be instanceof Backend)) throw new TypeError(`Linear: expected a backend as the first argument, got ${describe(be)}`);
-    for (const [v, what] of [[inFeatures, 'inFeatures'], [outFeatures, 'outFeatures']] as const) {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ShapeError(`Linear: expected ${what} as a non-negative integer, got ${describe(v)}`);
-    }
-    if (options === null || typeof options !== 'object') throw new TypeError(`Linear: expected options { seed?, bias? }, got ${describe(options)}`);
-    checkKeys(options, LINEAR_KEYS, 'Linear');
+    checkBackend(be, 'Linear');
+    checkDim(inFeatures, 'Linear inFeatures'); checkDim(outFeatures, 'Linear outFeatures');
+    options = optionsOf<LinearOptions>(options, LINEAR_KEYS, 'Linear');
     const seed = options.seed === undefined ? nextSeed() : checkSeed(options.seed, 'Linear seed');
-    const hasBias = options.bias ?? true;
-    if (typeof hasBias !== 'boolean') throw new TypeError(`Linear: expected bias as true or false, got ${describe(hasBias)}`);
+    const hasBias = optionalBool(options.bias, 'Linear bias', true);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0;
@@ -285,9 +281,8 @@ export class Dropout extends Module {
 
   constructor(p = 0.5, options: DropoutOptions = {}) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`Dropout: expected p in [0, 1], got ${describe(p)}`);
-    if (options === null || typeof options !== 'object') throw new TypeError(`Dropout: expected options { seed? }, got ${describe(options)}`);
-    checkKeys(options, DROPOUT_KEYS, 'Dropout');
+    checkDropoutP(p, 'Dropout p');
+    options = optionsOf<DropoutOptions>(options, DROPOUT_KEYS, 'Dropout');
     this.p = p;
     this.seed = options.seed === undefined ? nextSeed() : checkSeed(options.seed, 'Dropout seed');
   }

@@ -24,7 +24,7 @@ import { describe } from '../rules/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { backendOf } from '../backend.js';
 import { checkTensor } from '../rules/checks.js';
-import { checkNumber } from '../rules/validate.js';
+import { checkNumber, optionalBool, optionsOf } from '../rules/validate.js';
 
 /** Options of clipGradNorm. */
 export interface ClipGradNormOptions {
@@ -55,11 +55,10 @@ export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number
   const list: readonly unknown[] = params instanceof Tensor ? [params] : params;
   if (!Array.isArray(list)) throw new TypeError(`clipGradNorm: expected a Tensor or an array of Tensors, got ${describe(params)}`);
   checkNumber(maxNorm, 'clipGradNorm maxNorm', { min: 0 });
-  if (options === null || typeof options !== 'object') throw new TypeError(`clipGradNorm: expected options { normType?, errorIfNonfinite? }, got ${describe(options)}`);
+  options = optionsOf<ClipGradNormOptions>(options, { normType: true, errorIfNonfinite: true }, 'clipGradNorm');
   const normType = options.normType ?? 2;
   if (normType !== 2 && normType !== Infinity) throw new RangeError(`clipGradNorm normType: expected 2 or Infinity, got ${describe(normType)}`);
-  const errorIfNonfinite = options.errorIfNonfinite ?? false;
-  if (typeof errorIfNonfinite !== 'boolean') throw new TypeError(`clipGradNorm errorIfNonfinite: expected true or false, got ${describe(errorIfNonfinite)}`);
+  const errorIfNonfinite = optionalBool(options.errorIfNonfinite, 'clipGradNorm errorIfNonfinite');
 
   const grads: Tensor[] = [];
   const seen = new Map<Tensor, number>();

@@ -4,7 +4,7 @@
  */
 import { ShapeError, describe } from '../rules/errors.js';
 import { mulberry32 } from '../core/rng.js';
-import { checkSeed, optionsOf } from '../rules/validate.js';
+import { checkInt, checkNumber, checkSeed, optionsOf } from '../rules/validate.js';
 import { idsOf } from '../rules/checks.js';
 import type { Tensor } from '../core/tensor.js';
 
@@ -49,22 +49,11 @@ export function generate(model: LanguageModel, prompt: Int32Array | number[], ma
   const { blockSize, vocabSize: V } = model.config;
   const p = idsOf(prompt, V, 'GPT.generate prompt');
   if (p.length === 0) throw new ShapeError('GPT.generate: expected a prompt of at least one token, got none');
-  if (typeof maxNewTokens !== 'number' || !Number.isSafeInteger(maxNewTokens) || maxNewTokens < 0 || maxNewTokens > MAX_NEW_TOKENS) {
-    throw new RangeError(`GPT.generate: expected maxNewTokens as an integer in [0, 2^24 = ${MAX_NEW_TOKENS}] (one forward per token), got ${describe(maxNewTokens)}`);
-  }
+  checkInt(maxNewTokens, 'GPT.generate maxNewTokens (one forward per token)', 0, MAX_NEW_TOKENS);
   const o = optionsOf<GenerateOptions>(options, GENERATE_KEYS, 'GPT.generate');
-  const temperature = o.temperature ?? 1;
-  if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {
-    throw new RangeError(`GPT.generate: expected temperature as a finite number ≥ 0, got ${describe(temperature)}`);
-  }
-  const topK = o.topK;
-  if (topK !== undefined && (typeof topK !== 'number' || !Number.isSafeInteger(topK) || topK < 1)) {
-    throw new RangeError(`GPT.generate: expected topK as an integer ≥ 1, got ${describe(topK)}`);
-  }
-  const stop = o.stop;
-  if (stop !== undefined && (typeof stop !== 'number' || !Number.isSafeInteger(stop) || stop < 0 || stop >= V)) {
-    throw new RangeError(`GPT.generate: expected stop as a token id in [0, ${V - 1}], got ${describe(stop)}`);
-  }
+  const temperature = checkNumber(o.temperature ?? 1, 'GPT.generate temperature', { min: 0 });
+  const topK = o.topK === undefined ? undefined : checkInt(o.topK, 'GPT.generate topK', 1);
+  const stop = o.stop === undefined ? undefined : checkInt(o.stop, 'GPT.generate stop (a token id)', 0, V - 1);
   const u = mulberry32(checkSeed(o.seed ?? 0, 'GPT.generate seed'));
   const out = new Int32Array(p.length + maxNewTokens);
   out.set(p);

@@ -19,12 +19,12 @@
  *
  * forward() returns op results (src/autograd/ops.ts's memory rules).
  */
-import { ShapeError, describe } from '../rules/errors.js';
-import { Backend } from '../backend.js';
+import { ShapeError } from '../rules/errors.js';
+import { Backend, checkBackend } from '../backend.js';
 import { Rng, Tensor } from '../core/tensor.js';
 import { mulberry32 } from '../core/rng.js';
 import { Dropout, GELU, Linear, Module, nextSeed, splitmix32 } from './base.js';
-import { checkKeys, checkSeed } from '../rules/validate.js';
+import { checkDim, checkDropoutP, checkNumber, checkSeed, optionalBool, optionsOf, type Keys } from '../rules/validate.js';
 import { idsOf } from '../rules/checks.js';
 
 // ---- initialization --------------------------------------------------------------------------
@@ -63,43 +63,24 @@ export interface BlockOptions {
   seed?: number;
 }
 
+const BLOCK_KEYS: Keys<BlockOptions> = { dropout: true, bias: true, seed: true };
+
 /** nEmbd, nHead and BlockOptions checked (before anything is allocated). */
 export function blockConfig(nEmbd: unknown, nHead: unknown, o: BlockOptions, what: string): { nEmbd: number; nHead: number; dropout: number; bias: boolean; seed: number } {
-  const e = posInt(nEmbd, `${what} nEmbd`), h = posInt(nHead, `${what} nHead`);
+  const e = checkDim(nEmbd, `${what} nEmbd`, 1), h = checkDim(nHead, `${what} nHead`, 1);
   if (e % h !== 0) throw new ShapeError(`${what}: nEmbd (${e}) must be divisible by nHead (${h})`);
-  if (o === null || typeof o !== 'object') throw new TypeError(`${what}: expected options { dropout?, bias?, seed? }, got ${describe(o)}`);
-  checkKeys(o, { dropout: true, bias: true, seed: true } satisfies Record<keyof BlockOptions, true>, what);
-  const dropout = o.dropout ?? 0;
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new RangeError(`${what}: expected dropout in [0, 1), got ${describe(dropout)}`);
-  const bias = flagOpt(o.bias, true, `${what} bias`);
+  o = optionsOf<BlockOptions>(o, BLOCK_KEYS, what, true);
+  const dropout = checkDropoutP(o.dropout ?? 0, `${what} dropout`, true);
+  const bias = optionalBool(o.bias, `${what} bias`, true);
   const seed = o.seed === undefined ? nextSeed() : checkSeed(o.seed, `${what} seed`);
   return { nEmbd: e, nHead: h, dropout, bias, seed };
 }
 
 /** A part's constructor arguments checked (backend first), with the stream of seeds for its children. */
 function partConfig(be: unknown, nEmbd: unknown, nHead: unknown, o: BlockOptions, what: string): { dropout: number; bias: boolean; seeds: () => number } {
-  backendArg(be, what);
+  checkBackend(be, what);
   const { dropout, bias, seed } = blockConfig(nEmbd, nHead, o, what);
   return { dropout, bias, seeds: seedStream(seed) };
-}
-
-/** @internal v as a positive safe integer, or a ShapeError naming `what`. */
-export function posInt(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ShapeError(`${what}: expected a positive integer, got ${describe(v)}`);
-  return v;
-}
-
-/** @internal An optional boolean option: d when undefined, a TypeError naming `what` when not a boolean. */
-export function flagOpt(v: unknown, d: boolean, what: string): boolean {
-  if (v === undefined) return d;
-  if (typeof v !== 'boolean') throw new TypeError(`${what}: expected true or false, got ${describe(v)}`);
-  return v;
-}
-
-/** @internal be as a Backend, or a TypeError naming the constructor `what`. */
-export function backendArg(be: unknown, what: string): Backend {
-  if (!(be instanceof Backend)) throw new TypeError(`${what}: expected a backend as the first argument, got ${describe(be)}`);
-  return be;
 }
 
 /** A module container (nanoGPT's ModuleDict / ModuleList): named children, no forward of its own. */
@@ -129,13 +110,11 @@ export class Embedding extends Module {
 
   constructor(readonly be: Backend, readonly num: number, readonly dim: number, options: EmbeddingOptions = {}) {
     super();
-    backendArg(be, 'Embedding');
-    posInt(num, 'Embedding num'); posInt(dim, 'Embedding dim');
-    if (options === null || typeof options !== 'object') throw new TypeError(`Embedding: expected options { seed?, std? }, got ${describe(options)}`);
-    checkKeys(options, { seed: true, std: true } satisfies Record<keyof EmbeddingOptions, true>, 'Embedding');
+    checkBackend(be, 'Embedding');
+    checkDim(num, 'Embedding num', 1); checkDim(dim, 'Embedding dim', 1);
+    options = optionsOf<EmbeddingOptions>(options, { seed: true, std: true }, 'Embedding');
     const seed = options.seed === undefined ? nextSeed() : checkSeed(options.seed, 'Embedding seed');
-    const std = options.std ?? 1;
-    if (typeof std !== 'number' || !(std >= 0) || !Number.isFinite(std)) throw new RangeError(`Embedding: expected std as a finite number ≥ 0, got ${describe(std)}`);
+    const std = checkNumber(options.std ?? 1, 'Embedding std', { min: 0 });
     const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
     try {
       this.weight = be.param([num, dim]);
@@ -169,18 +148,16 @@ export class LayerNorm extends Module {
 
   constructor(readonly be: Backend, readonly dim: number, options: LayerNormOptions = {}) {
     super();
-    backendArg(be, 'LayerNorm');
-    posInt(dim, 'LayerNorm dim');
-    if (options === null || typeof options !== 'object') throw new TypeError(`LayerNorm: expected options { bias?, eps? }, got ${describe(options)}`);
-    checkKeys(options, { bias: true, eps: true } satisfies Record<keyof LayerNormOptions, true>, 'LayerNorm');
-    const eps = options.eps ?? 1e-5;
-    if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new RangeError(`LayerNorm: expected eps as a finite number ≥ 0, got ${describe(eps)}`);
+    checkBackend(be, 'LayerNorm');
+    checkDim(dim, 'LayerNorm dim', 1);
+    options = optionsOf<LayerNormOptions>(options, { bias: true, eps: true }, 'LayerNorm');
+    const eps = checkNumber(options.eps ?? 1e-5, 'LayerNorm eps', { min: 0 });
     this.eps = eps;
     const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
     try {
       this.weight = be.param([dim], new Float32Array(dim).fill(1));
       this._params.push(['weight', this.weight]);
-      this.bias = flagOpt(options.bias, true, 'LayerNorm bias') ? be.param([dim]) : null;
+      this.bias = optionalBool(options.bias, 'LayerNorm bias', true) ? be.param([dim]) : null;
       if (this.bias !== null) this._params.push(['bias', this.bias]);
     } catch (e) {
       throw be._atomicRollback(scope, e);

@@ -12,16 +12,17 @@
  * (src/autograd/ops.ts's memory rules).
  */
 import { ShapeError, describe } from '../rules/errors.js';
-import { Backend } from '../backend.js';
+import { Backend, checkBackend } from '../backend.js';
 import { Tensor } from '../core/tensor.js';
 import { Dropout, Module, type StateValue } from './base.js';
 import { AdamW, type AdamOptions } from '../optim/optimizers.js';
+import { ADAM_KEYS } from '../rules/optim-options.js';
 import {
-  Block, Container, Embedding, LayerNorm, LMHead, backendArg, blockConfig, fillNormal, flagOpt, normals, posInt, seedStream,
+  Block, Container, Embedding, LayerNorm, LMHead, blockConfig, fillNormal, normals, seedStream,
 } from './gpt-layers.js';
 import { generate, type GenerateOptions } from './generate.js';
 import { idsOf } from '../rules/checks.js';
-import { checkKeys, hyper } from '../rules/validate.js';
+import { checkDim, hyper, optionalBool, optionsOf, type Keys } from '../rules/validate.js';
 
 // ---- the model ---------------------------------------------------------------------------------
 
@@ -44,8 +45,9 @@ export interface GPTConfig {
   seed?: number;
 }
 
-const GPT_CONFIG_KEYS: Record<keyof GPTConfig, true> = {
-  vocabSize: true, blockSize: true, nLayer: true, nHead: true, nEmbd: true, dropout: true, bias: true, tieWeights: true, seed: true,
+const GPT_CONFIG_KEYS: Keys<GPTConfig> = {
+  vocabSize: 'required', blockSize: 'required', nLayer: 'required', nHead: 'required', nEmbd: 'required',
+  dropout: true, bias: true, tieWeights: true, seed: true,
 };
 
 /** nanoGPT's two AdamW parameter groups, with the names that went into each. */
@@ -78,16 +80,13 @@ export class GPT extends Module {
 
   constructor(readonly be: Backend, config: GPTConfig) {
     super();
-    backendArg(be, 'GPT');
-    if (config === null || typeof config !== 'object') {
-      throw new TypeError(`GPT: expected a config { vocabSize, blockSize, nLayer, nHead, nEmbd, dropout?, bias?, tieWeights?, seed? }, got ${describe(config)}`);
-    }
-    checkKeys(config, GPT_CONFIG_KEYS, 'GPT', 'config key');
-    const vocabSize = posInt(config.vocabSize, 'GPT vocabSize'), blockSize = posInt(config.blockSize, 'GPT blockSize');
-    const nLayer = posInt(config.nLayer, 'GPT nLayer');
+    checkBackend(be, 'GPT');
+    config = optionsOf<GPTConfig>(config, GPT_CONFIG_KEYS, 'GPT', true, 'config key') as GPTConfig;
+    const vocabSize = checkDim(config.vocabSize, 'GPT vocabSize', 1), blockSize = checkDim(config.blockSize, 'GPT blockSize', 1);
+    const nLayer = checkDim(config.nLayer, 'GPT nLayer', 1);
     const { nEmbd, nHead, dropout, bias, seed } = blockConfig(config.nEmbd, config.nHead,
       { dropout: config.dropout, bias: config.bias, seed: config.seed }, 'GPT');
-    const tieWeights = flagOpt(config.tieWeights, true, 'GPT tieWeights');
+    const tieWeights = optionalBool(config.tieWeights, 'GPT tieWeights', true);
     this.config = Object.freeze({ vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias, tieWeights, seed });
 
     const scope = be._atomicBegin(); // on failure (out of memory) everything made so far is freed
@@ -150,7 +149,7 @@ export class GPT extends Module {
     let B: number, T: number;
     if (shape === undefined) { B = 1; T = ids.length; } else {
       if (!Array.isArray(shape) || shape.length !== 2) throw new ShapeError(`GPT.forward: expected shape [B, T], got ${describe(shape)}`);
-      B = posInt(shape[0], 'GPT.forward B'); T = posInt(shape[1], 'GPT.forward T');
+      B = checkDim(shape[0], 'GPT.forward B', 1); T = checkDim(shape[1], 'GPT.forward T', 1);
     }
     if (T > this.config.blockSize) throw new ShapeError(`GPT.forward: T = ${T} exceeds blockSize ${this.config.blockSize}`);
     if (T < 1) throw new ShapeError('GPT.forward: expected at least one token');
@@ -211,8 +210,7 @@ export class GPT extends Module {
 
   /** new optim.AdamW over optimizerGroups(weightDecay) (options other than weightDecay apply to both groups). */
   configureOptimizers(options: AdamOptions & { weightDecay: number }): AdamW {
-    if (options === null || typeof options !== 'object') throw new TypeError(`configureOptimizers: expected options { weightDecay, lr?, betas?, eps? }, got ${describe(options)}`);
-    const { weightDecay, ...rest } = options;
+    const { weightDecay, ...rest } = optionsOf<AdamOptions & { weightDecay: number }>(options, { ...ADAM_KEYS, weightDecay: 'required' }, 'configureOptimizers', true);
     // required, as nanoGPT's configure_optimizers(weight_decay, ...): AdamW's own default (0.01) would silently apply
     if (weightDecay === undefined) throw new TypeError('configureOptimizers: weightDecay is required (nanoGPT\'s configure_optimizers takes weight_decay; its train.py uses 0.1), got none');
     hyper.weightDecay(weightDecay, 'configureOptimizers: weightDecay');

@@ -13,35 +13,13 @@
 import { DisposedError, ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { backendOf } from '../backend.js';
-import { hyper, resolveAdam, resolveSgd, sameShape } from '../rules/validate.js';
+import { hyper, sameShape } from '../rules/validate.js';
+import { ADAM_KEYS, SGD_KEYS, resolveAdam, resolveSgd, type AdamOptions, type SGDOptions } from '../rules/optim-options.js';
 import { STATE_KEYS, checkOptionKeys, readStateDict, type Family, type OptimizerStateDict, type ParamState, type StateKey } from './state.js';
 
 export type { OptimizerStateDict, ParamState } from './state.js';
 
-/** Options of SGD (torch.optim.SGD). `lr` has no default, as in torch. */
-export interface SGDOptions {
-  lr: number;
-  momentum?: number;
-  dampening?: number;
-  weightDecay?: number;
-  nesterov?: boolean;
-  maximize?: boolean;
-  /** Proximal L1: after the step, p ← sign(p)·max(|p| − lr·l1, 0). */
-  l1?: number;
-}
-
-/** Options of Adam and AdamW (torch.optim.Adam / AdamW). */
-export interface AdamOptions {
-  lr?: number;
-  betas?: [number, number];
-  eps?: number;
-  /** Adam: coupled L2 added to the gradient (default 0). AdamW: decoupled decay p ← p·(1 − lr·wd) (default 0.01). */
-  weightDecay?: number;
-  amsgrad?: boolean;
-  maximize?: boolean;
-  /** Proximal L1: after the step, p ← sign(p)·max(|p| − lr·l1, 0). */
-  l1?: number;
-}
+export type { AdamOptions, SGDOptions } from '../rules/optim-options.js';
 
 /** A parameter group as given to a constructor: its tensors and any options it overrides. */
 export type ParamGroupInput<O> = { params: Tensor[] } & Partial<O>;
@@ -286,8 +264,6 @@ export abstract class Optimizer<O extends object> {
   }
 }
 
-const SGD_KEYS = ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'l1'] as const;
-const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize', 'l1'] as const;
 
 /**
  * Stochastic gradient descent with momentum, dampening, Nesterov momentum, coupled weight
@@ -319,7 +295,7 @@ const MOMENTS_MAX: readonly StateKey[] = ['expAvg', 'expAvgSq', 'maxExpAvgSq'];
 const SGD_FAMILY: Family<SGDOptions> = {
   name: 'SGD',
   resolve: (input, d, where) => resolveSgd(input, d as Record<string, unknown>, where),
-  optionKeys: SGD_KEYS,
+  optionKeys: Object.keys(SGD_KEYS),
   // torch 1.13's SGD.__setstate__ defaults nesterov and maximize; l1 is regula's own (0: off).
   requiredKeys: ['lr', 'momentum', 'dampening', 'weightDecay'],
   stateKeys: MOMENTUM,
@@ -330,7 +306,7 @@ function adamFamily(name: string, defaultDecay: number): Family<AdamOptions> {
   return {
     name,
     resolve: (input, d, where) => resolveAdam(input, d as Record<string, unknown>, where, defaultDecay) as Required<AdamOptions>,
-    optionKeys: ADAM_KEYS,
+    optionKeys: Object.keys(ADAM_KEYS),
     // torch 1.13's Adam/AdamW.__setstate__ default amsgrad and maximize; l1 is regula's own (0: off).
     requiredKeys: ['lr', 'betas', 'eps', 'weightDecay'],
     stateKeys: MOMENTS_MAX,

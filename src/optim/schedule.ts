@@ -10,7 +10,7 @@
  */
 import { describe } from '../rules/errors.js';
 import { Optimizer } from './optimizers.js';
-import { checkNumber, optionsOf } from '../rules/validate.js';
+import { checkInt, checkNumber, optionsOf } from '../rules/validate.js';
 
 /** Any optimizer a schedule can drive: one whose parameter groups have an `lr` (SGD, Adam, AdamW). */
 export type AnyOptimizer = Optimizer<{ lr?: number }>;
@@ -29,11 +29,6 @@ export interface SchedulerStateDict {
   lastLr: number[];
   /** SequentialLR: its schedules' states, in order. */
   schedulers?: SchedulerStateDict[];
-}
-
-function checkInt(v: unknown, what: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
-  return v;
 }
 
 /** The base of every schedule: base rates, the epoch counter, the last rates. */

@@ -6,7 +6,7 @@
  */
 import { ShapeError, describe, fmtShape } from '../rules/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { checkKeys, finiteFloat32Copy, hyper } from '../rules/validate.js';
+import { checkInt, checkKeys, finiteFloat32Copy, hyper } from '../rules/validate.js';
 
 /** The per-parameter state, copied out by stateDict(). */
 export interface ParamState {
@@ -127,9 +127,7 @@ export function readStateDict<O>(sd: OptimizerStateDict<O>, family: Family<O>, g
     for (const k of Object.keys(s)) {
       if (k !== 'step' && !family.stateKeys.includes(k as StateKey)) throw new TypeError(`${where}: unknown entry ${JSON.stringify(k)}; ${family.name} keeps step, ${family.stateKeys.join(', ')}`);
     }
-    if (typeof s.step !== 'number' || !Number.isSafeInteger(s.step) || s.step < 0 || s.step > MAX_STEP) {
-      throw new RangeError(`${where}.step: expected a non-negative integer ≤ 2^53 − 2 (the next step must count exactly), got ${describe(s.step)}`);
-    }
+    checkInt(s.step, `${where}.step (≤ 2^53 − 2: the next step must count exactly)`, 0, MAX_STEP);
     const bufs: [StateKey, Float32Array][] = [];
     for (const k of family.stateKeys) {
       const a = s[k];

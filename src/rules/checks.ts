@@ -6,9 +6,9 @@
  */
 import { ShapeError, describe, fmtShape } from './errors.js';
 import { Rng, Tensor, type TensorOwner } from '../core/tensor.js';
-import { TABLE, type TableEntry, type TableName } from '../backend/raw.js';
-import type { TensorSignatures, TrustedKernels } from '../backend/trusted.js';
-import { checkNumber, expectShape } from './validate.js';
+import { EXPLICIT, TABLE, type ElementwiseName, type Registration, type TableEntry, type TableName } from '../backend/raw.js';
+import type { TensorElementwise, TensorSignatures, TrustedKernels } from '../backend/trusted.js';
+import { checkDropoutP, checkId, checkNumber, expectShape } from './validate.js';
 
 // ---- rules shared with autograd and the optimizers ------------------------------------------
 
@@ -86,7 +86,7 @@ export function checkLabels(logits: Tensor, labels: unknown, what: string): [num
 
 /** Dropout's p in [0, 1] and a live RNG of be (`what` names the caller: dropout, causalAttention's dropout). */
 export function checkDropout(be: TensorOwner, p: unknown, rng: unknown, what = 'dropout'): void {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`${what}: expected p in [0, 1], got ${describe(p)}`);
+  checkDropoutP(p, `${what} p`);
   if (!(rng instanceof Rng)) throw new TypeError(`${what}: expected an Rng from be.rng(seed), got ${describe(rng)}`);
   rng.assertLive(`${what} rng`);
   if (rng._be !== be) throw new TypeError(`${what}: the RNG belongs to another backend (${rng._be.kind}) than this one (${be.kind})`);
@@ -107,16 +107,6 @@ export function squares(x: Tensor, what: string): [number, number] {
   return [s[0]!, s[1]!];
 }
 
-/**
- * The token-id rule, once for every input form (Int32Array, array, tensor): id i is an
- * integer in [0, vocab); the message says the value as given (1e10, not its int32 wrap).
- */
-export function checkId(v: unknown, i: number, vocab: number, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= vocab) {
-    throw new RangeError(`${what}: token id ${i} is ${describe(v)}, expected an integer in [0, ${vocab - 1}]`);
-  }
-  return v;
-}
 
 /** Token ids: an Int32Array of `n` integers in [0, vocab). */
 export function checkIds(ids: unknown, n: number, vocab: number, what: string): Int32Array {
@@ -222,5 +212,40 @@ export function tableCheck(be: TensorOwner, t: TrustedKernels, name: TableName):
         return run(a, b);
       };
     }
+  }
+}
+
+/** The default names of an elementwise-factory kernel's buffers, by their count. */
+const BUFFER_NAMES: readonly (readonly string[])[] = [[], ['out'], ['out', 'x'], ['out', 'a', 'b']];
+
+/**
+ * The checked entry of elementwise-factory kernel `name` (src/backend/raw.ts `Elementwise`):
+ * every buffer a live tensor of be and of the last buffer's shape, the `own` buffers none of
+ * the others, the scalar by its rule; then the trusted call.
+ */
+export function elementwiseCheck(be: TensorOwner, t: TrustedKernels, name: ElementwiseName): TensorElementwise[ElementwiseName] {
+  const r: Registration = EXPLICIT[name];
+  const b = r.elements!, names = r.names ?? BUFFER_NAMES[b]!, own = r.own ?? [], rule = r.scalar;
+  const run = t[name] as (...args: unknown[]) => Tensor;
+  const check = (ts: readonly Tensor[], s: unknown): void => {
+    for (let i = 0; i < b; i++) checkTensor(be, ts[i], `${name} ${names[i]}`);
+    const ref = ts[b - 1]!;
+    for (let i = 0; i < b - 1; i++) if (!dimsEqual(ts[i]!.shape, ref.shape)) expectShape(ts[i]!.shape, ref.shape, `${name} ${names[i]}`);
+    for (const i of own) {
+      if (ts.some((u, j) => j !== i && u === ts[i])) {
+        throw new ShapeError(`${name}: ${names[i]} must not be ${names.filter((_, j) => j !== i).join(' or ')}`);
+      }
+    }
+    if (rule === undefined) return;
+    if (rule.any) {
+      if (typeof s !== 'number') throw new TypeError(`${name}: expected ${rule.name} as a number, got ${describe(s)}`);
+    } else {
+      checkNumber(s, `${name} ${rule.name}`, rule.min === undefined ? {} : { min: rule.min });
+    }
+  };
+  switch (b) {
+    case 1: return ((out: Tensor, s?: number) => { check([out], s); return run(out, s); }) as TensorElementwise[ElementwiseName];
+    case 2: return ((out: Tensor, x: Tensor, s?: number) => { check([out, x], s); return run(out, x, s); }) as TensorElementwise[ElementwiseName];
+    default: return ((out: Tensor, a: Tensor, c: Tensor, s?: number) => { check([out, a, c], s); return run(out, a, c, s); }) as TensorElementwise[ElementwiseName];
   }
 }

@@ -1,11 +1,30 @@
-/** Argument rules shared by the checked kernels, autograd, the optimizers and the layers: each rule and its message once. */
+/**
+ * The value rules, each once with its message: integers (counts and dimensions), finite
+ * numbers in a range, flags, seeds, dropout's p, option keys, optimizer options, untrusted
+ * floats for float32 storage. One error class per kind of rule: a dimension (a size of a
+ * tensor, a layer or a problem) throws ShapeError; a number, count or seed out of its range
+ * RangeError; a value of the wrong type where the rule is about a type (flags, options
+ * objects, arrays) TypeError.
+ */
 import { ShapeError, describe, fmtShape } from './errors.js';
-import type { AdamHyper, SgdHyper } from '../backend/trusted.js';
 
-/** A dimension: a non-negative safe integer. */
-export function checkDim(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new ShapeError(`${what}: expected a non-negative integer dimension, got ${describe(v)}`);
+/** The integers a rule accepts, said once: "an integer ≥ 1", "an integer in [0, 9]". */
+function integers(min: number, max: number): string {
+  return max === Infinity ? `an integer ≥ ${min}` : `an integer in [${min}, ${max}]`;
+}
+
+/** A count, index or integer option (iterations, steps, threads, topK, ...): a safe integer in [min, max], else a RangeError. */
+export function checkInt(v: unknown, what: string, min = 0, max = Infinity): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new RangeError(`${what}: expected ${integers(min, max)}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** A dimension (of a tensor, a layer, a problem): a safe integer ≥ min (0 or more), else a ShapeError. */
+export function checkDim(v: unknown, what: string, min = 0): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new ShapeError(`${what}: expected ${integers(min, Infinity)}, got ${describe(v)}`);
   }
   return v;
 }
@@ -35,45 +54,69 @@ export function expectShape(got: readonly number[], want: readonly number[], wha
 }
 
 /**
- * The keys of an options object from the user: every own key must be one of `known`, a
- * compiler-checked list (`const KEYS: Record<keyof Opts, true> = { ... }`, so an option added
- * to the interface cannot be left out of it). A misspelt option is refused, never ignored:
- * `generate: unknown option 'top_k' (expected one of temperature, topK, seed, stop)`.
- * The caller checks first that `o` is an object.
+ * The keys an options object may have: a compiler-checked list (`const KEYS: Keys<Opts> =
+ * { ... }`, so an option added to the interface cannot be left out of it), `true` for an
+ * optional key and 'required' for one the caller must give (the rule that says so is the
+ * caller's; the list only shapes the messages).
  */
-export function checkKeys(o: object, known: Readonly<Record<string, true>> | readonly string[], what: string, noun = 'option'): void {
+export type Keys<T> = Record<keyof T, true | 'required'>;
+
+/**
+ * The keys of an options object from the user: every own key must be one of `known`. A
+ * misspelt option is refused, never ignored:
+ * `generate: unknown option 'top_k' (expected one of temperature, topK, seed, stop)`.
+ * The caller checks first that `o` is an object (optionsOf does both).
+ */
+export function checkKeys(o: object, known: Readonly<Record<string, true | 'required'>> | readonly string[], what: string, noun = 'option'): void {
   const list: readonly string[] = Array.isArray(known) ? known : Object.keys(known);
   for (const k of Object.keys(o)) {
     if (!list.includes(k)) throw new TypeError(`${what}: unknown ${noun} '${k}' (expected one of ${list.join(', ')})`);
   }
 }
 
-/** An optional options argument: undefined gives {}, else a plain object whose keys checkKeys accepts. */
-export function optionsOf<T extends object>(o: unknown, known: Record<keyof T, true>, what: string): Partial<T> {
-  if (o === undefined) return {};
+/**
+ * An options argument: a plain object whose keys checkKeys accepts, or undefined (giving {})
+ * unless `required`. The one options-object rule of every entry point; its message lists
+ * the keys (`{ seed?, bias? }`, required ones without `?`).
+ */
+export function optionsOf<T extends object>(o: unknown, known: Keys<T>, what: string, required = false, noun: 'option' | 'config key' = 'option'): Partial<T> {
+  if (o === undefined && !required) return {};
   if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-    throw new TypeError(`${what}: expected options as an object { ${Object.keys(known).map((k) => `${k}?`).join(', ')} }, got ${describe(o)}`);
+    const keys = Object.entries(known).map(([k, v]) => (v === 'required' ? k : `${k}?`)).join(', ');
+    throw new TypeError(`${what}: expected ${noun === 'option' ? 'options' : 'a config'} as an object { ${keys} }, got ${describe(o)}`);
   }
-  checkKeys(o, known as Record<string, true>, what);
+  checkKeys(o, known as Record<string, true | 'required'>, what, noun);
   return o as Partial<T>;
 }
 
-/** A finite number (NaN and ±Infinity rejected), optionally within [min, max] or [min, max). */
-export function checkNumber(v: unknown, what: string, opts: { min?: number; max?: number; maxExclusive?: boolean; minExclusive?: boolean } = {}): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${what}: expected a finite number, got ${describe(v)}`);
-  const { min, max, maxExclusive = false, minExclusive = false } = opts;
-  const lo = min === undefined ? '' : `${minExclusive ? '>' : '≥'} ${min}`;
-  const hi = max === undefined ? '' : `${maxExclusive ? '<' : '≤'} ${max}`;
-  const range = [lo, hi].filter(Boolean).join(' and ');
-  if (min !== undefined && (minExclusive ? v <= min : v < min)) throw new RangeError(`${what}: expected a number ${range}, got ${v}`);
-  if (max !== undefined && (maxExclusive ? v >= max : v > max)) throw new RangeError(`${what}: expected a number ${range}, got ${v}`);
+/** The bounds of checkNumber's options, said once: "≥ 0", "> 0", "in [0, 1)". */
+function bounds(o: NumberRange): string {
+  const { min, max, minExclusive = false, maxExclusive = false } = o;
+  if (min !== undefined && max !== undefined) return ` in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}`;
+  if (min !== undefined) return ` ${minExclusive ? '>' : '≥'} ${min}`;
+  if (max !== undefined) return ` ${maxExclusive ? '<' : '≤'} ${max}`;
+  return '';
+}
+
+/** The range of checkNumber: bounds, each inclusive unless said exclusive. */
+export interface NumberRange { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }
+
+/** A finite number (NaN and ±Infinity rejected), optionally within bounds; a RangeError saying the whole rule otherwise. */
+export function checkNumber(v: unknown, what: string, range: NumberRange = {}): number {
+  const { min, max, maxExclusive = false, minExclusive = false } = range;
+  if (typeof v !== 'number' || !Number.isFinite(v) ||
+    (min !== undefined && (minExclusive ? v <= min : v < min)) || (max !== undefined && (maxExclusive ? v >= max : v > max))) {
+    throw new RangeError(`${what}: expected a finite number${bounds(range)}, got ${describe(v)}`);
+  }
   return v;
 }
 
-/** An integer count or size: a safe integer ≥ min. */
-export function checkInt(v: unknown, what: string, min = 0): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
-  return v;
+/**
+ * A dropout probability p in [0, 1] (nn.Dropout, the dropout kernel), or in [0, 1) with
+ * `belowOne` (a model's dropout option, as the GPT's).
+ */
+export function checkDropoutP(p: unknown, what: string, belowOne = false): number {
+  return checkNumber(p, what, { min: 0, max: 1, maxExclusive: belowOne });
 }
 
 /** A function (a callback or a body to run). */
@@ -93,17 +136,38 @@ export function checkBool(v: unknown, what: string): boolean {
   return v;
 }
 
-/** An optional flag: `fallback` when undefined, else true or false. */
+/** An optional flag (option): `fallback` when undefined, else true or false. */
 export function optionalBool(v: unknown, what: string, fallback = false): boolean {
   return v === undefined ? fallback : checkBool(v, what);
 }
 
-/** A 32-bit unsigned seed (layers, dropout RNGs, fit's shuffles). */
+/** A 32-bit unsigned seed (layers, dropout RNGs, fit's shuffles, data splits). */
 export function checkSeed(seed: unknown, what: string): number {
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new RangeError(`${what}: expected an integer seed in [0, 2^32 − 1], got ${describe(seed)}`);
   }
   return seed;
+}
+
+/**
+ * The token-id rule, once for every input form (Int32Array, array, tensor): id i is an
+ * integer in [0, vocab); the message says the value as given (1e10, not its int32 wrap).
+ */
+export function checkId(v: unknown, i: number, vocab: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= vocab) {
+    throw new RangeError(`${what}: token id ${i} is ${describe(v)}, expected an integer in [0, ${vocab - 1}]`);
+  }
+  return v;
+}
+
+/** True when x is a finite number that float32 cannot hold (Math.fround makes it ±Infinity). */
+export function beyondFloat32(x: number): boolean {
+  return Number.isFinite(x) && !Number.isFinite(Math.fround(x));
+}
+
+/** The float32-range rule's message, once for every reader of untrusted floats (state dicts, safetensors, linear data). */
+export function float32RangeMessage(where: string, x: number): string {
+  return `${where}: expected a value within float32's range (±3.4028235e38), got ${describe(x)}`;
 }
 
 /** Hyperparameters of the optimizers, checked as torch.optim checks them (plus finiteness). */
@@ -129,40 +193,6 @@ export const hyper = {
   },
 };
 
-/** input[key], else defaults[key], else fallback (a group's option, the optimizer's default, torch's default). */
-function pick(input: Record<string, unknown>, defaults: Record<string, unknown>, key: string, fallback: unknown): unknown {
-  if (input[key] !== undefined) return input[key];
-  if (defaults[key] !== undefined) return defaults[key];
-  return fallback;
-}
-
-/** SGD's options from `input` over `defaults`, every one checked (messages start with `where`); lr has no default. */
-export function resolveSgd(input: Record<string, unknown>, defaults: Record<string, unknown>, where: string): SgdHyper {
-  const lrRaw = pick(input, defaults, 'lr', undefined);
-  if (lrRaw === undefined) throw new TypeError(`${where}: lr (learning rate) is required for SGD; give it in the options or in this group`);
-  const lr = hyper.lr(lrRaw, `${where}: lr`);
-  const momentum = hyper.momentum(pick(input, defaults, 'momentum', 0), `${where}: momentum`);
-  const dampening = hyper.dampening(pick(input, defaults, 'dampening', 0), `${where}: dampening`);
-  const weightDecay = hyper.weightDecay(pick(input, defaults, 'weightDecay', 0), `${where}: weightDecay`);
-  const nesterov = checkBool(pick(input, defaults, 'nesterov', false), `${where}: nesterov`);
-  const maximize = checkBool(pick(input, defaults, 'maximize', false), `${where}: maximize`);
-  const l1 = hyper.l1(pick(input, defaults, 'l1', 0), `${where}: l1`);
-  hyper.nesterov(nesterov, momentum, dampening, `${where}: nesterov`);
-  return { lr, momentum, dampening, weightDecay, nesterov, maximize, l1 };
-}
-
-/** Adam's / AdamW's options from `input` over `defaults`, every one checked; weightDecay defaults to `defaultDecay`. */
-export function resolveAdam(input: Record<string, unknown>, defaults: Record<string, unknown>, where: string, defaultDecay: number): AdamHyper {
-  const lr = hyper.lr(pick(input, defaults, 'lr', 1e-3), `${where}: lr`);
-  const betas = hyper.betas(pick(input, defaults, 'betas', [0.9, 0.999]), `${where}: betas`);
-  const eps = hyper.eps(pick(input, defaults, 'eps', 1e-8), `${where}: eps`);
-  const weightDecay = hyper.weightDecay(pick(input, defaults, 'weightDecay', defaultDecay), `${where}: weightDecay`);
-  const amsgrad = checkBool(pick(input, defaults, 'amsgrad', false), `${where}: amsgrad`);
-  const maximize = checkBool(pick(input, defaults, 'maximize', false), `${where}: maximize`);
-  const l1 = hyper.l1(pick(input, defaults, 'l1', 0), `${where}: l1`);
-  return { lr, betas, eps, weightDecay, amsgrad, maximize, l1 };
-}
-
 /**
  * Untrusted values for float32 storage (state dicts): a Float32Array, a Float64Array or an
  * array of numbers, of length `n`, every value finite and within float32's range (1e39 would
@@ -179,11 +209,9 @@ export function finiteFloat32Copy(v: unknown, n: number, what: string, want = `e
   for (let i = 0; i < n; i++) {
     const x = (v as ArrayLike<unknown>)[i];
     if (typeof x !== 'number') throw new TypeError(`${what}[${i}]: expected a number, got ${describe(x)}`);
-    const f = Math.fround(x);
-    if (!Number.isFinite(f)) {
-      throw new RangeError(`${what}[${i}]: expected a finite float32 value, got ${describe(x)}${Number.isFinite(x) ? ' (beyond float32\'s range, ±3.4028235e38)' : ''}`);
-    }
-    out[i] = f;
+    if (!Number.isFinite(x)) throw new RangeError(`${what}[${i}]: expected a finite float32 value, got ${describe(x)}`);
+    if (beyondFloat32(x)) throw new RangeError(float32RangeMessage(`${what}[${i}]`, x));
+    out[i] = x;
   }
   return out;
 }

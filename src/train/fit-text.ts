@@ -19,7 +19,7 @@ import type { LRScheduler } from '../optim/schedule.js';
 import { Mulberry32 } from '../core/rng.js';
 import { estimateLoss, getBatch } from './text.js';
 import { Pace, checkCallback, checkClip, checkOptimizer, checkScheduler, checkSignal, checkYieldEvery, trainStep } from './fit.js';
-import { checkInt, checkKeys, checkSeed, isThenable } from '../rules/validate.js';
+import { checkInt, checkSeed, isThenable, optionsOf } from '../rules/validate.js';
 
 /** What fitText trains on: token streams (textCorpus's train and val). */
 export interface TextData {
@@ -99,26 +99,22 @@ const FIT_TEXT_KEYS: Record<keyof FitTextOptions, true> = {
   startStep: true, onStep: true, onEval: true, signal: true, yieldEvery: true, yieldMs: true,
 };
 
-function int(v: unknown, what: string, min: number): number {
-  return checkInt(v, `fitText: ${what}`, min);
-}
 
 /** Trains `gpt` on `data.train` (see the module comment); every option is checked before the first step. */
 export async function fitText(gpt: GPT, data: TextData, options: FitTextOptions): Promise<FitTextResult> {
   if (gpt === null || typeof gpt !== 'object' || typeof gpt.forward !== 'function' || gpt.config === undefined) throw new TypeError(`fitText: expected an nn.GPT, got ${describe(gpt)}`);
   if (data === null || typeof data !== 'object') throw new TypeError(`fitText: expected data { train, val? }, got ${describe(data)}`);
-  if (options === null || typeof options !== 'object') throw new TypeError(`fitText: expected options, got ${describe(options)}`);
-  checkKeys(options, FIT_TEXT_KEYS, 'fitText');
+  options = optionsOf<FitTextOptions>(options, FIT_TEXT_KEYS, 'fitText', true) as FitTextOptions;
   const optimizer = checkOptimizer(options.optimizer, 'fitText');
   const scheduler = checkScheduler(options.scheduler, optimizer, 'fitText');
   const signal = checkSignal(options.signal, 'fitText');
   const clip = checkClip(options.clipGradNorm, 'fitText');
   checkCallback(options.onStep, 'fitText: options.onStep');
   checkCallback(options.onEval, 'fitText: options.onEval');
-  const steps = int(options.steps, 'options.steps', 0);
-  const B = int(options.batchSize ?? 12, 'options.batchSize', 1);
-  const evalEvery = options.evalEvery === undefined ? 0 : int(options.evalEvery, 'options.evalEvery', 1);
-  const startStep = int(options.startStep ?? 0, 'options.startStep', 0);
+  const steps = checkInt(options.steps, 'fitText: options.steps', 0);
+  const B = checkInt(options.batchSize ?? 12, 'fitText: options.batchSize', 1);
+  const evalEvery = options.evalEvery === undefined ? 0 : checkInt(options.evalEvery, 'fitText: options.evalEvery', 1);
+  const startStep = checkInt(options.startStep ?? 0, 'fitText: options.startStep', 0);
   if (options.yieldEvery !== undefined && options.yieldMs !== undefined) throw new TypeError('fitText: give options.yieldEvery or its former name yieldMs, not both');
   const yieldEvery = options.yieldMs === undefined ? checkYieldEvery(options.yieldEvery, 'fitText: options.yieldEvery') : checkYieldEvery(options.yieldMs, 'fitText: options.yieldMs');
   let sampler: Mulberry32;

@@ -19,7 +19,7 @@ import type { LRScheduler } from '../optim/schedule.js';
 import { Optimizer } from '../optim/optimizers.js';
 import { mulberry32, shuffleInPlace } from '../core/rng.js';
 import { takeRows } from '../data/index.js';
-import { checkFunction, checkInt, checkKeys, checkNumber, checkSeed, isThenable } from '../rules/validate.js';
+import { checkFunction, checkInt, checkKeys, checkNumber, checkSeed, isThenable, optionalBool, optionsOf } from '../rules/validate.js';
 import { clipGradNorm } from '../nn/clip.js';
 import { argmax } from './predict.js';
 
@@ -146,16 +146,13 @@ export interface FitResult {
 }
 
 
-function int(v: unknown, what: string, min: number): number {
-  return checkInt(v, `fit: ${what}`, min);
-}
 
 interface Checked { x: Float32Array | Tensor; y: Int32Array | Float32Array; n: number; d: number; k: number }
 
 function checkData(data: FitData, loss: 'crossEntropy' | 'mse', what: string): Checked {
   if (data === null || typeof data !== 'object') throw new TypeError(`fit: ${what}: expected { x, y, n, d }, got ${describe(data)}`);
-  const n = int(data.n, `${what}.n`, 1);
-  const d = int(data.d, `${what}.d`, 1);
+  const n = checkInt(data.n, `fit: ${what}.n`, 1);
+  const d = checkInt(data.d, `fit: ${what}.d`, 1);
   const { x, y } = data;
   if (x instanceof Tensor) {
     x.assertLive(`fit: ${what}.x`);
@@ -252,16 +249,14 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
     || typeof model.train !== 'function' || typeof model.eval !== 'function' || typeof model.stateDict !== 'function' || typeof model.loadStateDict !== 'function') {
     throw new TypeError(`fit: expected a model with forward(), parameters(), train(), eval(), stateDict() and loadStateDict(), got ${describe(model)}`);
   }
-  if (options === null || typeof options !== 'object') throw new TypeError(`fit: expected options, got ${describe(options)}`);
-  checkKeys(options, FIT_KEYS, 'fit');
+  options = optionsOf<FitOptions>(options, FIT_KEYS, 'fit', true) as FitOptions;
   const { loss } = options;
   const optimizer = checkOptimizer(options.optimizer, 'fit');
   if (loss !== 'crossEntropy' && loss !== 'mse') throw new TypeError(`fit: options.loss: expected 'crossEntropy' or 'mse', got ${describe(loss)}`);
-  const epochs = int(options.epochs, 'options.epochs', 0);
-  const batchSize = int(options.batchSize ?? 32, 'options.batchSize', 1);
+  const epochs = checkInt(options.epochs, 'fit: options.epochs', 0);
+  const batchSize = checkInt(options.batchSize ?? 32, 'fit: options.batchSize', 1);
   const seed = checkSeed(options.seed ?? 0, 'fit: options.seed');
-  const shuffle = options.shuffle ?? true;
-  if (typeof shuffle !== 'boolean') throw new TypeError(`fit: options.shuffle: expected true or false, got ${describe(shuffle)}`);
+  const shuffle = optionalBool(options.shuffle, 'fit: options.shuffle', true);
   const interval = options.schedulerInterval ?? 'epoch';
   if (interval !== 'epoch' && interval !== 'batch') throw new TypeError(`fit: options.schedulerInterval: expected 'epoch' or 'batch', got ${describe(interval)}`);
   const scheduler = checkScheduler(options.scheduler, optimizer, 'fit');
@@ -308,11 +303,9 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
   const monitor = es?.monitor ?? (es === undefined && val === null ? 'loss' : 'valLoss');
   if (monitor !== 'valLoss' && monitor !== 'loss') throw new TypeError(`fit: earlyStopping.monitor: expected 'valLoss' or 'loss', got ${describe(monitor)}`);
   if (monitor === 'valLoss' && val === null && es !== undefined) throw new TypeError("fit: earlyStopping monitors 'valLoss' but there is no validation data (give validationData or validationSplit)");
-  const patience = es === undefined ? Infinity : int(es.patience ?? 5, 'earlyStopping.patience', 0);
-  const minDelta = es?.minDelta ?? 0;
-  if (typeof minDelta !== 'number' || !(minDelta >= 0) || !Number.isFinite(minDelta)) throw new RangeError(`fit: earlyStopping.minDelta: expected a finite number ≥ 0, got ${describe(minDelta)}`);
-  const restoreBest = es?.restoreBest ?? false;
-  if (typeof restoreBest !== 'boolean') throw new TypeError(`fit: earlyStopping.restoreBest: expected true or false, got ${describe(restoreBest)}`);
+  const patience = es === undefined ? Infinity : checkInt(es.patience ?? 5, 'fit: earlyStopping.patience', 0);
+  const minDelta = checkNumber(es?.minDelta ?? 0, 'fit: earlyStopping.minDelta', { min: 0 });
+  const restoreBest = optionalBool(es?.restoreBest, 'fit: earlyStopping.restoreBest');
 
   const computeLoss = lossFn(be, loss);
   const pool = new BatchPool(be, train.d, train.k, cls);

@@ -18,6 +18,7 @@
  *   gradient; the model's mode is restored after.
  */
 import { describe } from '../rules/errors.js';
+import { checkInt, checkNumber, optionsOf } from '../rules/validate.js';
 import { CharTokenizer } from '../io/tokenizer.js';
 import type { GPT } from '../nn/gpt.js';
 
@@ -42,10 +43,6 @@ export interface TextCorpusOptions {
   blockSize?: number;
 }
 
-function positiveInt(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new RangeError(`${what}: expected an integer ≥ 1, got ${describe(v)}`);
-  return v;
-}
 
 /** Throws unless `stream` is an Int32Array holding at least one window of blockSize + 1 tokens. */
 function checkStream(stream: unknown, blockSize: number, what: string): Int32Array {
@@ -64,10 +61,9 @@ function checkStream(stream: unknown, blockSize: number, what: string): Int32Arr
 export function textCorpus(text: string, options: TextCorpusOptions = {}): TextCorpus {
   if (typeof text !== 'string') throw new TypeError(`textCorpus: expected the text as a string, got ${describe(text)}`);
   if (text.length === 0) throw new RangeError('textCorpus: expected a non-empty text, got ""');
-  if (options === null || typeof options !== 'object') throw new TypeError(`textCorpus: expected options { trainFraction?, vocab?, blockSize? }, got ${describe(options)}`);
-  const f = options.trainFraction ?? 0.9;
-  if (typeof f !== 'number' || !(f > 0 && f < 1)) throw new RangeError(`textCorpus trainFraction: expected a fraction in (0, 1), got ${describe(f)}`);
-  const blockSize = options.blockSize === undefined ? 0 : positiveInt(options.blockSize, 'textCorpus blockSize');
+  options = optionsOf<TextCorpusOptions>(options, { trainFraction: true, vocab: true, blockSize: true }, 'textCorpus');
+  const f = checkNumber(options.trainFraction ?? 0.9, 'textCorpus trainFraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+  const blockSize = options.blockSize === undefined ? 0 : checkInt(options.blockSize, 'textCorpus blockSize', 1);
   const v = options.vocab;
   const tokenizer = v === undefined ? CharTokenizer.fromText(text) : v instanceof CharTokenizer ? v : new CharTokenizer(v);
   const ids = tokenizer.encode(text);
@@ -89,8 +85,8 @@ export function textCorpus(text: string, options: TextCorpusOptions = {}): TextC
  * last), and returns them.
  */
 export function getBatch(stream: Int32Array, blockSize: number, batchSize: number, next: () => number, out?: { x: Int32Array; y: Int32Array }): { x: Int32Array; y: Int32Array } {
-  const T = positiveInt(blockSize, 'getBatch blockSize');
-  const B = positiveInt(batchSize, 'getBatch batchSize');
+  const T = checkInt(blockSize, 'getBatch blockSize', 1);
+  const B = checkInt(batchSize, 'getBatch batchSize', 1);
   checkStream(stream, T, 'getBatch');
   if (typeof next !== 'function') throw new TypeError(`getBatch: expected next() as a function returning uniforms in [0, 1), got ${describe(next)}`);
   const o = out ?? { x: new Int32Array(B * T), y: new Int32Array(B * T) };
@@ -120,8 +116,8 @@ export function estimateLoss(gpt: GPT, stream: Int32Array, options: { windowsPer
   if (gpt === null || typeof gpt !== 'object' || typeof gpt.forward !== 'function' || gpt.config === undefined) throw new TypeError(`estimateLoss: expected an nn.GPT, got ${describe(gpt)}`);
   const T = gpt.config.blockSize;
   checkStream(stream, T, 'estimateLoss');
-  if (options === null || typeof options !== 'object') throw new TypeError(`estimateLoss: expected options { windowsPerBatch? }, got ${describe(options)}`);
-  const perBatch = positiveInt(options.windowsPerBatch ?? 64, 'estimateLoss windowsPerBatch');
+  options = optionsOf<{ windowsPerBatch?: number }>(options, { windowsPerBatch: true }, 'estimateLoss');
+  const perBatch = checkInt(options.windowsPerBatch ?? 64, 'estimateLoss windowsPerBatch', 1);
   const be = gpt.be;
   const windows = Math.floor(stream.length / (T + 1));
   const wasTraining = gpt.training;

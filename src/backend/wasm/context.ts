@@ -1,5 +1,17 @@
 import type { WasmAllocator } from './allocator.js';
 import type { ThreadPool } from './threads.js';
+import type { KernelName } from '../raw.js';
+
+/**
+ * The exports of the binary besides the raw kernels (KERNEL_NAMES): the helpers that family
+ * glue calls or runs on the pool by name (a Record, so a name the glue uses is checked).
+ */
+export const WASM_HELPERS = {
+  heapBase: true, matmulKC: true, matmulPackB: true, matmulBlockPacked: true, matmulBatchedScratch: true, layerNormBackwardParams: true,
+} as const satisfies Record<string, true>;
+
+/** The name of an export the glue calls: a kernel or a helper. */
+export type WasmExportName = KernelName | keyof typeof WASM_HELPERS;
 
 /** The exports of build/regula.wasm: kernels by name, plus `heapBase`. */
 export type WasmExports = Record<string, (...args: number[]) => number> & { heapBase(): number };
@@ -16,7 +28,7 @@ export interface WasmContext {
    * The export `name`. Glue looks up every export it calls when the backend loads, so a
    * binary that lacks one fails loadBackend with a BackendLoadError, never a call.
    */
-  fn(name: string): WasmFn;
+  fn(name: WasmExportName): WasmFn;
   /**
    * A scratch block of at least `bytes`, owned by `slot` (e.g. 'matmul.packB'), reused
    * across calls and grown on demand. Valid until the next scratch() call for that slot.

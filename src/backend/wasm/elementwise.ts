@@ -1,6 +1,6 @@
-import type { RawKernels, TableName } from '../raw.js';
-import { TABLE, TABLE_NAMES } from '../raw.js';
-import type { WasmContext } from './context.js';
+import type { ElementwiseName, RawKernels, Registration, TableName } from '../raw.js';
+import { ELEMENTWISE_NAMES, EXPLICIT, TABLE, TABLE_NAMES } from '../raw.js';
+import type { WasmContext, WasmExportName } from './context.js';
 import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
@@ -22,19 +22,19 @@ export function splittable(name: TableName): boolean {
   return sig !== 'reduce' && sig !== 'reduce2';
 }
 
-/** The exports the thread pool runs for this file (the glue cuts their calls into parts). */
-export const ELEMENTWISE_THREADED: readonly string[] = ['addRowVector', 'fill', 'geluWithGrad', ...TABLE_NAMES.filter(splittable)];
+/** The exports the thread pool runs for this file (the glue cuts their calls into parts): from TABLE and EXPLICIT. */
+export const ELEMENTWISE_THREADED: readonly WasmExportName[] = ['addRowVector', ...ELEMENTWISE_NAMES, ...TABLE_NAMES.filter(splittable)];
 
 /**
- * The table kernels (src/backend/raw.ts TABLE) and the other elementwise and reduction
- * kernels of the wasm backend: thin calls into assembly/, elementwise ones cut into chunks
- * on the pool above ELEMENTWISE_THREAD_MIN.
+ * The table kernels (src/backend/raw.ts TABLE), the elementwise factory's kernels
+ * (`elementwise` in EXPLICIT) and addRowVector, for the wasm backend: calls into assembly/,
+ * elementwise ones cut into chunks on the pool above ELEMENTWISE_THREAD_MIN.
  */
-export function elementwiseKernels(ctx: WasmContext): Pick<K, TableName | 'addRowVector' | 'fill' | 'geluWithGrad' | 'sumRows' | 'crossEntropy' | 'crossEntropyBackward' | 'crossEntropyBackwardExps'> {
+export function elementwiseKernels(ctx: WasmContext): Partial<K> {
   // One range call, reused: pointers advance 4 bytes per element, the count is the chunk's length.
   const call: RangeCall = { fn: 0, end: 0, step: 0, args: [0, 0, 0, 0, 0], start: [0, 0, 0, 0, 0], len: [0, 0, 0, 0, 0], rerunnable: false };
   /** fn(p0[, p1[, p2]], n, s0) over n floats, in chunks on the pool (ctx.pool non-null); `out`: p0 is only written. */
-  const split = (name: string, n: number, nptr: number, p0: number, p1: number, p2: number, s0: number, out: boolean): void => {
+  const split = (name: WasmExportName, n: number, nptr: number, p0: number, p1: number, p2: number, s0: number, out: boolean): void => {
     const pool = ctx.pool!;
     const args = call.args as number[], start = call.start as number[], len = call.len as number[];
     args[0] = p0; args[1] = p1; args[2] = p2; args[nptr] = 0; args[nptr + 1] = s0;
@@ -62,11 +62,21 @@ export function elementwiseKernels(ctx: WasmContext): Pick<K, TableName | 'addRo
   };
   const tableKernels = Object.fromEntries(TABLE_NAMES.map((name) => [name, table(name)])) as Pick<K, TableName>;
 
-  const addRowVector = ctx.fn('addRowVector'), fill = ctx.fn('fill'), sumRows = ctx.fn('sumRows'), geluWithGrad = ctx.fn('geluWithGrad');
-  const crossEntropy = ctx.fn('crossEntropy'), crossEntropyBackward = ctx.fn('crossEntropyBackward');
-  const crossEntropyBackwardExps = ctx.fn('crossEntropyBackwardExps');
+  /** The glue of a kernel of the elementwise factory (src/backend/raw.ts Elementwise): (p0[, p1[, p2]], n[, scalar]). */
+  const elements = (name: ElementwiseName): unknown => {
+    const r: Registration = EXPLICIT[name], fn = ctx.fn(name), out = r.readsOut !== true;
+    switch (r.elements) {
+      case 1: return (p0: number, n: number, s = 0) => { if (big(n)) split(name, n, 1, p0, 0, 0, s, out); else fn(p0, n, s); };
+      case 2: return (p0: number, p1: number, n: number, s = 0) => { if (big(n)) split(name, n, 2, p0, p1, 0, s, out); else fn(p0, p1, n, s); };
+      case 3: return (p0: number, p1: number, p2: number, n: number, s = 0) => { if (big(n)) split(name, n, 3, p0, p1, p2, s, out); else fn(p0, p1, p2, n, s); };
+    }
+  };
+  const splitKernels = Object.fromEntries(ELEMENTWISE_NAMES.map((name) => [name, elements(name)])) as Partial<K>;
+
+  const addRowVector = ctx.fn('addRowVector');
   return {
     ...tableKernels,
+    ...splitKernels,
     addRowVector(out, x, b, rows, cols) {
       if (!big(rows * cols) || rows < 2 * ctx.pool!.size) { addRowVector(out, x, b, rows, cols); return; }
       // Rows are independent: any cut between rows computes exactly what one call does.
@@ -77,12 +87,5 @@ export function elementwiseKernels(ctx: WasmContext): Pick<K, TableName | 'addRo
       rowCall.rerunnable = out !== x;
       pool.run(rowCall);
     },
-    fill(out, n, value) { if (big(n)) split('fill', n, 1, out, 0, 0, value, true); else fill(out, n, value); },
-    // out and d are only written (d aliases neither), so split's rerun rule for p0 = out holds.
-    geluWithGrad(out, d, x, n) { if (big(n)) split('geluWithGrad', n, 3, out, d, x, 0, true); else geluWithGrad(out, d, x, n); },
-    sumRows(out, x, rows, cols) { sumRows(out, x, rows, cols); },
-    crossEntropy(logits, labels, rows, cols, exps) { return crossEntropy(logits, labels, rows, cols, exps ?? 0); },
-    crossEntropyBackward(out, logits, labels, rows, cols, alpha) { crossEntropyBackward(out, logits, labels, rows, cols, alpha); },
-    crossEntropyBackwardExps(out, exps, labels, rows, cols, alpha) { crossEntropyBackwardExps(out, exps, labels, rows, cols, alpha); },
   };
 }

@@ -1,17 +1,14 @@
 import { BackendLoadError, describe } from '../../rules/errors.js';
+import { checkInt } from '../../rules/validate.js';
 import { AllocLimit, type Storage, type StorageInfo } from '../storage.js';
-import type { RawKernels } from '../raw.js';
+import { KERNEL_NAMES, type RawKernels } from '../raw.js';
 import { WasmAllocator } from './allocator.js';
-import type { WasmContext, WasmExports, WasmFn } from './context.js';
+import type { WasmContext, WasmExportName, WasmExports, WasmFn } from './context.js';
 import { MATMUL_THREADED, matmulKernels } from './matmul.js';
 import { OPTIM_THREADED, optimKernels } from './optim.js';
-import { dropoutKernels } from './dropout.js';
-import { proxKernels } from './prox.js';
-import { linearKernels } from './linear.js';
 import { ELEMENTWISE_THREADED, elementwiseKernels } from './elementwise.js';
 import { LAYERNORM_THREADED, layernormKernels } from './layernorm.js';
 import { SOFTMAX_THREADED, softmaxKernels } from './softmax.js';
-import { embeddingKernels } from './embedding.js';
 import { ThreadPool } from './threads.js';
 import { sharedMemoryVariant } from './binary.js';
 import { availableCores, nodeBuiltin, threadsUnavailableReason, type WorkerSource } from './host.js';
@@ -19,7 +16,7 @@ import { decodeBase64 } from '../../data/index.js';
 import { WASM_BASE64 } from './embedded.generated.js';
 
 /** The exports the thread pool may run in its workers (each family's glue cuts their calls into parts). */
-const THREADED: readonly string[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED, ...OPTIM_THREADED, ...SOFTMAX_THREADED, ...LAYERNORM_THREADED];
+const THREADED: readonly WasmExportName[] = [...MATMUL_THREADED, ...ELEMENTWISE_THREADED, ...OPTIM_THREADED, ...SOFTMAX_THREADED, ...LAYERNORM_THREADED];
 
 /** Upper bound of the pool size (threads, caller included). */
 const MAX_THREADS = 64;
@@ -171,11 +168,7 @@ function sharedMemory(): WebAssembly.Memory {
 }
 
 function checkThreads(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new RangeError(`loadBackend: expected threads as an integer ≥ 1, got ${typeof v === 'number' ? v : typeof v}`);
-  }
-  return v;
+  return v === undefined ? undefined : checkInt(v, 'loadBackend threads', 1);
 }
 
 /**
@@ -233,7 +226,7 @@ export async function loadWasmStorage(source?: WasmSource | WasmLoadOptions): Pr
 }
 
 /** Export `name` of the module, or badBinary's BackendLoadError naming it (`given` as in instantiate()). */
-function wasmExport(exports: WasmExports, name: string, given: string | null): WasmFn {
+function wasmExport(exports: WasmExports, name: WasmExportName, given: string | null): WasmFn {
   const fn = exports[name];
   if (typeof fn !== 'function') throw badBinary(given, `lacks the export ${name}`);
   return fn;
@@ -262,18 +255,20 @@ export class WasmStorage implements Storage<number, number, number> {
       scratch: (slot, bytes) => this.scratch(slot, bytes),
       pool: null,
     };
-    // Every family's glue looks up its exports here, at load: a missing one throws now.
-    this.raw = {
+    // Every kernel is looked up here, at load: a missing export throws now. A family's glue
+    // gives the kernels it runs on threads or with scratch; every other kernel is its export
+    // as it is: the JS API converts each argument of an i32 parameter by ToInt32, so null
+    // (an absent buffer) arrives as pointer 0 and a boolean as 1 or 0, as the kernels expect.
+    const glue: Partial<RawKernels<number, number, number>> = {
       ...matmulKernels(ctx),
       ...optimKernels(ctx),
-      ...dropoutKernels(ctx),
-      ...proxKernels(ctx),
-      ...linearKernels(ctx),
       ...elementwiseKernels(ctx),
       ...layernormKernels(ctx),
       ...softmaxKernels(ctx),
-      ...embeddingKernels(ctx),
     };
+    const raw: Record<string, unknown> = {};
+    for (const name of KERNEL_NAMES) raw[name] = glue[name] ?? ctx.fn(name);
+    this.raw = raw as unknown as RawKernels<number, number, number>;
   }
 
   /** @internal attaches the thread pool (loadWasmStorage). */

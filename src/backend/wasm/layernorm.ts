@@ -1,5 +1,5 @@
 import type { RawKernels } from '../raw.js';
-import type { WasmContext } from './context.js';
+import type { WasmContext, WasmExportName } from './context.js';
 import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
@@ -18,7 +18,7 @@ export const LAYERNORM_THREAD_MIN = 1 << 16;
 const LAYERNORM_CHUNK_MIN = 1 << 13;
 
 /** The exports the thread pool runs for this file. */
-export const LAYERNORM_THREADED: readonly string[] = ['layerNorm', 'layerNormBackward', 'layerNormBackwardParams'];
+export const LAYERNORM_THREADED: readonly WasmExportName[] = ['layerNorm', 'layerNormBackward', 'layerNormBackwardParams'];
 
 /** The LayerNorm kernels of the wasm backend: calls into assembly/layernorm.ts (null → pointer 0), threaded over rows and columns. */
 export function layernormKernels(ctx: WasmContext): Pick<K, 'layerNorm' | 'layerNormBackward'> {

@@ -1,5 +1,5 @@
 import type { RawKernels } from '../raw.js';
-import type { WasmContext } from './context.js';
+import type { WasmContext, WasmExportName } from './context.js';
 import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
@@ -8,7 +8,7 @@ type K = RawKernels<number, number, number>;
 export const MATMUL_TUNING = { rowBlock: 64 };
 
 /** The exports the thread pool runs for this file. */
-export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPacked', 'matmulBatched'];
+export const MATMUL_THREADED: readonly WasmExportName[] = ['matmulPackB', 'matmulBlockPacked', 'matmulBatched'];
 
 /**
  * Threads are used when m·n·k reaches this many multiply-adds and op(a) has at least 8

@@ -1,5 +1,5 @@
 import type { RawKernels } from '../raw.js';
-import type { WasmContext } from './context.js';
+import type { WasmContext, WasmExportName } from './context.js';
 import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
@@ -15,7 +15,7 @@ export const OPTIM_THREAD_MIN = 1 << 17;
 const OPTIM_CHUNK_MIN = 1 << 13;
 
 /** The exports the thread pool runs for this file. */
-export const OPTIM_THREADED: readonly string[] = ['sgdStep', 'adamStep'];
+export const OPTIM_THREADED: readonly WasmExportName[] = ['sgdStep', 'adamStep'];
 
 /**
  * The optim kernels of the wasm backend: thin calls into assembly/optim.ts. Scalars go in

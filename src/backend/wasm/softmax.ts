@@ -1,5 +1,5 @@
 import type { RawKernels } from '../raw.js';
-import type { WasmContext } from './context.js';
+import type { WasmContext, WasmExportName } from './context.js';
 import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
@@ -13,7 +13,7 @@ type K = RawKernels<number, number, number>;
 export const SOFTMAX_THREAD_MIN = 1 << 15;
 
 /** The exports the thread pool runs for this file. */
-export const SOFTMAX_THREADED: readonly string[] = ['causalSoftmax', 'causalSoftmaxBackward'];
+export const SOFTMAX_THREADED: readonly WasmExportName[] = ['causalSoftmax', 'causalSoftmaxBackward'];
 /** The smallest chunk of a threaded softmax (scores). */
 const SOFTMAX_CHUNK_MIN = 1 << 13;
 
@@ -24,7 +24,7 @@ export function softmaxKernels(ctx: WasmContext): Pick<K, 'causalSoftmax' | 'cau
   // Range calls over the z matrices, reused: pointers advance t·t floats per matrix, z is the chunk's length.
   const fwd: RangeCall = { fn: 0, end: 0, step: 0, args: new Array<number>(5).fill(0), start: [0, 0], len: [0, 0, 1], rerunnable: false };
   const bwd: RangeCall = { fn: 0, end: 0, step: 0, args: new Array<number>(6).fill(0), start: [0, 0, 0], len: [0, 0, 0, 1], rerunnable: false };
-  const split = (call: RangeCall, name: string, z: number, t: number, nptr: number) => {
+  const split = (call: RangeCall, name: WasmExportName, z: number, t: number, nptr: number) => {
     const pool = ctx.pool!;
     const stride = 4 * t * t, start = call.start as number[];
     for (let i = 0; i < nptr; i++) start[i] = stride;

@@ -3,13 +3,25 @@
  * groups of cases doing the same work; the harness checks every case's result once, then
  * times the cases of a group with tinybench in this one process, in interleaved rounds,
  * and reports medians, throughput and ratios against the group's baseline case.
+ *
+ * Runs in Node (bench/run.ts) and in the browser (the demo's benchmark page,
+ * examples/demo/bench-worker.ts): no Node built-ins here or in the portable suites.
  */
 import { Bench } from 'tinybench';
+import type { Backends } from './backends.js';
 
 export type Unit = 'FLOP' | 'byte' | 'elem' | 'param' | 'step';
 
 export interface Case {
   name: string;
+  /**
+   * What the case runs on, for readers of the results (the benchmark page's ratios and
+   * ceiling shares): regula's wasm or js backend, or the f32x4 ceiling loop (bench/peak.ts).
+   * Peers (tfjs, PyTorch) leave it out.
+   */
+  backend?: 'wasm' | 'js' | 'ceiling';
+  /** Threads the case runs on (wasm), 1 when left out. */
+  threads?: number;
   /** The timed work. */
   fn: () => unknown | Promise<unknown>;
   /** Runs once before timing; throws when the case computes a wrong result. */
@@ -25,6 +37,8 @@ export interface Group {
   /** The case that ratios are taken against (default: the first). */
   baseline?: string;
   cases: Case[];
+  /** Tokens one call of fn trains on (language-model steps): the rows then give tokens/s. */
+  tokens?: number;
   /** Frees what the group allocated, after timing. */
   teardown?: () => void;
 }
@@ -40,11 +54,19 @@ export interface Row {
   rateUnit: string;
   vsBaseline: number;
   baseline: string;
+  backend?: 'wasm' | 'js' | 'ceiling';
+  threads?: number;
+  tokensPerSecond?: number;
 }
 
 export interface Suite {
   name: string;
-  groups: () => Promise<Group[]>;
+  /**
+   * The groups to time. A portable suite (one the benchmark page runs too) takes the
+   * backends to time from its caller, so that Node and the page time the same cases on
+   * wasm 1 thread, wasm on every core and js; without them it loads its own.
+   */
+  groups: (bes?: Backends) => Promise<Group[]>;
 }
 
 const RATE: Record<Unit, [number, string]> = {
@@ -55,8 +77,22 @@ const RATE: Record<Unit, [number, string]> = {
   step: [1, 'steps/s'],
 };
 
-export async function runGroup(suite: string, g: Group, timeMs: number, rounds = 5): Promise<Row[]> {
-  for (const c of g.cases) {
+/** How a group is timed beyond its time budget: the defaults are `npm run bench`'s. */
+export interface RunOptions {
+  /** Interleaved rounds (default 5). */
+  rounds?: number;
+  /** Least calls of each case per round (default 5). */
+  iterations?: number;
+  /** Warm-up calls of each case before the first round (default 5). */
+  warmupIterations?: number;
+  /** Run each case's result check before timing (default true). */
+  check?: boolean;
+}
+
+export async function runGroup(suite: string, g: Group, timeMs: number, options: number | RunOptions = {}): Promise<Row[]> {
+  const o = typeof options === 'number' ? { rounds: options } : options;
+  const rounds = o.rounds ?? 5, iterations = o.iterations ?? 5, warmupIterations = o.warmupIterations ?? 5;
+  if (o.check ?? true) for (const c of g.cases) {
     try {
       await c.check?.();
     } catch (e) {
@@ -71,7 +107,7 @@ export async function runGroup(suite: string, g: Group, timeMs: number, rounds =
   for (let round = 0; round < rounds; round++) {
     const bench = new Bench({
       time: timeMs / rounds, warmupTime: round === 0 ? Math.min(200, timeMs / 2) : 0,
-      warmupIterations: round === 0 ? 5 : 1, iterations: 5, retainSamples: true,
+      warmupIterations: round === 0 ? warmupIterations : Math.min(1, warmupIterations), iterations, retainSamples: true,
     });
     const order = round % 2 === 0 ? g.cases : [...g.cases].reverse();
     for (const c of order) bench.add(c.name, c.fn);
@@ -95,6 +131,8 @@ export async function runGroup(suite: string, g: Group, timeMs: number, rounds =
       suite, group: g.title, case: c.name, medianMs: median, meanMs: mean,
       samples: xs.length, rate: g.work / (median / 1000) / div, rateUnit: unit,
       vsBaseline: NaN, baseline: g.baseline ?? g.cases[0]!.name,
+      ...(c.backend === undefined ? {} : { backend: c.backend, threads: c.threads ?? 1 }),
+      ...(g.tokens === undefined ? {} : { tokensPerSecond: g.tokens / (median / 1000) }),
     });
   }
   const base = medians.get(g.baseline ?? g.cases[0]!.name)!;

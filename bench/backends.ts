@@ -11,14 +11,17 @@ export interface Backends {
   /** wasm on every core; null where the host runs one thread (one core, or a page that is not cross-origin isolated). */
   wasmN: Backend | null;
   js: Backend;
+  /** Why wasmN is null (be.info().reason), when it is. */
+  threadsReason?: string | null;
 }
 
 /** wasm 1 thread, wasm with the default thread count (every core), js. */
 export async function loadBackends(): Promise<Backends> {
   const [wasm1, wasmN, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm'), loadBackend('js')]);
   if (wasmN.info().threads > 1) return { wasm1, wasmN, js };
+  const threadsReason = wasmN.info().reason;
   wasmN.dispose();
-  return { wasm1, wasmN: null, js };
+  return { wasm1, wasmN: null, js, threadsReason };
 }
 
 export function disposeBackends(bes: Backends): void {

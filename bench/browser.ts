@@ -19,8 +19,7 @@ import { runGroup } from './harness.js';
 import { setHost } from './host.js';
 import { loadPeak } from './peak.js';
 import { RECIPE_TITLE, ceilingGroup, recipeFigures, runSuites, timingFor, type RecipeFigure } from './portable.js';
-import { openDemo } from '../test/browser/launch.js';
-import type { BenchReport } from '../examples/demo/bench-protocol.js';
+import { openDemo, runBenchPage } from '../test/browser/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -51,21 +50,9 @@ async function nodeSide(): Promise<Side> {
 
 const demo = await openDemo({ width: 1280, height: 900 }, 'bench.html');
 async function pageSide(): Promise<Side> {
-  const { page } = demo;
-  await page.getByTestId('suite-kernels').setChecked(false);
-  await page.getByTestId('suite-training').setChecked(true);
-  await page.getByTestId('bench-time').fill(String(timeMs));
-  await page.getByTestId('bench-filter').fill(RECIPE_TITLE);
-  await page.getByTestId('bench-check').setChecked(check);
-  await page.getByTestId('bench-run').click();
-  const h = await page.waitForFunction(() => {
-    const s = document.querySelector<HTMLElement>('[data-testid="bench-status"]')!.dataset['state'];
-    return s === 'done' || s === 'error' || s === 'stopped' ? s : null;
-  }, undefined, { timeout: 30 * 60_000, polling: 200 });
-  const state = await h.jsonValue();
-  if (state !== 'done') throw new Error(`the benchmark page ended "${state}": ${await page.getByTestId('bench-status').textContent()}`);
-  const r = JSON.parse(await page.getByTestId('bench-json').textContent() ?? '') as BenchReport;
-  return { ceiling: r.ceiling.gflops, recipe: r.recipe };
+  const { state, status, report } = await runBenchPage(demo.page, { suites: ['training'], timeMs, check, filter: RECIPE_TITLE }, 30 * 60_000);
+  if (state !== 'done' || report === null) throw new Error(`the benchmark page ended "${state}": ${status}`);
+  return { ceiling: report.ceiling.gflops, recipe: report.recipe };
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };

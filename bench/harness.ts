@@ -152,13 +152,15 @@ export function formatRows(rows: Row[]): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-function fmtMs(ms: number): string {
+/** A time for people: ns, µs or ms. */
+export function fmtMs(ms: number): string {
   if (ms < 1e-3) return `${(ms * 1e6).toFixed(0)} ns`;
   if (ms < 1) return `${(ms * 1e3).toFixed(1)} µs`;
   return `${ms.toFixed(2)} ms`;
 }
 
-function fmtNum(x: number): string {
+/** A rate for people: 3 significant digits or so. */
+export function fmtNum(x: number): string {
   if (x >= 100) return x.toFixed(0);
   if (x >= 10) return x.toFixed(1);
   return x.toFixed(2);

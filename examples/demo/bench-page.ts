@@ -3,22 +3,10 @@
  * (bench-worker.ts), a table per group as it finishes, the ceiling and nanoGPT-recipe
  * figures, and the results as JSON (shown, and downloadable). The page's thread only draws.
  */
-import type { Row } from '../../bench/harness.js';
+import { fmtMs, fmtNum, type Row } from '../../bench/harness.js';
 import type { SuiteSet } from '../../bench/portable.js';
 import type { BenchReport, BenchSettings, FromBenchWorker, ToBenchWorker } from './bench-protocol.js';
 import { byId, saveFile, thousands } from './svg.js';
-
-function fmtMs(ms: number): string {
-  if (ms < 1e-3) return `${(ms * 1e6).toFixed(0)} ns`;
-  if (ms < 1) return `${(ms * 1e3).toFixed(1)} µs`;
-  return `${ms.toFixed(2)} ms`;
-}
-
-function fmtNum(x: number): string {
-  if (x >= 100) return thousands(Math.round(x));
-  if (x >= 10) return x.toFixed(1);
-  return x.toFixed(2);
-}
 
 function cell(tr: HTMLTableRowElement, text: string, header = false): void {
   const c = document.createElement(header ? 'th' : 'td');

@@ -17,7 +17,7 @@ import { setHost } from '../../bench/host.js';
 import { loadPeak } from '../../bench/peak.js';
 import { PORTABLE_SUITES, RECIPE_TITLE, runSuites, timingFor, wasmOverJs } from '../../bench/portable.js';
 import type { BenchReport } from '../../examples/demo/bench-protocol.js';
-import { SHOTS, describeInChromium, inputReport, openDemo, probeInput, type DemoPage } from './chromium.js';
+import { SHOTS, describeInChromium, inputReport, openDemo, probeInput, runBenchPage, type DemoPage } from './chromium.js';
 
 /** ms per case: 2 rounds of at least 2 calls (bench/portable.ts's timingFor under 500 ms). */
 const TIME = 30;
@@ -37,34 +37,17 @@ describeInChromium('the benchmark page', () => {
   beforeAll(async () => { demo = await openDemo({ width: 1280, height: 900 }, 'bench.html'); }, 90_000);
   afterAll(async () => { await demo?.close(); });
 
-  /** Sets the form, clicks run, and waits for the status to leave "running". */
-  async function run(o: { time: number; check: boolean; filter: string; kernels?: boolean; training?: boolean }): Promise<string> {
-    const { page } = demo;
-    await page.getByTestId('suite-kernels').setChecked(o.kernels ?? true);
-    await page.getByTestId('suite-training').setChecked(o.training ?? true);
-    await page.getByTestId('bench-time').fill(String(o.time));
-    await page.getByTestId('bench-filter').fill(o.filter);
-    await page.getByTestId('bench-check').setChecked(o.check);
-    await page.getByTestId('bench-run').click();
-    const h = await page.waitForFunction(() => {
-      const s = document.querySelector<HTMLElement>('[data-testid="bench-status"]')!.dataset['state'];
-      return s === 'done' || s === 'error' || s === 'stopped' ? s : null;
-    }, undefined, { timeout: 120_000, polling: 100 });
-    return await h.jsonValue() as string;
-  }
-
   it('runs both suites in its worker with a short budget: every case timed, the ceiling measured, the JSON shown and downloaded', async () => {
     const { page } = demo;
     await probeInput(page);
     const t0 = Date.now();
-    const state = await run({ time: TIME, check: false, filter: '' });
-    const text = await page.getByTestId('bench-status').textContent();
-    expect(state, text ?? '').toBe('done');
+    const { state, status, report: shown } = await runBenchPage(page, { suites: ['kernels', 'training'], timeMs: TIME, check: false, filter: '' });
+    expect(state, status).toBe('done');
     // the page's thread stayed free while the worker ran: a few keys typed into the filter box now are handled at once
     for (const k of ['m', 'a', 't', 'Backspace', 'Backspace', 'Backspace']) await page.getByTestId('bench-filter').press(k);
-    console.log(`benchmark page: ${text} (${((Date.now() - t0) / 1000).toFixed(1)} s with the clicks); ${(await inputReport(page)).message}`);
+    console.log(`benchmark page: ${status} (${((Date.now() - t0) / 1000).toFixed(1)} s with the clicks); ${(await inputReport(page)).message}`);
 
-    report = JSON.parse(await page.getByTestId('bench-json').textContent() ?? '') as BenchReport;
+    report = shown!;
     expect(report.kind).toBe('regula benchmark page');
     expect(report.stopped).toBe(false);
     expect(report.settings).toEqual({ suites: ['kernels', 'training'], timeMs: TIME, check: false, filter: '' });
@@ -143,11 +126,10 @@ describeInChromium('the benchmark page', () => {
   }, 120_000);
 
   it('checks results in the browser when asked (matmul 256³: wasm on 1 thread and every core equal js bit for bit), and passes axe-core', async () => {
-    const state = await run({ time: TIME, check: true, filter: 'matmul 256x256x256', training: false });
-    expect(state, await demo.page.getByTestId('bench-status').textContent() ?? '').toBe('done');
-    const r = JSON.parse(await demo.page.getByTestId('bench-json').textContent() ?? '') as BenchReport;
-    expect(r.settings.check).toBe(true);
-    expect(r.rows.map((x) => norm(x.case))).toEqual(['regula wasm', 'regula wasm N threads', 'regula js', 'f32x4 mul+add peak']);
+    const { state, status, report: r } = await runBenchPage(demo.page, { suites: ['kernels'], timeMs: TIME, check: true, filter: 'matmul 256x256x256' });
+    expect(state, status).toBe('done');
+    expect(r!.settings.check).toBe(true);
+    expect(r!.rows.map((x) => norm(x.case))).toEqual(['regula wasm', 'regula wasm N threads', 'regula js', 'f32x4 mul+add peak']);
     const a = await new AxeBuilder({ page: demo.page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
     expect(a.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
     expect(demo.problems).toEqual([]);

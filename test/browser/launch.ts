@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import type { BenchReport, BenchSettings } from '../../examples/demo/bench-protocol.js';
 import { DIST, ROOT, ensureBuilt, serve } from './serve.js';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -58,3 +59,25 @@ export async function openDemo(viewport = { width: 1280, height: 900 }, path = '
   };
 }
 
+
+/**
+ * On the benchmark page (bench.html): sets the form to `s`, clicks run, and waits (up to
+ * `timeoutMs`) for the run to end. Returns how it ended (the status's state and text) and the
+ * report the page shows as JSON (null unless it ended "done" or "stopped").
+ */
+export async function runBenchPage(page: Page, s: BenchSettings, timeoutMs = 120_000): Promise<{ state: string; status: string; report: BenchReport | null }> {
+  await page.getByTestId('suite-kernels').setChecked(s.suites.includes('kernels'));
+  await page.getByTestId('suite-training').setChecked(s.suites.includes('training'));
+  await page.getByTestId('bench-time').fill(String(s.timeMs));
+  await page.getByTestId('bench-filter').fill(s.filter);
+  await page.getByTestId('bench-check').setChecked(s.check);
+  await page.getByTestId('bench-run').click();
+  const h = await page.waitForFunction(() => {
+    const st = document.querySelector<HTMLElement>('[data-testid="bench-status"]')!.dataset['state'];
+    return st === 'done' || st === 'error' || st === 'stopped' ? st : null;
+  }, undefined, { timeout: timeoutMs, polling: 100 });
+  const state = await h.jsonValue() as string;
+  const status = (await page.getByTestId('bench-status').textContent()) ?? '';
+  const text = state === 'error' ? '' : (await page.getByTestId('bench-json').textContent()) ?? '';
+  return { state, status, report: text === '' ? null : JSON.parse(text) as BenchReport };
+}

@@ -54,6 +54,10 @@ export interface Row {
   rateUnit: string;
   vsBaseline: number;
   baseline: string;
+  /** The fastest call (ms): the least disturbed one on a shared machine. */
+  minMs: number;
+  /** Calls timed together as one sample (a case faster than MIN_SAMPLE_MS, see batched()). */
+  callsPerSample: number;
   backend?: 'wasm' | 'js' | 'ceiling';
   threads?: number;
   tokensPerSecond?: number;
@@ -85,8 +89,39 @@ export interface RunOptions {
   iterations?: number;
   /** Warm-up calls of each case before the first round (default 5). */
   warmupIterations?: number;
+  /** Least warm-up time of each case before the first round, ms (default: half the budget, at most 200). */
+  warmupMs?: number;
   /** Run each case's result check before timing (default true). */
   check?: boolean;
+}
+
+/**
+ * The shortest sample, ms. Browsers' clocks are coarse (performance.now() steps by 5 µs in a
+ * cross-origin isolated Chromium page, 100 µs otherwise; Firefox 20 µs / 1 ms), so a case
+ * faster than this is timed k calls per sample, k the least power of two whose calls take
+ * this long; its rows give the time per call. Node's clock is fine, and uses the same rule so
+ * that both time the same way.
+ */
+export const MIN_SAMPLE_MS = 1;
+
+/** The case's fn as k calls per sample (see MIN_SAMPLE_MS), awaiting each only when fn is async. */
+async function batched(fn: Case['fn']): Promise<{ run: Case['fn']; k: number }> {
+  const first = fn();
+  const isAsync = typeof (first as { then?: unknown } | null)?.then === 'function';
+  if (isAsync) await first;
+  const make = (k: number): Case['fn'] => (k === 1 ? fn : isAsync
+    ? async () => { for (let i = 0; i < k; i++) await fn(); }
+    : () => { for (let i = 0; i < k; i++) fn(); });
+  for (let k = 1; ; k *= 2) {
+    const run = make(k);
+    let best = Infinity; // the fastest of three: a preempted batch must not stop the doubling early
+    for (let i = 0; i < 3 && best >= MIN_SAMPLE_MS; i++) {
+      const t = performance.now();
+      await run();
+      best = Math.min(best, performance.now() - t);
+    }
+    if (best >= MIN_SAMPLE_MS || k >= 1 << 20) return { run, k };
+  }
 }
 
 export async function runGroup(suite: string, g: Group, timeMs: number, options: number | RunOptions = {}): Promise<Row[]> {
@@ -104,19 +139,21 @@ export async function runGroup(suite: string, g: Group, timeMs: number, options:
   // host (a neighbour on the sibling hyperthread) hits every case alike instead of
   // whichever case happened to be running then. Ratios stay within one run.
   const samples = new Map<string, number[]>(g.cases.map((c) => [c.name, []]));
+  const batches = new Map<string, { run: Case['fn']; k: number }>();
+  for (const c of g.cases) batches.set(c.name, await batched(c.fn));
   for (let round = 0; round < rounds; round++) {
     const bench = new Bench({
-      time: timeMs / rounds, warmupTime: round === 0 ? Math.min(200, timeMs / 2) : 0,
+      time: timeMs / rounds, warmupTime: round === 0 ? o.warmupMs ?? Math.min(200, timeMs / 2) : 0,
       warmupIterations: round === 0 ? warmupIterations : Math.min(1, warmupIterations), iterations, retainSamples: true,
     });
     const order = round % 2 === 0 ? g.cases : [...g.cases].reverse();
-    for (const c of order) bench.add(c.name, c.fn);
+    for (const c of order) bench.add(c.name, batches.get(c.name)!.run);
     await bench.run();
     for (const task of bench.tasks) {
       const r = task.result;
       if (r.state !== 'completed') throw new Error(`bench ${suite} / ${g.title} / ${task.name}: ${r.state}${'error' in r ? `: ${String(r.error)}` : ''}`);
-      const into = samples.get(task.name)!;
-      for (const x of r.latency.samples ?? []) into.push(x);
+      const into = samples.get(task.name)!, k = batches.get(task.name)!.k;
+      for (const x of r.latency.samples ?? []) into.push(x / k);
     }
   }
   const medians = new Map<string, number>();
@@ -130,7 +167,7 @@ export async function runGroup(suite: string, g: Group, timeMs: number, options:
     rows.push({
       suite, group: g.title, case: c.name, medianMs: median, meanMs: mean,
       samples: xs.length, rate: g.work / (median / 1000) / div, rateUnit: unit,
-      vsBaseline: NaN, baseline: g.baseline ?? g.cases[0]!.name,
+      vsBaseline: NaN, baseline: g.baseline ?? g.cases[0]!.name, minMs: xs[0]!, callsPerSample: batches.get(c.name)!.k,
       ...(c.backend === undefined ? {} : { backend: c.backend, threads: c.threads ?? 1 }),
       ...(g.tokens === undefined ? {} : { tokensPerSecond: g.tokens / (median / 1000) }),
     });

@@ -29,11 +29,12 @@ export type SuiteSet = keyof typeof PORTABLE_SUITES;
 
 /**
  * How a case is timed for a budget of `timeMs`: from 500 ms, `npm run bench`'s 5 rounds of at
- * least 5 calls after 5 warm-up calls; below (a quick look, and the browser test), 2 rounds of
- * at least 2 calls after 1 warm-up call, so that a half-second GPT step on js stays a few calls.
+ * least 5 samples after 5 warm-up calls (and at least 200 ms of them); below (a quick look, and
+ * the browser test), 2 rounds of at least 2 samples after at least one warm-up call and
+ * `timeMs` of them, so that a half-second GPT step on js stays a few calls.
  */
 export function timingFor(timeMs: number, check: boolean): RunOptions {
-  return timeMs >= 500 ? { rounds: 5, iterations: 5, warmupIterations: 5, check } : { rounds: 2, iterations: 2, warmupIterations: 1, check };
+  return timeMs >= 500 ? { rounds: 5, iterations: 5, warmupIterations: 5, check } : { rounds: 2, iterations: 2, warmupIterations: 1, warmupMs: timeMs, check };
 }
 
 /** The ceiling on its own: the f32x4 loop doing 2^27 FLOPs a call (a few ms), one core. */
@@ -86,13 +87,13 @@ export function recipeFigures(rows: readonly Row[]): RecipeFigure[] {
 }
 
 /**
- * wasm over js, group by group: js's median over each wasm row's (1 thread and every core),
- * for the groups that time both. Keyed "group / wasm case".
+ * wasm over js, group by group: js's time over each wasm row's (1 thread and every core), the
+ * medians' or the fastest calls', for the groups that time both. Keyed "group / wasm case".
  */
-export function wasmOverJs(rows: readonly Row[]): Map<string, number> {
+export function wasmOverJs(rows: readonly Row[], of: 'medianMs' | 'minMs' = 'medianMs'): Map<string, number> {
   const out = new Map<string, number>();
   for (const js of rows.filter((r) => r.backend === 'js')) {
-    for (const w of rows.filter((r) => r.group === js.group && r.backend === 'wasm')) out.set(`${w.group} / ${w.case}`, js.medianMs / w.medianMs);
+    for (const w of rows.filter((r) => r.group === js.group && r.backend === 'wasm')) out.set(`${w.group} / ${w.case}`, js[of] / w[of]);
   }
   return out;
 }

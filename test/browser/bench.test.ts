@@ -28,6 +28,12 @@ const TIME = 30;
  * the wrong backend, threads off, js run in place of wasm) is off by 10x or more.
  */
 const FACTOR = 4;
+/**
+ * Input latency bound while the page runs: the worker and its thread pool keep every core of
+ * this 2-core machine busy, so an input event waits for the page's thread to get a core; it
+ * never waits for benchmark work (measured: see the log line).
+ */
+const LATENCY_MS = 250;
 /** Thread counts in case names ("regula wasm 2 threads") as Node and Chromium may count cores differently. */
 const norm = (s: string) => s.replace(/\b\d+ threads\b/, 'N threads');
 
@@ -41,11 +47,25 @@ describeInChromium('the benchmark page', () => {
     const { page } = demo;
     await probeInput(page);
     const t0 = Date.now();
-    const { state, status, report: shown } = await runBenchPage(page, { suites: ['kernels', 'training'], timeMs: TIME, check: false, filter: '' });
-    expect(state, status).toBe('done');
-    // the page's thread stayed free while the worker ran: a few keys typed into the filter box now are handled at once
-    for (const k of ['m', 'a', 't', 'Backspace', 'Backspace', 'Backspace']) await page.getByTestId('bench-filter').press(k);
-    console.log(`benchmark page: ${status} (${((Date.now() - t0) / 1000).toFixed(1)} s with the clicks); ${(await inputReport(page)).message}`);
+    const running = runBenchPage(page, { suites: ['kernels', 'training'], timeMs: TIME, check: false, filter: '' });
+    let finished = false;
+    void running.finally(() => { finished = true; }).catch(() => {});
+    // While the worker runs, a key goes to the page each time its status names the next group:
+    // the page's thread only draws, so each is handled at once (probeInput records how soon).
+    const status = page.getByTestId('bench-status');
+    for (let k = 0; !finished; k++) {
+      const now = (await status.textContent()) ?? '';
+      await page.getByTestId('bench-filter').press(k % 2 === 0 ? 'End' : 'Home');
+      const next = page.waitForFunction((prev) => document.querySelector('[data-testid="bench-status"]')!.textContent !== prev, now, { timeout: 120_000, polling: 50 });
+      next.catch(() => {}); // outlived by the run's end: closed with the page
+      await Promise.race([running, next]);
+    }
+    const { state, status: said, report: shown } = await running;
+    expect(state, said).toBe('done');
+    const input = await inputReport(page);
+    console.log(`benchmark page: ${said} (${((Date.now() - t0) / 1000).toFixed(1)} s with the clicks); ${input.message}`);
+    expect(input.latencies.length).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...input.latencies), input.message).toBeLessThan(LATENCY_MS);
 
     report = shown!;
     expect(report.kind).toBe('regula benchmark page');
@@ -57,10 +77,11 @@ describeInChromium('the benchmark page', () => {
     expect(Number.isFinite(report.ceiling.gflops) && report.ceiling.gflops > 0).toBe(true);
     expect(Number(await page.getByTestId('bench-ceiling').getAttribute('data-value'))).toBe(report.ceiling.gflops);
 
-    // every case: a finite positive time and rate from at least 2 rounds × 2 calls
+    // every case: a finite positive time and rate from at least 2 rounds × 2 samples
     for (const r of report.rows) {
       const where = `${r.group} / ${r.case}`;
       expect(Number.isFinite(r.medianMs) && r.medianMs > 0, where).toBe(true);
+      expect(r.minMs > 0 && r.minMs <= r.medianMs, where).toBe(true);
       expect(Number.isFinite(r.rate) && r.rate > 0, where).toBe(true);
       expect(r.samples, where).toBeGreaterThanOrEqual(4);
       if (r.rateUnit === 'GFLOP/s' && r.backend !== undefined) {
@@ -108,7 +129,8 @@ describeInChromium('the benchmark page', () => {
     expect(report.rows.map(key)).toEqual(node.map(key));
     expect(new Set(node.map((r) => r.suite))).toEqual(new Set([...PORTABLE_SUITES.kernels, ...PORTABLE_SUITES.training].map((s) => s.name)));
 
-    const page = wasmOverJs(report.rows), here = wasmOverJs(node);
+    // the fastest calls' ratios: on this shared machine a median of a few samples can be a preempted one
+    const page = wasmOverJs(report.rows, 'minMs'), here = wasmOverJs(node, 'minMs');
     expect(here.size).toBeGreaterThanOrEqual(20);
     const lines: string[] = [];
     const off: string[] = [];
@@ -125,11 +147,11 @@ describeInChromium('the benchmark page', () => {
     expect(off, `ratios off by more than ${FACTOR}x`).toEqual([]);
   }, 120_000);
 
-  it('checks results in the browser when asked (matmul 256³: wasm on 1 thread and every core equal js bit for bit), and passes axe-core', async () => {
-    const { state, status, report: r } = await runBenchPage(demo.page, { suites: ['kernels'], timeMs: TIME, check: true, filter: 'matmul 256x256x256' });
+  it('checks results in the browser when asked (matmul 128³: wasm on 1 thread and every core equal js bit for bit, all near float64), and passes axe-core', async () => {
+    const { state, status, report: r } = await runBenchPage(demo.page, { suites: ['kernels'], timeMs: TIME, check: true, filter: 'matmul 128x128x128' });
     expect(state, status).toBe('done');
     expect(r!.settings.check).toBe(true);
-    expect(r!.rows.map((x) => norm(x.case))).toEqual(['regula wasm', 'regula wasm N threads', 'regula js', 'f32x4 mul+add peak']);
+    expect(r!.rows.map((x) => norm(x.case))).toEqual(['regula wasm', 'regula wasm N threads', 'regula js', 'naive JS loop']);
     const a = await new AxeBuilder({ page: demo.page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
     expect(a.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
     expect(demo.problems).toEqual([]);

@@ -106,9 +106,13 @@ export const MIN_SAMPLE_MS = 1;
 
 /** The case's fn as k calls per sample (see MIN_SAMPLE_MS), awaiting each only when fn is async. */
 async function batched(fn: Case['fn']): Promise<{ run: Case['fn']; k: number }> {
+  const t0 = performance.now();
   const first = fn();
   const isAsync = typeof (first as { then?: unknown } | null)?.then === 'function';
   if (isAsync) await first;
+  // A first call of 20 samples' length is a slow case, not a slow first call (compiling, first
+  // touches): no more calls to learn that it needs one a sample.
+  if (performance.now() - t0 >= 20 * MIN_SAMPLE_MS) return { run: fn, k: 1 };
   const make = (k: number): Case['fn'] => (k === 1 ? fn : isAsync
     ? async () => { for (let i = 0; i < k; i++) await fn(); }
     : () => { for (let i = 0; i < k; i++) fn(); });

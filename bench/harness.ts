@@ -173,7 +173,7 @@ export async function runGroup(suite: string, g: Group, timeMs: number, options:
       samples: xs.length, rate: g.work / (median / 1000) / div, rateUnit: unit,
       vsBaseline: NaN, baseline: g.baseline ?? g.cases[0]!.name, minMs: xs[0]!, callsPerSample: batches.get(c.name)!.k,
       ...(c.backend === undefined ? {} : { backend: c.backend, threads: c.threads ?? 1 }),
-      ...(g.tokens === undefined ? {} : { tokensPerSecond: g.tokens / (median / 1000) }),
+      ...(g.tokens === undefined || c.backend === 'ceiling' ? {} : { tokensPerSecond: g.tokens / (median / 1000) }),
     });
   }
   const base = medians.get(g.baseline ?? g.cases[0]!.name)!;

@@ -65,7 +65,7 @@ export async function openDemo(viewport = { width: 1280, height: 900 }, path = '
  * `timeoutMs`) for the run to end. Returns how it ended (the status's state and text) and the
  * report the page shows as JSON (null unless it ended "done" or "stopped").
  */
-export async function runBenchPage(page: Page, s: BenchSettings, timeoutMs = 120_000): Promise<{ state: string; status: string; report: BenchReport | null }> {
+export async function runBenchPage(page: Page, s: BenchSettings, timeoutMs = 240_000): Promise<{ state: string; status: string; report: BenchReport | null }> {
   await page.getByTestId('suite-kernels').setChecked(s.suites.includes('kernels'));
   await page.getByTestId('suite-training').setChecked(s.suites.includes('training'));
   await page.getByTestId('bench-time').fill(String(s.timeMs));

@@ -158,13 +158,27 @@ describeInChromium('the benchmark page', () => {
     expect(mean).toBeLessThan(MEAN_FACTOR);
   }, 300_000);
 
-  it('checks results in the browser when asked (matmul 128³: wasm on 1 thread and every core equal js bit for bit, all near float64), and passes axe-core', async () => {
+  it('checks results in the browser when asked (matmul 128³: wasm on 1 thread and every core equal js bit for bit, all near float64), stops when asked, and passes axe-core', async () => {
     const { state, status, report: r } = await runBenchPage(demo.page, { suites: ['kernels'], timeMs: TIME, check: true, filter: 'matmul 128x128x128' });
     expect(state, status).toBe('done');
     expect(r!.settings.check).toBe(true);
     expect(r!.rows.map((x) => norm(x.case))).toEqual(['regula wasm', 'regula wasm N threads', 'regula js', 'naive JS loop']);
+
+    // stop: the run ends after the group it is in, and says so
+    const { page } = demo;
+    const running = runBenchPage(page, { suites: ['kernels'], timeMs: TIME, check: false, filter: '' });
+    await page.waitForFunction(() => (document.querySelector('[data-testid="bench-status"]')!.textContent ?? '').startsWith('running matmul: '), undefined, { timeout: 60_000, polling: 20 });
+    await page.getByTestId('bench-stop').click();
+    const stopped = await running;
+    expect(stopped.state, stopped.status).toBe('stopped');
+    expect(stopped.report!.stopped).toBe(true);
+    const groups = new Set(stopped.report!.rows.map((x) => x.group));
+    expect(groups.size).toBeGreaterThanOrEqual(1);
+    expect(groups.size).toBeLessThan(13); // matmul alone has 13 groups
+    expect(await page.getByTestId('bench-run').isEnabled()).toBe(true);
+
     const a = await new AxeBuilder({ page: demo.page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
     expect(a.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
     expect(demo.problems).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });

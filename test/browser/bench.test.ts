@@ -22,20 +22,20 @@ import { SHOTS, describeInChromium, inputReport, openDemo, probeInput, runBenchP
 /** ms per case: 2 rounds of at least 2 calls (bench/portable.ts's timingFor under 500 ms). */
 const TIME = 30;
 /**
- * How far the page's wasm-vs-js ratio may be from Node's for the same case (the ratios of the
- * fastest calls): a factor of 16 for any one-thread case, and a factor of 2.5 for the
- * geometric mean over all cases, threaded ones included. Broad because the two are different
- * engines warming up differently: Chromium 156's V8 runs some plain JS loops 3x faster than
- * Node 20's V8 11.3 at its best (js addRowVector 1024x1024: 0.92 against 2.99 ms, wasm 0.11
- * against 0.14 ms), and Node's does not optimize some of them within a 30 ms budget at all
- * (seen: one-thread ratios 0.18x-3.3x of Node's). A threaded case alone is not held to a
- * factor: on a shared 2-core machine its fastest call depends on when the scheduler gives
- * its second thread a core (seen: 0.18x-8.1x of Node's at load 17-25); it counts in the mean.
- * What the bounds catch: the page timing wasm where it says js or the other way (a ratio near
- * 1 or below where Node's is 10-140), the page's rows paired with other cases than their names
- * say, and a page whose wasm runs far slower or faster than Node's across the board (the mean).
+ * How far the page's wasm-vs-js ratios (of the fastest calls) may be from Node's for the same
+ * cases: their geometric mean over a suite's cases within a factor of 5, over all cases within
+ * 2.5. Not case by case: the two are different engines warming up differently, and one case
+ * can be far apart. Chromium 156's V8 runs some plain JS loops 3x faster than Node 20's V8
+ * 11.3 at its best (js addRowVector 1024x1024: 0.92 against 2.99 ms, wasm 0.11 against
+ * 0.14 ms); Node's optimizes some late within a 30 ms budget when the machine is loaded
+ * (its compiler thread waits for a core: the js MLP step was 297x wasm in Node beside a CPU
+ * hog at load 21, 4.7x on the page); a threaded case's fastest call is the scheduler's. Seen
+ * over six runs at load 12-25 (two beside a hog): all cases 0.61-0.94, a suite 0.36-2.05,
+ * one case 0.02-8.1. The same cases are checked name by name above; what the bounds catch is
+ * a page whose wasm or js runs far off Node's across a suite (wasm timed where js is named
+ * gives a ratio near 1 where Node's are 3-140).
  */
-const FACTOR = 16, MEAN_FACTOR = 2.5;
+const SUITE_FACTOR = 5, MEAN_FACTOR = 2.5;
 /**
  * Input latency bound while the page runs: the worker and its thread pool keep every core of
  * this 2-core machine busy, so an input event waits for the page's thread to get a core; it
@@ -122,7 +122,7 @@ describeInChromium('the benchmark page', () => {
     await page.locator('#panel-bench').screenshot({ path: join(SHOTS, 'bench.png') });
   }, 300_000);
 
-  it('has the cases Node times, and wasm-vs-js ratios within a factor of 16 of Node\'s for the same cases and budget (one thread; 2.5 for the mean of all)', async () => {
+  it('has the cases Node times, and wasm-vs-js ratios near Node\'s for the same cases and budget: each suite\'s geometric mean within 5x, all within 2.5x', async () => {
     expect(report).toBeDefined();
     setHost({ peak: loadPeak }); // the page's host: the ceiling, no peers
     const bes = await loadBackends();
@@ -141,22 +141,27 @@ describeInChromium('the benchmark page', () => {
     const page = wasmOverJs(report.rows, 'minMs'), here = wasmOverJs(node, 'minMs');
     expect(here.size).toBeGreaterThanOrEqual(20);
     const lines: string[] = [];
-    const off: string[] = [];
-    let logSum = 0;
+    const logs = new Map<string, number[]>(); // suite → log(page / Node) of its cases
     for (const [k, n] of here) {
       const p = [...page].find(([pk]) => norm(pk) === norm(k))?.[1];
       expect(p, k).toBeDefined();
       const q = p! / n;
-      logSum += Math.log(q);
+      const suite = node.find((r) => `${r.group} / ${r.case}` === k)!.suite;
+      logs.set(suite, [...logs.get(suite) ?? [], Math.log(q)]);
       lines.push(`${k}: page ${p!.toFixed(2)}x, Node ${n.toFixed(2)}x (${q.toFixed(2)})`);
-      const oneThread = node.some((r) => `${r.group} / ${r.case}` === k && r.threads === 1);
-      if (oneThread && !(q > 1 / FACTOR && q < FACTOR)) off.push(lines.at(-1)!);
     }
-    const mean = Math.exp(logSum / here.size);
-    console.log(`wasm over js (fastest calls), page vs Node (${TIME} ms a case), geometric mean of page / Node ${mean.toFixed(2)}:\n  ${lines.join('\n  ')}`);
+    const gmean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + x, 0) / xs.length);
+    const suites = [...logs].map(([name, xs]) => ({ name, mean: gmean(xs) }));
+    const mean = gmean([...logs.values()].flat());
+    console.log(`wasm over js (fastest calls), page vs Node (${TIME} ms a case); geometric means of page / Node: all ${mean.toFixed(2)}, ` +
+      `${suites.map((x) => `${x.name} ${x.mean.toFixed(2)}`).join(', ')}:\n  ${lines.join('\n  ')}`);
     const recipe = (rows: readonly Row[]) => rows.filter((r) => r.group.startsWith(RECIPE_TITLE) && r.backend === 'wasm').map((r) => `${r.case} ${r.tokensPerSecond!.toFixed(0)}`).join(', ');
     console.log(`nanoGPT recipe tokens/s (a few calls, not a measurement): page ${recipe(report.rows)}; Node ${recipe(node)}`);
-    expect(off, `ratios off by more than ${FACTOR}x`).toEqual([]);
+    expect(suites.length).toBe(6); // every suite with js rows: matmul, elementwise, dropout, prox, train, transformer
+    for (const x of suites) {
+      expect(x.mean, x.name).toBeGreaterThan(1 / SUITE_FACTOR);
+      expect(x.mean, x.name).toBeLessThan(SUITE_FACTOR);
+    }
     expect(mean).toBeGreaterThan(1 / MEAN_FACTOR);
     expect(mean).toBeLessThan(MEAN_FACTOR);
   }, 300_000);

@@ -11,9 +11,10 @@ import type { F32Handle } from './backend/raw.js';
 import { TrustedKernels } from './backend/trusted.js';
 import { Kernels } from './core/checked-kernels.js';
 import { StepMemory } from './core/step-memory.js';
+import type { Core } from './core/core.js';
 import { TransformerOps } from './autograd/transformer-ops.js';
 import { seedState } from './core/rng.js';
-import { checkSeed, checkShape, shapeSize } from './rules/validate.js';
+import { checkFunction, checkSeed, checkShape, isThenable, shapeSize } from './rules/validate.js';
 
 export type { MatmulOptions, MatmulBatchedOptions, SgdStepOptions, AdamStepOptions } from './core/checked-kernels.js';
 
@@ -51,6 +52,8 @@ export class Backend extends TransformerOps {
   readonly _s: AnyStorage;
   /** @internal op results and spare buffers (src/core/step-memory.ts). */
   readonly _steps: StepMemory;
+  /** @internal false inside noGrad(): op results record no graph. */
+  _gradEnabled = true;
   private liveTensors = 0;
   /** Open atomic scopes (_atomicBegin): what each made so far. */
   private readonly scopes: (Tensor | Rng)[][] = [];
@@ -63,9 +66,12 @@ export class Backend extends TransformerOps {
     this._s = storage;
     this.kind = storage.kind;
     this._trusted = new TrustedKernels(storage);
-    this._steps = new StepMemory(this, storage);
-    this.kernels = new Kernels(this);
+    this._steps = new StepMemory((shape, size, h) => this._adopt(shape, size, h), storage);
+    this.kernels = new Kernels(this, this._trusted);
   }
+
+  /** @internal What the layers below the facade see of this backend (src/core/core.ts). */
+  protected get _core(): Core { return this; }
 
   /** A float32 tensor of `shape`, with `data` copied in (zeros when omitted). */
   tensor(shape: readonly number[], data?: ArrayLike<number>): Tensor {
@@ -196,6 +202,30 @@ export class Backend extends TransformerOps {
   /** Returns the idle step buffers to the heap (they are reused otherwise). */
   releasePool(): void { this._steps.releaseSpare(); }
 
+  /**
+   * Runs `fn` with graph recording off, as PyTorch's `torch.no_grad()`, and returns what it
+   * returns. The op results made inside do not require grad and hold no graph: no backward
+   * closures, no saved intermediates (softmax exps, dropout masks, GELU derivatives), so
+   * forward-only work (evaluation, prediction) holds less memory, and backward() on such a
+   * result throws. The values are the same bits as with recording on. It does not change
+   * when op results are freed: still at the next step boundary (`be.endStep()`), unless
+   * kept. Nests. Synchronous only: `fn` must not return a promise (ops after an await
+   * would record again), which throws a TypeError once fn has returned it.
+   */
+  noGrad<T>(fn: () => T): T {
+    checkFunction(fn, 'noGrad');
+    const was = this._gradEnabled;
+    this._gradEnabled = false;
+    let r: T;
+    try {
+      r = fn();
+    } finally {
+      this._gradEnabled = was;
+    }
+    if (isThenable(r)) throw new TypeError('noGrad: fn returned a promise; noGrad covers synchronous code only (ops after an await would record a graph): await outside it and wrap the synchronous forward');
+    return r;
+  }
+
   /** @internal a new zero tensor of a checked shape, yours to dispose. */
   _make(shape: readonly number[], size: number): Tensor {
     return this.recorded(this._adopt(shape, size, this._s.allocF32(size)));
@@ -228,6 +258,16 @@ export class Backend extends TransformerOps {
     else this._s.freeF32(t._h, t.size);
     this.liveTensors--;
   }
+}
+
+/**
+ * @internal The Backend that made `t`: a tensor or RNG holds it as its TensorOwner (the
+ * interface the layers below the facade see), and the layers above ask for it here.
+ */
+export function backendOf(t: Tensor | Rng): Backend {
+  const be = t._be;
+  if (be instanceof Backend) return be;
+  throw new Error('regula: internal error: a tensor or RNG whose owner is not a Backend');
 }
 
 /**

@@ -16,8 +16,7 @@ export { Kernels } from './core/checked-kernels.js';
 export type { BackendKind, MemoryInfo, MatmulOptions, MatmulBatchedOptions, SgdStepOptions, AdamStepOptions, BackendInfo } from './backend.js';
 export { Tensor, Rng } from './core/tensor.js';
 export * as nn from './nn/index.js';
-export type { Module, StateDict, StateValue, LinearOptions, DropoutOptions } from './nn/base.js';
-export type { GPT, GPTConfig, GenerateOptions, GPTOptimizerGroups, EmbeddingOptions, LayerNormOptions } from './nn/gpt.js';
+export type { Module, StateDict, StateValue, LinearOptions, DropoutOptions, GPT, GPTConfig, GenerateOptions, GPTOptimizerGroups, EmbeddingOptions, LayerNormOptions } from './nn/index.js';
 export type { AttentionDropout } from './autograd/transformer-ops.js';
 export * as safetensors from './io/safetensors.js';
 export type { Dtype as SafetensorsDtype, LoadedTensor, SafetensorsFile, SaveOptions as SafetensorsSaveOptions, SaveSource as SafetensorsSaveSource } from './io/safetensors.js';
@@ -44,10 +43,12 @@ export * as prior from './linear/prior.js';
 export type { PriorOptions } from './linear/prior.js';
 export { fit } from './train/fit.js';
 export { fitText } from './train/fit-text.js';
+export { predict } from './train/predict.js';
+export type { PredictModel, PredictOptions } from './train/predict.js';
 export { saveGPT, loadGPT, saveCheckpoint, resumeCheckpoint, GPT_METADATA_KEY } from './io/checkpoint.js';
 export type { CheckpointState } from './io/checkpoint.js';
 export type { FitTextOptions, FitTextResult, TextData, TextStepLog, TextEvalLog } from './train/fit-text.js';
-export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingOptions } from './train/fit.js';
+export type { FitModel, FitData, FitOptions, FitResult, EpochLog, BatchLog, EarlyStoppingOptions } from './train/fit.js';
 
 export interface LoadOptions {
   /**

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { loadBackend, type Backend, type Tensor } from '../src/index.js';
 import type { ThreadPool } from '../src/backend/wasm/threads.js';
 
 // Browser-safe (no node: imports): the benchmark page bundles them with bench/'s suites.
+import { firstBitDiff } from './random.js';
 export { firstBitDiff, randomF32 } from './random.js';
 
 /** The thread pool of a wasm backend loaded with threads (throws when it has none). */
@@ -37,12 +39,35 @@ export function testingKernel(name: 'vexp' | 'vlog'): (xs: Float32Array) => Floa
   };
 }
 
-/** Both backends, loaded once per test file. */
-export async function loadBoth(): Promise<{ wasm: Backend; js: Backend }> {
+/** Both backends, loaded once per test file, and as [kind, backend] pairs for it.each / describe.each. */
+export async function loadBoth(): Promise<{ wasm: Backend; js: Backend; BACKENDS: readonly [readonly ['wasm', Backend], readonly ['js', Backend]] }> {
   const [wasm, js] = await Promise.all([loadBackend('wasm'), loadBackend('js')]);
-  return { wasm, js };
+  return { wasm, js, BACKENDS: [['wasm', wasm], ['js', js]] as const };
 }
 
 /** Sizes that straddle the SIMD width and the 16-lane RNG block, plus a few large ones. */
 export const SIZES = [0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 67, 1000, 4099, 65537];
 
+/** Expects the same float32 bits (±0 and NaN payloads included), naming the first element that differs. */
+export function expectBits(got: Float32Array, want: Float32Array, what: string): void {
+  const d = firstBitDiff(got, want);
+  expect(d, d < 0 ? what : `${what}: element ${d} is ${got[d]}, expected ${want[d]}`).toBe(-1);
+}
+
+/**
+ * A page's frame loop, in Node: a macrotask that queues itself again each time it runs
+ * (setImmediate, the task kind the training loops' yields queue in Node, src/train/fit.ts), so it
+ * ticks exactly once per yield of a loop running meanwhile, as a page's frame or a Stop
+ * button's click gets its turn only when the loop yields. `onTick` runs at each tick.
+ */
+export function pageFrames(onTick?: () => void): { readonly ticks: number; stop(): void } {
+  let ticks = 0, running = true;
+  const tick = () => {
+    if (!running) return;
+    ticks++;
+    onTick?.();
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { get ticks() { return ticks; }, stop() { running = false; } };
+}

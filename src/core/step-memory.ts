@@ -9,10 +9,12 @@
  * list; `be.releasePool()` returns the spare buffers to the heap. The rules as the user
  * sees them are at the top of src/autograd/ops.ts.
  */
-import { Tensor } from './tensor.js';
-import type { Backend } from '../backend.js';
+import type { Tensor } from './tensor.js';
 import type { AnyStorage } from '../backend/storage.js';
 import type { F32Handle } from '../backend/raw.js';
+
+/** A position in a step's op results (StepMemory.mark). */
+export interface StepMark { readonly list: readonly Tensor[]; readonly from: number }
 
 /** The spare buffers and the current step's op results of one backend. */
 export class StepMemory {
@@ -21,12 +23,13 @@ export class StepMemory {
   /** Op results of the current step (some may be kept or disposed since). */
   private results: Tensor[] = [];
 
-  constructor(private readonly be: Backend, private readonly s: AnyStorage) {}
+  /** `adopt` wraps a buffer in a tensor counted live (the Backend's _adopt). */
+  constructor(private readonly adopt: (shape: readonly number[], size: number, h: F32Handle) => Tensor, private readonly s: AnyStorage) {}
 
   /** A temporary from the spare buffers (uninitialised contents): dispose it when done. */
   temp(shape: readonly number[], size: number): Tensor {
     const h = this.spare.get(size)?.pop() ?? this.s.allocF32(size);
-    const t = this.be._adopt(shape, size, h);
+    const t = this.adopt(shape, size, h);
     t._spare = true;
     return t;
   }
@@ -58,6 +61,26 @@ export class StepMemory {
         t.dispose();
       }
     }
+  }
+
+  /** Where the current step's op results end now: freeSince(mark) frees only the ones made after. */
+  mark(): StepMark {
+    return { list: this.results, from: this.results.length };
+  }
+
+  /**
+   * Frees the op results made since `m` (kept ones excepted) and leaves the older ones as they
+   * are: a scope inside the caller's step (predict) that ends its own memory and nothing of
+   * the caller's. `why` becomes the DisposedError's explanation.
+   */
+  freeSince(m: StepMark, why: string): void {
+    const list = this.results;
+    const from = list === m.list ? m.from : 0; // a boundary inside the scope freed the older ones already
+    for (let i = from; i < list.length; i++) {
+      const t = list[i]!;
+      if (t._managed && !t.disposed) { t._freedBy = why; t.dispose(); }
+    }
+    list.length = from;
   }
 
   /** Returns the spare buffers to the heap. */

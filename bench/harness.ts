@@ -116,7 +116,12 @@ async function batched(fn: Case['fn']): Promise<{ run: Case['fn']; k: number }> 
   const make = (k: number): Case['fn'] => (k === 1 ? fn : isAsync
     ? async () => { for (let i = 0; i < k; i++) await fn(); }
     : () => { for (let i = 0; i < k; i++) fn(); });
-  for (let k = 1; ; k *= 2) {
+  // k is settled only once the case has run for CALIBRATE_MS: its first calls can be slow for
+  // a while (wasm's baseline code before its optimized tier, a thread pool's sleeping workers,
+  // JS before the optimizing compiler), and a k chosen then leaves the warm case's samples
+  // below the clock's step (a 0 ms sample on the page, seen beside a CPU hog).
+  const t1 = performance.now();
+  for (let k = 1; ;) {
     const run = make(k);
     let best = Infinity; // the fastest of three: a preempted batch must not stop the doubling early
     for (let i = 0; i < 3 && best >= MIN_SAMPLE_MS; i++) {
@@ -124,9 +129,13 @@ async function batched(fn: Case['fn']): Promise<{ run: Case['fn']; k: number }> 
       await run();
       best = Math.min(best, performance.now() - t);
     }
-    if (best >= MIN_SAMPLE_MS || k >= 1 << 20) return { run, k };
+    if (best < MIN_SAMPLE_MS && k < 1 << 20) k *= 2;
+    else if (performance.now() - t1 >= CALIBRATE_MS || k >= 1 << 20) return { run, k };
   }
 }
+
+/** How long a fast case runs while its calls per sample are chosen (ms). */
+const CALIBRATE_MS = 20;
 
 export async function runGroup(suite: string, g: Group, timeMs: number, options: number | RunOptions = {}): Promise<Row[]> {
   const o = typeof options === 'number' ? { rounds: options } : options;

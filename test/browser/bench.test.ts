@@ -23,19 +23,20 @@ import { SHOTS, describeInChromium, inputReport, openDemo, probeInput, runBenchP
 const TIME = 30;
 /**
  * How far the page's wasm-vs-js ratios (of the fastest calls) may be from Node's for the same
- * cases: their geometric mean over a suite's cases within a factor of 5, over all cases within
- * 2.5. Not case by case: the two are different engines warming up differently, and one case
+ * cases: their geometric mean over a suite's cases within a factor of 8, over all cases within
+ * 4. Not case by case: the two are different engines warming up differently, and one case
  * can be far apart. Chromium 156's V8 runs some plain JS loops 3x faster than Node 20's V8
  * 11.3 at its best (js addRowVector 1024x1024: 0.92 against 2.99 ms, wasm 0.11 against
  * 0.14 ms); Node's optimizes some late within a 30 ms budget when the machine is loaded
  * (its compiler thread waits for a core: the js MLP step was 297x wasm in Node beside a CPU
  * hog at load 21, 4.7x on the page); a threaded case's fastest call is the scheduler's. Seen
- * over six runs at load 12-25 (two beside a hog): all cases 0.61-0.94, a suite 0.36-2.05,
- * one case 0.02-8.1. The same cases are checked name by name above; what the bounds catch is
+ * over nine runs at load 12-25 (three beside a hog, one beside the whole npm test): all cases
+ * 0.45-0.94, a suite 0.22-2.05, one case 0.02-8.1; always lower on a more loaded machine, as
+ * Node's js is then further from its optimized code. The same cases are checked name by name above; what the bounds catch is
  * a page whose wasm or js runs far off Node's across a suite (wasm timed where js is named
  * gives a ratio near 1 where Node's are 3-140).
  */
-const SUITE_FACTOR = 5, MEAN_FACTOR = 2.5;
+const SUITE_FACTOR = 8, MEAN_FACTOR = 4;
 /**
  * Input latency bound while the page runs: the worker and its thread pool keep every core of
  * this 2-core machine busy, so an input event waits for the page's thread to get a core; it
@@ -122,7 +123,7 @@ describeInChromium('the benchmark page', () => {
     await page.locator('#panel-bench').screenshot({ path: join(SHOTS, 'bench.png') });
   }, 300_000);
 
-  it('has the cases Node times, and wasm-vs-js ratios near Node\'s for the same cases and budget: each suite\'s geometric mean within 5x, all within 2.5x', async () => {
+  it('has the cases Node times, and wasm-vs-js ratios near Node\'s for the same cases and budget: each suite\'s geometric mean within 8x, all within 4x', async () => {
     expect(report).toBeDefined();
     setHost({ peak: loadPeak }); // the page's host: the ceiling, no peers
     const bes = await loadBackends();

@@ -11,7 +11,7 @@
  * above); wasm on 1 and 2 threads equals js bit for bit.
  */
 import { loadBackend, type Backend, type MatmulBatchedOptions, type Tensor } from '../src/index.js';
-import { firstBitDiff, randomF32 } from '../test/helpers.js';
+import { firstBitDiff, randomF32 } from '../test/random.js';
 import type { Case, Group, Suite } from './harness.js';
 
 const B = 16, H = 4, T = 64, hs = 16, C = H * hs, Z = B * H;

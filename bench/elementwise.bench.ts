@@ -1,40 +1,41 @@
 /**
- * Elementwise kernels, regula wasm vs the js backend: relu on 4M floats, addRowVector on
+ * Elementwise kernels, regula wasm (1 thread and every core) vs the js backend (a portable
+ * suite: the demo's benchmark page runs it too): relu on 4M floats, addRowVector on
  * 1024×1024, sum on 4M, crossEntropy forward / backward on a 4096×10 batch of logits, and
  * gelu / geluWithGrad on the anchor GPT's MLP activation (1024 tokens × 256, one layer).
  * Each case checks first: wasm and js give the same bits, and relu / addRowVector match a
  * direct formula, crossEntropy a float64 log-sum-exp, gelu the float64 reference erf.
  */
-import { loadBackend, type Backend, type Tensor } from '../src/index.js';
-import { firstBitDiff, randomF32 } from '../test/helpers.js';
+import type { Backend, Tensor } from '../src/index.js';
+import { loadBackends, wasmVariants, type Backends } from './backends.js';
+import { firstBitDiff, randomF32 } from '../test/random.js';
 import { gelu64, geluDeriv64 } from '../test/erf64.js';
 import type { Group, Suite } from './harness.js';
-
-type Bes = { wasm: Backend; js: Backend };
 
 function sameBits(a: Float32Array, b: Float32Array, what: string): void {
   const d = firstBitDiff(a, b);
   if (d >= 0) throw new Error(`${what}: wasm and js differ at element ${d} (${a[d]} vs ${b[d]})`);
 }
 
-function pairGroup(bes: Bes, title: string, work: number, make: (be: Backend) => { run: () => unknown; result: () => Float32Array | number; tensors: Tensor[] },
+function pairGroup(bes: Backends, title: string, work: number, make: (be: Backend) => { run: () => unknown; result: () => Float32Array | number; tensors: Tensor[] },
   verify: (r: Float32Array | number) => void): Group {
-  const w = make(bes.wasm), j = make(bes.js);
+  const j = make(bes.js);
+  const ws = wasmVariants(bes, 'regula wasm').map((v) => ({ ...v, w: make(v.be) }));
   return {
     title, work, unit: 'elem', baseline: 'regula js',
     cases: [
-      {
-        name: 'regula wasm', fn: w.run,
+      ...ws.map(({ name, tag, w }) => ({
+        name, ...tag, fn: w.run,
         check: () => {
           w.run(); j.run();
           const a = w.result(), b = j.result();
-          if (typeof a === 'number') { if (!Object.is(a, b)) throw new Error(`${title}: wasm ${a} vs js ${b}`); } else sameBits(a, b as Float32Array, title);
+          if (typeof a === 'number') { if (!Object.is(a, b)) throw new Error(`${title}: ${name} ${a} vs js ${b}`); } else sameBits(a, b as Float32Array, title);
           verify(a);
         },
-      },
-      { name: 'regula js', fn: j.run },
+      })),
+      { name: 'regula js', backend: 'js' as const, fn: j.run },
     ],
-    teardown: () => { for (const t of [...w.tensors, ...j.tensors]) t.dispose(); },
+    teardown: () => { for (const t of [...ws.flatMap((v) => v.w.tensors), ...j.tensors]) t.dispose(); },
   };
 }
 
@@ -42,8 +43,8 @@ const N = 4 * 1024 * 1024;
 
 const suite: Suite = {
   name: 'elementwise',
-  async groups() {
-    const bes = { wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') };
+  async groups(given?: Backends) {
+    const bes = given ?? await loadBackends();
     const xd = randomF32(N, 21, 3);
     const R = 1024, C = 1024, bd = randomF32(C, 22);
     const ROWS = 4096, CLS = 10, logits = randomF32(ROWS * CLS, 23, 8);

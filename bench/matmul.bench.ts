@@ -1,16 +1,18 @@
 /**
- * matmul: regula wasm vs tfjs-backend-wasm (XNNPACK, one thread) vs the js backend vs a
- * naive JS triple loop. Sizes are m×k×n. Every case checks its result before timing: the
+ * matmul: regula wasm (1 thread and every core) vs tfjs-backend-wasm (XNNPACK, one thread,
+ * where the host has it: Node) vs the js backend vs a naive JS triple loop. Sizes are m×k×n. Every case checks its result before timing: the
  * wasm kernel against the js kernel bit for bit, tfjs and the naive loop against a float64
  * product within the f32 accumulation bound. The three target shapes also time the
  * machine's f32x4 mul+add ceiling (bench/peak.ts) in the same interleaved rounds, so each
- * run shows how far the kernel is from it at that moment.
+ * run shows how far the kernel is from it at that moment. A portable suite: the demo's
+ * benchmark page runs it too (bench/host.ts).
  */
-import { loadBackend, type Backend, type Tensor } from '../src/index.js';
-import { firstBitDiff, randomF32 } from '../test/helpers.js';
+import type { Backend, Tensor } from '../src/index.js';
+import { firstBitDiff, randomF32 } from '../test/random.js';
+import { loadBackends, wasmVariants, type Backends } from './backends.js';
 import type { Case, Group, Suite } from './harness.js';
-import { loadTfWasm } from './tfjs.js';
-import { loadPeak, PEAK_FLOP_PER_ITER } from './peak.js';
+import { host } from './host.js';
+import { peakCase, type Peak } from './peak-loop.js';
 
 interface Shape { m: number; k: number; n: number; transA?: boolean; transB?: boolean }
 
@@ -52,9 +54,7 @@ function checkClose(got: ArrayLike<number>, a: Float32Array, b: Float32Array, s:
 
 const label = (s: Shape) => `${s.m}x${s.k}x${s.n}${s.transA ? ' tA' : ''}${s.transB ? ' tB' : ''}`;
 
-type Peak = (n: number, s: number) => number;
-
-async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: boolean; peak?: Peak }, bes: { wasm: Backend; js: Backend }): Promise<Group> {
+async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: boolean; peak?: Peak }, bes: Backends): Promise<Group> {
   const { m, k, n } = s;
   const { aShape, bShape } = stored(s);
   const ad = randomF32(m * k, 11), bd = randomF32(k * n, 12);
@@ -64,7 +64,6 @@ async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: bo
     made.push(...t);
     return t;
   };
-  const [wa, wb, wo] = mk(bes.wasm);
   const [ja, jb, jo] = mk(bes.js);
   const opts = { transA: !!s.transA, transB: !!s.transB };
   let jsResult: Float32Array | null = null;
@@ -72,20 +71,24 @@ async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: bo
     if (jsResult === null) { bes.js.kernels.matmul(jo, ja, jb, opts); jsResult = jo.data.slice(); }
     return jsResult;
   };
-  const cases: Case[] = [{
-    name: 'regula wasm',
-    fn: () => bes.wasm.kernels.matmul(wo, wa, wb, opts),
-    check: () => {
-      wo.data.fill(NaN);
-      bes.wasm.kernels.matmul(wo, wa, wb, opts);
-      const d = firstBitDiff(wo.data, jsOnce());
-      if (d >= 0) throw new Error(`wasm differs from js at element ${d}: ${wo.data[d]} vs ${jsOnce()[d]}`);
-      checkClose(wo.data, ad, bd, s, 'wasm');
-    },
-  }];
+  const cases: Case[] = wasmVariants(bes, 'regula wasm').map(({ be, name, tag }) => {
+    const [wa, wb, wo] = mk(be);
+    return {
+      name, ...tag,
+      fn: () => be.kernels.matmul(wo, wa, wb, opts),
+      check: () => {
+        wo.data.fill(NaN);
+        be.kernels.matmul(wo, wa, wb, opts);
+        const d = firstBitDiff(wo.data, jsOnce());
+        if (d >= 0) throw new Error(`${name} differs from js at element ${d}: ${wo.data[d]} vs ${jsOnce()[d]}`);
+        checkClose(wo.data, ad, bd, s, name);
+      },
+    };
+  });
   let disposeTf = () => {};
-  if (which.tfjs !== false) {
-    const tf = await loadTfWasm();
+  const tfjs = which.tfjs !== false ? host().tfjs : undefined;
+  if (tfjs !== undefined) {
+    const tf = await tfjs();
     const ta = tf.tensor2d(ad, aShape), tb = tf.tensor2d(bd, bShape);
     disposeTf = () => { ta.dispose(); tb.dispose(); };
     const run = () => { const c = tf.matMul(ta, tb, opts.transA, opts.transB); const d = c.dataSync(); c.dispose(); return d; };
@@ -93,16 +96,15 @@ async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: bo
   }
   if (which.js) {
     cases.push({
-      name: 'regula js',
+      name: 'regula js', backend: 'js',
       fn: () => bes.js.kernels.matmul(jo, ja, jb, opts),
       check: () => checkClose(jsOnce(), ad, bd, s, 'js'),
     });
   }
   if (which.peak !== undefined) {
     // The ceiling, timed in the same interleaved rounds as the kernels: the register-only
-    // loop of bench/peak.ts doing the group's FLOP count (rounded to whole iterations).
-    const peak = which.peak, iters = Math.round((2 * m * k * n) / PEAK_FLOP_PER_ITER);
-    cases.push({ name: 'f32x4 mul+add peak', fn: () => peak(iters, 0.5), check: () => { if (!Number.isFinite(peak(10, 0.5))) throw new Error('peak loop'); } });
+    // loop of bench/peak-loop.ts doing the group's FLOP count (rounded to whole iterations).
+    cases.push(peakCase(which.peak, 2 * m * k * n));
   }
   if (which.naive && !s.transA && !s.transB) {
     const out = new Float32Array(m * n);
@@ -121,7 +123,7 @@ async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: bo
     title: `matmul ${label(s)}`,
     work: 2 * m * k * n,
     unit: 'FLOP',
-    baseline: which.tfjs !== false ? 'tfjs-wasm' : 'regula js',
+    baseline: tfjs !== undefined ? 'tfjs-wasm' : which.js ? 'regula js' : 'regula wasm',
     cases,
     teardown: () => { for (const t of made) t.dispose(); disposeTf(); },
   };
@@ -129,10 +131,10 @@ async function group(s: Shape, which: { js?: boolean; naive?: boolean; tfjs?: bo
 
 const suite: Suite = {
   name: 'matmul',
-  async groups() {
-    const bes = { wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') };
+  async groups(given?: Backends) {
+    const bes = given ?? await loadBackends();
     const big = { js: false, naive: false };
-    const peak = await loadPeak();
+    const peak = await host().peak();
     return [
       // The three shapes of the speed targets, each with the machine's ceiling beside it.
       await group({ m: 256, k: 256, n: 256 }, { js: true, peak }, bes),

@@ -6,7 +6,7 @@
  * evaluation of the torch update, tfjs against regula's Adam.
  */
 import { loadBackend, type Backend, type Tensor } from '../src/index.js';
-import { firstBitDiff, randomF32 } from '../test/helpers.js';
+import { firstBitDiff, randomF32 } from '../test/random.js';
 import type { Case, Group, Suite } from './harness.js';
 import { loadTfWasm } from './tfjs.js';
 

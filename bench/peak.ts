@@ -1,43 +1,20 @@
 /**
- * The machine's ceiling for what matmul does: f32x4 multiplies and adds (no FMA, as the
- * kernel contract requires), from registers only, with enough independent chains to fill
- * the FP ports. On Zen 3 two multiply and two add pipes take 128-bit ops each cycle: 16
- * FLOP/cycle, 39.2 GFLOP/s at this host's nominal 2.45 GHz. No matmul that keeps the
- * contract's rounding can beat this loop, so the suite reports it next to the kernels
- * (it also shows how much of the host the neighbours take during the run).
- *
- * Compiled at bench time from the AssemblyScript below with asc (a devDependency), so
- * the library's binary carries no benchmark code.
+ * Node's f32x4 ceiling loop (bench/peak-loop.ts, where the loop and its notes are): compiled
+ * at bench time from PEAK_SOURCE with asc (a devDependency).
  */
 import asc from 'assemblyscript/asc';
+import { PEAK_ASC_OPTIONS, PEAK_SOURCE, instantiatePeak, type Peak } from './peak-loop.js';
 
-const SOURCE = `
-export function peak(n: i32, s: f32): f32 {
-  const x = f32x4.splat(s), y = f32x4.splat(1.0000001);
-  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-  let c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-  for (let i = 0; i < n; i++) {
-    c0 = f32x4.add(c0, f32x4.mul(x, y)); c1 = f32x4.add(c1, f32x4.mul(x, c0));
-    c2 = f32x4.add(c2, f32x4.mul(x, y)); c3 = f32x4.add(c3, f32x4.mul(x, c2));
-    c4 = f32x4.add(c4, f32x4.mul(x, y)); c5 = f32x4.add(c5, f32x4.mul(x, c4));
-    c6 = f32x4.add(c6, f32x4.mul(x, y)); c7 = f32x4.add(c7, f32x4.mul(x, c6));
-    c8 = f32x4.add(c8, f32x4.mul(x, y)); c9 = f32x4.add(c9, f32x4.mul(x, y));
-    c10 = f32x4.add(c10, f32x4.mul(x, y)); c11 = f32x4.add(c11, f32x4.mul(x, y));
-  }
-  const t = f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7)));
-  const u = f32x4.add(f32x4.add(c8, c9), f32x4.add(c10, c11));
-  return f32x4.extract_lane(f32x4.add(t, u), 0);
-}
-`;
+export { PEAK_FLOP_PER_ITER } from './peak-loop.js';
 
-/** FLOPs of one loop iteration: 12 f32x4 multiplies and 12 adds. */
-export const PEAK_FLOP_PER_ITER = 12 * 2 * 4;
-
-/** peak(n, s) runs n iterations of the loop above. */
-export async function loadPeak(): Promise<(n: number, s: number) => number> {
-  const r = await asc.compileString({ 'peak.ts': SOURCE }, { optimizeLevel: 3, runtime: 'stub', enable: ['simd'] });
+/** PEAK_SOURCE compiled (the page's build embeds the same bytes: vite.config.ts). */
+export async function compilePeak(): Promise<Uint8Array<ArrayBuffer>> {
+  const r = await asc.compileString({ 'peak.ts': PEAK_SOURCE }, { ...PEAK_ASC_OPTIONS, enable: [...PEAK_ASC_OPTIONS.enable] });
   if (r.binary === null || r.error) throw new Error(`bench/peak.ts: asc failed: ${r.error?.message ?? ''} ${r.stderr.toString()}`);
-  const module = await WebAssembly.compile(new Uint8Array(r.binary));
-  const instance = await WebAssembly.instantiate(module, { env: { abort: () => { throw new Error('abort'); } } });
-  return instance.exports.peak as (n: number, s: number) => number;
+  return new Uint8Array(r.binary);
+}
+
+/** peak(n, s) runs n iterations of the loop. */
+export async function loadPeak(): Promise<Peak> {
+  return instantiatePeak(await compilePeak());
 }

@@ -1,24 +1,24 @@
 /**
- * softThreshold on 4M elements (t = 0.5, in place and out of place): regula wasm vs the js
- * backend. The check compares wasm with js bit for bit and with a direct float64 formula
+ * softThreshold on 4M elements (t = 0.5): regula wasm (1 thread and every core) vs the js
+ * backend; a portable suite (the demo's benchmark page runs it too). The check compares wasm with js bit for bit and with a direct float64 formula
  * sign(x)·max(|x| − t, 0) rounded to f32.
  */
-import { loadBackend, type Backend } from '../src/index.js';
-import { firstBitDiff, randomF32 } from '../test/helpers.js';
+import { loadBackends, wasmVariants, type Backends } from './backends.js';
+import { firstBitDiff, randomF32 } from '../test/random.js';
 import type { Group, Suite } from './harness.js';
 
 const N = 4 * 1024 * 1024;
 const T = 0.5;
 
-function group(bes: { wasm: Backend; js: Backend }): Group {
+function group(bes: Backends): Group {
   const xd = randomF32(N, 9, 2);
-  const w = { x: bes.wasm.tensor([N], xd), out: bes.wasm.zeros([N]) };
   const j = { x: bes.js.tensor([N], xd), out: bes.js.zeros([N]) };
-  const check = () => {
-    bes.wasm.kernels.softThreshold(w.out, w.x, T);
+  const ws = wasmVariants(bes, 'regula wasm').map((v) => ({ ...v, x: v.be.tensor([N], xd), out: v.be.zeros([N]) }));
+  const check = (w: (typeof ws)[number]) => () => {
+    w.be.kernels.softThreshold(w.out, w.x, T);
     bes.js.kernels.softThreshold(j.out, j.x, T);
     const d = firstBitDiff(w.out.data, j.out.data);
-    if (d >= 0) throw new Error(`wasm differs from js at ${d}`);
+    if (d >= 0) throw new Error(`${w.name} differs from js at ${d}`);
     const o = w.out.data;
     for (let i = 0; i < N; i++) {
       const x = xd[i]!, want = Math.abs(x) > T ? Math.fround(Math.sign(x) * (Math.abs(x) - T)) : 0;
@@ -31,17 +31,17 @@ function group(bes: { wasm: Backend; js: Backend }): Group {
     unit: 'elem',
     baseline: 'regula js',
     cases: [
-      { name: 'regula wasm', fn: () => bes.wasm.kernels.softThreshold(w.out, w.x, T), check },
-      { name: 'regula js', fn: () => bes.js.kernels.softThreshold(j.out, j.x, T) },
+      ...ws.map((w) => ({ name: w.name, ...w.tag, fn: () => w.be.kernels.softThreshold(w.out, w.x, T), check: check(w) })),
+      { name: 'regula js', backend: 'js' as const, fn: () => bes.js.kernels.softThreshold(j.out, j.x, T) },
     ],
-    teardown: () => { w.x.dispose(); w.out.dispose(); j.x.dispose(); j.out.dispose(); },
+    teardown: () => { for (const t of [...ws, j]) { t.x.dispose(); t.out.dispose(); } },
   };
 }
 
 const suite: Suite = {
   name: 'prox',
-  async groups() {
-    return [group({ wasm: await loadBackend('wasm', { threads: 1 }), js: await loadBackend('js') })];
+  async groups(given?: Backends) {
+    return [group(given ?? await loadBackends())];
   },
 };
 

@@ -9,6 +9,8 @@ import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import os from 'node:os';
+import './node-host.js';
+import { disposeBackends, loadBackends } from './backends.js';
 import { formatRows, runGroup, type Row, type Suite } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,16 +30,19 @@ for (let i = 0; i < args.length; i++) {
 
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
 const rows: Row[] = [];
+// wasm on 1 thread, on every core, and js: the portable suites time these (the benchmark page its own)
+const bes = await loadBackends();
 for (const f of files) {
   const suite = (await import(pathToFileURL(join(here, f)).href)).default as Suite;
   if (filters.length > 0 && !filters.some((x) => suite.name.includes(x) || f.includes(x))) continue;
-  for (const g of await suite.groups()) {
+  for (const g of await suite.groups(bes)) {
     process.stderr.write(`running ${suite.name} / ${g.title} ...\n`);
     const r = await runGroup(suite.name, g, timeMs, rounds);
     rows.push(...r);
     console.log(formatRows(r) + '\n');
   }
 }
+disposeBackends(bes);
 console.log('all groups:\n' + formatRows(rows));
 await mkdir(dirname(jsonOut), { recursive: true });
 await writeFile(jsonOut, JSON.stringify({

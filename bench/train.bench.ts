@@ -14,13 +14,15 @@
  * Checks before timing: wasm (1 thread and all threads) and js give the same bits (losses
  * and weights after 3 steps), and every case lowers the loss on its fixed batch over 30
  * steps; the threaded matmul equals the single-thread one bit for bit.
+ *
+ * A portable suite: the demo's benchmark page runs its regula cases (tfjs and PyTorch are
+ * peers that bench/host.ts gives in Node only).
  */
-import os from 'node:os';
-import { loadBackend, nn, optim, type Backend } from '../src/index.js';
-import { firstBitDiff, randomF32 } from '../test/helpers.js';
+import { nn, optim, type Backend } from '../src/index.js';
+import { firstBitDiff, randomF32 } from '../test/random.js';
+import { loadBackends, threadsLabel, type Backends } from './backends.js';
 import type { Case, Group, Suite } from './harness.js';
-import { loadTfWasm } from './tfjs.js';
-import { findTorchPython, torchCase, torchServer } from './torch.js';
+import { host, torchServers } from './host.js';
 import { lowers, sameBits, type Trainer } from './trainer.js';
 
 const BATCH = 64, P = 0.2;
@@ -61,79 +63,88 @@ const times = (n: number, step: () => unknown) => () => { for (let i = 0; i < n;
 
 // ---- the suite -----------------------------------------------------------------------------
 
+/** The same MLP step in tfjs-backend-wasm, two ways (tf.layers trainOnBatch, and ops + adam.minimize), when the host has tfjs. */
+async function tfjsCases(md: Model): Promise<{ cases: Case[]; dispose: () => void } | null> {
+  const { tfjs, tfjsLayers } = host();
+  if (tfjs === undefined || tfjsLayers === undefined) return null;
+  const tf = await tfjs(), tfl = await tfjsLayers();
+  const { IN, HIDDEN, OUT, STEPS } = md;
+  const xData = xOf(md), labels = labelsOf(md);
+  const tfModel = tfl.sequential({
+    layers: [
+      tfl.layers.dense({ inputShape: [IN], units: HIDDEN, activation: 'relu' }),
+      tfl.layers.dropout({ rate: P }),
+      tfl.layers.dense({ units: OUT, activation: 'softmax' }),
+    ],
+  });
+  tfModel.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
+  const tx = tf.tensor2d(xData, [BATCH, IN]);
+  const ty = tf.tensor2d(Float32Array.from(labels), [BATCH, 1]);
+  const tfStep = async () => Number(await tfModel.trainOnBatch(tx, ty));
+  // The same step written with tfjs ops and optimizer.minimize (no tf.layers bookkeeping).
+  const r1 = 1 / Math.sqrt(IN), r2 = 1 / Math.sqrt(HIDDEN);
+  const v = [tf.variable(tf.randomUniform([IN, HIDDEN], -r1, r1, 'float32', 1)), tf.variable(tf.zeros([HIDDEN])),
+    tf.variable(tf.randomUniform([HIDDEN, OUT], -r2, r2, 'float32', 2)), tf.variable(tf.zeros([OUT]))] as const;
+  const tfOpt = tf.train.adam(1e-3);
+  const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), OUT);
+  const tfOpsStep = () => {
+    const l = tfOpt.minimize(() => {
+      const h = tf.dropout(tf.relu(tf.add(tf.matMul(tx, v[0]), v[1])), P);
+      return tf.losses.softmaxCrossEntropy(oneHot, tf.add(tf.matMul(h, v[2]), v[3])) as import('@tensorflow/tfjs-core').Scalar;
+    }, true)!;
+    const r = l.dataSync()[0]!;
+    l.dispose();
+    return r;
+  };
+  return {
+    cases: [
+      { name: 'tfjs-wasm layers trainOnBatch (Adam)', fn: async () => { for (let i = 0; i < STEPS; i++) await tfStep(); }, check: () => lowers(tfStep, 'tfjs trainOnBatch', 0.9) },
+      { name: 'tfjs-wasm ops + adam.minimize', fn: times(STEPS, tfOpsStep), check: () => lowers(tfOpsStep, 'tfjs ops + minimize', 0.9) },
+    ],
+    dispose: () => { tx.dispose(); ty.dispose(); tfModel.dispose(); oneHot.dispose(); tfOpt.dispose(); for (const t of v) t.dispose(); },
+  };
+}
+
 const suite: Suite = {
   name: 'train',
-  async groups(): Promise<Group[]> {
-    const cores = os.availableParallelism();
-    const wasm1 = await loadBackend('wasm', { threads: 1 });
-    const wasmN = await loadBackend('wasm', { threads: cores });
-    const js = await loadBackend('js');
-    const tf = await loadTfWasm();
-    const tfl = await import('@tensorflow/tfjs-layers');
-    const py = findTorchPython();
+  async groups(given?: Backends): Promise<Group[]> {
+    const { wasm1, wasmN, js } = given ?? await loadBackends();
+    const nLabel = wasmN === null ? '' : threadsLabel(wasmN.info().threads);
     const specs = MODELS.map((m) => `${m.IN},${m.HIDDEN},${m.OUT}`);
-    const torch = py === null ? [] : await Promise.all([1, 2].map(async (t) => ({ t, server: await torchServer(py, 'torch_train.py', t, specs) })));
-    if (py === null) process.stderr.write('train: python3 with torch not found (Debian: apt-get install python3-torch); PyTorch cases skipped\n');
-    const nLabel = `${cores} thread${cores > 1 ? 's' : ''}`;
+    const torch = await torchServers('torch_train.py', specs, (m) => console.warn(m));
 
-    const groups: Group[] = MODELS.map((md, index) => {
+    const groups: Group[] = [];
+    for (const [index, md] of MODELS.entries()) {
       const { IN, HIDDEN, OUT, STEPS } = md;
-      const xData = xOf(md), labels = labelsOf(md);
-      const tw1 = regula(wasm1, md), twN = regula(wasmN, md), tj = regula(js, md);
-      const tfModel = tfl.sequential({
-        layers: [
-          tfl.layers.dense({ inputShape: [IN], units: HIDDEN, activation: 'relu' }),
-          tfl.layers.dropout({ rate: P }),
-          tfl.layers.dense({ units: OUT, activation: 'softmax' }),
-        ],
-      });
-      tfModel.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
-      const tx = tf.tensor2d(xData, [BATCH, IN]);
-      const ty = tf.tensor2d(Float32Array.from(labels), [BATCH, 1]);
-      const tfStep = async () => Number(await tfModel.trainOnBatch(tx, ty));
-      // The same step written with tfjs ops and optimizer.minimize (no tf.layers bookkeeping).
-      const r1 = 1 / Math.sqrt(IN), r2 = 1 / Math.sqrt(HIDDEN);
-      const v = [tf.variable(tf.randomUniform([IN, HIDDEN], -r1, r1, 'float32', 1)), tf.variable(tf.zeros([HIDDEN])),
-        tf.variable(tf.randomUniform([HIDDEN, OUT], -r2, r2, 'float32', 2)), tf.variable(tf.zeros([OUT]))] as const;
-      const tfOpt = tf.train.adam(1e-3);
-      const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), OUT);
-      const tfOpsStep = () => {
-        const l = tfOpt.minimize(() => {
-          const h = tf.dropout(tf.relu(tf.add(tf.matMul(tx, v[0]), v[1])), P);
-          return tf.losses.softmaxCrossEntropy(oneHot, tf.add(tf.matMul(h, v[2]), v[3])) as import('@tensorflow/tfjs-core').Scalar;
-        }, true)!;
-        const r = l.dataSync()[0]!;
-        l.dispose();
-        return r;
-      };
-
+      const tw1 = regula(wasm1, md), twN = wasmN === null ? null : regula(wasmN, md), tj = regula(js, md);
+      const tf = await tfjsCases(md);
       const cases: Case[] = [
         {
-          name: 'regula wasm 1 thread (AdamW)',
+          name: 'regula wasm 1 thread (AdamW)', backend: 'wasm', threads: 1,
           fn: times(STEPS, tw1.step),
           check: async () => {
-            sameBits((i) => regula([wasm1, js, wasmN][i]!, md), ['wasm 1 thread', 'js', `wasm ${nLabel}`]);
+            const bes = wasmN === null ? [wasm1, js] : [wasm1, js, wasmN];
+            sameBits((i) => regula(bes[i]!, md), ['wasm 1 thread', 'js', `wasm ${nLabel}`].slice(0, bes.length));
             await lowers(tw1.step, 'regula wasm', 0.9);
           },
         },
-        { name: `regula wasm ${nLabel} (AdamW)`, fn: times(STEPS, twN.step), check: () => lowers(twN.step, `regula wasm ${nLabel}`, 0.9) },
-        ...torch.map(({ t, server }) => torchCase(server, 'torch_train.py', `PyTorch ${t} thread${t > 1 ? 's' : ''} (AdamW)`, index, md.STEPS, 0.9)),
-        { name: 'regula js (AdamW)', fn: times(STEPS, tj.step), check: () => lowers(tj.step, 'regula js', 0.9) },
-        { name: 'tfjs-wasm layers trainOnBatch (Adam)', fn: async () => { for (let i = 0; i < STEPS; i++) await tfStep(); }, check: () => lowers(tfStep, 'tfjs trainOnBatch', 0.9) },
-        { name: 'tfjs-wasm ops + adam.minimize', fn: times(STEPS, tfOpsStep), check: () => lowers(tfOpsStep, 'tfjs ops + minimize', 0.9) },
+        ...(twN === null ? [] : [{ name: `regula wasm ${nLabel} (AdamW)`, backend: 'wasm' as const, threads: wasmN!.info().threads, fn: times(STEPS, twN.step), check: () => lowers(twN.step, `regula wasm ${nLabel}`, 0.9) }]),
+        ...torch.map(({ t, server, peer }) => peer.case(server, 'torch_train.py', `PyTorch ${t} thread${t > 1 ? 's' : ''} (AdamW)`, index, md.STEPS, 0.9)),
+        { name: 'regula js (AdamW)', backend: 'js', fn: times(STEPS, tj.step), check: () => lowers(tj.step, 'regula js', 0.9) },
+        ...(tf?.cases ?? []),
       ];
-      return {
+      groups.push({
         title: `train step ${IN}-${HIDDEN}-${OUT} MLP, dropout ${P}, batch ${BATCH} (${STEPS} steps per call)`,
         work: STEPS, unit: 'step', baseline: 'regula wasm 1 thread (AdamW)', cases,
         teardown: () => {
-          tw1.dispose(); twN.dispose(); tj.dispose(); tx.dispose(); ty.dispose(); tfModel.dispose(); oneHot.dispose(); tfOpt.dispose();
-          for (const t of v) t.dispose();
+          tw1.dispose(); twN?.dispose(); tj.dispose(); tf?.dispose();
           if (index === MODELS.length - 1) for (const { server } of torch) server.close();
         },
-      };
-    });
+      });
+    }
 
     // matmul 512³ on one thread and on every core: the pool's speedup on a large product.
+    if (wasmN === null) return groups;
     const S = 512;
     const ad = randomF32(S * S, 11), bd = randomF32(S * S, 12);
     const mm = [wasm1, wasmN].map((be) => ({ be, a: be.tensor([S, S], ad), b: be.tensor([S, S], bd), out: be.zeros([S, S]) }));
@@ -141,7 +152,7 @@ const suite: Suite = {
       title: `matmul ${S}x${S}x${S}, wasm threads`,
       work: 2 * S * S * S, unit: 'FLOP', baseline: 'regula wasm 1 thread',
       cases: mm.map(({ be, a, b, out }, i) => ({
-        name: i === 0 ? 'regula wasm 1 thread' : `regula wasm ${nLabel}`,
+        name: i === 0 ? 'regula wasm 1 thread' : `regula wasm ${nLabel}`, backend: 'wasm', threads: be.info().threads,
         fn: () => be.kernels.matmul(out, a, b),
         check: () => {
           be.kernels.matmul(out, a, b);
@@ -151,7 +162,7 @@ const suite: Suite = {
           }
         },
       })),
-      teardown: () => { for (const { a, b, out } of mm) { a.dispose(); b.dispose(); out.dispose(); } wasmN.dispose(); },
+      teardown: () => { for (const { a, b, out } of mm) { a.dispose(); b.dispose(); out.dispose(); } },
     });
     return groups;
   },

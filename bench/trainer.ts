@@ -3,7 +3,7 @@
  * time: the same bits on every regula backend, and a loss that falls.
  */
 import type { Module } from '../src/index.js';
-import { firstBitDiff } from '../test/helpers.js';
+import { firstBitDiff } from '../test/random.js';
 
 /** A regula training step under test: step() runs one and returns the loss. */
 export interface Trainer { step: () => number; model: Module; dispose: () => void }

@@ -10,47 +10,53 @@
  * loop doing the step's FLOP count: the ceiling of one core measured in the same interleaved
  * rounds, so regula's share of it is the peak row's median over regula's.
  *
- * Checks before timing: wasm on 1 and 2 threads and js give the same losses and parameters
+ * Checks before timing: wasm on 1 and every core and js give the same losses and parameters
  * bit for bit over 3 steps; every case lowers the loss over 30 steps.
+ *
+ * A portable suite: the demo's benchmark page runs its regula cases and the ceiling (in the
+ * browser's worker: issue 22's Chromium point, `npm run bench:browser`); PyTorch is a peer
+ * that bench/host.ts gives in Node only.
  */
-import { loadBackend } from '../src/index.js';
 import * as regulaModule from '../src/index.js';
-import type { Group, Suite } from './harness.js';
-import { findTorchPython, torchCase, torchServer } from './torch.js';
+import { loadBackends, threadsLabel, type Backends } from './backends.js';
+import type { Case, Group, Suite } from './harness.js';
+import { host, torchServers } from './host.js';
 import { lowers, sameBits } from './trainer.js';
 import { RECIPES, gptTrainer, stepFlops } from './gpt-recipes.js';
-import { loadPeak, PEAK_FLOP_PER_ITER } from './peak.js';
+import { peakCase } from './peak-loop.js';
+
+/** Its group's title starts so (bench/browser.ts and the page pick the recipe by it). */
+export const RECIPE_TITLE = 'nanoGPT CPU recipe';
 
 const suite: Suite = {
   name: 'transformer-recipe',
-  async groups(): Promise<Group[]> {
-    const [wasm1, wasm2, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }), loadBackend('js')]);
-    const py = findTorchPython();
-    if (py === null) process.stderr.write('transformer-recipe: python3 with torch not found (Debian: apt-get install python3-torch); PyTorch cases skipped\n');
-    const torch = py === null ? [] : await Promise.all([1, 2].map(async (t) => ({ t, server: await torchServer(py, 'torch_gpt.py', t) })));
+  async groups(given?: Backends): Promise<Group[]> {
+    const { wasm1, wasmN, js } = given ?? await loadBackends();
+    const torch = await torchServers('torch_gpt.py', [], (m) => console.warn(`transformer-recipe: ${m}`));
     const R = RECIPES.nanogpt, flops = stepFlops(R);
-    const rw1 = gptTrainer(regulaModule, wasm1, R), rw2 = gptTrainer(regulaModule, wasm2, R);
-    const peak = await loadPeak(), iters = Math.round(flops / PEAK_FLOP_PER_ITER);
-    return [{
-      title: `nanoGPT CPU recipe: vocab ${R.V}, T ${R.T}, batch ${R.B}, ${R.L} layers, ${R.H} heads, nEmbd ${R.C}, no bias, tied; AdamW, clip ${R.clip} (${(flops / 1e9).toFixed(2)} useful GFLOP/step)`,
-      work: flops, unit: 'FLOP', baseline: 'regula wasm 1 thread',
-      cases: [
-        {
-          name: 'regula wasm 1 thread',
-          fn: rw1.step,
-          check: async () => {
-            sameBits((i) => gptTrainer(regulaModule, [wasm1, js, wasm2][i]!, R), ['wasm 1 thread', 'js', 'wasm 2 threads']);
-            await lowers(rw1.step, 'regula wasm (nanoGPT recipe)', 0.99, 5);
-          },
+    const rw1 = gptTrainer(regulaModule, wasm1, R), rwN = wasmN === null ? null : gptTrainer(regulaModule, wasmN, R);
+    const nLabel = wasmN === null ? '' : threadsLabel(wasmN.info().threads);
+    const peak = await host().peak();
+    const cases: Case[] = [
+      {
+        name: 'regula wasm 1 thread', backend: 'wasm', threads: 1,
+        fn: rw1.step,
+        check: async () => {
+          const bes = wasmN === null ? [wasm1, js] : [wasm1, js, wasmN];
+          sameBits((i) => gptTrainer(regulaModule, bes[i]!, R), ['wasm 1 thread', 'js', `wasm ${nLabel}`].slice(0, bes.length));
+          await lowers(rw1.step, 'regula wasm (nanoGPT recipe)', 0.99, 5);
         },
-        { name: 'regula wasm 2 threads', fn: rw2.step, check: () => lowers(rw2.step, 'regula wasm 2 threads (nanoGPT recipe)', 0.99, 5) },
-        ...torch.map(({ t, server }) => torchCase(server, 'torch_gpt.py', `PyTorch ${t} thread${t > 1 ? 's' : ''}`, 1, 1, 0.99)),
-        { name: 'f32x4 mul+add peak (1 core)', fn: () => peak(iters, 0.5), check: () => { if (!Number.isFinite(peak(10, 0.5))) throw new Error('peak loop'); } },
-      ],
+      },
+      ...(rwN === null ? [] : [{ name: `regula wasm ${nLabel}`, backend: 'wasm' as const, threads: wasmN!.info().threads, fn: rwN.step, check: () => lowers(rwN.step, `regula wasm ${nLabel} (nanoGPT recipe)`, 0.99, 5) }]),
+      ...torch.map(({ t, server, peer }) => peer.case(server, 'torch_gpt.py', `PyTorch ${t} thread${t > 1 ? 's' : ''}`, 1, 1, 0.99)),
+      peakCase(peak, flops, 'f32x4 mul+add peak (1 core)'),
+    ];
+    return [{
+      title: `${RECIPE_TITLE}: vocab ${R.V}, T ${R.T}, batch ${R.B}, ${R.L} layers, ${R.H} heads, nEmbd ${R.C}, no bias, tied; AdamW, clip ${R.clip} (${(flops / 1e9).toFixed(2)} useful GFLOP/step)`,
+      work: flops, unit: 'FLOP', tokens: R.B * R.T, baseline: 'regula wasm 1 thread', cases,
       teardown: () => {
-        rw1.dispose(); rw2.dispose();
+        rw1.dispose(); rwN?.dispose();
         for (const { server } of torch) server.close();
-        wasm1.dispose(); wasm2.dispose();
       },
     }];
   },

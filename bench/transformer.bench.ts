@@ -16,50 +16,31 @@
  * tf.variableGrads + applyGradients, is its fast way); PyTorch 1.13 on 1 and 2 threads when
  * python3 imports torch (bench/torch_gpt.py: the same model in torch, driven in this run).
  *
- * One fixed batch: token i of the B·T stream is (17i + 5⌊i/4⌋ + 3) mod 65, its target
- * (3·token + 1) mod 65. Checks before timing: wasm on 1 and all threads and js give the
- * same losses and parameters bit for bit over 3 steps; every case lowers the loss over 30
- * steps.
+ * The step is bench/gpt-recipes.ts's `names` recipe (gptTrainer), the one the profile and
+ * the paired scripts time too. One fixed batch: token i of the B·T stream is
+ * (17i + 5⌊i/4⌋ + 3) mod 65, its target (3·token + 1) mod 65. Checks before timing: wasm on
+ * 1 and all threads and js give the same losses and parameters bit for bit over 3 steps;
+ * every case lowers the loss over 30 steps.
+ *
+ * A portable suite: the demo's benchmark page runs its regula cases (tfjs and PyTorch are
+ * peers that bench/host.ts gives in Node only).
  */
-import os from 'node:os';
-import { loadBackend, nn, optim, type Backend, type Tensor } from '../src/index.js';
+import * as regulaModule from '../src/index.js';
+import { loadBackends, threadsLabel, type Backends } from './backends.js';
 import type { Case, Group, Suite } from './harness.js';
-import { loadTfWasm } from './tfjs.js';
-import { findTorchPython, torchCase, torchServer } from './torch.js';
-import { lowers, sameBits, type Trainer } from './trainer.js';
+import { host, torchServers } from './host.js';
+import { lowers, sameBits } from './trainer.js';
+import { RECIPES, batchOf, gptTrainer } from './gpt-recipes.js';
 
-const V = 65, T = 64, C = 64, H = 4, L = 2, B = 16, P = 0.1, LR = 3e-4, WD = 0.1;
+const R = RECIPES.names;
+const { V, T, C, H, L, B } = R, P = R.dropout, LR = R.lr, WD = R.weightDecay;
 const N = B * T;
-const tokens = Int32Array.from({ length: N }, (_, i) => (17 * i + 5 * (i >> 2) + 3) % V);
-const targets = Int32Array.from(tokens, (t) => (3 * t + 1) % V);
+const { tokens, targets } = batchOf(R);
 
-function regula(be: Backend): Trainer {
-  const model = new nn.GPT(be, { vocabSize: V, blockSize: T, nLayer: L, nHead: H, nEmbd: C, dropout: P, bias: true, tieWeights: false, seed: 1 });
-  // Linear weights: every 2-D parameter but the two embeddings.
-  const decay: Tensor[] = [], rest: Tensor[] = [];
-  for (const [name, p] of model.namedParameters()) {
-    (p.shape.length === 2 && !name.startsWith('transformer.wte') && !name.startsWith('transformer.wpe') ? decay : rest).push(p);
-  }
-  const opt = new optim.AdamW([{ params: decay, weightDecay: WD }, { params: rest, weightDecay: 0 }], { lr: LR });
-  model.train();
-  return {
-    model,
-    step() {
-      opt.zeroGrad();
-      const loss = be.crossEntropy(model.forward(tokens, [B, T]), targets);
-      loss.backward();
-      opt.step();
-      return loss.item();
-    },
-    dispose() { be.endStep(); model.dispose(); opt.dispose(); },
-  };
-}
+const regula = (be: regulaModule.Backend) => gptTrainer(regulaModule, be, R);
 
 /** The same GPT in tfjs ops on tfjs-backend-wasm; step() returns the loss. */
-async function tfjsGpt(): Promise<{ step: () => number; dispose: () => void }> {
-  const tf = await loadTfWasm();
-  // tfjs-core registers its ops' gradients only when asked; importing tfjs-layers does it.
-  await import('@tensorflow/tfjs-layers');
+async function tfjsGpt(tf: typeof import('@tensorflow/tfjs-core')): Promise<{ step: () => number; dispose: () => void }> {
   const hs = C / H;
   let seed = 1;
   const normal = (shape: number[], std: number) => tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed++));
@@ -121,37 +102,36 @@ async function tfjsGpt(): Promise<{ step: () => number; dispose: () => void }> {
 
 const suite: Suite = {
   name: 'transformer',
-  async groups(): Promise<Group[]> {
-    const cores = os.availableParallelism();
-    const nLabel = `${cores} thread${cores > 1 ? 's' : ''}`;
-    const [wasm1, wasmN, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: cores }), loadBackend('js')]);
-    const py = findTorchPython();
-    if (py === null) process.stderr.write('transformer: python3 with torch not found (Debian: apt-get install python3-torch); PyTorch cases skipped\n');
+  async groups(given?: Backends): Promise<Group[]> {
+    const { wasm1, wasmN, js } = given ?? await loadBackends();
+    const nLabel = wasmN === null ? '' : threadsLabel(wasmN.info().threads);
     // Model 0 of bench/torch_gpt.py is this shape (model 1: bench/transformer-recipe.bench.ts).
-    const torch = py === null ? [] : await Promise.all([1, 2].map(async (t) => ({ t, server: await torchServer(py, 'torch_gpt.py', t) })));
-    const tw1 = regula(wasm1), twN = regula(wasmN), tj = regula(js);
-    const tfg = await tfjsGpt();
+    const torch = await torchServers('torch_gpt.py', [], (m) => console.warn(`transformer: ${m}`));
+    const tw1 = regula(wasm1), twN = wasmN === null ? null : regula(wasmN), tj = regula(js);
+    const { tfjs, tfjsLayers } = host();
+    // tfjs-core registers its ops' gradients only when asked; loading tfjs-layers does it.
+    const tfg = tfjs === undefined || tfjsLayers === undefined ? null : (await tfjsLayers(), await tfjsGpt(await tfjs()));
     const cases: Case[] = [
       {
-        name: 'regula wasm 1 thread',
+        name: 'regula wasm 1 thread', backend: 'wasm', threads: 1,
         fn: tw1.step,
         check: async () => {
-          sameBits((i) => regula([wasm1, js, wasmN][i]!), ['wasm 1 thread', 'js', `wasm ${nLabel}`]);
+          const bes = wasmN === null ? [wasm1, js] : [wasm1, js, wasmN];
+          sameBits((i) => regula(bes[i]!), ['wasm 1 thread', 'js', `wasm ${nLabel}`].slice(0, bes.length));
           await lowers(tw1.step, 'regula wasm', 0.99, 5);
         },
       },
-      { name: `regula wasm ${nLabel}`, fn: twN.step, check: () => lowers(twN.step, `regula wasm ${nLabel}`, 0.99, 5) },
-      ...torch.map(({ t, server }) => torchCase(server, 'torch_gpt.py', `PyTorch ${t} thread${t > 1 ? 's' : ''}`, 0, 1, 0.99)),
-      { name: 'tfjs-wasm ops + adam.minimize', fn: tfg.step, check: () => lowers(tfg.step, 'tfjs ops', 0.99, 5) },
-      { name: 'regula js', fn: tj.step, check: () => lowers(tj.step, 'regula js', 0.99, 5) },
+      ...(twN === null ? [] : [{ name: `regula wasm ${nLabel}`, backend: 'wasm' as const, threads: wasmN!.info().threads, fn: twN.step, check: () => lowers(twN.step, `regula wasm ${nLabel}`, 0.99, 5) }]),
+      ...torch.map(({ t, server, peer }) => peer.case(server, 'torch_gpt.py', `PyTorch ${t} thread${t > 1 ? 's' : ''}`, 0, 1, 0.99)),
+      ...(tfg === null ? [] : [{ name: 'tfjs-wasm ops + adam.minimize', fn: tfg.step, check: () => lowers(tfg.step, 'tfjs ops', 0.99, 5) }]),
+      { name: 'regula js', backend: 'js', fn: tj.step, check: () => lowers(tj.step, 'regula js', 0.99, 5) },
     ];
     return [{
       title: `GPT train step: vocab ${V}, T ${T}, nEmbd ${C}, ${H} heads, ${L} layers, batch ${B} (${N} tokens), dropout ${P}, AdamW`,
-      work: 1, unit: 'step', baseline: 'regula wasm 1 thread', cases,
+      work: 1, unit: 'step', tokens: N, baseline: 'regula wasm 1 thread', cases,
       teardown: () => {
-        tw1.dispose(); twN.dispose(); tj.dispose(); tfg.dispose();
+        tw1.dispose(); twN?.dispose(); tj.dispose(); tfg?.dispose();
         for (const { server } of torch) server.close();
-        wasmN.dispose();
       },
     }];
   },

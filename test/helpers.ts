@@ -3,6 +3,10 @@ import { expect } from 'vitest';
 import { loadBackend, type Backend, type Tensor } from '../src/index.js';
 import type { ThreadPool } from '../src/backend/wasm/threads.js';
 
+// Browser-safe (no node: imports): the benchmark page bundles them with bench/'s suites.
+import { firstBitDiff } from './random.js';
+export { firstBitDiff, randomF32 } from './random.js';
+
 /** The thread pool of a wasm backend loaded with threads (throws when it has none). */
 export function threadPool(be: Backend): ThreadPool {
   const p = (be._s as { _pool?: ThreadPool | null })._pool;
@@ -43,30 +47,6 @@ export async function loadBoth(): Promise<{ wasm: Backend; js: Backend; BACKENDS
 
 /** Sizes that straddle the SIMD width and the 16-lane RNG block, plus a few large ones. */
 export const SIZES = [0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 67, 1000, 4099, 65537];
-
-/** A deterministic float32 stream (mulberry32) for test inputs. */
-export function randomF32(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = (u * 2 - 1) * scale;
-  }
-  return out;
-}
-
-/** Bitwise equality of two float32 arrays (NaN payloads and ±0 included); returns the first differing index or -1. */
-export function firstBitDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
-  return -1;
-}
 
 /** Expects the same float32 bits (±0 and NaN payloads included), naming the first element that differs. */
 export function expectBits(got: Float32Array, want: Float32Array, what: string): void {

@@ -3,18 +3,14 @@
  * that came after demo.test.ts: one launcher, the same flags, and the page's problems
  * (console errors and warnings, page errors, failed or 4xx/5xx requests) collected.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { describe, it } from 'vitest';
-import { DIST, ROOT, ensureBuilt, serve } from './serve.js';
+import { CHROMIUM } from './launch.js';
 
-export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+export { CHROMIUM, SHOTS, openDemo, runBenchPage, type DemoPage } from './launch.js';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 export const IN_CI = Boolean(process.env['CI']) && process.env['CI'] !== 'false';
-/** Where the demo screenshots go (with demo.test.ts's). */
-export const SHOTS = join(ROOT, 'test-results/demo');
 
 /**
  * describe(title, body) when Chromium is installed; otherwise a skipped suite that says why,
@@ -32,51 +28,6 @@ export function describeInChromium(title: string, body: () => void): void {
     console.warn(`skipped: Chromium not installed (no ${CHROMIUM}; apt-get install chromium, or set CHROMIUM_PATH) — "${title}" did not run`);
     describe(title, () => { it.skip('skipped: Chromium not installed', () => {}); });
   }
-}
-
-/** The demo page, loaded and ready (body[data-ready]), and how to close it. */
-export interface DemoPage {
-  page: Page;
-  context: BrowserContext;
-  url: string;
-  /** Everything that went wrong on the page so far. */
-  problems: string[];
-  close(): Promise<void>;
-}
-
-/**
- * Builds the demo if stale, serves dist-demo/ cross-origin isolated, and opens it in Chromium
- * (with `query`, e.g. "?text-iters=20", appended to the page's URL).
- */
-export async function openDemo(viewport = { width: 1280, height: 900 }, query = ''): Promise<DemoPage> {
-  ensureBuilt();
-  const { server, url } = await serve(DIST);
-  const { chromium } = await import('playwright-core');
-  const profile = mkdtempSync(join(tmpdir(), 'regula-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--no-default-browser-check'],
-    viewport,
-  });
-  const problems: string[] = [];
-  context.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
-  const page = context.pages()[0] ?? await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`); });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-  mkdirSync(SHOTS, { recursive: true });
-  await page.goto(url + query);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
-  return {
-    page, context, url, problems,
-    async close() {
-      await context.close();
-      server.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
 }
 
 /** An input event as the Event Timing API saw it (ms from the event's timeStamp). */

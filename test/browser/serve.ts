@@ -13,14 +13,16 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = join(ROOT, 'dist-demo');
 
 /** What the built page is made of: a change to any of these makes dist-demo/ stale. */
-const SOURCES = ['examples/demo', 'examples/experiments', 'examples/data', 'test/reference/shakespeare-torch.json', 'src', 'build/regula.wasm', 'vite.config.ts', 'package.json'];
+const SOURCES = ['examples/demo', 'examples/experiments', 'examples/data', 'test/reference/shakespeare-torch.json', 'src', 'bench', 'test/random.ts', 'test/erf64.ts', 'build/regula.wasm', 'vite.config.ts', 'package.json'];
+/** Folders of SOURCES that are outputs, not sources (bench/results/: what the benches wrote). */
+const SKIP = new Set(['screenshots', 'results']);
 
 function newest(path: string): number {
   if (!existsSync(path)) return 0;
   const st = statSync(path);
   if (!st.isDirectory()) return st.mtimeMs;
   let m = st.mtimeMs;
-  for (const name of readdirSync(path)) if (name !== 'screenshots') m = Math.max(m, newest(join(path, name)));
+  for (const name of readdirSync(path)) if (!SKIP.has(name)) m = Math.max(m, newest(join(path, name)));
   return m;
 }
 

@@ -48,6 +48,8 @@ export { saveGPT, loadGPT, saveCheckpoint, resumeCheckpoint, GPT_METADATA_KEY } 
 export type { CheckpointState } from './checkpoint.js';
 export type { FitTextOptions, FitTextResult, TextData, TextStepLog, TextEvalLog } from './fit-text.js';
 export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingOptions } from './fit.js';
+export { serveTraining, trainInWorker } from './train-worker.js';
+export type { MessageEndpoint, TrainingRequest, TrainingReport, TrainingContext, TrainingServer, ServeTrainingOptions, TrainingRun, TrainInWorkerOptions } from './train-worker.js';
 
 export interface LoadOptions {
   /**

@@ -5,7 +5,8 @@
 import { loadBackend, safetensors, trainInWorker, type TrainingRun } from '../../src/index.js';
 import { accuracy, buildModel, digits, type Progress, type Result, type Settings } from './train.js';
 
-const EPOCHS = 100;
+/** Enough epochs to have time to press stop: an epoch takes a few milliseconds. */
+const EPOCHS = 500;
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const trainButton = $<HTMLButtonElement>('train'), stopButton = $<HTMLButtonElement>('stop');
 const bar = $<HTMLProgressElement>('bar'), status = $('status'), result = $('result');
@@ -63,3 +64,4 @@ stopButton.onclick = () => {
   status.textContent = 'stopping…';
   run?.stop(); // fit() ends at its next batch boundary; the result follows
 };
+trainButton.disabled = false; // ready

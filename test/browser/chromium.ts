@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, it } from 'vitest';
-import { DIST, ROOT, ensureBuilt, serve } from './serve.js';
+import { DEMO, ROOT, ensureBuilt, serve, type Site } from './serve.js';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -45,9 +45,14 @@ export interface DemoPage {
 }
 
 /** Builds the demo if stale, serves dist-demo/ cross-origin isolated, and opens it in Chromium. */
-export async function openDemo(viewport = { width: 1280, height: 900 }): Promise<DemoPage> {
-  ensureBuilt();
-  const { server, url } = await serve(DIST);
+export function openDemo(viewport = { width: 1280, height: 900 }): Promise<DemoPage> {
+  return openSite(DEMO, 'body[data-ready="true"]', viewport);
+}
+
+/** Builds `site` if stale, serves it cross-origin isolated, opens it in Chromium, and waits for the selector `ready`. */
+export async function openSite(site: Site, ready: string, viewport = { width: 1280, height: 900 }): Promise<DemoPage> {
+  ensureBuilt(site);
+  const { server, url } = await serve(site.dist);
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'regula-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -65,7 +70,7 @@ export async function openDemo(viewport = { width: 1280, height: 900 }): Promise
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   mkdirSync(SHOTS, { recursive: true });
   await page.goto(url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+  await page.waitForSelector(ready, { timeout: 15_000 });
   return {
     page, context, url, problems,
     async close() {

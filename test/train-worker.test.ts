@@ -4,6 +4,7 @@
  * ordering as between threads. First the how-to's training (examples/worker/train.ts), then
  * the protocol's rules with training functions that only count.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBackend, safetensors, serveTraining, trainInWorker, type MessageEndpoint, type TrainingContext, type TrainingServer } from '../src/index.js';
 import { accuracy, buildModel, digits, trainDigits, type Progress, type Result, type Settings } from '../examples/worker/train.js';
@@ -214,5 +215,18 @@ describe('the protocol', () => {
     const r = trainInWorker<number, never, number>(worker, 21);
     expect(r.run).toBe(1); // the failed calls counted no run
     expect(await r.result).toEqual({ value: 42, stopped: false });
+  });
+});
+
+describe('the how-to page, examples/worker/README.md', () => {
+  it("quotes the example's code as it is (import 'regula' for '../../src/index.js'), so it cannot drift", () => {
+    const dir = new URL('../examples/worker/', import.meta.url);
+    const sources = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(new URL(f, dir), 'utf8'));
+    const blocks = [...readFileSync(new URL('README.md', dir), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    for (const b of blocks) {
+      const code = b.replaceAll("from 'regula'", "from '../../src/index.js'");
+      expect(sources.some((s) => s.includes(code)), `not in examples/worker/*.ts:\n${b}`).toBe(true);
+    }
   });
 });

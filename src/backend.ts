@@ -1,21 +1,21 @@
 /**
  * The Backend: tensor factory, RNGs, memory accounting and the two kernel paths, written
  * once over a `Storage` (wasm or js). Its autograd ops (`be.matmul`, `be.relu`, ...) are
- * inherited from `Ops` in src/autograd.ts (and `TransformerOps` in src/autograd-transformer.ts); what the kernels check is in src/kernels.ts;
- * when op results are freed is in src/steps.ts.
+ * inherited from `Ops` in src/autograd/ops.ts (and `TransformerOps` in src/autograd/transformer-ops.ts); what the kernels check is in src/core/checked-kernels.ts;
+ * when op results are freed is in src/core/step-memory.ts.
  */
-import { ShapeError, describe, fmtShape } from './errors.js';
-import { Rng, Tensor } from './tensor.js';
+import { ShapeError, describe, fmtShape } from './rules/errors.js';
+import { Rng, Tensor } from './core/tensor.js';
 import type { AnyStorage, StorageInfo } from './backend/storage.js';
 import type { F32Handle } from './backend/raw.js';
 import { TrustedKernels } from './backend/trusted.js';
-import { Kernels } from './kernels.js';
-import { StepMemory } from './steps.js';
-import { TransformerOps } from './autograd-transformer.js';
-import { seedState } from './rng.js';
-import { checkSeed, checkShape, shapeSize } from './validate.js';
+import { Kernels } from './core/checked-kernels.js';
+import { StepMemory } from './core/step-memory.js';
+import { TransformerOps } from './autograd/transformer-ops.js';
+import { seedState } from './core/rng.js';
+import { checkSeed, checkShape, shapeSize } from './rules/validate.js';
 
-export type { MatmulOptions, MatmulBatchedOptions, SgdStepOptions, AdamStepOptions } from './kernels.js';
+export type { MatmulOptions, MatmulBatchedOptions, SgdStepOptions, AdamStepOptions } from './core/checked-kernels.js';
 
 export type BackendKind = 'wasm' | 'js';
 
@@ -49,7 +49,7 @@ export class Backend extends TransformerOps {
   readonly _trusted: TrustedKernels;
   /** @internal the storage (handles are opaque brands above it). */
   readonly _s: AnyStorage;
-  /** @internal op results and spare buffers (src/steps.ts). */
+  /** @internal op results and spare buffers (src/core/step-memory.ts). */
   readonly _steps: StepMemory;
   private liveTensors = 0;
   /** Open atomic scopes (_atomicBegin): what each made so far. */
@@ -188,7 +188,7 @@ export class Backend extends TransformerOps {
   }
 
   /**
-   * A step boundary: frees every op result not kept (see src/autograd.ts). Call it after
+   * A step boundary: frees every op result not kept (see src/autograd/ops.ts). Call it after
    * forward-only work; backward() does it itself.
    */
   endStep(): void { this._steps.end(null); }

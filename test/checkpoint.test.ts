@@ -1,5 +1,5 @@
 /**
- * GPT files and checkpoints (src/checkpoint.ts): the model back from the file alone, and
+ * GPT files and checkpoints (src/io/checkpoint.ts): the model back from the file alone, and
  * train 100 steps, save, resume in fresh objects, train 100 more == train 200, bit for bit,
  * on both backends; bad files change nothing.
  */

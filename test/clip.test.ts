@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nn, type Backend, type Tensor } from '../src/index.js';
-import { clipCoefficient } from '../src/clip.js';
+import { clipCoefficient } from '../src/nn/clip.js';
 import { loadBoth } from './helpers.js';
 
 // test/reference/clip-grad-norm.json: torch.nn.utils.clip_grad_norm_ of PyTorch 1.13

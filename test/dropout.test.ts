@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DisposedError, ShapeError, type Backend } from '../src/index.js';
-import { dropThreshold } from '../src/rng.js';
+import { dropThreshold } from '../src/core/rng.js';
 import { firstBitDiff, loadBoth, randomF32, SIZES } from './helpers.js';
 
 const { wasm, js } = await loadBoth();
 const BACKENDS = [['wasm', wasm], ['js', js]] as const;
 
-// ---- an independent, straightforward reimplementation of the layout documented in src/rng.ts ----
+// ---- an independent, straightforward reimplementation of the layout documented in src/core/rng.ts ----
 
 /** splitmix32 of (seed + (j+1)·0x9E3779B9), 0 replaced by 0x6D2B79F5 — written from the doc. */
 function docSeed(seed: number): number[] {
@@ -68,7 +68,7 @@ function run(be: Backend, xd: Float32Array, p: number, seedOrState: number | Uin
   return res;
 }
 
-describe('dropout RNG stream layout (src/rng.ts)', () => {
+describe('dropout RNG stream layout (src/core/rng.ts)', () => {
   it.each(BACKENDS)('be.rng(seed) seeds the lanes as documented (%s)', (_, be) => {
     for (const seed of [0, 1, 42, 0x9e3779b9, 0xffffffff, 123456789]) {
       const r = be.rng(seed);

@@ -1,5 +1,5 @@
 /**
- * fitText (src/fit-text.ts): nanoGPT's loop on the library's pieces; the same bits as the
+ * fitText (src/train/fit-text.ts): nanoGPT's loop on the library's pieces; the same bits as the
  * loop written by hand and on both backends; abort, yield, callbacks; bad options.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,9 +1,9 @@
 /**
- * The GPT's dropout seeds against the rule documented in src/gpt-layers.ts: a module with
+ * The GPT's dropout seeds against the rule documented in src/nn/gpt-layers.ts: a module with
  * seed s hands its parts splitmix32(s + k·0x9E3779B9), k = 1, 2, ... in the order of its
  * parts (GPT: transformer.drop, h.0, h.1, ...; Block: attn, mlp; CausalSelfAttention:
  * attn_dropout, resid_dropout; MLP: dropout), where splitmix32(x) is one splitmix32 step
- * from state x (src/nn.ts): fmix32(x + 0x9E3779B9), with fmix32 murmur3's finalizer. Each
+ * from state x (src/nn/base.ts): fmix32(x + 0x9E3779B9), with fmix32 murmur3's finalizer. Each
  * dropout site's masks are caught as the GPT draws them (a wrapper around the backend's
  * dropout kernel) and compared with masks drawn independently: be.rng(the formula's seed)
  * through the dropout kernel, call after call. nn.Dropout's own stream is tested in

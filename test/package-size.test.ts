@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = new URL('../', import.meta.url);
+const ROOT = new URL('..', import.meta.url);
 const README = readFileSync(new URL('README.md', ROOT), 'utf8');
 interface Sized { bytes: number; gzip: number }
 const M = JSON.parse(readFileSync(new URL('bench/results/package-size.json', ROOT), 'utf8')) as {

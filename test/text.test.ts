@@ -1,12 +1,12 @@
 /**
- * Text for language models (src/text.ts): nanoGPT's character corpus and split, the batch
+ * Text for language models (src/train/text.ts): nanoGPT's character corpus and split, the batch
  * windows, the exact loss over a whole stream; and the resumable mulberry32 behind them.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CharTokenizer, Mulberry32, estimateLoss, getBatch, nn, textCorpus, type Backend } from '../src/index.js';
-import { mulberry32 } from '../src/rng.js';
+import { mulberry32 } from '../src/core/rng.js';
 import { loadBoth } from './helpers.js';
 
 let wasm: Backend, js: Backend;

@@ -1,5 +1,5 @@
 /**
- * serveTraining / trainInWorker (src/train-worker.ts) over a real MessageChannel: the two
+ * serveTraining / trainInWorker (src/train/worker.ts) over a real MessageChannel: the two
  * ports are the worker's scope and the page's Worker, with structured cloning and message
  * ordering as between threads. First the how-to's training (examples/worker/train.ts), then
  * the protocol's rules with training functions that only count.

@@ -12,7 +12,7 @@ export interface GptSettings {
 
 /**
  * The panel's own messages to the worker. Start and stop go by regula's trainInWorker /
- * serveTraining (src/train-worker.ts): settings GptSettings, progress GptProgress, result GptResult.
+ * serveTraining (src/train/worker.ts): settings GptSettings, progress GptProgress, result GptResult.
  */
 export type ToGptWorker =
   /** weightDecay takes effect at the next step of the running training (`run`: trainInWorker's run number). */

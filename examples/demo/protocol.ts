@@ -15,7 +15,7 @@ export interface TrainSettings {
 
 /**
  * The panel's own messages to the worker. Start and stop go by regula's trainInWorker /
- * serveTraining (src/train-worker.ts): settings TrainSettings, progress TrainProgress,
+ * serveTraining (src/train/worker.ts): settings TrainSettings, progress TrainProgress,
  * result TrainResult.
  */
 export type ToWorker =

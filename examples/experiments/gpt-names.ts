@@ -13,7 +13,7 @@
  * models in Node worker threads, is gpt-names-experiment.ts.
  */
 import { CharTokenizer, estimateLoss, getBatch, loadNames, namesStream, nn, optim, type Backend } from '../../src/index.js';
-import { mulberry32 } from '../../src/rng.js';
+import { mulberry32 } from '../../src/core/rng.js';
 
 /** The model: nanoGPT's GPT at a size that overfits 2,528 names within minutes. */
 export const GPT_SHAPE = { blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 64, bias: true, tieWeights: true } as const;

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../src/rng.js';
+import { mulberry32 } from '../../src/core/rng.js';
 
 /** A small seeded generator for experiment inputs (mulberry32 + Box–Muller). */
 export function seeded(seed: number): { uniform(): number; normal(): number } {

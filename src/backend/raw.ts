@@ -12,7 +12,7 @@
  * Rules every implementation follows:
  * - `out` first; sizes after buffers; scalars last.
  * - Kernels trust their input. Arguments are checked once, at the public entry
- *   (`be.kernels`, `src/kernels.ts`, with the rules of `src/checks.ts`, and the autograd
+ *   (`be.kernels`, `src/core/checked-kernels.ts`, with the rules of `src/rules/checks.ts`, and the autograd
  *   ops); internal callers then use the trusted path (`be._trusted`,
  *   `src/backend/trusted.ts`), which returns early on zero-sized work and derives the
  *   scalars below, and never re-checks.
@@ -38,12 +38,12 @@
  *    error; zip/map kernels are split over threads above a size), the checked
  *    `be.kernels.sub(out, a, b)` (shapes, backend, disposal, scalars) and the trusted
  *    `be._trusted.sub(out, a, b)`.
- * 4. Its autograd op, if it has one: a method of `Ops` in `src/autograd.ts` (forward, and
+ * 4. Its autograd op, if it has one: a method of `Ops` in `src/autograd/ops.ts` (forward, and
  *    its backward beside it through `grad()`); it becomes `be.sub(a, b)`.
  * 5. Its tests: wasm == js bit for bit over odd sizes and aliasing, a reference, and bad input.
  * A kernel of another shape (matmul, the optimizer steps, dropout, cross-entropy) is
  * declared in `ExplicitKernels`, has its glue in `src/backend/wasm/<family>.ts`, its checks
- * in `src/kernels.ts` and its trusted entry in `src/backend/trusted.ts`.
+ * in `src/core/checked-kernels.ts` and its trusted entry in `src/backend/trusted.ts`.
  */
 
 declare const brand: unique symbol;
@@ -206,7 +206,7 @@ export interface ExplicitKernels<H, R, I> {
 
   /**
    * Inverted dropout: out[i] = keep ? f32(x[i]·scale) : 0, where keep is decided by the
-   * RNG stream (layout in src/rng.ts) against `threshold` (a uint32: drop when the draw is
+   * RNG stream (layout in src/core/rng.ts) against `threshold` (a uint32: drop when the draw is
    * < threshold), and scale = f32(1/(1−p)) computed by the trusted path. Advances the RNG
    * state. mask (or null) receives 1 for kept and 0 for dropped. out may be x.
    */

@@ -1,5 +1,5 @@
 import type { F32Handle, LabelsHandle, RawKernels, RngHandle } from './raw.js';
-import { OutOfMemoryError } from '../errors.js';
+import { OutOfMemoryError } from '../rules/errors.js';
 
 /**
  * @internal A limit on a storage's buffer allocations (float32 buffers of at least one

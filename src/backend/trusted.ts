@@ -2,7 +2,7 @@
  * The trusted path: every kernel on tensors, without checks (`be._trusted`).
  *
  * Internal callers (autograd, optimizers, linear models, layers) check their arguments once
- * where they enter the library, with the rules of `src/kernels.ts`, then call these. A
+ * where they enter the library, with the rules of `src/core/checked-kernels.ts`, then call these. A
  * caller here promises what `be.kernels` would have checked: live tensors of this backend,
  * the shapes and aliasing each kernel's contract names (src/backend/raw.ts), finite or
  * valid scalars. Breaking the promise writes out of bounds or into another tensor: nothing
@@ -12,8 +12,8 @@
  * tensors' shapes, and computes the scalars derived from options (bias corrections, the
  * decoupled decay factor, the dropout threshold, lr·l1) once in float64 for both backends.
  */
-import type { Rng, Tensor } from '../tensor.js';
-import { dropThreshold } from '../rng.js';
+import type { Rng, Tensor } from '../core/tensor.js';
+import { dropThreshold } from '../core/rng.js';
 import type { AnyStorage } from './storage.js';
 import { TABLE, TABLE_NAMES, type TableName } from './raw.js';
 
@@ -29,7 +29,7 @@ export interface AdamHyper {
   amsgrad: boolean; maximize: boolean; l1: number;
 }
 
-/** A matmulBatched layout with every option resolved (see MatmulBatchedOptions in src/kernels.ts). */
+/** A matmulBatched layout with every option resolved (see MatmulBatchedOptions in src/core/checked-kernels.ts). */
 export interface BatchedLayout {
   batch: number; heads: number; m: number; n: number; k: number;
   offA: number; lda: number; sAb: number; sAh: number;

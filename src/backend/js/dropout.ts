@@ -3,7 +3,7 @@ import type { RawKernels } from '../raw.js';
 type K = RawKernels<Float32Array, Uint32Array, Int32Array>;
 
 /**
- * Inverted dropout in the stream layout of src/rng.ts, as assembly/dropout.ts: blocks of
+ * Inverted dropout in the stream layout of src/core/rng.ts, as assembly/dropout.ts: blocks of
  * 16 elements, each block steps all 16 xorshift32 lanes once and element 16b + j uses
  * lane j's new state; a partial last block steps all lanes too. Dropped (draw < threshold,
  * unsigned) gives +0, kept gives f32(x·f32(scale)); mask gets 1 / 0.

@@ -1,5 +1,5 @@
 import { AllocLimit, type Storage, type StorageInfo } from '../storage.js';
-import { OutOfMemoryError } from '../../errors.js';
+import { OutOfMemoryError } from '../../rules/errors.js';
 import type { RawKernels } from '../raw.js';
 import { matmulKernels } from './matmul.js';
 import { optimKernels } from './optim.js';

@@ -1,4 +1,4 @@
-import { OutOfMemoryError } from '../../errors.js';
+import { OutOfMemoryError } from '../../rules/errors.js';
 
 /**
  * The heap allocator of the wasm backend, kept on the JS side.

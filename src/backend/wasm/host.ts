@@ -4,7 +4,7 @@
  * (from loadBackend's workerUrl, or the worker built into the package). The pool that drives
  * the workers is src/backend/wasm/threads.ts.
  */
-import { BackendLoadError } from '../../errors.js';
+import { BackendLoadError } from '../../rules/errors.js';
 import { WORKER_SOURCE } from './embedded.generated.js';
 
 /** @internal The smallest interface of a Node worker_threads Worker or a browser Worker that the pool uses. */

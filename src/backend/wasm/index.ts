@@ -1,4 +1,4 @@
-import { BackendLoadError, describe } from '../../errors.js';
+import { BackendLoadError, describe } from '../../rules/errors.js';
 import { AllocLimit, type Storage, type StorageInfo } from '../storage.js';
 import type { RawKernels } from '../raw.js';
 import { WasmAllocator } from './allocator.js';

@@ -46,7 +46,7 @@
  * or on which thread ran which chunk.
  *
  * Not threaded: reductions (their summation order is their contract) and dropout. A
- * dropout call steps each of the 16 xorshift lanes ceil(n/16) times in order (src/rng.ts),
+ * dropout call steps each of the 16 xorshift lanes ceil(n/16) times in order (src/core/rng.ts),
  * so a chunk starting at element e needs every lane advanced by e/16 steps first: a
  * jump-ahead (xorshift32 is linear over GF(2): a 32×32 bit-matrix power per lane). The
  * layer sizes of the models here (64×256 activations) are far below where a split pays,

@@ -20,10 +20,10 @@
  * and (kernel `scale`, threaded on large tensors) the same clipped gradients bit for bit.
  * A multiply by exactly 1 changes no bit, so it is skipped.
  */
-import { describe } from './errors.js';
-import { Tensor } from './tensor.js';
-import { checkTensor } from './checks.js';
-import { checkNumber } from './validate.js';
+import { describe } from '../rules/errors.js';
+import { Tensor } from '../core/tensor.js';
+import { checkTensor } from '../rules/checks.js';
+import { checkNumber } from '../rules/validate.js';
 
 /** Options of clipGradNorm. */
 export interface ClipGradNormOptions {

@@ -21,15 +21,15 @@
  * agree with the tensors' shapes before a model is allocated (so a small file cannot ask
  * for a huge model), and every state is checked before anything changes.
  */
-import { describe } from './errors.js';
-import { Backend } from './backend.js';
-import { GPT, type GPTConfig } from './gpt.js';
-import { Optimizer, type OptimizerStateDict } from './optim.js';
-import type { LRScheduler, SchedulerStateDict } from './schedule.js';
-import { Mulberry32 } from './rng.js';
+import { describe } from '../rules/errors.js';
+import { Backend } from '../backend.js';
+import { GPT, type GPTConfig } from '../nn/gpt.js';
+import { Optimizer, type OptimizerStateDict } from '../optim/optimizers.js';
+import type { LRScheduler, SchedulerStateDict } from '../optim/schedule.js';
+import { Mulberry32 } from '../core/rng.js';
 import { CharTokenizer, VOCAB_METADATA_KEY } from './tokenizer.js';
 import { load, save } from './safetensors.js';
-import { Tensor } from './tensor.js';
+import { Tensor } from '../core/tensor.js';
 
 /** Metadata keys of the files. */
 export const GPT_METADATA_KEY = 'regula.gpt';

@@ -8,9 +8,9 @@
  * at each step, so AdamW's decoupled shrink is 1 − lr_t·wd and SGD's coupled decay enters
  * through lr_t·(g + wd·p).
  */
-import { describe } from './errors.js';
-import { Optimizer } from './optim.js';
-import { checkNumber, optionsOf } from './validate.js';
+import { describe } from '../rules/errors.js';
+import { Optimizer } from './optimizers.js';
+import { checkNumber, optionsOf } from '../rules/validate.js';
 
 /** Any optimizer a schedule can drive: one whose parameter groups have an `lr` (SGD, Adam, AdamW). */
 export type AnyOptimizer = Optimizer<{ lr?: number }>;

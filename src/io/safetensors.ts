@@ -44,10 +44,10 @@
  * - sorted by begin, the tensors cover the data section exactly: no gap, no overlap, nothing after
  * - F64 values are within float32's range (or ±Infinity / NaN, which convert as they are)
  */
-import { SafetensorsError, ShapeError, describe, fmtShape } from './errors.js';
-import { Module } from './nn.js';
-import { Tensor } from './tensor.js';
-import { checkKeys, checkShape, shapeSize } from './validate.js';
+import { SafetensorsError, ShapeError, describe, fmtShape } from '../rules/errors.js';
+import { Module } from '../nn/base.js';
+import { Tensor } from '../core/tensor.js';
+import { checkKeys, checkShape, shapeSize } from '../rules/validate.js';
 
 /** The dtypes `load` reads (all converted to float32). */
 export type Dtype = 'F32' | 'F64' | 'F16' | 'BF16';

@@ -12,14 +12,14 @@
  * stopReason is 'diverged', the epoch is logged with its figures as they came (non-finite)
  * and never becomes the best epoch; restoreBest still puts back the best finite epoch.
  */
-import { describe } from './errors.js';
-import { Tensor } from './tensor.js';
-import type { Backend } from './backend.js';
-import type { LRScheduler } from './schedule.js';
-import { Optimizer } from './optim.js';
-import { mulberry32 } from './rng.js';
-import { checkKeys, checkNumber, checkSeed } from './validate.js';
-import { clipGradNorm } from './clip.js';
+import { describe } from '../rules/errors.js';
+import { Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend.js';
+import type { LRScheduler } from '../optim/schedule.js';
+import { Optimizer } from '../optim/optimizers.js';
+import { mulberry32 } from '../core/rng.js';
+import { checkKeys, checkNumber, checkSeed } from '../rules/validate.js';
+import { clipGradNorm } from '../nn/clip.js';
 
 /** What fit() needs of a model. */
 export interface FitModel {
@@ -407,7 +407,7 @@ function evaluate(be: Backend, model: FitModel, c: Checked, pool: BatchPool, bat
   return [sum / c.n, loss === 'crossEntropy' ? correct / c.n : null];
 }
 
-// ---- the training machinery fit() shares with fitText() (src/fit-text.ts) ----
+// ---- the training machinery fit() shares with fitText() (src/train/fit-text.ts) ----
 
 /** @internal The optimizer option of a training loop, checked. */
 export function checkOptimizer(o: unknown, who: string): Optimizer<{ lr?: number }> {
@@ -458,7 +458,7 @@ export function trainStep(be: Backend, optimizer: Optimizer<{ lr?: number }>, cl
     const l = loss();
     v = l.item();
     if (!Number.isFinite(v)) { be.endStep(); return v; } // no step on a non-finite gradient
-    l.backward(); // a step boundary: frees this step's op results (src/autograd.ts)
+    l.backward(); // a step boundary: frees this step's op results (src/autograd/ops.ts)
   } catch (e) {
     be.endStep();
     throw e;

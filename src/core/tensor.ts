@@ -1,6 +1,6 @@
-import { DisposedError, ShapeError, fmtShape } from './errors.js';
-import type { Backend } from './backend.js';
-import type { F32Handle, RngHandle } from './backend/raw.js';
+import { DisposedError, ShapeError, fmtShape } from '../rules/errors.js';
+import type { Backend } from '../backend.js';
+import type { F32Handle, RngHandle } from '../backend/raw.js';
 
 /**
  * A float32 tensor, row-major, owned by one backend. On the wasm backend its elements live
@@ -22,7 +22,7 @@ export class Tensor {
   private _view: Float32Array | null = null;
   private _disposed = false;
 
-  // ---- autograd and step memory (src/autograd.ts); all @internal ----
+  // ---- autograd and step memory (src/autograd/ops.ts); all @internal ----
   /** @internal the inputs of the op that made this tensor; null for leaves and after backward(). */
   _prev: Tensor[] | null = null;
   /** @internal adds this tensor's gradient `g` into its inputs' gradients (the op's backward). */
@@ -33,7 +33,7 @@ export class Tensor {
   _g: Tensor | null = null;
   /** @internal an op result that the library frees at the next step boundary (see keep()). */
   _managed = false;
-  /** @internal the buffer comes from the backend's spare step buffers and goes back there on dispose() (src/steps.ts). */
+  /** @internal the buffer comes from the backend's spare step buffers and goes back there on dispose() (src/core/step-memory.ts). */
   _spare = false;
   /** @internal set by backward() on its root: its graph is gone. */
   _graphFreed = false;
@@ -80,7 +80,7 @@ export class Tensor {
   /**
    * Backpropagation from this one-element tensor (a loss): adds d(this)/d(p) into `p.grad`
    * of every parameter it depends on (gradients accumulate, as in torch), then frees the
-   * graph's intermediates. The rules of how long op results live are in src/autograd.ts.
+   * graph's intermediates. The rules of how long op results live are in src/autograd/ops.ts.
    */
   backward(): void {
     this._be._backwardFrom(this);
@@ -117,7 +117,7 @@ export class Tensor {
   }
 }
 
-/** A seeded dropout RNG (16 xorshift32 lanes; layout in src/rng.ts). */
+/** A seeded dropout RNG (16 xorshift32 lanes; layout in src/core/rng.ts). */
 export class Rng {
   /** @internal the storage handle of the 16 lane states (opaque here). */
   _h: RngHandle;

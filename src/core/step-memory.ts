@@ -7,12 +7,12 @@
  * boundary (`backward()` or `be.endStep()`) unless `keep()` took it out; a temporary is
  * disposed by the code that made it. Disposing either puts its buffer back on the spare
  * list; `be.releasePool()` returns the spare buffers to the heap. The rules as the user
- * sees them are at the top of src/autograd.ts.
+ * sees them are at the top of src/autograd/ops.ts.
  */
 import { Tensor } from './tensor.js';
-import type { Backend } from './backend.js';
-import type { AnyStorage } from './backend/storage.js';
-import type { F32Handle } from './backend/raw.js';
+import type { Backend } from '../backend.js';
+import type { AnyStorage } from '../backend/storage.js';
+import type { F32Handle } from '../backend/raw.js';
 
 /** The spare buffers and the current step's op results of one backend. */
 export class StepMemory {

@@ -10,13 +10,13 @@
  * which `manualSeed(s)` resets, as torch.manual_seed does for torch's default generator:
  * the same program gives the same weights on every run and on both backends.
  *
- * forward() returns op results: see the memory rules in src/autograd.ts.
+ * forward() returns op results: see the memory rules in src/autograd/ops.ts.
  */
-import { ShapeError, describe, fmtShape } from './errors.js';
-import { Backend } from './backend.js';
-import { Rng, Tensor } from './tensor.js';
-import { mulberry32 } from './rng.js';
-import { checkKeys, checkSeed, checkShape, finiteFloat32Copy, sameShape } from './validate.js';
+import { ShapeError, describe, fmtShape } from '../rules/errors.js';
+import { Backend } from '../backend.js';
+import { Rng, Tensor } from '../core/tensor.js';
+import { mulberry32 } from '../core/rng.js';
+import { checkKeys, checkSeed, checkShape, finiteFloat32Copy, sameShape } from '../rules/validate.js';
 
 // ---- seeds ---------------------------------------------------------------------------------
 
@@ -81,7 +81,7 @@ export abstract class Module {
   /** @internal child modules by name. */
   protected readonly _children: [string, Module][] = [];
 
-  /** The layer's computation; returns an op result (see src/autograd.ts). */
+  /** The layer's computation; returns an op result (see src/autograd/ops.ts). */
   abstract forward(x: Tensor): Tensor;
 
   /** Sets train mode (mode = true) or eval mode, here and in every child. Returns this. */

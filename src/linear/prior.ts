@@ -8,8 +8,8 @@
  * - Laplace prior ∝ exp(−‖w‖₁/b): −log p = ‖w‖₁/b → ½‖y − Xw‖² + λ‖w‖₁ with λ = s²/b.
  * A narrow prior (small σ² or b) means a large λ: σ² = 0.01 with unit noise gives λ = 100.
  */
-import { describe } from './errors.js';
-import { checkKeys } from './validate.js';
+import { describe } from '../rules/errors.js';
+import { checkKeys } from '../rules/validate.js';
 
 export interface PriorOptions {
   /** The noise variance s² of the likelihood (default 1). */

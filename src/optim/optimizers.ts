@@ -8,14 +8,14 @@
  * them, plus NaN and ±Infinity) before any state exists. `step()` runs one fused kernel call
  * per parameter tensor; the state tensors (momentum buffer, exp_avg, exp_avg_sq,
  * max_exp_avg_sq) are allocated on a parameter's first step and freed by `dispose()`.
- * State dicts (their layout, and the checks of a loaded one) are in src/optim-state.ts.
+ * State dicts (their layout, and the checks of a loaded one) are in src/optim/state.ts.
  */
-import { DisposedError, ShapeError, describe, fmtShape } from './errors.js';
-import { Tensor } from './tensor.js';
-import { hyper, resolveAdam, resolveSgd, sameShape } from './validate.js';
-import { STATE_KEYS, checkOptionKeys, readStateDict, type Family, type OptimizerStateDict, type ParamState, type StateKey } from './optim-state.js';
+import { DisposedError, ShapeError, describe, fmtShape } from '../rules/errors.js';
+import { Tensor } from '../core/tensor.js';
+import { hyper, resolveAdam, resolveSgd, sameShape } from '../rules/validate.js';
+import { STATE_KEYS, checkOptionKeys, readStateDict, type Family, type OptimizerStateDict, type ParamState, type StateKey } from './state.js';
 
-export type { OptimizerStateDict, ParamState } from './optim-state.js';
+export type { OptimizerStateDict, ParamState } from './state.js';
 
 /** Options of SGD (torch.optim.SGD). `lr` has no default, as in torch. */
 export interface SGDOptions {

@@ -6,16 +6,16 @@
  * before anything is written, then calls the trusted path (`be._trusted`,
  * src/backend/trusted.ts), which returns early on empty work and calls the backend's raw
  * kernel. The table kernels (src/backend/raw.ts `TABLE`) get their checks from their
- * signature (`tableCheck`, src/checks.ts, with the rules autograd and the optimizers share);
+ * signature (`tableCheck`, src/rules/checks.ts, with the rules autograd and the optimizers share);
  * the others are written out below.
  */
-import { ShapeError, describe, fmtShape } from './errors.js';
+import { ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Rng, Tensor } from './tensor.js';
-import type { Backend } from './backend.js';
-import { TABLE_NAMES } from './backend/raw.js';
-import type { BatchedLayout, TensorTable, TrustedKernels } from './backend/trusted.js';
-import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from './checks.js';
-import { checkDim, checkKeys, checkNumber, expectShape, optionalBool, optionsOf, resolveAdam, resolveSgd } from './validate.js';
+import type { Backend } from '../backend.js';
+import { TABLE_NAMES } from '../backend/raw.js';
+import type { BatchedLayout, TensorTable, TrustedKernels } from '../backend/trusted.js';
+import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from '../rules/checks.js';
+import { checkDim, checkKeys, checkNumber, expectShape, optionalBool, optionsOf, resolveAdam, resolveSgd } from '../rules/validate.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
 

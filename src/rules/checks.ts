@@ -1,14 +1,14 @@
 /**
- * The argument rules, each once: the ones that the checked kernels (src/kernels.ts), autograd
+ * The argument rules, each once: the ones that the checked kernels (src/core/checked-kernels.ts), autograd
  * and the optimizers share, and the table kernels' checks by signature (`tableCheck`, which
  * builds each table kernel's checked entry for `be.kernels`). Every function throws a typed
  * error saying what was expected and what came, before anything is written.
  */
 import { ShapeError, describe, fmtShape } from './errors.js';
-import { Rng, Tensor } from './tensor.js';
-import type { Backend } from './backend.js';
-import { TABLE, type TableEntry, type TableName } from './backend/raw.js';
-import type { TensorSignatures, TrustedKernels } from './backend/trusted.js';
+import { Rng, Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend.js';
+import { TABLE, type TableEntry, type TableName } from '../backend/raw.js';
+import type { TensorSignatures, TrustedKernels } from '../backend/trusted.js';
 import { checkNumber, expectShape } from './validate.js';
 
 // ---- rules shared with autograd and the optimizers ------------------------------------------

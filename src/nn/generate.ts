@@ -1,11 +1,11 @@
 /**
  * GPT.generate's sampling: the checks of its arguments, the token loop, argmax and a
- * seeded top-k draw. Apart from the model (src/gpt.ts) because none of it is training.
+ * seeded top-k draw. Apart from the model (src/nn/gpt.ts) because none of it is training.
  */
-import { ShapeError, describe } from './errors.js';
-import { mulberry32 } from './rng.js';
-import { checkSeed, optionsOf } from './validate.js';
-import { idsOf } from './checks.js';
+import { ShapeError, describe } from '../rules/errors.js';
+import { mulberry32 } from '../core/rng.js';
+import { checkSeed, optionsOf } from '../rules/validate.js';
+import { idsOf } from '../rules/checks.js';
 import type { GPT } from './gpt.js';
 
 /** Options of GPT.generate. */

@@ -41,13 +41,13 @@
  * no coefficient at all is a fixed point of the float32 iteration: the fit stops there
  * (converged only if the gap is below tol) rather than repeat it up to maxIter.
  */
-import { Backend } from './backend.js';
-import { ShapeError, describe } from './errors.js';
-import { checkKeys } from './validate.js';
-import { cd, cdWorkingSet } from './linear/cd.js';
-import { fista } from './linear/fista.js';
-import { MAX_LISTED, Problem, type Settings } from './linear/problem.js';
-import { ridge, ridgeCG } from './linear/ridge.js';
+import { Backend } from '../backend.js';
+import { ShapeError, describe } from '../rules/errors.js';
+import { checkKeys } from '../rules/validate.js';
+import { cd, cdWorkingSet } from './cd.js';
+import { fista } from './fista.js';
+import { MAX_LISTED, Problem, type Settings } from './problem.js';
+import { ridge, ridgeCG } from './ridge.js';
 
 /** 'cd': cyclic coordinate descent (sklearn's algorithm); 'fista': accelerated proximal gradient. */
 export type Solver = 'cd' | 'fista';

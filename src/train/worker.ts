@@ -20,9 +20,9 @@
  * objects whose `type` starts with "regula:", so a worker can carry messages of its own
  * beside them (listen with addEventListener, or onmessage, and ignore these).
  */
-import { describe } from './errors.js';
+import { describe } from '../rules/errors.js';
 import { checkCallback } from './fit.js';
-import { checkKeys } from './validate.js';
+import { checkKeys } from '../rules/validate.js';
 
 /**
  * One end of a message channel: a Worker (the page's end), a worker's global scope `self`

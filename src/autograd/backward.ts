@@ -1,12 +1,12 @@
 /**
- * backward(): runs the graph the autograd ops record (src/grad.ts), from a one-element loss
- * to the gradients of its leaves, then ends the step (the memory rules of src/autograd.ts).
+ * backward(): runs the graph the autograd ops record (src/autograd/grad.ts), from a one-element loss
+ * to the gradients of its leaves, then ends the step (the memory rules of src/autograd/ops.ts).
  */
-import { DisposedError, ShapeError, fmtShape } from './errors.js';
-import type { Tensor } from './tensor.js';
-import type { Backend } from './backend.js';
-import { checkTensor } from './checks.js';
-import { sameShape } from './validate.js';
+import { DisposedError, ShapeError, fmtShape } from '../rules/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend.js';
+import { checkTensor } from '../rules/checks.js';
+import { sameShape } from '../rules/validate.js';
 import { addConstant } from './grad.js';
 
 let stamp = 0;

@@ -7,21 +7,21 @@
  *   for each block: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))
  *   logits = ln_f(x)·lm_headᵀ                       # (B·T, vocab)
  *
- * The layers, their initialization and their seeds are in src/gpt-layers.ts (whose note
- * gives the rules); sampling (generate) is in src/generate.ts. forward() returns op results
- * (src/autograd.ts's memory rules).
+ * The layers, their initialization and their seeds are in src/nn/gpt-layers.ts (whose note
+ * gives the rules); sampling (generate) is in src/nn/generate.ts. forward() returns op results
+ * (src/autograd/ops.ts's memory rules).
  */
-import { ShapeError, describe } from './errors.js';
-import { Backend } from './backend.js';
-import { Tensor } from './tensor.js';
-import { Dropout, Module, type StateValue } from './nn.js';
-import { AdamW, type AdamOptions } from './optim.js';
+import { ShapeError, describe } from '../rules/errors.js';
+import { Backend } from '../backend.js';
+import { Tensor } from '../core/tensor.js';
+import { Dropout, Module, type StateValue } from './base.js';
+import { AdamW, type AdamOptions } from '../optim/optimizers.js';
 import {
   Block, Container, Embedding, LayerNorm, LMHead, backendArg, blockConfig, fillNormal, flagOpt, normals, posInt, seedStream,
 } from './gpt-layers.js';
 import { generate, type GenerateOptions } from './generate.js';
-import { idsOf } from './checks.js';
-import { checkKeys, hyper } from './validate.js';
+import { idsOf } from '../rules/checks.js';
+import { checkKeys, hyper } from '../rules/validate.js';
 
 export { Embedding, LayerNorm, CausalSelfAttention, MLP, Block, LMHead, Container } from './gpt-layers.js';
 export type { BlockOptions, EmbeddingOptions, LayerNormOptions } from './gpt-layers.js';

@@ -3,23 +3,23 @@
  *
  * Per iteration `it` (from `startStep`): evaluate when it % evalEvery == 0 (before the
  * step, as train.py; and once more after the last step), then one step of fit()'s
- * machinery (src/fit.ts `trainStep`: zero the gradients, loss of a getBatch window batch,
+ * machinery (src/train/fit.ts `trainStep`: zero the gradients, loss of a getBatch window batch,
  * backward, clip, optimizer step), then the scheduler's step(). The batch windows come from
  * `sampler` (a Mulberry32; its state and the step count are what a checkpoint adds to the
- * optimizer's and scheduler's states to resume bit for bit, src/checkpoint.ts).
+ * optimizer's and scheduler's states to resume bit for bit, src/io/checkpoint.ts).
  *
  * Between steps the loop checks the AbortSignal and, once `yieldMs` have passed since it
  * last did, yields to the event loop (a timer), so a page running it on its main thread
  * keeps answering input; the numbers do not depend on when it yields.
  */
-import { describe } from './errors.js';
-import type { GPT } from './gpt.js';
-import type { Optimizer } from './optim.js';
-import type { LRScheduler } from './schedule.js';
-import { Mulberry32 } from './rng.js';
+import { describe } from '../rules/errors.js';
+import type { GPT } from '../nn/gpt.js';
+import type { Optimizer } from '../optim/optimizers.js';
+import type { LRScheduler } from '../optim/schedule.js';
+import { Mulberry32 } from '../core/rng.js';
 import { estimateLoss, getBatch } from './text.js';
 import { checkCallback, checkClip, checkOptimizer, checkScheduler, checkSignal, trainStep, yieldToEventLoop } from './fit.js';
-import { checkKeys, checkSeed } from './validate.js';
+import { checkKeys, checkSeed } from '../rules/validate.js';
 
 /** What fitText trains on: token streams (textCorpus's train and val). */
 export interface TextData {

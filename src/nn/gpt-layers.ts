@@ -1,7 +1,7 @@
 /**
  * The transformer's layers (nanoGPT's model.py, karpathy/nanoGPT): Embedding, LayerNorm,
  * CausalSelfAttention, MLP, Block and the output head, with the initialization and seed
- * rules that nn.GPT (src/gpt.ts) applies to all of them.
+ * rules that nn.GPT (src/nn/gpt.ts) applies to all of them.
  *
  * attn: c_attn (C → 3C, q|k|v) → causal softmax(q·kᵀ/√hs) → attn_dropout → ·v → c_proj →
  * resid_dropout; mlp: c_fc (C → 4C) → exact-erf GELU → c_proj (4C → C) → dropout.
@@ -12,20 +12,20 @@
  * z1 = √(−2·ln(1 − u1))·cos(2πu2), z2 = the same with sin; parameters draw in
  * named-parameter order, row-major, and each value is f32(std·z). The dropout layers get
  * their own seeds: a module with seed s hands out splitmix32(s + k·0x9E3779B9), k = 1, 2, ...
- * (splitmix32(x) = fmix32(x + 0x9E3779B9), one splitmix32 step from state x: src/nn.ts)
+ * (splitmix32(x) = fmix32(x + 0x9E3779B9), one splitmix32 step from state x: src/nn/base.ts)
  * in the order of its parts (GPT: transformer.drop, h.0, h.1, ...; Block: attn, mlp;
  * CausalSelfAttention: attn_dropout, resid_dropout; MLP: dropout). All of it runs in
  * TypeScript, so both backends start from the same bits.
  *
- * forward() returns op results (src/autograd.ts's memory rules).
+ * forward() returns op results (src/autograd/ops.ts's memory rules).
  */
-import { ShapeError, describe } from './errors.js';
-import { Backend } from './backend.js';
-import { Rng, Tensor } from './tensor.js';
-import { mulberry32 } from './rng.js';
-import { Dropout, GELU, Linear, Module, nextSeed, splitmix32 } from './nn.js';
-import { checkKeys, checkSeed } from './validate.js';
-import { idsOf } from './checks.js';
+import { ShapeError, describe } from '../rules/errors.js';
+import { Backend } from '../backend.js';
+import { Rng, Tensor } from '../core/tensor.js';
+import { mulberry32 } from '../core/rng.js';
+import { Dropout, GELU, Linear, Module, nextSeed, splitmix32 } from './base.js';
+import { checkKeys, checkSeed } from '../rules/validate.js';
+import { idsOf } from '../rules/checks.js';
 
 // ---- initialization --------------------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 /**
  * Autograd: reverse-mode differentiation written once above the backend. Each op checks its
- * inputs (with the rules of src/checks.ts), builds its result on the trusted kernels
+ * inputs (with the rules of src/rules/checks.ts), builds its result on the trusted kernels
  * (`be._trusted`), then sets the result's backward beside the forward, micrograd style; a
- * backward sends each input its gradient through `grad()` (src/grad.ts), the one primitive
+ * backward sends each input its gradient through `grad()` (src/autograd/grad.ts), the one primitive
  * that writes or adds into a gradient. The ops are the methods of `Ops`, which the Backend
- * extends (`be.matmul`, `be.add`, ...); `loss.backward()` runs them (src/backward.ts).
+ * extends (`be.matmul`, `be.add`, ...); `loss.backward()` runs them (src/autograd/backward.ts).
  *
  * ## Memory rules (how long a tensor stays valid)
  *
@@ -29,7 +29,7 @@
  *    throws DisposedError.
  *
  * Op results and backward's temporaries take their buffers from the backend's spare step
- * buffers (src/steps.ts), keyed by element count, so a steady training loop allocates no tensor memory after its
+ * buffers (src/core/step-memory.ts), keyed by element count, so a steady training loop allocates no tensor memory after its
  * first step; `be.memory()` counts the pool's idle buffers in `liveBytes` (not in
  * `liveTensors`), and `be.releasePool()` returns them.
  *
@@ -40,11 +40,11 @@
  * a leaf's contributions before AccumulateGrad), so a backward that fails partway (out of
  * memory) leaves every `p.grad` as it was.
  */
-import { ShapeError, describe, fmtShape } from './errors.js';
-import type { Rng, Tensor } from './tensor.js';
-import type { Backend } from './backend.js';
-import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from './checks.js';
-import { checkKeys, checkNumber, optionalBool, sameShape } from './validate.js';
+import { ShapeError, describe, fmtShape } from '../rules/errors.js';
+import type { Rng, Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend.js';
+import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from '../rules/checks.js';
+import { checkKeys, checkNumber, optionalBool, sameShape } from '../rules/validate.js';
 import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult } from './grad.js';
 import { backward } from './backward.js';
 

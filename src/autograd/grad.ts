@@ -1,11 +1,11 @@
 /**
- * Gradient routing, the primitives every autograd op uses (src/autograd.ts and
- * src/autograd-transformer.ts): `grad()`, the one way a gradient is written or added into a
+ * Gradient routing, the primitives every autograd op uses (src/autograd/ops.ts and
+ * src/autograd/transformer-ops.ts): `grad()`, the one way a gradient is written or added into a
  * tensor's gradient buffer, the accumulations built on it, and the op-result constructors
- * that record the graph. backward() (src/backward.ts) runs the graph they record.
+ * that record the graph. backward() (src/autograd/backward.ts) runs the graph they record.
  */
-import type { Tensor } from './tensor.js';
-import type { Backend } from './backend.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend.js';
 
 /** Shape of the scalar results (losses): torch's 0-d tensors. */
 const SCALAR: readonly number[] = Object.freeze([]);

@@ -1,16 +1,16 @@
 /**
  * The transformer's autograd ops: LayerNorm, embedding lookup and causal self-attention
  * (with dropout on the attention probabilities). Each op's backward is beside its forward;
- * the memory rules are those of src/autograd.ts (results are op results, freed at the
+ * the memory rules are those of src/autograd/ops.ts (results are op results, freed at the
  * next step boundary).
  */
-import { ShapeError, describe, fmtShape } from './errors.js';
-import { Rng, Tensor } from './tensor.js';
-import type { Backend } from './backend.js';
-import { Ops } from './autograd.js';
+import { ShapeError, describe, fmtShape } from '../rules/errors.js';
+import { Rng, Tensor } from '../core/tensor.js';
+import type { Backend } from '../backend.js';
+import { Ops } from './ops.js';
 import { addWritten as into, grad, result } from './grad.js';
-import { checkDropout, checkTensor, colVec, dims2 } from './checks.js';
-import { checkKeys, checkNumber } from './validate.js';
+import { checkDropout, checkTensor, colVec, dims2 } from '../rules/checks.js';
+import { checkKeys, checkNumber } from '../rules/validate.js';
 
 function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
   colVec(be, t, n, what);
@@ -163,7 +163,7 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
 
 /**
  * The transformer's ops as methods of the backend (`be.layerNorm`, ...): `Backend` extends
- * this, so autograd.ts never imports this file (no import cycle for bundlers to warn about).
+ * this, so ops.ts never imports this file (no import cycle for bundlers to warn about).
  */
 export abstract class TransformerOps extends Ops {
   /** LayerNorm over the last dimension of x [rows, cols]: weight and bias [cols] or null; eps default 1e-5. */

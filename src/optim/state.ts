@@ -1,12 +1,12 @@
 /**
  * Optimizer state dicts: their layout (torch's, camelCase), and the reading of an untrusted
  * one (`readStateDict`): every rule checked and every buffer copied out before the optimizer
- * (src/optim.ts) allocates or changes anything. Also the option-key rule that the
+ * (src/optim/optimizers.ts) allocates or changes anything. Also the option-key rule that the
  * optimizers' constructors share with it.
  */
-import { ShapeError, describe, fmtShape } from './errors.js';
-import type { Tensor } from './tensor.js';
-import { checkKeys, finiteFloat32Copy, hyper } from './validate.js';
+import { ShapeError, describe, fmtShape } from '../rules/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import { checkKeys, finiteFloat32Copy, hyper } from '../rules/validate.js';
 
 /** The per-parameter state, copied out by stateDict(). */
 export interface ParamState {

@@ -1,6 +1,6 @@
 /** Argument rules shared by the checked kernels, autograd, the optimizers and the layers: each rule and its message once. */
 import { ShapeError, describe, fmtShape } from './errors.js';
-import type { AdamHyper, SgdHyper } from './backend/trusted.js';
+import type { AdamHyper, SgdHyper } from '../backend/trusted.js';
 
 /** A dimension: a non-negative safe integer. */
 export function checkDim(v: unknown, what: string): number {

@@ -17,9 +17,9 @@
  *   blockSize + 1 tokens (the last partial window dropped), in eval mode, keeping no
  *   gradient; the model's mode is restored after.
  */
-import { describe } from './errors.js';
-import { CharTokenizer } from './tokenizer.js';
-import type { GPT } from './gpt.js';
+import { describe } from '../rules/errors.js';
+import { CharTokenizer } from '../io/tokenizer.js';
+import type { GPT } from '../nn/gpt.js';
 
 /** A text as token streams: its tokenizer, the training and the validation tokens. */
 export interface TextCorpus {

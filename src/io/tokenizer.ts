@@ -4,7 +4,7 @@
  * (`toMetadata()` / `fromMetadata()`, e.g. in a safetensors header) so a saved model can be
  * read back with the ids it was trained on.
  */
-import { describe } from './errors.js';
+import { describe } from '../rules/errors.js';
 
 /** The metadata key under which `toMetadata()` stores the vocabulary (a JSON array of strings). */
 export const VOCAB_METADATA_KEY = 'tokenizer.vocab';

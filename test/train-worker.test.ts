@@ -121,7 +121,7 @@ describe('the protocol', () => {
     expect(log).toEqual(['start 1', 'end 1', 'start 2', 'end 2']); // never two at once
   });
 
-  it('a stop for an older run does not stop the current one; a stop sent right after its start is not lost', async () => {
+  it('a stop for an older run does not stop the current one', async () => {
     const { worker, scope } = channel();
     serve(scope, counter());
     const a = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 1e9 });
@@ -129,9 +129,22 @@ describe('the protocol', () => {
     a.stop(); // a has already been replaced by b
     expect((await a.result).stopped).toBe(true);
     expect(await b.result).toEqual({ value: { count: 20 }, stopped: false });
-    const c = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 1e9 });
-    c.stop(); // handled after c's start (never before it, where it would find b and be dropped)
-    expect((await c.result).stopped).toBe(true);
+  });
+
+  it('a stop sent right after its start is never lost, even while the start waits for the run before it to end', async () => {
+    const { worker, scope } = channel();
+    const log: string[] = [];
+    serve(scope, counter(log));
+    const first: number[] = [];
+    const a = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 1e9 }, { onProgress: (p) => first.push(p) });
+    while (first.length < 3) await tick();
+    const b = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 50 });
+    b.stop(); // reaches the worker while b's start waits for a to end: handled after that start, never before it
+    expect((await a.result).stopped).toBe(true);
+    const rb = await b.result;
+    expect(rb.stopped).toBe(true);
+    expect(rb.value.count).toBe(1); // the stop is handled right after b's start, before b's first tick
+    expect(log).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
   });
 
   it("the training function's error reaches the page with its name and message; the next run works", async () => {

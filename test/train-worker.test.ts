@@ -92,6 +92,19 @@ describe('the protocol', () => {
     return { count: i, tag: s.tag };
   };
 
+  const count = (worker: MessageEndpoint, until: number, onProgress?: (p: number) => void) =>
+    trainInWorker<{ until: number }, number, { count: number }>(worker, { until }, onProgress === undefined ? {} : { onProgress });
+
+  /** A worker serving counter(log) (`server`), and its run `a` (until stopped), which has reported 3 times. */
+  async function busy(log: string[]) {
+    const { worker, scope } = channel();
+    const server = serve(scope, counter(log));
+    const first: number[] = [];
+    const a = count(worker, 1e9, (p) => first.push(p));
+    while (first.length < 3) await tick();
+    return { worker, server, a, first };
+  }
+
   it('reports arrive in order, every one before the result, even 2000 sent at once', async () => {
     const { worker, scope } = channel();
     serve(scope, (_s: null, { progress }: TrainingContext<number>) => {
@@ -106,13 +119,9 @@ describe('the protocol', () => {
   });
 
   it('a new start stops the run before it, whose result still comes, marked stopped', async () => {
-    const { worker, scope } = channel();
     const log: string[] = [];
-    serve(scope, counter(log));
-    const first: number[] = [];
-    const a = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 1e9 }, { onProgress: (p) => first.push(p) });
-    while (first.length < 3) await tick();
-    const b = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 5 });
+    const { worker, a, first } = await busy(log);
+    const b = count(worker, 5);
     const ra = await a.result, rb = await b.result;
     expect([a.run, b.run]).toEqual([1, 2]);
     expect(ra.stopped).toBe(true);
@@ -124,21 +133,17 @@ describe('the protocol', () => {
   it('a stop for an older run does not stop the current one', async () => {
     const { worker, scope } = channel();
     serve(scope, counter());
-    const a = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 1e9 });
-    const b = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 20 });
+    const a = count(worker, 1e9);
+    const b = count(worker, 20);
     a.stop(); // a has already been replaced by b
     expect((await a.result).stopped).toBe(true);
     expect(await b.result).toEqual({ value: { count: 20 }, stopped: false });
   });
 
   it('a stop sent right after its start is never lost, even while the start waits for the run before it to end', async () => {
-    const { worker, scope } = channel();
     const log: string[] = [];
-    serve(scope, counter(log));
-    const first: number[] = [];
-    const a = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 1e9 }, { onProgress: (p) => first.push(p) });
-    while (first.length < 3) await tick();
-    const b = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 50 });
+    const { worker, a } = await busy(log);
+    const b = count(worker, 50);
     b.stop(); // reaches the worker while b's start waits for a to end: handled after that start, never before it
     expect((await a.result).stopped).toBe(true);
     const rb = await b.result;
@@ -177,12 +182,8 @@ describe('the protocol', () => {
   });
 
   it('stopThen stops the run, runs its task, and holds later starts until the task is done', async () => {
-    const { worker, scope } = channel();
     const log: string[] = [];
-    const server = serve(scope, counter(log));
-    const first: number[] = [];
-    const a = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 1e9 }, { onProgress: (p) => first.push(p) });
-    while (first.length < 2) await tick();
+    const { worker, server, a } = await busy(log);
     let release = (): void => {};
     const task = server.stopThen(async () => {
       log.push('task');
@@ -191,7 +192,7 @@ describe('the protocol', () => {
       return 42;
     });
     while (!log.includes('task')) await tick();
-    const b = trainInWorker<{ until: number }, number, { count: number }>(worker, { until: 2 });
+    const b = count(worker, 2);
     for (let i = 0; i < 5; i++) await tick();
     expect(log).toEqual(['start 1', 'end 1', 'task']); // b waits
     release();

@@ -1,7 +1,8 @@
 // regula's Wasm kernels. Every export takes byte pointers into linear memory, sizes and
 // scalars, `out` first. Kernels never allocate: the JS side owns the heap (see
 // src/backend/wasm/allocator.ts) and passes any scratch space in. Validation is the
-// facade's job (Kernels in src/backend.ts); kernels trust their input.
+// job of the TypeScript side (be.kernels: src/core/checked-kernels.ts, with the rules of
+// src/rules/); kernels trust their input.
 
 export * from './matmul';
 export * from './optim';

@@ -11,6 +11,7 @@ import type { F32Handle } from './backend/raw.js';
 import { TrustedKernels } from './backend/trusted.js';
 import { Kernels } from './core/checked-kernels.js';
 import { StepMemory } from './core/step-memory.js';
+import type { Core } from './core/core.js';
 import { TransformerOps } from './autograd/transformer-ops.js';
 import { seedState } from './core/rng.js';
 import { checkSeed, checkShape, shapeSize } from './rules/validate.js';
@@ -63,9 +64,12 @@ export class Backend extends TransformerOps {
     this._s = storage;
     this.kind = storage.kind;
     this._trusted = new TrustedKernels(storage);
-    this._steps = new StepMemory(this, storage);
-    this.kernels = new Kernels(this);
+    this._steps = new StepMemory((shape, size, h) => this._adopt(shape, size, h), storage);
+    this.kernels = new Kernels(this, this._trusted);
   }
+
+  /** @internal What the layers below the facade see of this backend (src/core/core.ts). */
+  protected get _core(): Core { return this; }
 
   /** A float32 tensor of `shape`, with `data` copied in (zeros when omitted). */
   tensor(shape: readonly number[], data?: ArrayLike<number>): Tensor {
@@ -228,6 +232,16 @@ export class Backend extends TransformerOps {
     else this._s.freeF32(t._h, t.size);
     this.liveTensors--;
   }
+}
+
+/**
+ * @internal The Backend that made `t`: a tensor or RNG holds it as its TensorOwner (the
+ * interface the layers below the facade see), and the layers above ask for it here.
+ */
+export function backendOf(t: Tensor | Rng): Backend {
+  const be = t._be;
+  if (be instanceof Backend) return be;
+  throw new Error('regula: internal error: a tensor or RNG whose owner is not a Backend');
 }
 
 /**

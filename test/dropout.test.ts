@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DisposedError, ShapeError, type Backend } from '../src/index.js';
 import { dropThreshold } from '../src/core/rng.js';
-import { firstBitDiff, loadBoth, randomF32, SIZES } from './helpers.js';
+import { expectBits, firstBitDiff, loadBoth, randomF32, SIZES } from './helpers.js';
 
-const { wasm, js } = await loadBoth();
-const BACKENDS = [['wasm', wasm], ['js', js]] as const;
+const { wasm, js, BACKENDS } = await loadBoth();
 
 // ---- an independent, straightforward reimplementation of the layout documented in src/core/rng.ts ----
 
@@ -49,10 +48,6 @@ function docKeep(lanes: readonly number[], n: number, threshold: number): { keep
   return { keep, after };
 }
 
-function expectBits(a: Float32Array, b: Float32Array, what: string): void {
-  const d = firstBitDiff(a, b);
-  expect(d, `${what}: first differing element ${d} (${a[d]} vs ${b[d]})`).toBe(-1);
-}
 
 function run(be: Backend, xd: Float32Array, p: number, seedOrState: number | Uint32Array, opts: { alias?: boolean; mask?: boolean } = {}) {
   const n = xd.length;

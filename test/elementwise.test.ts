@@ -2,17 +2,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DisposedError, ShapeError, type Backend, type Tensor } from '../src/index.js';
 import { exp64, log64 } from '../src/backend/js/mathf.js';
-import { firstBitDiff, loadBoth, randomF32, SIZES, testingKernel } from './helpers.js';
+import { expectBits, firstBitDiff, loadBoth, randomF32, SIZES, testingKernel } from './helpers.js';
 
-const { wasm, js } = await loadBoth();
-const BACKENDS = [['wasm', wasm], ['js', js]] as const;
+const { wasm, js, BACKENDS } = await loadBoth();
 const U = 2 ** -24;
 const f = Math.fround;
 
-function expectBits(a: Float32Array, b: Float32Array, what: string): void {
-  const d = firstBitDiff(a, b);
-  expect(d, `${what}: first differing element ${d} (${a[d]} vs ${b[d]})`).toBe(-1);
-}
 
 /** Runs body on a backend with fresh tensors made from `inputs`; returns every tensor's data afterwards. */
 function withTensors(be: Backend, shapes: number[][], inputs: Float32Array[], body: (t: Tensor[]) => number | string | void) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { loadBackend, type Backend, type Tensor } from '../src/index.js';
 import type { ThreadPool } from '../src/backend/wasm/threads.js';
 
@@ -34,10 +35,10 @@ export function testingKernel(name: 'vexp' | 'vlog'): (xs: Float32Array) => Floa
   };
 }
 
-/** Both backends, loaded once per test file. */
-export async function loadBoth(): Promise<{ wasm: Backend; js: Backend }> {
+/** Both backends, loaded once per test file, and as [kind, backend] pairs for it.each / describe.each. */
+export async function loadBoth(): Promise<{ wasm: Backend; js: Backend; BACKENDS: readonly [readonly ['wasm', Backend], readonly ['js', Backend]] }> {
   const [wasm, js] = await Promise.all([loadBackend('wasm'), loadBackend('js')]);
-  return { wasm, js };
+  return { wasm, js, BACKENDS: [['wasm', wasm], ['js', js]] as const };
 }
 
 /** Sizes that straddle the SIMD width and the 16-lane RNG block, plus a few large ones. */
@@ -65,4 +66,10 @@ export function firstBitDiff(a: Float32Array, b: Float32Array): number {
   const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
   for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
   return -1;
+}
+
+/** Expects the same float32 bits (±0 and NaN payloads included), naming the first element that differs. */
+export function expectBits(got: Float32Array, want: Float32Array, what: string): void {
+  const d = firstBitDiff(got, want);
+  expect(d, d < 0 ? what : `${what}: element ${d} is ${got[d]}, expected ${want[d]}`).toBe(-1);
 }

@@ -10,8 +10,7 @@ const load = (f: string) => JSON.parse(readFileSync(new URL(`./reference/${f}`, 
 const LASSO = load('lasso.json') as { source: string; X: number[][]; y: number[]; cases: { model: string; alpha: number; l1Ratio: number; coef: number[] }[] };
 const RIDGE = load('ridge.json') as { source: string; X: number[][]; y: number[]; cases: { lambda: number; coef: number[] }[] };
 
-const { wasm, js } = await loadBoth();
-const BACKENDS = [['wasm', wasm], ['js', js]] as const;
+const { wasm, js, BACKENDS } = await loadBoth();
 const SOLVERS = ['cd', 'fista'] as const;
 /** Every backend × solver pair. */
 const PAIRS = BACKENDS.flatMap(([kind, be]) => SOLVERS.map((solver) => [kind, solver, be] as const));

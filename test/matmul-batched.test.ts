@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DisposedError, ShapeError, loadBackend, type Backend, type MatmulBatchedOptions } from '../src/index.js';
 import { BATCHED_THREAD_MIN } from '../src/backend/wasm/matmul.js';
-import { firstBitDiff, randomF32, threadPool } from './helpers.js';
+import { expectBits, firstBitDiff, randomF32, threadPool } from './helpers.js';
 
 const [t1, t2, t3, js] = await Promise.all([loadBackend('wasm', { threads: 1 }), loadBackend('wasm', { threads: 2 }),
   loadBackend('wasm', { threads: 3 }), loadBackend('js')]);
@@ -139,10 +139,6 @@ function run(be: Backend, c: Case): { out: Float32Array; a: Float32Array; b: Flo
   }
 }
 
-function expectBits(got: Float32Array, want: Float32Array, what: string): void {
-  const d = firstBitDiff(got, want);
-  expect(d, d < 0 ? what : `${what}: element ${d} is ${got[d]}, expected ${want[d]}`).toBe(-1);
-}
 
 /** The case on every backend: == the contract loop bit for bit (so == each other; gaps in out untouched), inputs unchanged, within the float64 bound. */
 function checkAll(c: Case, what: string): void {

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { DisposedError, ShapeError, type Backend } from '../src/index.js';
-import { firstBitDiff, loadBoth, ptr, randomF32 } from './helpers.js';
+import { expectBits, firstBitDiff, loadBoth, ptr, randomF32 } from './helpers.js';
 
-const { wasm, js } = await loadBoth();
-const BACKENDS = [['wasm', wasm], ['js', js]] as const;
+const { wasm, js, BACKENDS } = await loadBoth();
 const MODES = [[false, false], [false, true], [true, false], [true, true]] as const;
 
 /** test/reference/matmul.json: numpy float64 products of float32 inputs, rounded to f32 (copied from the shared reference set). */
@@ -76,10 +75,6 @@ function exactWithBound(p: Problem, i: number, j: number): { exact: number; tol:
   return { exact, tol: g * mag + (p.k + 1) * 2 ** -53 * mag };
 }
 
-function expectBits(got: Float32Array, want: Float32Array, what: string): void {
-  const d = firstBitDiff(got, want);
-  expect(d, d < 0 ? what : `${what}: element ${d} is ${got[d]}, expected ${want[d]}`).toBe(-1);
-}
 
 describe.each(BACKENDS)('matmul on %s', (_, be) => {
   it('matches matmul.json (numpy float64, rounded to f32) within the f32 summation bound, in all four transpose modes, with and without accumulate', () => {

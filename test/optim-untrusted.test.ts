@@ -10,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBackend, optim, DisposedError, ShapeError, type Backend, type Tensor } from '../src/index.js';
 import { firstBitDiff, loadBoth, randomF32 } from './helpers.js';
 
-const { wasm, js } = await loadBoth();
-const BACKENDS = [['wasm', wasm], ['js', js]] as const;
+const { wasm, js, BACKENDS } = await loadBoth();
 
 type AnyOpt = optim.SGD | optim.Adam | optim.AdamW;
 const FAMILIES: [string, (ps: Tensor[]) => AnyOpt][] = [

@@ -4,8 +4,7 @@ import { readFileSync } from 'node:fs';
 import { DisposedError, ShapeError, type Backend } from '../src/index.js';
 import { firstBitDiff, loadBoth, randomF32, SIZES } from './helpers.js';
 
-const { wasm, js } = await loadBoth();
-const BACKENDS = [['wasm', wasm], ['js', js]] as const;
+const { wasm, js, BACKENDS } = await loadBoth();
 
 /** test/reference/prox.json: numpy sign(x)·max(|x| − t, 0) in float32 (copied from the shared reference set). */
 const REF = JSON.parse(readFileSync(new URL('./reference/prox.json', import.meta.url), 'utf8')) as {

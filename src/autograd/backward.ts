@@ -4,7 +4,7 @@
  */
 import { DisposedError, ShapeError, fmtShape } from '../rules/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import type { Backend } from '../backend.js';
+import type { Core } from '../core/core.js';
 import { checkTensor } from '../rules/checks.js';
 import { sameShape } from '../rules/validate.js';
 import { addConstant } from './grad.js';
@@ -12,7 +12,7 @@ import { addConstant } from './grad.js';
 let stamp = 0;
 
 /** A leaf's grad, which backward() will add into: null (made then) or a live tensor of be with the leaf's shape. */
-function checkLeafGrad(be: Backend, t: Tensor): void {
+function checkLeafGrad(be: Core, t: Tensor): void {
   if (t._prev !== null || t.grad === null) return;
   const what = `backward(): the grad of a parameter of shape ${fmtShape(t.shape)}`;
   const g = checkTensor(be, t.grad, what);
@@ -21,7 +21,7 @@ function checkLeafGrad(be: Backend, t: Tensor): void {
 }
 
 /** Runs backpropagation from `root` (see Tensor.backward) and ends the step. */
-export function backward(be: Backend, root: Tensor): void {
+export function backward(be: Core, root: Tensor): void {
   if (root.disposed && root._freedBy !== null) {
     throw new DisposedError(`backward(): this loss was ${root._freedBy}. A backward() frees every other op result, so ` +
       'for several losses from one forward, add them (be.add) and call backward() once');
@@ -75,7 +75,7 @@ export function backward(be: Backend, root: Tensor): void {
   const hadGraph = root._prev !== null;
   try {
     if (!hadGraph) {
-      addConstant(root, 1);
+      addConstant(be, root, 1);
     } else {
       root._g = be._steps.temp(root.shape, 1);
       be._trusted.fill(root._g, 1);

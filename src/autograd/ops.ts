@@ -42,7 +42,7 @@
  */
 import { ShapeError, describe, fmtShape } from '../rules/errors.js';
 import type { Rng, Tensor } from '../core/tensor.js';
-import type { Backend } from '../backend.js';
+import type { Core } from '../core/core.js';
 import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from '../rules/checks.js';
 import { checkKeys, checkNumber, optionalBool, sameShape } from '../rules/validate.js';
 import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult } from './grad.js';
@@ -57,15 +57,15 @@ const AUTOGRAD_MATMUL_KEYS: Record<keyof AutogradMatmulOptions, true> = { transA
  * An elementwise activation y = f(x): the forward kernel `op`, and the gradient kernel
  * `backward(dst, g, at)` evaluated at the output y (fromOutput) or at the input x.
  */
-function activation(be: Backend, x: Tensor, op: 'relu' | 'tanh', backward: 'reluBackward' | 'tanhBackward',
+function activation(be: Core, x: Tensor, op: 'relu' | 'tanh', backward: 'reluBackward' | 'tanhBackward',
   fromOutput: boolean): Tensor {
   checkTensor(be, x, `${op} x`);
-  const k = be._trusted;
+  const trusted = be._trusted;
   const out = result(be, x.shape, x.size, op, [x]);
-  k[op](out, x);
+  trusted[op](out, x);
   if (out.requiresGrad) {
     const at = fromOutput ? out : x;
-    out._backward = (g) => addWritten(x, (dst) => k[backward](dst, g, at));
+    out._backward = (g) => addWritten(be, x, (dst) => trusted[backward](dst, g, at));
   }
   return out;
 }
@@ -79,20 +79,24 @@ function activation(be: Backend, x: Tensor, op: 'relu' | 'tanh', backward: 'relu
  * results are freed at the next step boundary unless kept.
  */
 export abstract class Ops {
+  /** @internal What the ops run on: the backend below its facade (the Backend returns itself). */
+  protected abstract get _core(): Core;
+
   /** op(a)·op(b) with gradients; a: m×k (k×m when transA), b: k×n (n×k when transB); the result is m×n. */
-  matmul(this: Backend, a: Tensor, b: Tensor, options: AutogradMatmulOptions = {}): Tensor {
-    checkTensor(this, a, 'matmul a'); checkTensor(this, b, 'matmul b');
+  matmul(a: Tensor, b: Tensor, options: AutogradMatmulOptions = {}): Tensor {
+    const be = this._core;
+    checkTensor(be, a, 'matmul a'); checkTensor(be, b, 'matmul b');
     if (options === null || typeof options !== 'object') throw new TypeError(`matmul: expected options { transA?, transB? }, got ${describe(options)}`);
     checkKeys(options, AUTOGRAD_MATMUL_KEYS, 'matmul');
     const tA = optionalBool(options.transA, 'matmul transA'), tB = optionalBool(options.transB, 'matmul transB');
     const [m, n] = matmulDims(a, b, tA, tB);
-    const out = result(this, [m, n], m * n, 'matmul', [a, b]);
-    this._trusted.matmul(out, a, b, tA, tB, false);
+    const out = result(be, [m, n], m * n, 'matmul', [a, b]);
+    be._trusted.matmul(out, a, b, tA, tB, false);
     if (out.requiresGrad) {
       out._backward = (g) => {
         // C = op(a)·op(b): dop(a) = G·op(b)ᵀ, dop(b) = op(a)ᵀ·G, transposed back to storage.
-        if (tA) addMatmul(a, b, g, tB, true); else addMatmul(a, g, b, false, !tB);
-        if (tB) addMatmul(b, g, a, true, tA); else addMatmul(b, a, g, !tA, false);
+        if (tA) addMatmul(be, a, b, g, tB, true); else addMatmul(be, a, g, b, false, !tB);
+        if (tB) addMatmul(be, b, g, a, true, tA); else addMatmul(be, b, a, g, !tA, false);
       };
     }
     return out;
@@ -102,179 +106,191 @@ export abstract class Ops {
    * x·wᵀ + b (a torch Linear): x [rows, in], w [out, in] (torch's layout), b [out] or null.
    * One op, so the bias is added in place and costs no extra buffer.
    */
-  linear(this: Backend, x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
-    checkTensor(this, x, 'linear x'); checkTensor(this, w, 'linear weight');
+  linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
+    const be = this._core;
+    checkTensor(be, x, 'linear x'); checkTensor(be, w, 'linear weight');
     const [rows, inX] = dims2(x, 'linear x');
     const [outF, inW] = dims2(w, 'linear weight');
     if (inX !== inW) throw new ShapeError(`linear: x ${fmtShape(x.shape)} has ${inX} features, but the weight ${fmtShape(w.shape)} expects ${inW} ([out, in])`);
     if (b !== null) {
-      checkTensor(this, b, 'linear bias');
+      checkTensor(be, b, 'linear bias');
       if (b.shape.length !== 1 || b.shape[0] !== outF) throw new ShapeError(`linear bias: expected shape [${outF}], got ${fmtShape(b.shape)}`);
     }
-    const k = this._trusted;
-    const out = result(this, [rows, outF], rows * outF, 'linear', b === null ? [x, w] : [x, w, b]);
-    k.matmul(out, x, w, false, true, false);
-    if (b !== null) k.addRowVector(out, out, b);
+    const trusted = be._trusted;
+    const out = result(be, [rows, outF], rows * outF, 'linear', b === null ? [x, w] : [x, w, b]);
+    trusted.matmul(out, x, w, false, true, false);
+    if (b !== null) trusted.addRowVector(out, out, b);
     if (out.requiresGrad) {
       out._backward = (g) => {
-        addMatmul(x, g, w, false, false);
-        addMatmul(w, g, x, true, false);
-        if (b !== null) addWritten(b, (dst) => k.sumRows(dst, g));
+        addMatmul(be, x, g, w, false, false);
+        addMatmul(be, w, g, x, true, false);
+        if (b !== null) addWritten(be, b, (dst) => trusted.sumRows(dst, g));
       };
     }
     return out;
   }
 
   /** a + b: equal shapes, or [rows, cols] + [cols] (a bias added to every row). */
-  add(this: Backend, a: Tensor, b: Tensor): Tensor {
-    checkTensor(this, a, 'add a'); checkTensor(this, b, 'add b');
-    const k = this._trusted;
+  add(a: Tensor, b: Tensor): Tensor {
+    const be = this._core;
+    checkTensor(be, a, 'add a'); checkTensor(be, b, 'add b');
+    const trusted = be._trusted;
     if (sameShape(a.shape, b.shape)) {
-      const out = result(this, a.shape, a.size, 'add', [a, b]);
-      k.add(out, a, b);
-      if (out.requiresGrad) out._backward = (g) => { addScaled(a, g, 1); addScaled(b, g, 1); };
+      const out = result(be, a.shape, a.size, 'add', [a, b]);
+      trusted.add(out, a, b);
+      if (out.requiresGrad) out._backward = (g) => { addScaled(be, a, g, 1); addScaled(be, b, g, 1); };
       return out;
     }
     if (a.shape.length === 2 && b.shape.length === 1 && b.shape[0] === a.shape[1]) {
-      const out = result(this, a.shape, a.size, 'add', [a, b]);
-      k.addRowVector(out, a, b);
-      if (out.requiresGrad) out._backward = (g) => { addScaled(a, g, 1); addWritten(b, (dst) => k.sumRows(dst, g)); };
+      const out = result(be, a.shape, a.size, 'add', [a, b]);
+      trusted.addRowVector(out, a, b);
+      if (out.requiresGrad) out._backward = (g) => { addScaled(be, a, g, 1); addWritten(be, b, (dst) => trusted.sumRows(dst, g)); };
       return out;
     }
     throw new ShapeError(`add: expected equal shapes or [rows, cols] + [cols], got ${fmtShape(a.shape)} + ${fmtShape(b.shape)}`);
   }
 
   /** a − b (equal shapes). */
-  sub(this: Backend, a: Tensor, b: Tensor): Tensor {
-    checkTensor(this, a, 'sub a'); checkTensor(this, b, 'sub b');
+  sub(a: Tensor, b: Tensor): Tensor {
+    const be = this._core;
+    checkTensor(be, a, 'sub a'); checkTensor(be, b, 'sub b');
     if (!sameShape(a.shape, b.shape)) throw new ShapeError(`sub: expected equal shapes, got ${fmtShape(a.shape)} − ${fmtShape(b.shape)}`);
-    const out = result(this, a.shape, a.size, 'sub', [a, b]);
-    this._trusted.sub(out, a, b);
-    if (out.requiresGrad) out._backward = (g) => { addScaled(a, g, 1); addScaled(b, g, -1); };
+    const out = result(be, a.shape, a.size, 'sub', [a, b]);
+    be._trusted.sub(out, a, b);
+    if (out.requiresGrad) out._backward = (g) => { addScaled(be, a, g, 1); addScaled(be, b, g, -1); };
     return out;
   }
 
   /** alpha·x (e.g. λ times a penalty). */
-  scale(this: Backend, x: Tensor, alpha: number): Tensor {
-    checkTensor(this, x, 'scale x');
+  scale(x: Tensor, alpha: number): Tensor {
+    const be = this._core;
+    checkTensor(be, x, 'scale x');
     checkNumber(alpha, 'scale alpha');
-    const out = result(this, x.shape, x.size, 'scale', [x]);
-    this._trusted.scale(out, x, alpha);
-    if (out.requiresGrad) out._backward = (g) => addScaled(x, g, alpha);
+    const out = result(be, x.shape, x.size, 'scale', [x]);
+    be._trusted.scale(out, x, alpha);
+    if (out.requiresGrad) out._backward = (g) => addScaled(be, x, g, alpha);
     return out;
   }
 
   /** max(x, 0); relu(x) > 0 exactly where x > 0, so the backward masks with the output (as torch's threshold_backward). */
-  relu(this: Backend, x: Tensor): Tensor { return activation(this, x, 'relu', 'reluBackward', true); }
+  relu(x: Tensor): Tensor { return activation(this._core, x, 'relu', 'reluBackward', true); }
 
   /**
    * Exact (erf) GELU, x·Φ(x), as torch's default. With a gradient to send, the forward
    * also writes the derivative d = Φ(x) + x·φ(x) (geluWithGrad: it shares Φ and e^(−x²/2)
    * with the forward), and the backward is the f32 product g·d.
    */
-  gelu(this: Backend, x: Tensor): Tensor {
-    checkTensor(this, x, 'gelu x');
-    const k = this._trusted;
-    const out = result(this, x.shape, x.size, 'gelu', [x]);
-    if (!out.requiresGrad) return k.gelu(out, x);
-    const d = this._steps.result(x.shape, x.size);
-    k.geluWithGrad(out, d, x);
+  gelu(x: Tensor): Tensor {
+    const be = this._core;
+    checkTensor(be, x, 'gelu x');
+    const trusted = be._trusted;
+    const out = result(be, x.shape, x.size, 'gelu', [x]);
+    if (!out.requiresGrad) return trusted.gelu(out, x);
+    const d = be._steps.result(x.shape, x.size);
+    trusted.geluWithGrad(out, d, x);
     out._prev = [x, d]; // d needs no gradient; listed so backward() checks it is alive
-    out._backward = (g) => addWritten(x, (dst) => k.mul(dst, g, d));
+    out._backward = (g) => addWritten(be, x, (dst) => trusted.mul(dst, g, d));
     return out;
   }
 
   /** tanh(x); the backward uses the output: g·(1 − y²). */
-  tanh(this: Backend, x: Tensor): Tensor { return activation(this, x, 'tanh', 'tanhBackward', true); }
+  tanh(x: Tensor): Tensor { return activation(this._core, x, 'tanh', 'tanhBackward', true); }
 
   /**
    * Train-mode inverted dropout with drop probability p: x·m/(1 − p), m ~ Bernoulli(1 − p)
    * from `rng` (which advances: a new mask every call). The backward is g·m/(1 − p) with
    * the same mask.
    */
-  dropout(this: Backend, x: Tensor, p: number, rng: Rng): Tensor {
-    checkTensor(this, x, 'dropout x');
-    checkDropout(this, p, rng);
-    this._noteRng(rng); // a forward that fails later gives rng its state back (Backend._keepRngsOnFailure)
-    const k = this._trusted;
-    const out = result(this, x.shape, x.size, 'dropout', [x]);
-    const mask = out.requiresGrad ? this._steps.result(x.shape, x.size) : null;
-    k.dropout(out, x, p, rng, mask);
+  dropout(x: Tensor, p: number, rng: Rng): Tensor {
+    const be = this._core;
+    checkTensor(be, x, 'dropout x');
+    checkDropout(be, p, rng);
+    be._noteRng(rng); // a forward that fails later gives rng its state back (Backend._keepRngsOnFailure)
+    const trusted = be._trusted;
+    const out = result(be, x.shape, x.size, 'dropout', [x]);
+    const mask = out.requiresGrad ? be._steps.result(x.shape, x.size) : null;
+    trusted.dropout(out, x, p, rng, mask);
     if (mask !== null) {
       out._prev = [x, mask]; // the mask needs no gradient; listed so backward() checks it is alive
       // p = 1 drops everything: the gradient is zero (written when fresh, nothing to add otherwise).
       out._backward = p === 1
-        ? (_g) => grad(x, (dst, add) => { if (!add) k.fill(dst, 0); })
-        : (g) => addWritten(x, (dst) => k.mul(dst, g, mask), 1 / (1 - p)); // the kernel's scale (f32-rounded in scale/axpy)
+        ? (_g) => grad(be, x, (dst, add) => { if (!add) trusted.fill(dst, 0); })
+        : (g) => addWritten(be, x, (dst) => trusted.mul(dst, g, mask), 1 / (1 - p)); // the kernel's scale (f32-rounded in scale/axpy)
     }
     return out;
   }
 
   /** Mean softmax cross-entropy of logits [rows, classes] against Int32Array labels in [0, classes); a one-element result. */
-  crossEntropy(this: Backend, logits: Tensor, labels: Int32Array): Tensor {
-    checkTensor(this, logits, 'crossEntropy logits');
+  crossEntropy(logits: Tensor, labels: Int32Array): Tensor {
+    const be = this._core;
+    checkTensor(be, logits, 'crossEntropy logits');
     const [rows] = checkLabels(logits, labels, 'crossEntropy');
-    const k = this._trusted;
-    if (!logits.requiresGrad) return scalarResult(this, k.crossEntropy(logits, labels, null), 'crossEntropy', [logits]);
+    const trusted = be._trusted;
+    if (!logits.requiresGrad) return scalarResult(be, trusted.crossEntropy(logits, labels, null), 'crossEntropy', [logits]);
     // The forward keeps its exps (an op result, freed at the step boundary) so the backward
     // needs no exp of its own: the same bits as crossEntropyBackward on these logits.
-    const exps = this._steps.result(logits.shape, logits.size);
-    const out = scalarResult(this, k.crossEntropy(logits, labels, exps), 'crossEntropy', [logits]);
+    const exps = be._steps.result(logits.shape, logits.size);
+    const out = scalarResult(be, trusted.crossEntropy(logits, labels, exps), 'crossEntropy', [logits]);
     out._prev = [logits, exps]; // exps needs no gradient; listed so backward() checks it is alive
     const lab = labels.slice();
     out._backward = (g) => {
       const alpha = scalarOf(g) / rows;
-      addWritten(logits, (dst) => k.crossEntropyBackwardExps(dst, exps, lab, alpha));
+      addWritten(be, logits, (dst) => trusted.crossEntropyBackwardExps(dst, exps, lab, alpha));
     };
     return out;
   }
 
   /** mean((pred − target)²), a one-element result; target may require grad too. */
-  mse(this: Backend, pred: Tensor, target: Tensor): Tensor {
-    const value = this.kernels.mse(pred, target); // checks both, their shapes, and at least one element
-    const k = this._trusted;
-    const out = scalarResult(this, value, 'mse', [pred, target]);
+  mse(pred: Tensor, target: Tensor): Tensor {
+    const be = this._core;
+    const value = be.kernels.mse(pred, target); // checks both, their shapes, and at least one element
+    const trusted = be._trusted;
+    const out = scalarResult(be, value, 'mse', [pred, target]);
     if (out.requiresGrad) {
       out._backward = (g) => {
         const alpha = 2 * scalarOf(g) / pred.size;
-        addWritten(pred, (dst) => k.mseBackward(dst, pred, target, alpha));
-        addWritten(target, (dst) => k.mseBackward(dst, target, pred, alpha));
+        addWritten(be, pred, (dst) => trusted.mseBackward(dst, pred, target, alpha));
+        addWritten(be, target, (dst) => trusted.mseBackward(dst, target, pred, alpha));
       };
     }
     return out;
   }
 
   /** Σ x; a one-element result. */
-  sum(this: Backend, x: Tensor): Tensor {
-    const out = scalarResult(this, this.kernels.sum(x), 'sum', [x]);
-    if (out.requiresGrad) out._backward = (g) => addConstant(x, scalarOf(g));
+  sum(x: Tensor): Tensor {
+    const be = this._core;
+    const out = scalarResult(be, be.kernels.sum(x), 'sum', [x]);
+    if (out.requiresGrad) out._backward = (g) => addConstant(be, x, scalarOf(g));
     return out;
   }
 
   /** mean(x) (at least one element); a one-element result. */
-  mean(this: Backend, x: Tensor): Tensor {
-    checkTensor(this, x, 'mean x');
+  mean(x: Tensor): Tensor {
+    const be = this._core;
+    checkTensor(be, x, 'mean x');
     if (x.size === 0) throw new ShapeError(`mean: expected at least one element, got shape ${fmtShape(x.shape)}`);
-    const out = scalarResult(this, this._trusted.sum(x) / x.size, 'mean', [x]);
-    if (out.requiresGrad) out._backward = (g) => addConstant(x, scalarOf(g) / x.size);
+    const out = scalarResult(be, be._trusted.sum(x) / x.size, 'mean', [x]);
+    if (out.requiresGrad) out._backward = (g) => addConstant(be, x, scalarOf(g) / x.size);
     return out;
   }
 
   /** ½‖w‖², whose gradient is w; a one-element result. */
-  l2Penalty(this: Backend, w: Tensor): Tensor {
-    const out = scalarResult(this, 0.5 * this.kernels.sumSquares(w), 'l2Penalty', [w]);
-    if (out.requiresGrad) out._backward = (g) => addScaled(w, w, scalarOf(g));
+  l2Penalty(w: Tensor): Tensor {
+    const be = this._core;
+    const out = scalarResult(be, 0.5 * be.kernels.sumSquares(w), 'l2Penalty', [w]);
+    if (out.requiresGrad) out._backward = (g) => addScaled(be, w, w, scalarOf(g));
     return out;
   }
 
   /** @internal Tensor.backward(). */
-  _backwardFrom(this: Backend, root: Tensor): void { backward(this, root); }
+  _backwardFrom(root: Tensor): void { backward(this._core, root); }
 
   /** ‖w‖₁, with the subgradient sign(w) (0 at 0, as torch); a one-element result. */
-  l1Penalty(this: Backend, w: Tensor): Tensor {
-    const k = this._trusted;
-    const out = scalarResult(this, this.kernels.absSum(w), 'l1Penalty', [w]);
-    if (out.requiresGrad) out._backward = (g) => addWritten(w, (dst) => k.sign(dst, w), scalarOf(g));
+  l1Penalty(w: Tensor): Tensor {
+    const be = this._core;
+    const trusted = be._trusted;
+    const out = scalarResult(be, be.kernels.absSum(w), 'l1Penalty', [w]);
+    if (out.requiresGrad) out._backward = (g) => addWritten(be, w, (dst) => trusted.sign(dst, w), scalarOf(g));
     return out;
   }
 }

@@ -6,13 +6,13 @@
  */
 import { ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Rng, Tensor } from '../core/tensor.js';
-import type { Backend } from '../backend.js';
+import type { Core } from '../core/core.js';
 import { Ops } from './ops.js';
 import { addWritten as into, grad, result } from './grad.js';
-import { checkDropout, checkTensor, colVec, dims2 } from '../rules/checks.js';
+import { checkDropout, checkIds, checkTensor, colVec, dims2 } from '../rules/checks.js';
 import { checkKeys, checkNumber } from '../rules/validate.js';
 
-function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
+function vec(be: Core, t: Tensor | null, n: number, what: string): void {
   colVec(be, t, n, what);
 }
 
@@ -20,9 +20,9 @@ function vec(be: Backend, t: Tensor | null, n: number, what: string): void {
  * t's gradient buffer for a kernel that adds into it (zeroed when fresh), or null when t is
  * null or needs no gradient: for backward kernels that write several gradients in one pass.
  */
-function addTarget(t: Tensor | null): Tensor | null {
+function addTarget(be: Core, t: Tensor | null): Tensor | null {
   let dst: Tensor | null = null;
-  if (t !== null) grad(t, (d, add) => { if (!add) t._be._trusted.fill(d, 0); dst = d; });
+  if (t !== null) grad(be, t, (d, add) => { if (!add) be._trusted.fill(d, 0); dst = d; });
   return dst;
 }
 
@@ -31,7 +31,7 @@ function addTarget(t: Tensor | null): Tensor | null {
  * normalized_shape [cols]): (x − mean)/√(var + eps)·weight + bias; weight and bias are
  * [cols] or null (left out).
  */
-export function layerNorm(be: Backend, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+function layerNorm(be: Core, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
   checkTensor(be, x, 'layerNorm x');
   const [rows, cols] = dims2(x, 'layerNorm x');
   vec(be, weight, cols, 'layerNorm weight'); vec(be, bias, cols, 'layerNorm bias');
@@ -40,20 +40,20 @@ export function layerNorm(be: Backend, x: Tensor, weight: Tensor | null, bias: T
   const prev = [x];
   if (weight !== null) prev.push(weight);
   if (bias !== null) prev.push(bias);
-  const k = be._trusted;
+  const trusted = be._trusted;
   const out = result(be, x.shape, x.size, 'layerNorm', prev);
   const mean = be._steps.result([rows], rows), rstd = be._steps.result([rows], rows);
-  k.layerNorm(out, x, weight, bias, mean, rstd, eps);
+  trusted.layerNorm(out, x, weight, bias, mean, rstd, eps);
   if (out.requiresGrad) {
     out._prev = [...prev, mean, rstd]; // mean and rstd need no gradient; listed so backward() checks they are alive
     out._backward = (g) => {
       // One pass writes dx and adds into dweight and dbias.
-      const dw = addTarget(weight), db = addTarget(bias);
+      const dw = addTarget(be, weight), db = addTarget(be, bias);
       if (x.requiresGrad) {
-        into(x, (dx) => k.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db));
+        into(be, x, (dx) => trusted.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db));
       } else if (dw !== null || db !== null) {
         const dx = be._steps.temp(x.shape, x.size);
-        k.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db);
+        trusted.layerNormBackward(dx, g, x, weight, mean, rstd, dw, db);
         dx.dispose();
       }
     };
@@ -62,21 +62,21 @@ export function layerNorm(be: Backend, x: Tensor, weight: Tensor | null, bias: T
 }
 
 /** Embedding lookup: row i of the result is weight row ids[i]; weight [vocab, dim], result [ids.length, dim]. */
-export function embedding(be: Backend, weight: Tensor, ids: Int32Array): Tensor {
+function embedding(be: Core, weight: Tensor, ids: Int32Array): Tensor {
   checkTensor(be, weight, 'embedding weight');
   const [vocab, dim] = dims2(weight, 'embedding weight');
   if (!(ids instanceof Int32Array)) throw new TypeError(`embedding: expected token ids as an Int32Array, got ${describe(ids)}`);
   const n = ids.length;
-  be.kernels._checkIds(ids, n, vocab, 'embedding');
-  const k = be._trusted;
+  checkIds(ids, n, vocab, 'embedding');
+  const trusted = be._trusted;
   const out = result(be, [n, dim], n * dim, 'embedding', [weight]);
-  k.embedding(out, weight, ids);
+  trusted.embedding(out, weight, ids);
   if (out.requiresGrad) {
     const own = ids.slice();
     // The kernel adds g's rows into the rows of the ids (repeated ids add up).
-    out._backward = (g) => grad(weight, (dst, add) => {
-      if (!add) k.fill(dst, 0);
-      k.embeddingBackward(dst, g, own);
+    out._backward = (g) => grad(be, weight, (dst, add) => {
+      if (!add) trusted.fill(dst, 0);
+      trusted.embeddingBackward(dst, g, own);
     });
   }
   return out;
@@ -94,7 +94,7 @@ const ATTENTION_DROPOUT_KEYS: Record<keyof AttentionDropout, true> = { p: true, 
  * and written in place (strided batched matmuls); the scores live in [B·nHead, T, T].
  * dropout: null or p = 0 for none (eval mode).
  */
-export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, nHead: number,
+function causalAttention(be: Core, qkv: Tensor, B: number, T: number, nHead: number,
   dropout: AttentionDropout | null = null): Tensor {
   checkTensor(be, qkv, 'causalAttention qkv');
   const [rows, c3] = dims2(qkv, 'causalAttention qkv');
@@ -112,7 +112,7 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
   }
   const C = c3 / 3, hs = C / nHead, Z = B * nHead, H = nHead;
   const scale = 1 / Math.sqrt(hs);
-  const kt = be._trusted;
+  const trusted = be._trusted;
   // Per (b, h): Q, K, V are T×hs at row stride 3C, offsets 0, C, 2C plus h·hs; Y at row stride C.
   const qkvAt = (off: number) => ({ ld: c3, sb: T * c3, sh: hs, off });
   const q = qkvAt(0), k = qkvAt(C), v = qkvAt(2 * C);
@@ -125,34 +125,34 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
   // on finite inputs, half the work.
   const mm = (out: Tensor, a: Tensor, b: Tensor, m: number, n: number, kk: number, lo: L, la: L, lb: L,
     transA: boolean, transB: boolean, mask: 'a' | 'out') =>
-    kt.matmulBatched(out, a, b, { batch: B, heads: H, m, n, k: kk,
+    trusted.matmulBatched(out, a, b, { batch: B, heads: H, m, n, k: kk,
       offA: la.off, lda: la.ld, sAb: la.sb, sAh: la.sh, offB: lb.off, ldb: lb.ld, sBb: lb.sb, sBh: lb.sh,
       offC: lo.off, ldc: lo.ld, sCb: lo.sb, sCh: lo.sh, transA, transB, accumulate: false,
       causalA: mask === 'a', causalOut: mask === 'out' });
 
   const prob = be._steps.result([Z, T, T], Z * T * T);
   mm(prob, qkv, qkv, T, T, hs, sq, q, k, false, true, 'out'); // S = Q·Kᵀ
-  kt.causalSoftmax(prob, prob, scale); // P = softmax(S/√hs, causal)
+  trusted.causalSoftmax(prob, prob, scale); // P = softmax(S/√hs, causal)
   let used = prob, mask: Tensor | null = null;
   if (p > 0) {
     used = be._steps.result([Z, T, T], Z * T * T);
     mask = qkv.requiresGrad ? be._steps.result([Z, T, T], Z * T * T) : null;
-    kt.dropout(used, prob, p, dropout!.rng, mask);
+    trusted.dropout(used, prob, p, dropout!.rng, mask);
   }
   const y = result(be, [rows, C], rows * C, 'causalAttention', [qkv]);
   mm(y, used, qkv, T, hs, T, yh, sq, v, false, false, 'a'); // Y = P'·V
   if (y.requiresGrad) {
     y._prev = mask === null ? [qkv, prob, used] : [qkv, prob, used, mask];
     // dQ, dK and dV are written into their thirds of qkv's gradient by one write.
-    y._backward = (g) => into(qkv, (d) => {
+    y._backward = (g) => into(be, qkv, (d) => {
       const dp = be._steps.temp([Z, T, T], Z * T * T);
       mm(dp, g, qkv, T, T, hs, sq, yh, v, false, true, 'out'); // dP' = dY·Vᵀ
       mm(d, used, g, T, hs, T, v, sq, yh, true, false, 'a'); // dV = P'ᵀ·dY
       if (mask !== null) {
-        if (p === 1) kt.fill(dp, 0);
-        else { kt.mul(dp, dp, mask); kt.scale(dp, dp, 1 / (1 - p)); }
+        if (p === 1) trusted.fill(dp, 0);
+        else { trusted.mul(dp, dp, mask); trusted.scale(dp, dp, 1 / (1 - p)); }
       }
-      kt.causalSoftmaxBackward(dp, prob, dp, scale); // dS (the 1/√hs included)
+      trusted.causalSoftmaxBackward(dp, prob, dp, scale); // dS (the 1/√hs included)
       mm(d, dp, qkv, T, hs, T, q, sq, k, false, false, 'a'); // dQ = dS·K
       mm(d, dp, qkv, T, hs, T, k, sq, q, true, false, 'a'); // dK = dSᵀ·Q
       dp.dispose();
@@ -167,17 +167,17 @@ export function causalAttention(be: Backend, qkv: Tensor, B: number, T: number, 
  */
 export abstract class TransformerOps extends Ops {
   /** LayerNorm over the last dimension of x [rows, cols]: weight and bias [cols] or null; eps default 1e-5. */
-  layerNorm(this: Backend, x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor { return layerNorm(this, x, weight, bias, eps); }
+  layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor { return layerNorm(this._core, x, weight, bias, eps); }
 
   /** Embedding lookup: weight [vocab, dim] rows picked by Int32Array ids → [ids.length, dim]. */
-  embedding(this: Backend, weight: Tensor, ids: Int32Array): Tensor { return embedding(this, weight, ids); }
+  embedding(weight: Tensor, ids: Int32Array): Tensor { return embedding(this._core, weight, ids); }
 
   /**
    * Causal multi-head self-attention on a fused q|k|v projection [B·T, 3C] → [B·T, C]
    * (nanoGPT's split into nHead heads), with dropout on the attention probabilities when
    * `dropout` is given with p > 0.
    */
-  causalAttention(this: Backend, qkv: Tensor, B: number, T: number, nHead: number, dropout: AttentionDropout | null = null): Tensor {
-    return causalAttention(this, qkv, B, T, nHead, dropout);
+  causalAttention(qkv: Tensor, B: number, T: number, nHead: number, dropout: AttentionDropout | null = null): Tensor {
+    return causalAttention(this._core, qkv, B, T, nHead, dropout);
   }
 }

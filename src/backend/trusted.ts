@@ -2,8 +2,8 @@
  * The trusted path: every kernel on tensors, without checks (`be._trusted`).
  *
  * Internal callers (autograd, optimizers, linear models, layers) check their arguments once
- * where they enter the library, with the rules of `src/core/checked-kernels.ts`, then call these. A
- * caller here promises what `be.kernels` would have checked: live tensors of this backend,
+ * where they enter the library, with the rules of src/rules/ (those `be.kernels` applies,
+ * src/core/checked-kernels.ts), then call these. A caller here promises what `be.kernels` would have checked: live tensors of this backend,
  * the shapes and aliasing each kernel's contract names (src/backend/raw.ts), finite or
  * valid scalars. Breaking the promise writes out of bounds or into another tensor: nothing
  * here protects against it.

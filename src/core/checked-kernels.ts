@@ -1,6 +1,6 @@
 /**
- * What every kernel checks, in one file: the checked kernels (`be.kernels`) and the argument
- * rules that autograd and the optimizers share with them.
+ * The checked kernels (`be.kernels`): what every kernel checks before it runs (the rules
+ * themselves, shared with autograd and the optimizers, are in src/rules/).
  *
  * Each method checks its tensors (type, backend, disposal, shapes, aliasing) and options
  * before anything is written, then calls the trusted path (`be._trusted`,
@@ -10,11 +10,10 @@
  * the others are written out below.
  */
 import { ShapeError, describe, fmtShape } from '../rules/errors.js';
-import { Rng, Tensor } from './tensor.js';
-import type { Backend } from '../backend.js';
+import { Rng, Tensor, type TensorOwner } from './tensor.js';
 import { TABLE_NAMES } from '../backend/raw.js';
 import type { BatchedLayout, TensorTable, TrustedKernels } from '../backend/trusted.js';
-import { checkDropout, checkIds, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from '../rules/checks.js';
+import { checkDropout, checkLabels, checkTableRows, checkTensor, colVec, dims2, injective, matmulDims, same, squares, tableCheck } from '../rules/checks.js';
 import { checkDim, checkKeys, checkNumber, expectShape, optionalBool, optionsOf, resolveAdam, resolveSgd } from '../rules/validate.js';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean; accumulate?: boolean }
@@ -67,9 +66,6 @@ const ADAM_STEP_KEYS: Record<keyof AdamStepOptions, true> = {
   lr: true, betas: true, eps: true, weightDecay: true, decoupled: true, amsgrad: true, maximize: true, l1: true, step: true,
 };
 
-// the shared rules, also for the modules that import them from here
-export { checkDropout, checkIds, checkLabels, checkTensor, colVec, dims2, matmulDims, squares };
-
 
 export interface Kernels extends TensorTable {}
 
@@ -80,10 +76,8 @@ export interface Kernels extends TensorTable {}
  * `mseBackward(out, a, b, alpha)`, `sum(x)`, `mse(a, b)`, ...
  */
 export class Kernels {
-  private readonly t: TrustedKernels;
-
-  constructor(private readonly be: Backend) {
-    this.t = be._trusted;
+  /** @internal the tensors' owner (whose tensors these kernels accept) and its trusted path. */
+  constructor(private readonly be: TensorOwner, private readonly t: TrustedKernels) {
     for (const name of TABLE_NAMES) (this as unknown as Record<string, unknown>)[name] = tableCheck(be, this.t, name);
   }
 
@@ -362,11 +356,6 @@ export class Kernels {
     checkNumber(scale, 'causalSoftmaxBackward scale');
     if (out === p) throw new ShapeError('causalSoftmaxBackward: out may alias g, not p');
     return this.t.causalSoftmaxBackward(out, p, g, scale);
-  }
-
-  /** @internal the ids rule of embedding (autograd and the GPT check before they allocate). */
-  _checkIds(ids: unknown, n: number, vocab: number, what: string): Int32Array {
-    return checkIds(ids, n, vocab, what);
   }
 
   /** Embedding lookup: out row i = weight row ids[i]; weight [vocab, cols], out [ids.length, cols]. */

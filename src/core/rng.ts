@@ -57,6 +57,17 @@ export function mulberry32(seed: number): () => number {
 }
 
 /**
+ * Fisher–Yates shuffle of `a` in place, drawing j = ⌊next()·(i + 1)⌋ for i = n−1 down to 1
+ * (next: uniforms in [0, 1), e.g. mulberry32(seed)): trainTestSplit's and fit's shuffle.
+ */
+export function shuffleInPlace(a: Int32Array, next: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    const t = a[i]!; a[i] = a[j]!; a[j] = t;
+  }
+}
+
+/**
  * mulberry32 with its state in view: `state` (a uint32) is all it carries, so a training
  * checkpoint saves it and a fresh generator given it continues the same stream.
  */

@@ -9,8 +9,7 @@
  * list; `be.releasePool()` returns the spare buffers to the heap. The rules as the user
  * sees them are at the top of src/autograd/ops.ts.
  */
-import { Tensor } from './tensor.js';
-import type { Backend } from '../backend.js';
+import type { Tensor } from './tensor.js';
 import type { AnyStorage } from '../backend/storage.js';
 import type { F32Handle } from '../backend/raw.js';
 
@@ -21,12 +20,13 @@ export class StepMemory {
   /** Op results of the current step (some may be kept or disposed since). */
   private results: Tensor[] = [];
 
-  constructor(private readonly be: Backend, private readonly s: AnyStorage) {}
+  /** `adopt` wraps a buffer in a tensor counted live (the Backend's _adopt). */
+  constructor(private readonly adopt: (shape: readonly number[], size: number, h: F32Handle) => Tensor, private readonly s: AnyStorage) {}
 
   /** A temporary from the spare buffers (uninitialised contents): dispose it when done. */
   temp(shape: readonly number[], size: number): Tensor {
     const h = this.spare.get(size)?.pop() ?? this.s.allocF32(size);
-    const t = this.be._adopt(shape, size, h);
+    const t = this.adopt(shape, size, h);
     t._spare = true;
     return t;
   }

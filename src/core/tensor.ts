@@ -1,6 +1,22 @@
 import { DisposedError, ShapeError, fmtShape } from '../rules/errors.js';
-import type { Backend } from '../backend.js';
 import type { F32Handle, RngHandle } from '../backend/raw.js';
+import type { AnyStorage } from '../backend/storage.js';
+
+/**
+ * @internal What a tensor or RNG needs of the backend that owns it: its storage, where a
+ * disposed tensor goes, and where loss.backward() goes. The Backend implements it (backward
+ * comes from autograd, above this file), so nothing here imports the Backend; the rest of
+ * what the layers below the facade use is `Core` (src/core/core.ts).
+ */
+export interface TensorOwner {
+  readonly kind: 'wasm' | 'js';
+  /** the storage (handles are opaque brands above it). */
+  readonly _s: AnyStorage;
+  /** called by Tensor.dispose(). */
+  _release(t: Tensor): void;
+  /** Tensor.backward() (src/autograd/backward.ts). */
+  _backwardFrom(root: Tensor): void;
+}
 
 /**
  * A float32 tensor, row-major, owned by one backend. On the wasm backend its elements live
@@ -17,10 +33,10 @@ export class Tensor {
   grad: Tensor | null = null;
   /** @internal storage handle (a byte pointer on wasm, a Float32Array on js; opaque here). */
   _h: F32Handle;
-  /** @internal */
-  readonly _be: Backend;
-  private _view: Float32Array | null = null;
-  private _disposed = false;
+  /** @internal the backend that made it. */
+  readonly _be: TensorOwner;
+  #view: Float32Array | null = null;
+  #disposed = false;
 
   // ---- autograd and step memory (src/autograd/ops.ts); all @internal ----
   /** @internal the inputs of the op that made this tensor; null for leaves and after backward(). */
@@ -43,7 +59,7 @@ export class Tensor {
   _freedBy: string | null = null;
 
   /** @internal use be.tensor(), be.zeros() or be.param(). */
-  constructor(be: Backend, shape: readonly number[], size: number, handle: F32Handle, requiresGrad = false) {
+  constructor(be: TensorOwner, shape: readonly number[], size: number, handle: F32Handle, requiresGrad = false) {
     this._be = be;
     this.shape = shape;
     this.size = size;
@@ -54,15 +70,15 @@ export class Tensor {
   /** A live Float32Array over the tensor's elements (see the class note on staleness). */
   get data(): Float32Array {
     this.assertLive('data');
-    const v = this._view;
+    const v = this.#view;
     const buf = this._be._s.buffer();
     if (v !== null && (buf === null || v.buffer === buf)) return v;
-    return (this._view = this._be._s.view(this._h, this.size));
+    return (this.#view = this._be._s.view(this._h, this.size));
   }
 
   /** True once dispose() has been called. */
   get disposed(): boolean {
-    return this._disposed;
+    return this.#disposed;
   }
 
   /** The single element of a one-element tensor. */
@@ -99,9 +115,9 @@ export class Tensor {
 
   /** Frees the tensor's memory (and its gradient's). Further use throws DisposedError. */
   dispose(): void {
-    if (this._disposed) return;
-    this._disposed = true;
-    this._view = null;
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#view = null;
     this._managed = false;
     this._prev = null;
     this._backward = null;
@@ -111,7 +127,7 @@ export class Tensor {
 
   /** @internal throws DisposedError when disposed. */
   assertLive(what: string): void {
-    if (this._disposed) {
+    if (this.#disposed) {
       throw new DisposedError(`${what}: the tensor of shape ${fmtShape(this.shape)} was ${this._freedBy ?? 'disposed'}`);
     }
   }
@@ -121,10 +137,13 @@ export class Tensor {
 export class Rng {
   /** @internal the storage handle of the 16 lane states (opaque here). */
   _h: RngHandle;
-  private _disposed = false;
+  /** @internal the backend that made it. */
+  readonly _be: TensorOwner;
+  #disposed = false;
 
   /** @internal use be.rng(seed). */
-  constructor(readonly _be: Backend, handle: RngHandle, readonly seed: number) {
+  constructor(be: TensorOwner, handle: RngHandle, readonly seed: number) {
+    this._be = be;
     this._h = handle;
   }
 
@@ -143,16 +162,16 @@ export class Rng {
     this._be._s.rngState(this._h).set(state);
   }
 
-  get disposed(): boolean { return this._disposed; }
+  get disposed(): boolean { return this.#disposed; }
 
   dispose(): void {
-    if (this._disposed) return;
-    this._disposed = true;
+    if (this.#disposed) return;
+    this.#disposed = true;
     this._be._s.freeRng(this._h);
   }
 
   /** @internal */
   assertLive(what: string): void {
-    if (this._disposed) throw new DisposedError(`${what}: the RNG (seed ${this.seed}) was disposed`);
+    if (this.#disposed) throw new DisposedError(`${what}: the RNG (seed ${this.seed}) was disposed`);
   }
 }

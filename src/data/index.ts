@@ -15,7 +15,7 @@
  *   Open Data Commons PDDL 1.0 and CC0 1.0.
  */
 import { ShapeError, describe } from '../rules/errors.js';
-import { mulberry32 } from '../core/rng.js';
+import { mulberry32, shuffleInPlace } from '../core/rng.js';
 import { checkSeed, optionsOf } from '../rules/validate.js';
 import { DIGITS_D, DIGITS_LABELS_B64, DIGITS_N, DIGITS_PIXELS_B64 } from './digits.generated.js';
 import { DIABETES_COLUMNS, DIABETES_N, DIABETES_TARGET } from './diabetes.generated.js';
@@ -190,11 +190,7 @@ export function trainTestSplit(n: number, options: SplitOptions = {}): { train: 
   }
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  const next = mulberry32(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    const s = idx[i]!; idx[i] = idx[j]!; idx[j] = s;
-  }
+  shuffleInPlace(idx, mulberry32(seed));
   const train = idx.slice(0, nTrain).sort();
   const test = idx.slice(nTrain, nTrain + nTest).sort();
   return { train, test };

@@ -3,7 +3,7 @@
  * cdResidual, Anderson extrapolation of the Gram form, and working sets with gap-safe
  * screening in the residual form.
  */
-import type { FitResult } from './models.js';
+import type { FitResult } from './types.js';
 import type { Problem, Settings } from './problem.js';
 
 /** The smallest working set (features) of the first outer iteration. */

@@ -1,7 +1,7 @@
 /**
  * FISTA for linear.fit and linear.path (solver 'fista'), with the bounds on its step.
  */
-import type { FitResult } from './models.js';
+import type { FitResult } from './types.js';
 import type { Problem, Settings } from './problem.js';
 
 /**

@@ -48,9 +48,9 @@ import { cd, cdWorkingSet } from './cd.js';
 import { fista } from './fista.js';
 import { MAX_LISTED, Problem, type Settings } from './problem.js';
 import { ridge, ridgeCG } from './ridge.js';
+import type { FitResult, Solver } from './types.js';
 
-/** 'cd': cyclic coordinate descent (sklearn's algorithm); 'fista': accelerated proximal gradient. */
-export type Solver = 'cd' | 'fista';
+export type { FitResult, Solver } from './types.js';
 
 /** The solver settings that fit and path share. */
 export interface SolverOptions {
@@ -93,17 +93,6 @@ export interface FitOptions extends SolverOptions {
   l1Ratio?: number;
   /** Initial coefficients (length d); default zeros. */
   warmStart?: ArrayLike<number>;
-}
-
-export interface FitResult {
-  /** The coefficients, length d. Exact zeros where the L1 prox cut them. */
-  coef: Float32Array;
-  /** Iterations done: epochs over all coordinates (cd) or proximal gradient steps (fista). */
-  iterations: number;
-  /** True when the gap (or, for alpha = 0, the coefficient change) fell below tol. */
-  converged: boolean;
-  /** The last duality gap, in units of the objective above (gap/n); NaN when alpha = 0. */
-  dualGap: number;
 }
 
 export interface PathOptions extends SolverOptions {

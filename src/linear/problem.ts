@@ -6,7 +6,7 @@
 import type { Backend } from '../backend.js';
 import type { TrustedKernels } from '../backend/trusted.js';
 import type { Tensor } from '../core/tensor.js';
-import type { FitResult, Solver } from './models.js';
+import type { FitResult, Solver } from './types.js';
 import { Anderson } from './anderson.js';
 
 /** Column indices travel to the kernels as f32 values, exact below this. */

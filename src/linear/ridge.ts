@@ -1,7 +1,7 @@
 /**
  * Ridge (l1Ratio = 0) for linear.fit and linear.path through its own route.
  */
-import type { FitResult } from './models.js';
+import type { FitResult } from './types.js';
 import type { Problem, Settings } from './problem.js';
 
 /**

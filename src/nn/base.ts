@@ -13,7 +13,7 @@
  * forward() returns op results: see the memory rules in src/autograd/ops.ts.
  */
 import { ShapeError, describe, fmtShape } from '../rules/errors.js';
-import { Backend } from '../backend.js';
+import { Backend, backendOf } from '../backend.js';
 import { Rng, Tensor } from '../core/tensor.js';
 import { mulberry32 } from '../core/rng.js';
 import { checkKeys, checkSeed, checkShape, finiteFloat32Copy, sameShape } from '../rules/validate.js';
@@ -246,24 +246,24 @@ export class Linear extends Module {
   }
 }
 
-function backendOf(x: unknown, what: string): Backend {
+function inputBackend(x: unknown, what: string): Backend {
   if (!(x instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor, got ${describe(x)}`);
-  return x._be;
+  return backendOf(x);
 }
 
 /** max(x, 0). */
 export class ReLU extends Module {
-  forward(x: Tensor): Tensor { return backendOf(x, 'ReLU.forward').relu(x); }
+  forward(x: Tensor): Tensor { return inputBackend(x, 'ReLU.forward').relu(x); }
 }
 
 /** Exact (erf) GELU, as torch.nn.GELU(). */
 export class GELU extends Module {
-  forward(x: Tensor): Tensor { return backendOf(x, 'GELU.forward').gelu(x); }
+  forward(x: Tensor): Tensor { return inputBackend(x, 'GELU.forward').gelu(x); }
 }
 
 /** tanh. */
 export class Tanh extends Module {
-  forward(x: Tensor): Tensor { return backendOf(x, 'Tanh.forward').tanh(x); }
+  forward(x: Tensor): Tensor { return inputBackend(x, 'Tanh.forward').tanh(x); }
 }
 
 export interface DropoutOptions {
@@ -293,7 +293,7 @@ export class Dropout extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const be = backendOf(x, 'Dropout.forward');
+    const be = inputBackend(x, 'Dropout.forward');
     if (!this.training || this.p === 0) return x;
     let rng = this.rngs.get(be);
     if (rng === undefined || rng.disposed) this.rngs.set(be, (rng = be.rng(this.seed)));
@@ -329,6 +329,6 @@ export class Sequential extends Module {
       for (const [, m] of this._children) y = m.forward(y);
       return y;
     };
-    return x instanceof Tensor ? x._be._keepRngsOnFailure(run) : run();
+    return x instanceof Tensor ? backendOf(x)._keepRngsOnFailure(run) : run();
   }
 }

@@ -22,6 +22,7 @@
  */
 import { describe } from '../rules/errors.js';
 import { Tensor } from '../core/tensor.js';
+import { backendOf } from '../backend.js';
 import { checkTensor } from '../rules/checks.js';
 import { checkNumber } from '../rules/validate.js';
 
@@ -73,24 +74,24 @@ export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number
     grads.push(p.grad);
   });
   if (grads.length === 0) return 0;
-  const k = grads[0]!._be._trusted;
+  const trusted = backendOf(grads[0]!)._trusted;
 
   let total: number;
   if (normType === Infinity) {
     total = 0;
     for (const g of grads) {
-      const m = k.absMax(g);
+      const m = trusted.absMax(g);
       if (Number.isNaN(m) || m > total) total = m; // once NaN, NaN stays (torch's max propagates it)
     }
   } else {
     let s = 0;
-    for (const g of grads) s += k.sumSquares(g);
+    for (const g of grads) s += trusted.sumSquares(g);
     total = fr(Math.sqrt(s));
   }
   if (errorIfNonfinite && !Number.isFinite(total)) {
     throw new RangeError(`clipGradNorm: the total norm of order ${normType} of the gradients is ${total}, so they cannot be clipped (nothing was changed; errorIfNonfinite: false scales them by the non-finite norm anyway, as torch)`);
   }
   const coef = clipCoefficient(total, maxNorm);
-  if (coef !== 1) for (const g of grads) k.scale(g, g, coef);
+  if (coef !== 1) for (const g of grads) trusted.scale(g, g, coef);
   return total;
 }

@@ -6,7 +6,7 @@ import { ShapeError, describe } from '../rules/errors.js';
 import { mulberry32 } from '../core/rng.js';
 import { checkSeed, optionsOf } from '../rules/validate.js';
 import { idsOf } from '../rules/checks.js';
-import type { GPT } from './gpt.js';
+import type { Tensor } from '../core/tensor.js';
 
 /** Options of GPT.generate. */
 export interface GenerateOptions {
@@ -20,6 +20,20 @@ export interface GenerateOptions {
   stop?: number;
 }
 
+/**
+ * What generate() uses of its model: nn.GPT has it. Typed here rather than importing
+ * src/nn/gpt.ts, which imports this file for GPT.generate.
+ */
+export interface LanguageModel {
+  readonly be: { endStep(): void };
+  readonly config: { readonly blockSize: number; readonly vocabSize: number };
+  readonly training: boolean;
+  eval(): unknown;
+  train(mode: boolean): unknown;
+  /** Logits [B·T, vocabSize] of ids [B, T]. */
+  forward(ids: Int32Array, shape: readonly [number, number]): Tensor;
+}
+
 const GENERATE_KEYS: Record<keyof GenerateOptions, true> = { temperature: true, topK: true, seed: true, stop: true };
 
 /**
@@ -30,7 +44,7 @@ const GENERATE_KEYS: Record<keyof GenerateOptions, true> = { temperature: true, 
 export const MAX_NEW_TOKENS = 2 ** 24;
 
 /** GPT.generate (see its doc comment there): the prompt followed by maxNewTokens new tokens (fewer after `stop`). */
-export function generate(model: GPT, prompt: Int32Array | number[], maxNewTokens: number, options: GenerateOptions = {}): Int32Array {
+export function generate(model: LanguageModel, prompt: Int32Array | number[], maxNewTokens: number, options: GenerateOptions = {}): Int32Array {
   const be = model.be;
   const { blockSize, vocabSize: V } = model.config;
   const p = idsOf(prompt, V, 'GPT.generate prompt');

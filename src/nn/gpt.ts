@@ -23,10 +23,6 @@ import { generate, type GenerateOptions } from './generate.js';
 import { idsOf } from '../rules/checks.js';
 import { checkKeys, hyper } from '../rules/validate.js';
 
-export { Embedding, LayerNorm, CausalSelfAttention, MLP, Block, LMHead, Container } from './gpt-layers.js';
-export type { BlockOptions, EmbeddingOptions, LayerNormOptions } from './gpt-layers.js';
-export type { GenerateOptions } from './generate.js';
-
 // ---- the model ---------------------------------------------------------------------------------
 
 /** nn.GPT's configuration (nanoGPT's GPTConfig). */

@@ -12,6 +12,7 @@
  */
 import { DisposedError, ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Tensor } from '../core/tensor.js';
+import { backendOf } from '../backend.js';
 import { hyper, resolveAdam, resolveSgd, sameShape } from '../rules/validate.js';
 import { STATE_KEYS, checkOptionKeys, readStateDict, type Family, type OptimizerStateDict, type ParamState, type StateKey } from './state.js';
 
@@ -79,7 +80,7 @@ export abstract class Optimizer<O extends object> {
   /** @internal each parameter's live state (allocated at its first step). */
   protected readonly state = new Map<Tensor, LiveState>();
   private readonly owner = new Set<Tensor>();
-  private _disposed = false;
+  #disposed = false;
   protected readonly name: string;
 
   /** @internal the family (its options and state keys) is regula's own. */
@@ -163,7 +164,7 @@ export abstract class Optimizer<O extends object> {
           if (s.step >= Number.MAX_SAFE_INTEGER) throw new RangeError(`${w}: the step count ${s.step} cannot grow by one and stay exact`);
           const need = this.needs(o);
           const first = need.length > 0 && s[need[0]!] === undefined;
-          for (const key of need) if (s[key] === undefined) made.push((s[key] = p._be.zeros(p.shape)));
+          for (const key of need) if (s[key] === undefined) made.push((s[key] = backendOf(p).zeros(p.shape)));
           work.push({ p, g, s, o, first });
         });
       });
@@ -200,7 +201,7 @@ export abstract class Optimizer<O extends object> {
   /** Sets every parameter's grad to zeros (torch 1.13's zero_grad(set_to_none=False)). */
   zeroGrad(): void {
     this.assertLive('zeroGrad()');
-    for (const g of this.paramGroups) for (const p of g.params) if (p.grad !== null) p._be.kernels.fill(p.grad, 0);
+    for (const g of this.paramGroups) for (const p of g.params) if (p.grad !== null) backendOf(p).kernels.fill(p.grad, 0);
   }
 
   /** The state of every parameter and the groups' options, as copies (torch's state_dict()). */
@@ -246,7 +247,7 @@ export abstract class Optimizer<O extends object> {
       for (const [p, { step, bufs }] of loaded) {
         const live: LiveState = { step };
         next.set(p, live);
-        for (const [k, c] of bufs) { const t = p._be.zeros(p.shape); live[k] = t; t.data.set(c); }
+        for (const [k, c] of bufs) { const t = backendOf(p).zeros(p.shape); live[k] = t; t.data.set(c); }
       }
     } catch (e) {
       for (const s of next.values()) for (const k of STATE_KEYS) s[k]?.dispose();
@@ -267,13 +268,13 @@ export abstract class Optimizer<O extends object> {
 
   /** Frees every state tensor; the optimizer cannot be used afterwards. */
   dispose(): void {
-    if (this._disposed) return;
+    if (this.#disposed) return;
     this.freeState();
-    this._disposed = true;
+    this.#disposed = true;
   }
 
   /** True once dispose() has been called. */
-  get disposed(): boolean { return this._disposed; }
+  get disposed(): boolean { return this.#disposed; }
 
   private freeState(): void {
     for (const s of this.state.values()) for (const k of STATE_KEYS) s[k]?.dispose();
@@ -281,7 +282,7 @@ export abstract class Optimizer<O extends object> {
   }
 
   private assertLive(what: string): void {
-    if (this._disposed) throw new DisposedError(`${this.name}.${what}: the optimizer was disposed`);
+    if (this.#disposed) throw new DisposedError(`${this.name}.${what}: the optimizer was disposed`);
   }
 }
 
@@ -304,7 +305,7 @@ export class SGD extends Optimizer<SGDOptions> {
 
   /** @internal */
   protected update(p: Tensor, g: Tensor, s: LiveState, o: Required<SGDOptions>, first: boolean): void {
-    p._be._trusted.sgdStep(p, g, o.momentum !== 0 ? s.momentumBuffer! : null, o, first);
+    backendOf(p)._trusted.sgdStep(p, g, o.momentum !== 0 ? s.momentumBuffer! : null, o, first);
   }
 
   protected checkLoadedState(): void { /* a missing momentum buffer is re-made on the next step, as torch's None */ }
@@ -346,7 +347,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
   /** @internal */
   protected update(p: Tensor, g: Tensor, s: LiveState, o: Required<AdamOptions>): void {
-    p._be._trusted.adamStep(p, g, s.expAvg!, s.expAvgSq!, o.amsgrad ? s.maxExpAvgSq! : null, o, this.decoupled, s.step + 1);
+    backendOf(p)._trusted.adamStep(p, g, s.expAvg!, s.expAvgSq!, o.amsgrad ? s.maxExpAvgSq! : null, o, this.decoupled, s.step + 1);
   }
 
   protected checkLoadedState(s: ParamState, o: Required<AdamOptions>, where: string): void {

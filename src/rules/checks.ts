@@ -5,8 +5,7 @@
  * error saying what was expected and what came, before anything is written.
  */
 import { ShapeError, describe, fmtShape } from './errors.js';
-import { Rng, Tensor } from '../core/tensor.js';
-import type { Backend } from '../backend.js';
+import { Rng, Tensor, type TensorOwner } from '../core/tensor.js';
 import { TABLE, type TableEntry, type TableName } from '../backend/raw.js';
 import type { TensorSignatures, TrustedKernels } from '../backend/trusted.js';
 import { checkNumber, expectShape } from './validate.js';
@@ -14,7 +13,7 @@ import { checkNumber, expectShape } from './validate.js';
 // ---- rules shared with autograd and the optimizers ------------------------------------------
 
 /** t as a live tensor of `be`: TypeError or DisposedError naming `what` otherwise. */
-export function checkTensor(be: Backend, t: unknown, what: string): Tensor {
+export function checkTensor(be: TensorOwner, t: unknown, what: string): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor, got ${describe(t)}`);
   t.assertLive(what);
   if (t._be !== be) throw new TypeError(`${what}: the tensor belongs to another backend (${t._be.kind}) than this one (${be.kind})`);
@@ -22,7 +21,7 @@ export function checkTensor(be: Backend, t: unknown, what: string): Tensor {
 }
 
 /** True when t is a live tensor of be (what checkTensor accepts), without building a message. */
-function ok(t: unknown, be: Backend): boolean {
+function ok(t: unknown, be: TensorOwner): boolean {
   return t instanceof Tensor && !t.disposed && t._be === be;
 }
 
@@ -86,7 +85,7 @@ export function checkLabels(logits: Tensor, labels: unknown, what: string): [num
 }
 
 /** Dropout's p in [0, 1] and a live RNG of be (`what` names the caller: dropout, causalAttention's dropout). */
-export function checkDropout(be: Backend, p: unknown, rng: unknown, what = 'dropout'): void {
+export function checkDropout(be: TensorOwner, p: unknown, rng: unknown, what = 'dropout'): void {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`${what}: expected p in [0, 1], got ${describe(p)}`);
   if (!(rng instanceof Rng)) throw new TypeError(`${what}: expected an Rng from be.rng(seed), got ${describe(rng)}`);
   rng.assertLive(`${what} rng`);
@@ -94,7 +93,7 @@ export function checkDropout(be: Backend, p: unknown, rng: unknown, what = 'drop
 }
 
 /** An optional per-column tensor (LayerNorm weight, bias or their gradients): null, or a live tensor of shape [cols]. */
-export function colVec(be: Backend, t: Tensor | null | undefined, cols: number, what: string): Tensor | null {
+export function colVec(be: TensorOwner, t: Tensor | null | undefined, cols: number, what: string): Tensor | null {
   if (t === null || t === undefined) return null;
   checkTensor(be, t, what);
   if (t.shape.length !== 1 || t.shape[0] !== cols) expectShape(t.shape, [cols], what);
@@ -149,7 +148,7 @@ export function idsOf(ids: unknown, vocab: number, what: string): Int32Array {
  * An embedding's operands: `table` [vocab, cols], `rows` [n, cols] and n ids in [0, vocab),
  * the two tensors live, of be and distinct; `what`, `tName`, `rName` name them in messages.
  */
-export function checkTableRows(be: Backend, table: Tensor, rows: Tensor, ids: unknown, what: string, tName: string, rName: string): void {
+export function checkTableRows(be: TensorOwner, table: Tensor, rows: Tensor, ids: unknown, what: string, tName: string, rName: string): void {
   checkTensor(be, rows, `${what} ${rName}`); checkTensor(be, table, `${what} ${tName}`);
   const [vocab, cols] = dims2(table, `${what} ${tName}`);
   const [n, rc] = dims2(rows, `${what} ${rName}`);
@@ -165,7 +164,7 @@ export function checkTableRows(be: Backend, table: Tensor, rows: Tensor, ids: un
  * then t1 against t2, so messages read "out: expected [shape of x]". Written without a rest
  * array or closure: it runs on every checked elementwise call.
  */
-export function same(be: Backend, what: string, t1: Tensor, t2: Tensor, t3?: Tensor): void {
+export function same(be: TensorOwner, what: string, t1: Tensor, t2: Tensor, t3?: Tensor): void {
   // the message is built only when a check fails (checkTensor then throws it)
   if (!ok(t1, be)) checkTensor(be, t1, `${what} argument 1`);
   if (!ok(t2, be)) checkTensor(be, t2, `${what} argument 2`);
@@ -177,7 +176,7 @@ export function same(be: Backend, what: string, t1: Tensor, t2: Tensor, t3?: Ten
 }
 
 /** The checked entry of table kernel `name`: its signature's checks, then the trusted call. */
-export function tableCheck(be: Backend, t: TrustedKernels, name: TableName): TensorSignatures[TableEntry['sig']] {
+export function tableCheck(be: TensorOwner, t: TrustedKernels, name: TableName): TensorSignatures[TableEntry['sig']] {
   const e: TableEntry = TABLE[name];
   const names = e.names ?? (e.sig === 'map' || e.sig === 'mapScalar' ? ['out', 'x'] : ['out', 'a', 'b']);
   const aliasFirst = e.alias === 'first', aliasNone = e.alias === 'none';

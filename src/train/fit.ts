@@ -14,10 +14,11 @@
  */
 import { describe } from '../rules/errors.js';
 import { Tensor } from '../core/tensor.js';
-import type { Backend } from '../backend.js';
+import { backendOf, type Backend } from '../backend.js';
 import type { LRScheduler } from '../optim/schedule.js';
 import { Optimizer } from '../optim/optimizers.js';
-import { mulberry32 } from '../core/rng.js';
+import { mulberry32, shuffleInPlace } from '../core/rng.js';
+import { takeRows } from '../data/index.js';
 import { checkKeys, checkNumber, checkSeed } from '../rules/validate.js';
 import { clipGradNorm } from '../nn/clip.js';
 
@@ -111,13 +112,6 @@ export interface FitResult {
 }
 
 
-function shuffleInPlace(a: Int32Array, rand: () => number): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = a[i]!; a[i] = a[j]!; a[j] = t;
-  }
-}
-
 function int(v: unknown, what: string, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`fit: ${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
   return v;
@@ -151,15 +145,9 @@ function checkData(data: FitData, loss: 'crossEntropy' | 'mse', what: string): C
 }
 
 /** Rows `idx` of a data set (copied), for a split. */
-function takeRows(c: Checked, idx: Int32Array): Checked {
-  const xs = c.x instanceof Tensor ? c.x.data : c.x;
-  const x = new Float32Array(idx.length * c.d);
-  const y = c.y instanceof Int32Array ? new Int32Array(idx.length * c.k) : new Float32Array(idx.length * c.k);
-  idx.forEach((r, i) => {
-    x.set(xs.subarray(r * c.d, (r + 1) * c.d), i * c.d);
-    y.set(c.y.subarray(r * c.k, (r + 1) * c.k), i * c.k);
-  });
-  return { x, y, n: idx.length, d: c.d, k: c.k };
+function splitRows(c: Checked, idx: Int32Array): Checked {
+  const x = takeRows(c.x instanceof Tensor ? c.x.data : c.x, c.d, idx);
+  return { x, y: takeRows(c.y, c.k, idx), n: idx.length, d: c.d, k: c.k };
 }
 
 /** Batch tensors reused across batches and epochs, one set per batch size. */
@@ -252,7 +240,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
 
   const params = model.parameters();
   if (!Array.isArray(params) || params.length === 0 || !(params[0] instanceof Tensor)) throw new TypeError('fit: model.parameters() returned no tensors');
-  const be = params[0]._be;
+  const be = backendOf(params[0]);
   const cls = loss === 'crossEntropy';
 
   let train = checkData(data, loss, 'data');
@@ -270,8 +258,8 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
     if (nVal < 1 || nVal >= train.n) throw new RangeError(`fit: options.validationSplit ${f} of ${train.n} samples leaves ${nVal} for validation and ${train.n - nVal} for training; both need at least one`);
     const idx = new Int32Array(train.n).map((_, i) => i);
     shuffleInPlace(idx, rand);
-    val = takeRows(train, idx.subarray(train.n - nVal));
-    train = takeRows(train, idx.subarray(0, train.n - nVal));
+    val = splitRows(train, idx.subarray(train.n - nVal));
+    train = splitRows(train, idx.subarray(0, train.n - nVal));
   }
   if (cls) for (const c of val === null ? [train] : [train, val]) {
     const labels = c.y as Int32Array;

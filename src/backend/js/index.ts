@@ -33,6 +33,7 @@ export class JsStorage implements Storage<Float32Array, Uint32Array, Int32Array>
     ...clipKernels,
   };
   private live = 0;
+  /** @internal the allocation limit (tests use it to fail the k-th allocation). */
   readonly _limit = new AllocLimit();
 
   allocF32(n: number): Float32Array {

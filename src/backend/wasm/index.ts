@@ -337,6 +337,7 @@ export class WasmStorage implements Storage<number, number, number> {
   /** Bytes of the allocator's live blocks that scratch slots hold (not tensor memory). */
   private scratchBytes = 0;
 
+  /** @internal the allocation limit (tests use it to fail the k-th allocation). */
   readonly _limit = new AllocLimit();
 
   allocF32(n: number, zero = true): number {

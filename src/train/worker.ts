@@ -21,8 +21,7 @@
  * beside them (listen with addEventListener, or onmessage, and ignore these).
  */
 import { describe } from '../rules/errors.js';
-import { checkCallback } from './fit.js';
-import { checkKeys } from '../rules/validate.js';
+import { checkFunction, checkKeys } from '../rules/validate.js';
 
 /**
  * One end of a message channel: a Worker (the page's end), a worker's global scope `self`
@@ -114,10 +113,10 @@ export function serveTraining<S, P, R>(
   train: (settings: S, context: TrainingContext<P>) => R | Promise<R>,
   options: ServeTrainingOptions<R> = {},
 ): TrainingServer {
-  if (typeof train !== 'function') throw new TypeError(`serveTraining: train: expected a function, got ${describe(train)}`);
+  checkFunction(train, 'serveTraining: train');
   if (options === null || typeof options !== 'object') throw new TypeError(`serveTraining: expected options, got ${describe(options)}`);
   checkKeys(options, SERVE_KEYS, 'serveTraining');
-  checkCallback(options.transfer, 'serveTraining: options.transfer');
+  if (options.transfer !== undefined) checkFunction(options.transfer, 'serveTraining: options.transfer');
   let ep: MessageEndpoint;
   if (options.scope !== undefined) ep = checkEndpoint(options.scope, 'serveTraining', 'options.scope');
   else {
@@ -219,7 +218,7 @@ export function trainInWorker<S, P, R>(worker: MessageEndpoint, settings: S, opt
   const ep = checkEndpoint(worker, 'trainInWorker', 'a Worker or a MessagePort');
   if (options === null || typeof options !== 'object') throw new TypeError(`trainInWorker: expected options, got ${describe(options)}`);
   checkKeys(options, RUN_KEYS, 'trainInWorker');
-  checkCallback(options.onProgress, 'trainInWorker: options.onProgress');
+  if (options.onProgress !== undefined) checkFunction(options.onProgress, 'trainInWorker: options.onProgress');
   const run = (runs.get(ep) ?? 0) + 1;
   // Posted first: settings that cannot be cloned throw here, before anything changed.
   ep.postMessage({ type: 'regula:train', run, settings } satisfies TrainingRequest<S>, options.transfer ?? []);

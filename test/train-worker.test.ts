@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBackend, safetensors, serveTraining, trainInWorker, type MessageEndpoint, type TrainingContext, type TrainingServer } from '../src/index.js';
-import { accuracy, buildModel, digits, trainDigits, type Progress, type Result, type Settings } from '../examples/worker/train.js';
+import { BATCHES, accuracy, buildModel, digits, trainDigits, type Progress, type Result, type Settings } from '../examples/worker/train.js';
 
 const open: { ports: MessagePort[]; servers: TrainingServer[] } = { ports: [], servers: [] };
 afterEach(() => {
@@ -31,7 +31,7 @@ function serve<S, P, R>(scope: MessageEndpoint, train: (s: S, c: TrainingContext
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
 describe('the how-to: examples/worker/train.ts served over a MessageChannel', () => {
-  it('reports every epoch in order before the result, and the weights it returns predict', async () => {
+  it('reports in order (batches, and every epoch with its validation accuracy) before the result, and the weights it returns predict', async () => {
     const { worker, scope } = channel();
     serve(scope, trainDigits, (r: Result) => [r.weights.buffer]);
     const seen: Progress[] = [];
@@ -40,41 +40,42 @@ describe('the how-to: examples/worker/train.ts served over a MessageChannel', ()
     expect(run.run).toBe(1);
     expect(stopped).toBe(false);
     expect(value.stopReason).toBe('epochs');
-    expect(value.epochs).toBe(4);
-    expect(seen.map((p) => p.epoch)).toEqual([0, 1, 2, 3]);
-    for (const p of seen) expect(Number.isFinite(p.loss) && p.valAccuracy >= 0 && p.valAccuracy <= 1).toBe(true);
-    expect(seen[3]!.loss).toBeLessThan(seen[0]!.loss);
+    expect([value.epochs, value.steps]).toEqual([4, 4 * BATCHES]);
+    const ends = seen.filter((p) => p.valAccuracy !== null);
+    expect(ends.map((p) => [p.epoch, p.step])).toEqual([0, 1, 2, 3].map((e) => [e, (e + 1) * BATCHES]));
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.step).toBeGreaterThanOrEqual(seen[i - 1]!.step); // in order
+    for (const p of seen) expect(Number.isFinite(p.loss) && p.step >= 1 && p.step <= 4 * BATCHES).toBe(true);
+    expect(ends[3]!.loss).toBeLessThan(ends[0]!.loss);
     // The result is a model: its weights, loaded on the other backend, predict the 360
     // validation digits exactly as the worker (wasm) measured them, and far above chance (0.1).
     const be = await loadBackend('js');
     const model = buildModel(be).loadStateDict(safetensors.load(value.weights).tensors);
     const { xVal, yVal } = digits();
-    const here = accuracy(be, model, xVal, yVal);
+    const here = accuracy(model, xVal, yVal);
     expect(here).toBe(value.valAccuracy);
-    expect(here).toBe(seen[3]!.valAccuracy); // the last epoch's weights, evaluated by fit
+    expect(here).toBe(ends[3]!.valAccuracy); // the last epoch's weights, evaluated by fit
     expect(here).toBeGreaterThan(0.85);
     model.dispose();
     be.dispose();
   });
 
-  it('a stop ends the run within one epoch of reaching the worker, with the weights trained so far', async () => {
+  it('a stop ends the run within one batch of reaching the worker, with the weights trained so far', async () => {
     const { worker, scope } = channel();
-    let reported = 0, reportedAtAbort = -1;
+    let step = 0, stepAtAbort = -1;
     serve(scope, (s: Settings, ctx: TrainingContext<Progress>) => {
-      ctx.signal.addEventListener('abort', () => { reportedAtAbort = reported; });
-      return trainDigits(s, { ...ctx, signal: ctx.signal, progress: (p) => { reported++; ctx.progress(p); } });
+      ctx.signal.addEventListener('abort', () => { stepAtAbort = step; });
+      return trainDigits(s, { ...ctx, signal: ctx.signal, progress: (p) => { step = p.step; ctx.progress(p); } });
     });
-    const seen: number[] = [];
-    const run = trainInWorker<Settings, Progress, Result>(worker, { epochs: 100_000 }, {
-      onProgress: (p) => { seen.push(p.epoch); if (p.epoch === 2) run.stop(); },
+    const run = trainInWorker<Settings, Progress, Result>(worker, { epochs: 100_000, reportEvery: 0 }, {
+      onProgress: (p) => { if (p.epoch === 2 && p.valAccuracy !== null) run.stop(); },
     });
     const { value, stopped } = await run.result;
     expect(stopped).toBe(true);
     expect(value.stopReason).toBe('aborted');
-    expect(reportedAtAbort).toBeGreaterThanOrEqual(3);
-    expect(value.epochs - reportedAtAbort).toBeGreaterThanOrEqual(0);
-    expect(value.epochs - reportedAtAbort).toBeLessThanOrEqual(1);
-    expect(seen).toEqual(Array.from({ length: value.epochs }, (_, i) => i));
+    expect(stepAtAbort).toBeGreaterThanOrEqual(3 * BATCHES);
+    expect(value.steps - stepAtAbort).toBeGreaterThanOrEqual(0);
+    expect(value.steps - stepAtAbort).toBeLessThanOrEqual(1);
+    expect(value.epochs).toBe(Math.floor(value.steps / BATCHES)); // an epoch cut short is not counted
     expect(value.valAccuracy).toBeGreaterThan(0.5);
   });
 });

@@ -3,7 +3,7 @@
  * the trained weights it sends back to predict here. In your project, import from 'regula'.
  */
 import { loadBackend, safetensors, trainInWorker, type TrainingRun } from '../../src/index.js';
-import { accuracy, buildModel, digits, type Progress, type Result, type Settings } from './train.js';
+import { BATCHES, accuracy, buildModel, digits, type Progress, type Result, type Settings } from './train.js';
 
 /** Enough epochs to have time to press stop: an epoch takes a few milliseconds. */
 const EPOCHS = 500;
@@ -16,10 +16,10 @@ worker.onerror = (e) => { status.textContent = `the worker failed: ${e.message}`
 let run: TrainingRun<Result> | null = null;
 
 function show(p: Progress): void {
-  bar.value = p.epoch + 1;
+  bar.value = p.step;
   $('epoch').textContent = String(p.epoch + 1);
   $('loss').textContent = p.loss.toFixed(4);
-  $('val').textContent = p.valAccuracy.toFixed(3);
+  if (p.valAccuracy !== null) $('val').textContent = p.valAccuracy.toFixed(3);
 }
 
 /** The worker's result is a model: its weights, loaded here (on the js backend), predict the validation digits. */
@@ -28,7 +28,7 @@ async function predictHere(weights: Uint8Array): Promise<number> {
   const model = buildModel(be).loadStateDict(safetensors.load(weights).tensors);
   try {
     const { xVal, yVal } = digits();
-    return accuracy(be, model, xVal, yVal);
+    return accuracy(model, xVal, yVal);
   } finally {
     model.dispose();
     be.dispose();
@@ -38,14 +38,14 @@ async function predictHere(weights: Uint8Array): Promise<number> {
 trainButton.onclick = async () => {
   trainButton.disabled = true;
   stopButton.disabled = false;
-  bar.max = EPOCHS;
+  bar.max = EPOCHS * BATCHES;
   bar.value = 0;
   result.textContent = '';
   status.textContent = 'training…';
   run = trainInWorker<Settings, Progress, Result>(worker, { epochs: EPOCHS }, { onProgress: show });
   try {
     const { value, stopped } = await run.result;
-    status.textContent = `${stopped ? 'stopped' : 'done'} after ${value.epochs} epochs`;
+    status.textContent = `${stopped ? 'stopped' : 'done'} after ${value.epochs} epochs (${value.steps} steps)`;
     const here = await predictHere(value.weights);
     result.textContent = `The returned weights (${value.weights.length} bytes) predict ${(here * 100).toFixed(1)}% of the validation digits on this page; the worker measured ${(value.valAccuracy * 100).toFixed(1)}%.`;
     result.dataset['accuracy'] = String(here);

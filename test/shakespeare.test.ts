@@ -5,7 +5,8 @@
  * full 2,000 iterations against PyTorch are test/heavy/shakespeare.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WarmupCosineLR, estimateLoss, fitText, nn, textCorpus, type Backend } from '../src/index.js';
+import { estimateLoss, fitText, textCorpus, type Backend } from '../src/index.js';
+import { RECIPE_FIT, recipeModel, recipeTraining } from '../examples/experiments/shakespeare-recipe.js';
 import { ITERS, RECIPE, SEEDS, loadShakespeare, loadTorchReference, shakespeare } from '../examples/experiments/shakespeare.js';
 import { loadBoth } from './helpers.js';
 
@@ -35,10 +36,14 @@ describe('experiment 9: nanoGPT\'s Shakespeare recipe', () => {
     const corpus = textCorpus(loadShakespeare(), { blockSize: RECIPE.blockSize });
     const val = corpus.val.subarray(0, 65 * 8);
     const run = async (be: Backend) => {
-      const gpt = new nn.GPT(be, { vocabSize: 65, blockSize: RECIPE.blockSize, nLayer: RECIPE.nLayer, nHead: RECIPE.nHead, nEmbd: RECIPE.nEmbd, bias: false, dropout: 0, seed: SEEDS.init });
-      const optimizer = gpt.configureOptimizers({ lr: RECIPE.lr, betas: RECIPE.betas, weightDecay: RECIPE.weightDecay });
-      const scheduler = new WarmupCosineLR(optimizer, { warmupIters: RECIPE.warmupIters, decayIters: RECIPE.decayIters, minLr: RECIPE.minLr });
-      const r = await fitText(gpt, { train: corpus.train, val }, { optimizer, scheduler, steps: 2, batchSize: RECIPE.batchSize, clipGradNorm: RECIPE.gradClip, evalEvery: 1, seed: SEEDS.batches });
+      // the recipe as experiment 9 and the demo's text panel build it (shakespeare-recipe.ts)
+      const gpt = recipeModel(be, 65);
+      expect(gpt.config).toMatchObject({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, dropout: 0, tieWeights: true, seed: SEEDS.init });
+      const { optimizer, scheduler } = recipeTraining(gpt);
+      expect([optimizer.paramGroups[0]!.weightDecay, optimizer.paramGroups[1]!.weightDecay, optimizer.paramGroups[0]!.betas]).toEqual([0.1, 0, [0.9, 0.99]]);
+      expect([scheduler.warmupIters, scheduler.decayIters, scheduler.minLr, scheduler.baseLrs[0]]).toEqual([100, 2000, 1e-4, 1e-3]);
+      expect(RECIPE_FIT).toEqual({ batchSize: 12, clipGradNorm: 1.0 });
+      const r = await fitText(gpt, { train: corpus.train, val }, { ...RECIPE_FIT, optimizer, scheduler, steps: 2, evalEvery: 1, seed: SEEDS.batches });
       const w = Object.fromEntries(Object.entries(gpt.stateDict()).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')]));
       const out = { history: r.history, lastLoss: r.lastLoss, w, val: estimateLoss(gpt, val) };
       optimizer.dispose(); gpt.dispose();

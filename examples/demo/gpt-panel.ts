@@ -8,7 +8,7 @@
 import { trainInWorker, type TrainingRun } from '../../src/index.js';
 import { GPT_SHAPE } from '../experiments/gpt-names.js';
 import type { FromGptWorker, GptProgress, GptResult, GptSettings, ToGptWorker } from './gpt-protocol.js';
-import { byId, frameDraw, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
+import { byId, frameDraw, reset, saveFile, scale, stepAxes, svg, thousands } from './svg.js';
 
 /** The weight-decay slider's stops (AdamW's λ; decay per step is lr·λ). */
 export const GPT_WDS = [0, 0.01, 0.03, 0.1, 0.3, 1, 3];
@@ -184,7 +184,7 @@ export function initGpt(): void {
   // validation dots only the new ones, so a frame's work stays small on the page's thread.
   function draw(): void {
     const plot = byId<SVGSVGElement>('gpt-loss-plot');
-    const W = 460, H = 240, left = 38, right = 10, top = 10, bottom = 26;
+    const box = { W: 460, H: 240, left: 38, right: 10, top: 10, bottom: 26 }, { W, H, left, right, top, bottom } = box;
     const last = Math.max(train[train.length - 1]?.step ?? 0, val[val.length - 1]?.step ?? 0);
     const xMax = Math.max(500, Math.ceil(last / 500) * 500);
     const yMax = 3.5, yMin = 1.5;
@@ -192,14 +192,7 @@ export function initGpt(): void {
     const sy = scale(yMin, yMax, H - bottom, top);
     const empty = train.length === 0 && val.length === 0;
     if (frame === null || frame.xMax !== xMax || frame.empty !== empty || empty) {
-      reset(plot, W, H);
-      for (const t of ticks(yMin, yMax, 4)) {
-        svg(plot, 'line', { class: 'grid-line', x1: left, x2: W - right, y1: sy(t), y2: sy(t) });
-        svg(plot, 'text', { x: left - 5, y: sy(t) + 4, 'text-anchor': 'end' }, t.toFixed(1));
-      }
-      for (const t of ticks(0, xMax, 5)) svg(plot, 'text', { x: sx(t), y: H - 8, 'text-anchor': 'middle' }, String(t));
-      svg(plot, 'line', { class: 'axis', x1: left, x2: W - right, y1: sy(yMin), y2: sy(yMin) });
-      svg(plot, 'text', { x: W - right, y: sy(yMin) - 6, 'text-anchor': 'end' }, 'step');
+      stepAxes(plot, box, xMax, yMin, yMax, sx, sy);
       if (empty) svg(plot, 'text', { class: 'empty', x: W / 2, y: H / 2, 'text-anchor': 'middle' }, running ? 'waiting for the first steps…' : 'press start to train');
       frame = { xMax, empty, train: svg(plot, 'polyline', { class: 'line-train' }), val: svg(plot, 'polyline', { class: 'line-val' }), dots: svg(plot, 'g') };
     }

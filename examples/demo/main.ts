@@ -1,9 +1,10 @@
-/** The demo page: loads regula's backend for panels 1 and 2, and starts the workers of the training panels (3: MLP, 4: GPT). */
+/** The demo page: loads regula's backend for panels 1 and 2, and starts the workers of the training panels (3: MLP, 4: GPT, 5: GPT on any text). */
 import { fit, loadBackend, nn, optim, predict } from '../../src/index.js';
 import { initGeometry } from './geometry-panel.js';
 import { initDropout } from './dropout-panel.js';
 import { initTraining } from './train-panel.js';
 import { initGpt } from './gpt-panel.js';
+import { initText } from './text-panel.js';
 import { byId } from './svg.js';
 
 function showError(message: string): void {
@@ -15,6 +16,7 @@ function showError(message: string): void {
 async function main(): Promise<void> {
   initTraining();
   initGpt();
+  initText();
   const be = await loadBackend('auto');
   const kind = byId('backend-kind');
   kind.textContent = be.kind;

@@ -51,6 +51,45 @@ export function saveFile(bytes: Uint8Array<ArrayBuffer>, name: string): void {
   setTimeout(() => URL.revokeObjectURL(a.href), 0);
 }
 
+/**
+ * Calls `onFile` with the file chosen in `input` or dropped on `panel` (outlined, class
+ * "dropping", while a file is dragged over it), and how it came; the input is emptied, so the
+ * same file can be chosen again.
+ */
+export function onFileChosen(panel: HTMLElement, input: HTMLInputElement, onFile: (f: File, how: 'chosen' | 'dropped') => void): void {
+  input.addEventListener('change', () => {
+    const f = input.files?.[0];
+    if (f !== undefined) onFile(f, 'chosen');
+    input.value = '';
+  });
+  panel.addEventListener('dragover', (e) => { e.preventDefault(); panel.classList.add('dropping'); });
+  panel.addEventListener('dragleave', () => panel.classList.remove('dropping'));
+  panel.addEventListener('drop', (e) => {
+    e.preventDefault();
+    panel.classList.remove('dropping');
+    const f = e.dataTransfer?.files[0];
+    if (f !== undefined) onFile(f, 'dropped');
+  });
+}
+
+/** A loss plot's box: its size in viewBox units and the margins of the axes. */
+export interface PlotBox { W: number; H: number; left: number; right: number; top: number; bottom: number }
+
+/**
+ * Empties a loss-by-step plot and draws its frame: grid lines at round losses in [yMin, yMax]
+ * with their values, step ticks over [0, xMax], the x axis and its label ("step").
+ */
+export function stepAxes(plot: SVGSVGElement, b: PlotBox, xMax: number, yMin: number, yMax: number, sx: (v: number) => number, sy: (v: number) => number): void {
+  reset(plot, b.W, b.H);
+  for (const t of ticks(yMin, yMax, 4)) {
+    svg(plot, 'line', { class: 'grid-line', x1: b.left, x2: b.W - b.right, y1: sy(t), y2: sy(t) });
+    svg(plot, 'text', { x: b.left - 5, y: sy(t) + 4, 'text-anchor': 'end' }, t.toFixed(1));
+  }
+  for (const t of ticks(0, xMax, 5)) svg(plot, 'text', { x: sx(t), y: b.H - 8, 'text-anchor': 'middle' }, String(t));
+  svg(plot, 'line', { class: 'axis', x1: b.left, x2: b.W - b.right, y1: sy(yMin), y2: sy(yMin) });
+  svg(plot, 'text', { x: b.W - b.right, y: sy(yMin) - 6, 'text-anchor': 'end' }, 'step');
+}
+
 /** The element with this id, typed; throws if the page lacks it. */
 export function byId<T extends HTMLElement | SVGElement = HTMLElement>(id: string): T {
   const e = document.getElementById(id);

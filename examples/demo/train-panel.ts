@@ -6,7 +6,7 @@
  */
 import { trainInWorker, type TrainingRun } from '../../src/index.js';
 import type { BackendChoice, EpochReport, FromWorker, Histogram, ToWorker, TrainProgress, TrainResult, TrainSettings } from './protocol.js';
-import { byId, frameDraw, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
+import { byId, frameDraw, onFileChosen, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
 
 const LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 const WDS = [0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 0.5, 1];
@@ -241,20 +241,7 @@ export function initTraining(): void {
 
   startBtn.addEventListener('click', start);
   downloadBtn.addEventListener('click', () => send({ type: 'save' }));
-  fileInput.addEventListener('change', () => {
-    const f = fileInput.files?.[0];
-    if (f !== undefined) void loadFile(f);
-    fileInput.value = '';
-  });
-  const panel = byId('panel-train');
-  panel.addEventListener('dragover', (e) => { e.preventDefault(); panel.classList.add('dropping'); });
-  panel.addEventListener('dragleave', () => panel.classList.remove('dropping'));
-  panel.addEventListener('drop', (e) => {
-    e.preventDefault();
-    panel.classList.remove('dropping');
-    const f = e.dataTransfer?.files[0];
-    if (f !== undefined) void loadFile(f);
-  });
+  onFileChosen(byId('panel-train'), fileInput, (f) => { void loadFile(f); });
   stopBtn.addEventListener('click', () => {
     if (!running) return;
     stopBtn.disabled = true;

@@ -16,29 +16,15 @@
  * (the same schedule, so the same first 250 iterations) and says so; --quick runs 10.
  */
 import { readFileSync } from 'node:fs';
-import { WarmupCosineLR, fitText, nn, textCorpus } from '../../src/index.js';
+import { fitText, textCorpus } from '../../src/index.js';
+import { RECIPE, RECIPE_FIT, SEEDS, recipeModel, recipeTraining, type TorchReference } from './shakespeare-recipe.js';
 import type { Ctx, Experiment, Result } from './types.js';
 
-/** nanoGPT's CPU recipe. */
-export const RECIPE = {
-  blockSize: 64, batchSize: 12, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, dropout: 0,
-  lr: 1e-3, minLr: 1e-4, warmupIters: 100, decayIters: 2000, betas: [0.9, 0.99] as [number, number],
-  weightDecay: 0.1, gradClip: 1.0, iters: 2000, evalEvery: 250,
-};
+export { RECIPE, SEEDS, type TorchReference } from './shakespeare-recipe.js';
 /** Iterations of the full run, the default `npm start` and --quick. */
 export const ITERS = { full: 2000, short: 250, quick: 10 };
-/** The model's initialisation seed and the batch windows' seed. */
-export const SEEDS = { init: 1337, batches: 1337 };
 /** The acceptance: regula's validation loss at 2,000 within this of PyTorch's three-seed mean. */
 export const TOLERANCE = 0.03;
-
-/** PyTorch's runs (examples/torch/shakespeare.py). */
-export interface TorchReference {
-  source: string;
-  runs: { seed: number; curve: { iter: number; valLoss: number }[]; finalValLoss: number; tokensPerSecond: number; sample: string }[];
-  mean: { iter: number; valLoss: number }[];
-  meanFinalValLoss: number;
-}
 
 export function loadShakespeare(): string {
   return readFileSync(new URL('../data/tinyshakespeare/input.txt', import.meta.url), 'utf8');
@@ -57,16 +43,12 @@ export const shakespeare: Experiment = {
     const corpus = textCorpus(loadShakespeare(), { blockSize: RECIPE.blockSize });
     // --quick (the tests) evaluates on the first 65·40 validation characters; the others on all of them
     const val = ctx.quick ? corpus.val.subarray(0, 65 * 40) : corpus.val;
-    const gpt = new nn.GPT(be, {
-      vocabSize: corpus.tokenizer.size, blockSize: RECIPE.blockSize, nLayer: RECIPE.nLayer, nHead: RECIPE.nHead, nEmbd: RECIPE.nEmbd,
-      bias: RECIPE.bias, dropout: RECIPE.dropout, seed: SEEDS.init,
-    });
-    const optimizer = gpt.configureOptimizers({ lr: RECIPE.lr, betas: RECIPE.betas, weightDecay: RECIPE.weightDecay });
-    const scheduler = new WarmupCosineLR(optimizer, { warmupIters: RECIPE.warmupIters, decayIters: RECIPE.decayIters, minLr: RECIPE.minLr });
+    const gpt = recipeModel(be, corpus.tokenizer.size);
+    const { optimizer, scheduler } = recipeTraining(gpt);
     try {
       const bar = ctx.progress('   training', iters, 'iterations');
       const r = await fitText(gpt, { train: corpus.train, val }, {
-        optimizer, scheduler, steps: iters, batchSize: RECIPE.batchSize, clipGradNorm: RECIPE.gradClip,
+        ...RECIPE_FIT, optimizer, scheduler, steps: iters,
         evalEvery: ctx.quick ? 5 : RECIPE.evalEvery, seed: SEEDS.batches,
         onStep: (log) => bar.update(log.step),
       });

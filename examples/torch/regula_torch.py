@@ -1,13 +1,19 @@
 """Continue a regula model's training in PyTorch with DistributedDataParallel, and hand it back.
 
 A regula model saved with `safetensors.save(model, { metadata: { 'regula.model': architectureOf(model) } })`
-(examples/torch/architecture.ts) is rebuilt here with the same architecture and parameter names
+(examples/torch/architecture.ts), or a GPT saved by saveGPT / saveCheckpoint (its configuration in
+'regula.gpt'; a checkpoint's optimizer tensors "optimizer.*" are skipped), is rebuilt here with the same architecture and parameter names
 (an nn.Sequential MLP, or nanoGPT's GPT), checked against regula's logits, trained further on
 several processes, and written back as safetensors for regula to load.
 
   python3 regula_torch.py check MODEL DATA
       MODEL's logits on DATA's "check.x" (MLP) or "check.ids" (GPT), in eval mode, against
       regula's "check.logits" in DATA; exits 1 if any differs by more than --tol (1e-5).
+  python3 regula_torch.py sample MODEL [--prompt TEXT] [--chars N] [--temperature T] [--seed S]
+      Text from a GPT file with a vocabulary: the demo page's checkpoint download (panel 5,
+      saveCheckpoint), saveGPT's file, or a 'regula.model' file with "tokenizer.vocab". Prints
+      JSON: the prompt, the text, and the smallest gap between the two largest logits over the
+      steps (with --temperature 0, greedy, how far each choice was from a tie).
   torchrun --standalone --nproc_per_node 2 regula_torch.py train MODEL DATA OUT [--steps N] [--lr LR]
       DDP training (gloo, CPU) on DATA's "x"/"y" rows (MLP) or "tokens" stream (GPT), each rank
       on its own shard; rank 0 writes OUT (the weights, F32, regula's names and shapes) and
@@ -146,8 +152,10 @@ class GPT(nn.Module):
 
 
 def build(meta):
+    if 'regula.gpt' in meta:  # saveGPT / saveCheckpoint: the GPT's config (regula's GPTConfig)
+        return GPT(json.loads(meta['regula.gpt']))
     if 'regula.model' not in meta:
-        sys.exit('the file has no "regula.model" metadata (write it with architectureOf(model), examples/torch/architecture.ts)')
+        sys.exit('the file has neither "regula.gpt" (saveGPT, saveCheckpoint) nor "regula.model" metadata (write it with architectureOf(model), examples/torch/architecture.ts)')
     spec = json.loads(meta['regula.model'])
     if spec['type'] == 'GPT':
         return GPT(spec['config'])
@@ -159,7 +167,8 @@ def build(meta):
 def load_model(path):
     tensors, meta = read_safetensors(path)
     model = build(meta)
-    model.load_state_dict(tensors)  # strict: every name and shape must match
+    # strict: every name and shape must match (a checkpoint's optimizer moments are not the model's)
+    model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith('optimizer.')})
     return model, meta
 
 
@@ -177,6 +186,33 @@ def check(args):
     diff = (check_logits(model, data) - data['check.logits'].view(-1, data['check.logits'].shape[-1])).abs().max().item()
     print(json.dumps({'max_abs_diff': diff, 'tol': args.tol}))
     sys.exit(0 if diff <= args.tol else 1)
+
+
+def sample(args):
+    """nanoGPT's sample.py on a regula GPT file: the vocabulary from its metadata, softmax(logits / T), multinomial."""
+    model, meta = load_model(args.model)
+    if 'tokenizer.vocab' not in meta:
+        sys.exit('the file has no "tokenizer.vocab" metadata: save it with a tokenizer (saveGPT(gpt, { tokenizer }), saveCheckpoint({ tokenizer, ... }))')
+    vocab = json.loads(meta['tokenizer.vocab'])
+    stoi = {c: i for i, c in enumerate(vocab)}
+    unknown = sorted(set(c for c in args.prompt if c not in stoi))
+    if unknown or args.prompt == '':
+        sys.exit(f'the prompt must be a non-empty text of the vocabulary\'s characters; not in it: {unknown}')
+    block = model.transformer.wpe.weight.shape[0]
+    torch.manual_seed(args.seed)
+    idx = torch.tensor([[stoi[c] for c in args.prompt]])
+    margin = math.inf
+    model.eval()
+    with torch.no_grad():
+        for _ in range(args.chars):
+            ctx = idx[:, -block:]
+            logits = model(ctx).view(1, ctx.shape[1], -1)[:, -1, :].double()
+            top2 = logits.topk(2, dim=-1).values[0]
+            margin = min(margin, (top2[0] - top2[1]).item())
+            nxt = logits.argmax(dim=-1, keepdim=True) if args.temperature == 0 else torch.multinomial(torch.softmax(logits / args.temperature, dim=-1), 1)
+            idx = torch.cat((idx, nxt), dim=1)
+    text = ''.join(vocab[i] for i in idx[0, len(args.prompt):].tolist())
+    print(json.dumps({'prompt': args.prompt, 'text': text, 'steps': meta.get('regula.step'), 'min_top2_margin': margin}))
 
 
 def train(args):
@@ -234,5 +270,11 @@ if __name__ == '__main__':
     t.add_argument('--steps', type=int, default=50)
     t.add_argument('--batch', type=int, default=32)
     t.add_argument('--lr', type=float, default=1e-3)
+    s = sub.add_parser('sample')
+    s.add_argument('model')
+    s.add_argument('--prompt', default='\n')
+    s.add_argument('--chars', type=int, default=200)
+    s.add_argument('--temperature', type=float, default=0.8)
+    s.add_argument('--seed', type=int, default=1337)
     args = p.parse_args()
-    check(args) if args.cmd == 'check' else train(args)
+    {'check': check, 'sample': sample, 'train': train}[args.cmd](args)

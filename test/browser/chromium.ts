@@ -44,13 +44,16 @@ export interface DemoPage {
   close(): Promise<void>;
 }
 
-/** Builds the demo if stale, serves dist-demo/ cross-origin isolated, and opens it in Chromium. */
-export function openDemo(viewport = { width: 1280, height: 900 }): Promise<DemoPage> {
-  return openSite(DEMO, 'body[data-ready="true"]', viewport);
+/**
+ * Builds the demo if stale, serves dist-demo/ cross-origin isolated, and opens it in Chromium
+ * (with `query`, e.g. "?text-iters=20", appended to the page's URL).
+ */
+export function openDemo(viewport = { width: 1280, height: 900 }, query = ''): Promise<DemoPage> {
+  return openSite(DEMO, 'body[data-ready="true"]', viewport, query);
 }
 
-/** Builds `site` if stale, serves it cross-origin isolated, opens it in Chromium, and waits for the selector `ready`. */
-export async function openSite(site: Site, ready: string, viewport = { width: 1280, height: 900 }): Promise<DemoPage> {
+/** Builds `site` if stale, serves it cross-origin isolated, opens it (URL + `query`) in Chromium, and waits for the selector `ready`. */
+export async function openSite(site: Site, ready: string, viewport = { width: 1280, height: 900 }, query = ''): Promise<DemoPage> {
   ensureBuilt(site);
   const { server, url } = await serve(site.dist);
   const { chromium } = await import('playwright-core');
@@ -69,7 +72,7 @@ export async function openSite(site: Site, ready: string, viewport = { width: 12
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   mkdirSync(SHOTS, { recursive: true });
-  await page.goto(url);
+  await page.goto(url + query);
   await page.waitForSelector(ready, { timeout: 15_000 });
   return {
     page, context, url, problems,
@@ -81,36 +84,49 @@ export async function openSite(site: Site, ready: string, viewport = { width: 12
   };
 }
 
+/** An input event as the Event Timing API saw it (ms from the event's timeStamp). */
+export interface EventTiming { name: string; target: string; delay: number; handled: number; duration: number }
+
 /**
  * Starts (or restarts) recording how long the page takes to handle input: for each keydown, input and
- * pointerdown, event.timeStamp to the first (capturing) handler, in ms; and the page's long
- * tasks (over 50 ms on its thread), to say what delayed an event.
+ * pointerdown, event.timeStamp to the first (capturing) handler, in ms; the Event Timing API's
+ * entries of events that took 16 ms or more to their next paint (when its handlers started,
+ * ended, and the next paint); and the page's long tasks (over 50 ms on its thread), to say
+ * what delayed an event.
  */
 export async function probeInput(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { latencies?: number[]; longTasks?: number[] };
+    const w = window as unknown as { latencies?: number[]; longTasks?: number[]; eventTimings?: EventTiming[] };
     const installed = w.latencies !== undefined;
     w.latencies = [];
     w.longTasks = [];
+    w.eventTimings = [];
     if (installed) return; // a second call starts the record afresh
     for (const type of ['keydown', 'input', 'pointerdown']) {
       document.addEventListener(type, (e) => { w.latencies!.push(performance.now() - e.timeStamp); }, { capture: true });
     }
     new PerformanceObserver((l) => { for (const e of l.getEntries()) w.longTasks!.push(e.duration); }).observe({ type: 'longtask' });
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries() as PerformanceEventTiming[]) {
+        const t = e.target as HTMLElement | null;
+        w.eventTimings!.push({ name: e.name, target: t?.id ?? '', delay: e.processingStart - e.startTime, handled: e.processingEnd - e.startTime, duration: e.duration });
+      }
+    }).observe({ type: 'event', durationThreshold: 16 } as PerformanceObserverInit);
   });
 }
 
 /** What probeInput recorded so far, and a line that says it (for a log and an assertion message). */
-export async function inputReport(page: Page): Promise<{ latencies: number[]; longTasks: number[]; message: string }> {
-  const { latencies, longTasks } = await page.evaluate(() => {
-    const w = window as unknown as { latencies: number[]; longTasks: number[] };
-    return { latencies: w.latencies, longTasks: w.longTasks };
+export async function inputReport(page: Page): Promise<{ latencies: number[]; longTasks: number[]; eventTimings: EventTiming[]; message: string }> {
+  const { latencies, longTasks, eventTimings } = await page.evaluate(() => {
+    const w = window as unknown as { latencies: number[]; longTasks: number[]; eventTimings: EventTiming[] };
+    return { latencies: w.latencies, longTasks: w.longTasks, eventTimings: w.eventTimings };
   });
   const sorted = [...latencies].sort((a, b) => a - b);
   const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)] ?? NaN;
   const message = `input latencies (${latencies.length} events, max ${Math.max(...latencies).toFixed(1)}, p95 ${p95.toFixed(1)}): ${latencies.map((x) => x.toFixed(1)).join(', ')} ms; ` +
-    `the page's long tasks: ${longTasks.map((x) => x.toFixed(0)).join(', ') || 'none'} ms`;
-  return { latencies, longTasks, message };
+    `the page's long tasks: ${longTasks.map((x) => x.toFixed(0)).join(', ') || 'none'} ms; ` +
+    `Event Timing, events of 16 ms or more to their next paint (handlers done at / next paint at): ${eventTimings.map((e) => `${e.name}#${e.target} ${e.handled.toFixed(0)}/${e.duration.toFixed(0)}`).join(', ') || 'none'} ms`;
+  return { latencies, longTasks, eventTimings, message };
 }
 
 /**

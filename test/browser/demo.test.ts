@@ -202,11 +202,12 @@ describeInChromium('demo page in Chromium', () => {
     const wasm = await waitFor((s) => s.acc > 0.5 && s.epoch >= 6, 30_000);
     expect(wasm.acc).toBeGreaterThan(0.5);
 
-    // the main thread answers while the worker trains: a geometry update takes effect at once
-    const t0 = Date.now();
+    // the main thread answers while the worker trains: a geometry update takes effect at once,
+    // in the input event's own task (read right after fill returns, with no waiting). No clock
+    // here: a wall-time bound around fill timed Playwright's round trip, not the page, and
+    // failed at load 16 (1,268 ms) with a page that answered at once.
     await page.getByTestId('lambda-slider').fill('1.2');
     expect(await text('map-w2')).toBe('0');
-    expect(Date.now() - t0).toBeLessThan(1_000);
     // a live setting change (L1) reaches the running training without a restart
     await page.getByTestId('l1-slider').fill('7');
     // The page shows epochs a few frames behind the worker, and an epoch of this MLP can take

@@ -19,7 +19,7 @@ export interface Site { dist: string; sources: string[]; vite: string[] }
 /** The demo page (examples/demo, vite.config.ts) in dist-demo/. */
 export const DEMO: Site = {
   dist: DIST,
-  sources: ['examples/demo', 'examples/experiments', 'src', 'build/regula.wasm', 'vite.config.ts', 'package.json'],
+  sources: ['examples/demo', 'examples/experiments', 'examples/data', 'test/reference/shakespeare-torch.json', 'src', 'build/regula.wasm', 'vite.config.ts', 'package.json'],
   vite: ['build'],
 };
 
@@ -104,6 +104,7 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
   '.svg': 'image/svg+xml',
   '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 /** The headers that make a page cross-origin isolated (SharedArrayBuffer, so regula's threads). */

@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, loadBackend, loadNames, nn, optim, safetensors, type Backend } from '../../src/index.js';
+import { CharTokenizer, WarmupCosineLR, fitText, loadBackend, loadGPT, loadNames, nn, optim, safetensors, saveCheckpoint, textCorpus, type Backend } from '../../src/index.js';
+import { loadShakespeare } from '../../examples/experiments/shakespeare.js';
 import { architectureOf } from '../../examples/torch/architecture.js';
 import { digitsSplit } from '../../examples/experiments/digits.js';
-import { HAVE_TORCH, IN_CI, PYTHON, TOL, torchCheck, torchTrain } from './torch.js';
+import { HAVE_TORCH, IN_CI, PYTHON, TOL, torchCheck, torchSample, torchTrain } from './torch.js';
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
@@ -169,5 +170,55 @@ describe.skipIf(!HAVE_TORCH && !IN_CI)('PyTorch round trip (examples/torch/regul
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)));
     gpt.dispose(); again.dispose();
+  }, 600_000);
+
+  it.skipIf(!HAVE_TORCH)('GPT checkpoint (saveCheckpoint, as the demo\'s text panel downloads it) → PyTorch builds the model from the file alone: logits within 1e-5, the same greedy text, and samples', async () => {
+    const be: Backend = await loadBackend('wasm');
+    // a small model of the recipe's kind (no biases, tied embeddings, dropout 0) on the start of Tiny Shakespeare
+    const corpus = textCorpus(loadShakespeare().slice(0, 50_000), { blockSize: 32 });
+    const gpt = new nn.GPT(be, { vocabSize: corpus.tokenizer.size, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 48, bias: false, dropout: 0, seed: 3 });
+    const optimizer = gpt.configureOptimizers({ lr: 3e-3, betas: [0.9, 0.99], weightDecay: 0.1 });
+    const scheduler = new WarmupCosineLR(optimizer, { warmupIters: 10, decayIters: 300, minLr: 3e-4 });
+    const r = await fitText(gpt, corpus, { optimizer, scheduler, steps: 300, batchSize: 16, clipGradNorm: 1.0, evalEvery: 150, seed: 4 });
+    expect(r.history[r.history.length - 1]!.valLoss).toBeLessThan(r.history[0]!.valLoss);
+    const bytes = saveCheckpoint({ gpt, tokenizer: corpus.tokenizer, optimizer, scheduler, step: r.step, sampler: r.sampler });
+    // the file holds the optimizer's moments too: PyTorch must take the model's tensors only
+    expect(Object.keys(safetensors.load(bytes).tensors).some((k) => k.startsWith('optimizer.'))).toBe(true);
+
+    const B = 8, T = 32;
+    const check = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) check.set(corpus.val.subarray(b * (T + 1), b * (T + 1) + T), b * T);
+    gpt.eval();
+    const logits = gpt.forward(check, [B, T]).toFloat32Array();
+    be.endStep();
+    const modelPath = join(dir, 'text-checkpoint.safetensors'), dataPath = join(dir, 'text-check.safetensors');
+    writeFileSync(modelPath, bytes);
+    writeFileSync(dataPath, safetensors.save({
+      'check.ids': { shape: [B, T], data: Float32Array.from(check) }, 'check.logits': { shape: [B * T, corpus.tokenizer.size], data: logits },
+    }));
+    const diff = torchCheck(modelPath, dataPath);
+    console.log(`GPT checkpoint: PyTorch's logits vs regula's on ${B}×${T} validation tokens: max |Δ| ${diff.toExponential(2)} (tolerance ${TOL})`);
+    expect(diff).toBeLessThanOrEqual(TOL);
+
+    // greedy text from the same prompt: the same characters, as long as no step is within the
+    // logits' tolerance of a tie (PyTorch reports the smallest gap between its two largest logits)
+    const prompt = 'ROMEO:';
+    const greedy = torchSample(modelPath, { prompt, chars: 60, temperature: 0 });
+    console.log(`greedy, PyTorch: ${JSON.stringify(greedy.text)} (smallest top-2 logit gap ${greedy.minTop2Margin.toExponential(2)})`);
+    expect(greedy.minTop2Margin).toBeGreaterThan(10 * TOL);
+    expect(new Set(greedy.text).size, 'a greedy text of a few distinct characters, not one repeated').toBeGreaterThanOrEqual(5);
+    const loaded = loadGPT(be, bytes); // the file alone, as the page's "load"
+    try {
+      const mine = loaded.tokenizer!.decode(loaded.gpt.generate(loaded.tokenizer!.encode(prompt), 60, { temperature: 0 }).subarray(prompt.length));
+      expect(greedy.text).toBe(mine);
+    } finally {
+      loaded.gpt.dispose();
+    }
+    // and nanoGPT's sampling (temperature 0.8): 200 characters of the file's vocabulary
+    const sampled = torchSample(modelPath, { prompt: '\n', chars: 200, temperature: 0.8 });
+    console.log(`sampled by PyTorch (T 0.8): ${JSON.stringify(sampled.text)}`);
+    expect(Array.from(sampled.text).length).toBe(200);
+    for (const c of sampled.text) expect(corpus.tokenizer.vocab).toContain(c);
+    optimizer.dispose(); gpt.dispose();
   }, 600_000);
 });

@@ -27,6 +27,13 @@ export function torchCheck(model: string, data: string): number {
   return (JSON.parse(out.trim().split('\n').pop()!) as { max_abs_diff: number }).max_abs_diff;
 }
 
+/** Text PyTorch writes with a regula GPT file (regula_torch.py sample): temperature 0 is greedy. */
+export function torchSample(model: string, o: { prompt: string; chars: number; temperature: number; seed?: number }): { text: string; minTop2Margin: number } {
+  const out = run(PYTHON, [SCRIPT, 'sample', model, '--prompt', o.prompt, '--chars', String(o.chars), '--temperature', String(o.temperature), '--seed', String(o.seed ?? 1337)]);
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { text: string; min_top2_margin: number };
+  return { text: r.text, minTop2Margin: r.min_top2_margin };
+}
+
 /** Two-process DDP training; returns the path of the weights PyTorch wrote and of its logits on the check input. */
 export function torchTrain(dir: string, model: string, data: string, steps: number): { out: string; logits: string; log: string } {
   const out = join(dir, 'torch.safetensors'), logits = join(dir, 'torch-logits.safetensors');

@@ -49,6 +49,8 @@ export { saveGPT, loadGPT, saveCheckpoint, resumeCheckpoint, GPT_METADATA_KEY } 
 export type { CheckpointState } from './io/checkpoint.js';
 export type { FitTextOptions, FitTextResult, TextData, TextStepLog, TextEvalLog } from './train/fit-text.js';
 export type { FitModel, FitData, FitOptions, FitResult, EpochLog, BatchLog, EarlyStoppingOptions } from './train/fit.js';
+export { serveTraining, trainInWorker } from './train/worker.js';
+export type { MessageEndpoint, TrainingRequest, TrainingReport, TrainingContext, TrainingServer, ServeTrainingOptions, TrainingRun, TrainInWorkerOptions } from './train/worker.js';
 
 export interface LoadOptions {
   /**

@@ -2,10 +2,12 @@
  * Panel 4: experiment 8's transformer trained on first names in a Web Worker (gpt-worker.ts).
  * The page draws the loss curves, the names the model writes at each evaluation, the
  * training speed, and one attention head's weights over a name the user types. Weight
- * decay applies live; dropout and the backend restart the run.
+ * decay applies live; dropout and the backend restart the run. Runs are started and stopped
+ * with regula's trainInWorker.
  */
+import { trainInWorker, type TrainingRun } from '../../src/index.js';
 import { GPT_SHAPE } from '../experiments/gpt-names.js';
-import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
+import type { FromGptWorker, GptProgress, GptResult, GptSettings, ToGptWorker } from './gpt-protocol.js';
 import { byId, frameDraw, reset, saveFile, scale, stepAxes, svg, thousands } from './svg.js';
 
 /** The weight-decay slider's stops (AdamW's λ; decay per step is lr·λ). */
@@ -36,7 +38,8 @@ export function initGpt(): void {
   const downloadBtn = byId<HTMLButtonElement>('gpt-weights-download');
   const weightsStatus = byId('gpt-weights-status');
 
-  let run = 0;
+  /** The run the panel shows; reports of any other (replaced) run are ignored. */
+  let current: TrainingRun<GptResult> | null = null;
   let running = false;
   let train: Point[] = [];
   let val: Point[] = [];
@@ -64,7 +67,6 @@ export function initGpt(): void {
   }
 
   function start(): void {
-    run++;
     train = []; val = []; rates = [];
     setRunning(true);
     const s = settings();
@@ -74,7 +76,9 @@ export function initGpt(): void {
     byId('gpt-samples').replaceChildren();
     byId('gpt-memorized').textContent = '';
     redraw.now();
-    send({ type: 'start', run, settings: s });
+    const run = trainInWorker<GptSettings, GptProgress, GptResult>(worker, s, { onProgress: (p) => { if (run === current) report(p); } });
+    current = run;
+    run.result.then(({ value }) => { if (run === current) stopped(value.step); }, (e: unknown) => { if (run === current) failed(e); });
   }
 
   function requestAttention(): void {
@@ -95,7 +99,11 @@ export function initGpt(): void {
       weightsStatus.textContent = `downloaded ${name} (${thousands(m.bytes.length)} bytes)`;
       return;
     }
-    if (m.run !== run) return; // a report of a run that was replaced
+    if (m.type === 'error') showError(`GPT panel: ${m.message}`);
+    // the runs' own messages ('regula:…') go to trainInWorker's listener
+  };
+
+  function report(m: GptProgress): void {
     if (m.type === 'ready') {
       byId('gpt-params').textContent = thousands(m.nParams);
       status.textContent = `training on ${m.backend}: ${thousands(m.trainNames)} names (${thousands(m.trainChars)} characters), validated on ${m.valNames} others…`;
@@ -110,7 +118,7 @@ export function initGpt(): void {
       downloadBtn.disabled = false;
       byId('gpt-train-loss').textContent = m.trainLoss.toFixed(3);
       redraw.later();
-    } else if (m.type === 'eval') {
+    } else {
       val.push({ step: m.step, loss: m.valLoss });
       const el = byId('gpt-val-loss');
       el.textContent = m.valLoss.toFixed(3);
@@ -120,20 +128,29 @@ export function initGpt(): void {
       showSamples(m.samples, m.memorized);
       requestAttention();
       redraw.later();
-    } else if (m.type === 'stopped') {
-      // the worker reported its last steps just before this: draw them now (see frameDraw)
-      redraw.now();
-      setRunning(false);
-      status.textContent = `stopped after ${m.step} steps`;
-    } else {
-      redraw.now();
-      setRunning(false);
-      status.textContent = `error: ${m.message}`;
-      const err = byId('page-error');
-      err.textContent = `GPT training failed: ${m.message}`;
-      err.hidden = false;
     }
-  };
+  }
+
+  function stopped(step: number): void {
+    // the worker reported its last steps just before its result: draw them now (see frameDraw)
+    redraw.now();
+    setRunning(false);
+    status.textContent = `stopped after ${step} steps`;
+  }
+
+  function showError(message: string): void {
+    const err = byId('page-error');
+    err.textContent = message;
+    err.hidden = false;
+  }
+
+  function failed(e: unknown): void {
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    redraw.now();
+    setRunning(false);
+    status.textContent = `error: ${message}`;
+    showError(`GPT training failed: ${message}`);
+  }
   worker.onerror = (e) => {
     setRunning(false);
     status.textContent = `the worker failed: ${e.message}`;
@@ -232,11 +249,11 @@ export function initGpt(): void {
     if (!running) return;
     stopBtn.disabled = true;
     status.textContent = 'stopping…';
-    send({ type: 'stop', run });
+    current?.stop();
   });
   wd.addEventListener('input', () => {
     showSettings();
-    if (running) send({ type: 'update', run, settings: settings() });
+    if (running && current !== null) send({ type: 'update', run: current.run, settings: settings() });
   });
   drop.addEventListener('input', showSettings);
   drop.addEventListener('change', () => { if (running) start(); });

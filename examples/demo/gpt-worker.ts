@@ -1,13 +1,14 @@
 /**
  * The GPT worker: trains experiment 8's transformer (examples/experiments/gpt-names.ts) on the
  * small names training set, one AdamW step at a time, and reports to the page (gpt-panel.ts).
- * It yields to its event loop every ~50 ms of work, which is when 'stop', 'update',
- * 'attention', 'save' and a new 'start' are read (between steps: never half-updated weights).
+ * Start and stop come through regula's serveTraining (the page calls trainInWorker). It
+ * yields to its event loop every ~50 ms of work, which is when a stop, 'update',
+ * 'attention', 'save' and a new start are read (between steps: never half-updated weights).
  */
-import { safetensors, type nn } from '../../src/index.js';
+import { safetensors, serveTraining, type nn, type TrainingContext } from '../../src/index.js';
 import { GPT_SHAPE, GptTrainer, TRAINING, buildGpt, namesCorpus, sampleNames } from '../experiments/gpt-names.js';
 import { attentionMaps } from './attention.js';
-import type { FromGptWorker, GptSettings, ToGptWorker } from './gpt-protocol.js';
+import type { FromGptWorker, GptProgress, GptResult, GptSettings, ToGptWorker } from './gpt-protocol.js';
 import { backendCache, workerScope } from './worker-scope.js';
 
 const { scope, post } = workerScope<ToGptWorker, FromGptWorker>();
@@ -31,8 +32,12 @@ function yieldNow(): Promise<void> {
   return new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(null); });
 }
 
-interface Run { id: number; settings: GptSettings; stopped: boolean; done: Promise<void>; trainer: GptTrainer | null }
-let current: Run | null = null;
+/**
+ * The running training (its number and trainer) until it has ended: a 'save' or 'attention'
+ * read while it stops (a download clicked right after stop) gets the stopping model, which
+ * takes no more steps, and not the one before.
+ */
+let live: { run: number; trainer: GptTrainer } | null = null;
 /** A model's weights with their shapes, and its step. */
 interface Snapshot { tensors: Record<string, { shape: number[]; data: Float32Array }>; step: number }
 /** The last model trained, once its run ended. */
@@ -42,24 +47,24 @@ function snapshot(gpt: nn.GPT, step: number): Snapshot {
   return { tensors: Object.fromEntries(gpt.stateEntries().map(([n, p]) => [n, { shape: [...p.shape], data: p.toFloat32Array() }])), step };
 }
 
-async function train(run: Run): Promise<void> {
-  const be = await backend(run.settings.backend);
-  if (run.stopped) return;
-  const t = new GptTrainer(be, { name: 'demo', dropout: run.settings.dropout, weightDecay: run.settings.weightDecay }, corpus);
-  run.trainer = t;
+async function train(settings: GptSettings, { run, signal, progress }: TrainingContext<GptProgress>): Promise<GptResult> {
+  const be = await backend(settings.backend);
+  if (signal.aborted) return { step: 0 };
+  const t = new GptTrainer(be, { name: 'demo', dropout: settings.dropout, weightDecay: settings.weightDecay }, corpus);
+  live = { run, trainer: t };
   try {
-    post({ type: 'ready', run: run.id, backend: be.kind, nParams: t.gpt.numParams(), trainNames: corpus.trainNames.size, valNames: corpus.valNames.size, trainChars: corpus.train.length });
+    progress({ type: 'ready', backend: be.kind, nParams: t.gpt.numParams(), trainNames: corpus.trainNames.size, valNames: corpus.valNames.size, trainChars: corpus.train.length });
     const evaluate = () => {
       const samples = sampleNames(t.gpt, corpus.tokenizer, SAMPLES, t.steps);
-      post({ type: 'eval', run: run.id, step: t.steps, valLoss: t.valLoss(), samples, memorized: samples.map((n) => corpus.trainNames.has(n)) });
+      progress({ type: 'eval', step: t.steps, valLoss: t.valLoss(), samples, memorized: samples.map((n) => corpus.trainNames.has(n)) });
     };
     evaluate();
     let lossSum = 0, lossN = 0, stepMs = 0, lastReport = performance.now(), lastYield = lastReport;
     const report = (now: number) => {
-      post({ type: 'progress', run: run.id, backend: be.kind, step: t.steps, trainLoss: lossSum / lossN, tokensPerSecond: (lossN * TRAINING.batchSize * GPT_SHAPE.blockSize) / (stepMs / 1000) });
+      progress({ type: 'progress', backend: be.kind, step: t.steps, trainLoss: lossSum / lossN, tokensPerSecond: (lossN * TRAINING.batchSize * GPT_SHAPE.blockSize) / (stepMs / 1000) });
       lossSum = 0; lossN = 0; stepMs = 0; lastReport = now;
     };
-    while (!run.stopped) {
+    while (!signal.aborted) {
       const t0 = performance.now();
       lossSum += t.step();
       lossN++;
@@ -74,39 +79,20 @@ async function train(run: Run): Promise<void> {
     }
     // the steps since the last report, so that the page's step and loss are the stopped model's
     if (lossN > 0) report(performance.now());
-    post({ type: 'stopped', run: run.id, step: t.steps });
+    return { step: t.steps };
   } finally {
     shown = snapshot(t.gpt, t.steps);
-    run.trainer = null;
+    live = null;
     t.dispose();
   }
 }
 
-async function start(id: number, settings: GptSettings): Promise<void> {
-  await stop();
-  const run: Run = { id, settings, stopped: false, done: Promise.resolve(), trainer: null };
-  run.done = train(run).catch((e: unknown) => {
-    post({ type: 'error', run: id, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
-  });
-  current = run;
-}
-
-/**
- * Stops the current run at its next yield (a step is never cut short). It stays `current`
- * until it has ended, so that a 'save' or 'attention' read in between (a download clicked
- * right after stop) gets the stopping model, which takes no more steps, and not the one before.
- */
-async function stop(): Promise<void> {
-  const run = current;
-  if (run === null) return;
-  run.stopped = true;
-  await run.done;
-  if (current === run) current = null;
-}
+/** Start and stop, one after another in the order they came (a stop never overtakes its start). */
+serveTraining(train);
 
 /** The weights to show: the running model's, the last trained model's, or a fresh (untrained) model's. */
 async function weightsShown(): Promise<Snapshot> {
-  const t = current?.trainer;
+  const t = live?.trainer;
   if (t) return snapshot(t.gpt, t.steps);
   if (shown !== null) return shown;
   const g = buildGpt(await backend('js'), corpus.tokenizer.size, 0);
@@ -141,27 +127,19 @@ async function save(): Promise<void> {
   scope.postMessage({ type: 'weights', bytes, step }, [bytes.buffer]);
 }
 
-/** start and stop are handled one after another, so a stop cannot overtake the start before it. */
-let queue: Promise<void> = Promise.resolve();
-
 scope.onmessage = (e) => {
   const m = e.data;
-  if (m.type === 'start') queue = queue.then(() => start(m.run, m.settings));
-  else if (m.type === 'stop') queue = queue.then(stop);
-  else if (m.type === 'update') {
-    const t = current?.trainer;
-    if (current !== null && current.id === m.run && t) {
-      // AdamW reads its group options at every step: the decay group changes from the next one
-      t.opt.paramGroups[0]!.weightDecay = m.settings.weightDecay;
-      current.settings = m.settings;
-    }
+  if (m.type === 'update') {
+    // AdamW reads its group options at every step: the decay group changes from the next one
+    if (live !== null && live.run === m.run) live.trainer.opt.paramGroups[0]!.weightDecay = m.settings.weightDecay;
   } else if (m.type === 'save') {
     save().catch((err: unknown) => {
-      post({ type: 'error', run: current?.id ?? 0, message: `weights: ${err instanceof Error ? err.message : String(err)}` });
+      post({ type: 'error', message: `weights: ${err instanceof Error ? err.message : String(err)}` });
     });
-  } else {
+  } else if (m.type === 'attention') {
     attention(m.id, m.text).catch((err: unknown) => {
-      post({ type: 'error', run: current?.id ?? 0, message: `attention map: ${err instanceof Error ? err.message : String(err)}` });
+      post({ type: 'error', message: `attention map: ${err instanceof Error ? err.message : String(err)}` });
     });
   }
+  // the runs' own messages ('regula:…') go to serveTraining's listener
 };

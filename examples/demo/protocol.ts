@@ -13,10 +13,13 @@ export interface TrainSettings {
   l1: number;
 }
 
+/**
+ * The panel's own messages to the worker. Start and stop go by regula's trainInWorker /
+ * serveTraining (src/train/worker.ts): settings TrainSettings, progress TrainProgress,
+ * result TrainResult.
+ */
 export type ToWorker =
-  | { type: 'start'; run: number; settings: TrainSettings }
-  | { type: 'stop'; run: number }
-  /** lr, weightDecay and l1 take effect at the next epoch of the running training. */
+  /** lr, weightDecay and l1 take effect at the next epoch of the running training (`run`: trainInWorker's run number). */
   | { type: 'update'; run: number; settings: TrainSettings }
   /** The latest model's weights as a safetensors file (answered with 'weights'). */
   | { type: 'save' }
@@ -32,7 +35,6 @@ export interface Histogram {
 
 export interface EpochReport {
   type: 'epoch';
-  run: number;
   backend: BackendChoice;
   epoch: number;
   loss: number;
@@ -45,11 +47,16 @@ export interface EpochReport {
   histogram: Histogram;
 }
 
+/** A run's progress reports: 'ready' once the model is built, then one report per epoch. */
+export type TrainProgress =
+  | { type: 'ready'; backend: BackendChoice; nTrain: number; nVal: number; architecture: string; fromFile: boolean }
+  | EpochReport;
+
+/** How a run ended: fit()'s stopReason. */
+export interface TrainResult { reason: string }
+
+/** The worker's answers to the panel's own messages. */
 export type FromWorker =
-  | { type: 'ready'; run: number; backend: BackendChoice; nTrain: number; nVal: number; architecture: string; fromFile: boolean }
-  | EpochReport
-  | { type: 'stopped'; run: number; reason: string }
-  | { type: 'error'; run: number; message: string }
   | { type: 'weights'; bytes: Uint8Array<ArrayBuffer>; epochs: number }
   | { type: 'loaded'; dropout: number; valLoss: number; valAccuracy: number; parameters: number }
   | { type: 'load-error'; message: string };

@@ -1,9 +1,11 @@
 /**
  * Panel 3: the digits MLP trained in a Web Worker (worker.ts). The page only sends settings
  * and draws what the worker reports after each epoch, so it stays responsive whatever the
- * worker does; a stop takes effect at the worker's next epoch boundary.
+ * worker does; a stop takes effect at the worker's next epoch boundary. Runs are started
+ * and stopped with regula's trainInWorker.
  */
-import type { BackendChoice, EpochReport, FromWorker, Histogram, ToWorker, TrainSettings } from './protocol.js';
+import { trainInWorker, type TrainingRun } from '../../src/index.js';
+import type { BackendChoice, EpochReport, FromWorker, Histogram, ToWorker, TrainProgress, TrainResult, TrainSettings } from './protocol.js';
 import { byId, frameDraw, onFileChosen, reset, saveFile, scale, svg, thousands, ticks } from './svg.js';
 
 const LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
@@ -36,7 +38,8 @@ export function initTraining(): void {
   const fileInput = byId<HTMLInputElement>('weights-file');
   const weightsStatus = byId('weights-status');
 
-  let run = 0;
+  /** The run the panel shows; reports of any other (replaced) run are ignored. */
+  let current: TrainingRun<TrainResult> | null = null;
   let running = false;
   let history: EpochReport[] = [];
   const rates: Record<BackendChoice, number | null> = { wasm: null, js: null };
@@ -72,7 +75,6 @@ export function initTraining(): void {
   }
 
   function start(): void {
-    run++;
     history = [];
     setRunning(true);
     const s = settings();
@@ -80,7 +82,9 @@ export function initTraining(): void {
     byId('sps-backend').textContent = s.backend;
     byId('steps-per-second').textContent = '–';
     redraw.now();
-    send({ type: 'start', run, settings: s });
+    const run = trainInWorker<TrainSettings, TrainProgress, TrainResult>(worker, s, { onProgress: (p) => { if (run === current) report(p); } });
+    current = run;
+    run.result.then(() => { if (run === current) stopped(); }, (e: unknown) => { if (run === current) failed(e); });
   }
 
   /** Settings that need a new model or optimizer restart a running training. */
@@ -101,7 +105,7 @@ export function initTraining(): void {
     delete weightsStatus.dataset['valAccuracy'];
     delete weightsStatus.dataset['error'];
     const bytes = new Uint8Array(await file.arrayBuffer());
-    run++; // reports of a running training are stale from here
+    current = null; // reports of a running training are stale from here (the worker stops it first)
     setRunning(false);
     worker.postMessage({ type: 'load', bytes, backend: backendSel.value as BackendChoice } satisfies ToWorker, [bytes.buffer]);
   }
@@ -121,33 +125,40 @@ export function initTraining(): void {
     if (m.type === 'load-error') {
       weightsStatus.dataset['error'] = m.message;
       weightsStatus.textContent = `could not load the file: ${m.message}`;
-      return;
     }
-    if (m.run !== run) return; // a report of a run that was replaced
+    // the runs' own messages ('regula:…') go to trainInWorker's listener
+  };
+
+  function report(m: TrainProgress): void {
     if (m.type === 'ready') {
       byId('arch').textContent = m.architecture;
       downloadBtn.disabled = false;
       status.textContent = `training on ${m.backend} (${m.nTrain} images, ${m.nVal} for validation)${m.fromFile ? ', from the loaded weights' : ''}…`;
-    } else if (m.type === 'epoch') {
+    } else {
       history.push(m);
       rates[m.backend] = typicalRate(history.map((h) => h.stepsPerSecond));
       redraw.later();
-    } else if (m.type === 'stopped') {
-      // The run's last epoch report came just before this (the worker posts it, then stops
-      // at its next yield): draw it now, so that the page never says "stopped" beside the
-      // numbers of the epoch before, and what it shows is what a download gives.
-      redraw.now();
-      setRunning(false);
-      status.textContent = `stopped after ${history.length} epochs`;
-    } else {
-      redraw.now();
-      setRunning(false);
-      status.textContent = `error: ${m.message}`;
-      const err = byId('page-error');
-      err.textContent = `Training failed: ${m.message}`;
-      err.hidden = false;
     }
-  };
+  }
+
+  function stopped(): void {
+    // The run's last epoch report came just before its result (the worker posts it, then
+    // stops at its next yield): draw it now, so that the page never says "stopped" beside
+    // the numbers of the epoch before, and what it shows is what a download gives.
+    redraw.now();
+    setRunning(false);
+    status.textContent = `stopped after ${history.length} epochs`;
+  }
+
+  function failed(e: unknown): void {
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    redraw.now();
+    setRunning(false);
+    status.textContent = `error: ${message}`;
+    const err = byId('page-error');
+    err.textContent = `Training failed: ${message}`;
+    err.hidden = false;
+  }
   worker.onerror = (e) => {
     setRunning(false);
     status.textContent = `the worker failed: ${e.message}`;
@@ -235,12 +246,12 @@ export function initTraining(): void {
     if (!running) return;
     stopBtn.disabled = true;
     status.textContent = 'stopping…';
-    send({ type: 'stop', run });
+    current?.stop();
   });
   for (const input of [lr, wd, l1]) {
     input.addEventListener('input', () => {
       showSettings();
-      if (running) send({ type: 'update', run, settings: settings() });
+      if (running && current !== null) send({ type: 'update', run: current.run, settings: settings() });
     });
   }
   drop.addEventListener('input', showSettings);

@@ -1,14 +1,16 @@
 /**
  * The training worker: regula runs here, so the page never waits on a training step.
- * fit() yields to the event loop every 20 ms at a batch boundary (its yieldEvery); that is
- * when 'stop', 'update', 'save' and a new 'start' are read, so a stop waits 20 ms and a step
- * at most, mid-epoch. 'save' writes the weights of the last completed epoch, the one whose
- * figures the page shows, never those of a part-done epoch.
+ * Start and stop come through regula's serveTraining (the page calls trainInWorker), the
+ * panel's own messages ('update', 'save', 'load') through onmessage. fit() yields to the
+ * event loop every 20 ms at a batch boundary (its yieldEvery); that is when a stop, an
+ * 'update', a 'save' and a new start are read, so a stop waits 20 ms and a step at most,
+ * mid-epoch. 'save' writes the weights of the last completed epoch, the one whose figures
+ * the page shows, never those of a part-done epoch.
  */
-import { nn, optim, fit, safetensors, type LoadedTensor } from '../../src/index.js';
+import { nn, optim, fit, safetensors, serveTraining, type LoadedTensor, type TrainingContext } from '../../src/index.js';
 import { buildMlp, digitsSplit, evaluate, makeOptimizer } from '../experiments/digits.js';
 import { architectureOf } from '../torch/architecture.js';
-import type { BackendChoice, FromWorker, Histogram, ToWorker, TrainSettings } from './protocol.js';
+import type { BackendChoice, FromWorker, Histogram, ToWorker, TrainProgress, TrainResult, TrainSettings } from './protocol.js';
 import { backendCache, workerScope } from './worker-scope.js';
 
 const { scope, post } = workerScope<ToWorker, FromWorker>();
@@ -39,8 +41,8 @@ function weightStats(model: nn.Sequential): { zeros: number; weights: number; hi
   return { zeros, weights, histogram: { lo, hi, counts } };
 }
 
-interface Run { id: number; settings: TrainSettings; abort: AbortController; done: Promise<void>; opt: optim.Adam | optim.AdamW | null }
-let current: Run | null = null;
+/** The running training's number and optimizer, for live 'update's. */
+let live: { run: number; opt: optim.Adam | optim.AdamW } | null = null;
 /** The weights of a model as they are now (copies), with their shapes: what safetensors.save writes. */
 type Weights = Record<string, { shape: readonly number[]; data: Float32Array }>;
 function weightsOf(model: nn.Sequential): Weights {
@@ -91,10 +93,9 @@ async function load(bytes: Uint8Array, kind: BackendChoice): Promise<void> {
   }
 }
 
-async function train(run: Run): Promise<void> {
-  const s = run.settings;
+async function train(s: TrainSettings, { run, signal, progress }: TrainingContext<TrainProgress>): Promise<TrainResult> {
   const be = await backend(s.backend);
-  if (run.abort.signal.aborted) return;
+  if (signal.aborted) return { reason: 'aborted' };
   const model = buildMlp(be, s.dropout);
   if (startFrom !== null) {
     try {
@@ -106,63 +107,43 @@ async function train(run: Run): Promise<void> {
   }
   keepLatest(model);
   const opt = makeOptimizer(model, s);
-  run.opt = opt;
-  post({ type: 'ready', run: run.id, backend: be.kind, nTrain: data.nTrain, nVal: data.nVal, architecture: `64-${HIDDEN}-${HIDDEN}-10`, fromFile: startFrom !== null });
+  live = { run, opt };
+  progress({ type: 'ready', backend: be.kind, nTrain: data.nTrain, nVal: data.nVal, architecture: `64-${HIDDEN}-${HIDDEN}-10`, fromFile: startFrom !== null });
   try {
     const res = await fit(model, { x: data.xTrain, y: data.yTrain, n: data.nTrain, d: 64 }, {
       optimizer: opt, loss: 'crossEntropy', epochs: 100_000, batchSize: BATCH, seed: 5,
       validationData: { x: data.xVal, y: data.yVal, n: data.nVal, d: 64 },
-      signal: run.abort.signal,
+      signal,
       onEpoch: (log) => {
         if (latest?.model === model) { latest.epochs = log.epoch + 1; latest.weights = weightsOf(model); }
-        post({
-          type: 'epoch', run: run.id, backend: be.kind, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!,
+        progress({
+          type: 'epoch', backend: be.kind, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!,
           accuracy: log.accuracy!, valAccuracy: log.valAccuracy!, stepsPerSecond: log.stepsPerSecond, ...weightStats(model),
         });
       },
     });
-    post({ type: 'stopped', run: run.id, reason: res.stopReason });
+    return { reason: res.stopReason };
   } finally {
-    run.opt = null;
+    live = null;
     opt.dispose(); // the model stays as `latest`, for 'save'
   }
 }
 
-async function start(id: number, settings: TrainSettings): Promise<void> {
-  await stop();
-  const run: Run = { id, settings, abort: new AbortController(), done: Promise.resolve(), opt: null };
-  run.done = train(run).catch((e: unknown) => {
-    post({ type: 'error', run: id, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
-  });
-  current = run;
-}
-
-async function stop(): Promise<void> {
-  const run = current;
-  if (run === null) return;
-  current = null;
-  run.abort.abort();
-  await run.done;
-}
-
-/** Messages are handled one after another, so a stop cannot overtake the start before it. */
-let queue: Promise<void> = Promise.resolve();
+/** Start and stop, one after another in the order they came (a stop never overtakes its start). */
+const training = serveTraining(train);
 
 scope.onmessage = (e) => {
   const m = e.data;
-  if (m.type === 'start') queue = queue.then(() => start(m.run, m.settings));
-  else if (m.type === 'stop') queue = queue.then(stop);
-  else if (m.type === 'load') queue = queue.then(stop).then(() => load(m.bytes, m.backend));
+  if (m.type === 'load') void training.stopThen(() => load(m.bytes, m.backend));
   else if (m.type === 'save' && latest !== null) {
     // fit yields mid-epoch too: the file holds the last completed epoch's weights, as the page shows it
     const bytes = safetensors.save(latest.weights, { metadata: { 'regula.model': architectureOf(latest.model), 'regula.epochs': String(latest.epochs), source: 'regula demo: digits MLP' } });
     scope.postMessage({ type: 'weights', bytes, epochs: latest.epochs }, [bytes.buffer]);
   }
-  else if (m.type === 'update' && current !== null && current.id === m.run && current.opt !== null) {
+  else if (m.type === 'update' && live !== null && live.run === m.run) {
     // torch semantics: group options are read at every step, so a change applies from the next one
-    const [weights, biases] = current.opt.paramGroups;
+    const [weights, biases] = live.opt.paramGroups;
     weights!.lr = m.settings.lr; weights!.weightDecay = m.settings.weightDecay; weights!.l1 = m.settings.l1;
     biases!.lr = m.settings.lr;
-    current.settings = m.settings;
   }
 };

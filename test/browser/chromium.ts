@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { describe, it } from 'vitest';
 import { CHROMIUM } from './launch.js';
 
-export { CHROMIUM, SHOTS, openDemo, runBenchPage, type DemoPage } from './launch.js';
+export { CHROMIUM, SHOTS, openDemo, openSite, runBenchPage, type DemoPage } from './launch.js';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 export const IN_CI = Boolean(process.env['CI']) && process.env['CI'] !== 'false';
 

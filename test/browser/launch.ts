@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { BenchReport, BenchSettings } from '../../examples/demo/bench-protocol.js';
-import { DIST, ROOT, ensureBuilt, serve } from './serve.js';
+import { DEMO, ROOT, ensureBuilt, serve, type Site } from './serve.js';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** Where the demo screenshots go (with demo.test.ts's). */
@@ -25,12 +25,18 @@ export interface DemoPage {
 }
 
 /**
- * Builds the demo if stale, serves dist-demo/ cross-origin isolated, and opens it in Chromium
- * (`path`: a page of the demo other than index.html, e.g. 'bench.html').
+ * Builds the demo if stale, serves dist-demo/ cross-origin isolated, and opens it in Chromium,
+ * with `path` appended to the page's URL: another page of the demo ('bench.html') or a query
+ * ('?text-iters=20').
  */
-export async function openDemo(viewport = { width: 1280, height: 900 }, path = ''): Promise<DemoPage> {
-  ensureBuilt();
-  const { server, url } = await serve(DIST);
+export function openDemo(viewport = { width: 1280, height: 900 }, path = ''): Promise<DemoPage> {
+  return openSite(DEMO, 'body[data-ready="true"]', viewport, path);
+}
+
+/** Builds `site` if stale, serves it cross-origin isolated, opens it (URL + `path`) in Chromium, and waits for the selector `ready`. */
+export async function openSite(site: Site, ready: string, viewport = { width: 1280, height: 900 }, path = ''): Promise<DemoPage> {
+  ensureBuilt(site);
+  const { server, url } = await serve(site.dist);
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'regula-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -48,7 +54,7 @@ export async function openDemo(viewport = { width: 1280, height: 900 }, path = '
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   mkdirSync(SHOTS, { recursive: true });
   await page.goto(url + path);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+  await page.waitForSelector(ready, { timeout: 15_000 });
   return {
     page, context, url, problems,
     async close() {
@@ -58,7 +64,6 @@ export async function openDemo(viewport = { width: 1280, height: 900 }, path = '
     },
   };
 }
-
 
 /**
  * On the benchmark page (bench.html): sets the form to `s`, clicks run, and waits (up to

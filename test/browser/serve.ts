@@ -1,6 +1,7 @@
 /**
- * Helpers of the browser tests: build the demo page when dist-demo/ is missing or older
- * than its sources, and serve a directory on 127.0.0.1 with plain node:http.
+ * Helpers of the browser tests: build a page (the demo, or the worker how-to) when its
+ * output is missing or older than its sources, and serve a directory on 127.0.0.1 with
+ * plain node:http.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,9 +13,23 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = join(ROOT, 'dist-demo');
 
-/** What the built page is made of: a change to any of these makes dist-demo/ stale. */
-const SOURCES = ['examples/demo', 'examples/experiments', 'examples/data', 'test/reference/shakespeare-torch.json', 'src', 'bench', 'test/random.ts', 'test/erf64.ts', 'build/regula.wasm', 'vite.config.ts', 'package.json'];
-/** Folders of SOURCES that are outputs, not sources (bench/results/: what the benches wrote). */
+/** A page that Vite builds: where to, from what (a change to any source makes it stale), and the vite arguments. */
+export interface Site { dist: string; sources: string[]; vite: string[] }
+
+/** The demo page (examples/demo, vite.config.ts) in dist-demo/. */
+export const DEMO: Site = {
+  dist: DIST,
+  sources: ['examples/demo', 'examples/experiments', 'examples/data', 'test/reference/shakespeare-torch.json', 'src', 'bench', 'test/random.ts', 'test/erf64.ts', 'build/regula.wasm', 'vite.config.ts', 'package.json'],
+  vite: ['build'],
+};
+
+/** The worker how-to (examples/worker, its own vite.config.ts) in dist-worker-example/. */
+export const WORKER_EXAMPLE: Site = {
+  dist: join(ROOT, 'dist-worker-example'),
+  sources: ['examples/worker', 'src', 'build/regula.wasm', 'package.json'],
+  vite: ['build', 'examples/worker', '--outDir', join(ROOT, 'dist-worker-example'), '--emptyOutDir'],
+};
+/** Folders of the sources that are outputs, not sources (bench/results/: what the benches wrote). */
 const SKIP = new Set(['screenshots', 'results']);
 
 function newest(path: string): number {
@@ -27,20 +42,20 @@ function newest(path: string): number {
 }
 
 /**
- * Runs `vite build` unless dist-demo/index.html is newer than every source. Returns whether it
- * built. One process at a time (a lock file beside dist-demo/): the browser test files run in
- * parallel on a machine with more cores, and on a clean clone each would otherwise start its
- * own build, emptying dist-demo/ under the page another one is loading.
+ * Runs `vite build` unless the site's index.html is newer than every source. Returns whether
+ * it built. One process at a time (a lock file beside the output): the browser test files run
+ * in parallel on a machine with more cores, and on a clean clone each would otherwise start
+ * its own build, emptying dist-demo/ under the page another one is loading.
  */
-export function ensureBuilt(): boolean {
+export function ensureBuilt(site: Site = DEMO): boolean {
   if (!existsSync(join(ROOT, 'build/regula.wasm'))) {
     throw new Error('build/regula.wasm is missing: run `npm run build` (npm install does it) before the browser tests');
   }
-  return withLock(`${DIST}.lock`, () => {
-    const built = join(DIST, 'index.html');
-    const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(...SOURCES.map((s) => newest(join(ROOT, s))));
+  return withLock(`${site.dist}.lock`, () => {
+    const built = join(site.dist, 'index.html');
+    const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(...site.sources.map((s) => newest(join(ROOT, s))));
     if (stale) {
-      execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), ...site.vite, '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
     }
     return stale;
   });

@@ -96,14 +96,14 @@ describe('the protocol', () => {
   const count = (worker: MessageEndpoint, until: number, onProgress?: (p: number) => void) =>
     trainInWorker<{ until: number }, number, { count: number }>(worker, { until }, onProgress === undefined ? {} : { onProgress });
 
-  /** A worker serving counter(log) (`server`), and its run `a` (until stopped), which has reported 3 times. */
+  /** A worker (its `scope`) serving counter(log) (`server`), and its run `a` (until stopped), which has reported 3 times. */
   async function busy(log: string[]) {
     const { worker, scope } = channel();
     const server = serve(scope, counter(log));
     const first: number[] = [];
     const a = count(worker, 1e9, (p) => first.push(p));
     while (first.length < 3) await tick();
-    return { worker, server, a, first };
+    return { worker, scope, server, a, first };
   }
 
   it('reports arrive in order, every one before the result, even 2000 sent at once', async () => {
@@ -201,6 +201,26 @@ describe('the protocol', () => {
     expect((await a.result).stopped).toBe(true);
     expect(await b.result).toEqual({ value: { count: 2 }, stopped: false });
     expect(log).toEqual(['start 1', 'end 1', 'task', 'task done', 'start 2', 'end 2']);
+  });
+
+  it('inOrder runs a task at once during a run, which goes on; after a stop that came before it, once that run has ended and sent its result', async () => {
+    const log: string[] = [];
+    const { worker, scope, server, a } = await busy(log);
+    expect(await server.inOrder(() => { log.push('task 1'); return 7; })).toBe(7);
+    expect(log).toEqual(['start 1', 'task 1']); // the run goes on
+    // the demo's case: Stop and a save clicked in one task of the page, the save an app message
+    // the worker handles on its own listener (examples/demo/worker.ts)
+    scope.addEventListener('message', (e) => {
+      if ((e.data as { type: string }).type === 'save') void server.inOrder(() => { log.push('save'); scope.postMessage({ type: 'saved' }, []); });
+    });
+    const seen: string[] = [];
+    worker.addEventListener('message', (e) => seen.push((e.data as { type: string }).type));
+    a.stop();
+    worker.postMessage({ type: 'save' }, []);
+    expect((await a.result).stopped).toBe(true);
+    while (!seen.includes('saved')) await tick();
+    expect(log).toEqual(['start 1', 'task 1', 'end 1', 'save']);
+    expect(seen.filter((t) => t !== 'regula:progress')).toEqual(['regula:result', 'saved']);
   });
 
   it('messages of the app on the same channel pass by; the page gets them too', async () => {

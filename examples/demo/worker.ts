@@ -135,10 +135,16 @@ const training = serveTraining(train);
 scope.onmessage = (e) => {
   const m = e.data;
   if (m.type === 'load') void training.stopThen(() => load(m.bytes, m.backend));
-  else if (m.type === 'save' && latest !== null) {
-    // fit yields mid-epoch too: the file holds the last completed epoch's weights, as the page shows it
-    const bytes = safetensors.save(latest.weights, { metadata: { 'regula.model': architectureOf(latest.model), 'regula.epochs': String(latest.epochs), source: 'regula demo: digits MLP' } });
-    scope.postMessage({ type: 'weights', bytes, epochs: latest.epochs }, [bytes.buffer]);
+  else if (m.type === 'save') {
+    // In order with start and stop: a save clicked with Stop waits for that run's end, since a
+    // run asked to stop after an epoch's last batch still validates and reports that epoch
+    // (the page then shows it), and the file must hold it. fit yields mid-epoch too: the file
+    // holds the last completed epoch's weights, as the page shows it.
+    void training.inOrder(() => {
+      if (latest === null) return;
+      const bytes = safetensors.save(latest.weights, { metadata: { 'regula.model': architectureOf(latest.model), 'regula.epochs': String(latest.epochs), source: 'regula demo: digits MLP' } });
+      scope.postMessage({ type: 'weights', bytes, epochs: latest.epochs }, [bytes.buffer]);
+    });
   }
   else if (m.type === 'update' && live !== null && live.run === m.run) {
     // torch semantics: group options are read at every step, so a change applies from the next one

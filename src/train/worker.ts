@@ -68,6 +68,14 @@ export interface TrainingServer {
    * such as loading new weights. Resolves with what `task` returns.
    */
   stopThen<T>(task: () => T | Promise<T>): Promise<T>;
+  /**
+   * Runs `task` once the requests that came before it are handled, without stopping anything:
+   * after a stop, once that run has ended (its last report sent); during a run, at once, the
+   * run going on. For work that must see what the page saw, such as saving the weights when
+   * a download is clicked in the same moment as Stop: a run asked to stop mid-epoch may still
+   * finish and report that epoch, and the file must hold it.
+   */
+  inOrder<T>(task: () => T | Promise<T>): Promise<T>;
   /** Stops listening: requests that arrive from now on are ignored (a running run goes on). */
   close(): void;
 }
@@ -182,6 +190,7 @@ export function serveTraining<S, P, R>(
   ep.start?.();
   return {
     stopThen: (task) => enqueue(async () => { await stopCurrent(); return task(); }),
+    inOrder: (task) => enqueue(task),
     close: () => ep.removeEventListener('message', listener),
   };
 }

@@ -14,7 +14,7 @@ import { StepMemory } from './core/step-memory.js';
 import type { Core } from './core/core.js';
 import { TransformerOps } from './autograd/transformer-ops.js';
 import { seedState } from './core/rng.js';
-import { checkSeed, checkShape, shapeSize } from './rules/validate.js';
+import { checkFunction, checkSeed, checkShape, isThenable, shapeSize } from './rules/validate.js';
 
 export type { MatmulOptions, MatmulBatchedOptions, SgdStepOptions, AdamStepOptions } from './core/checked-kernels.js';
 
@@ -52,6 +52,8 @@ export class Backend extends TransformerOps {
   readonly _s: AnyStorage;
   /** @internal op results and spare buffers (src/core/step-memory.ts). */
   readonly _steps: StepMemory;
+  /** @internal false inside noGrad(): op results record no graph. */
+  _gradEnabled = true;
   private liveTensors = 0;
   /** Open atomic scopes (_atomicBegin): what each made so far. */
   private readonly scopes: (Tensor | Rng)[][] = [];
@@ -199,6 +201,30 @@ export class Backend extends TransformerOps {
 
   /** Returns the idle step buffers to the heap (they are reused otherwise). */
   releasePool(): void { this._steps.releaseSpare(); }
+
+  /**
+   * Runs `fn` with graph recording off, as PyTorch's `torch.no_grad()`, and returns what it
+   * returns. The op results made inside do not require grad and hold no graph: no backward
+   * closures, no saved intermediates (softmax exps, dropout masks, GELU derivatives), so
+   * forward-only work (evaluation, prediction) holds less memory, and backward() on such a
+   * result throws. The values are the same bits as with recording on. It does not change
+   * when op results are freed: still at the next step boundary (`be.endStep()`), unless
+   * kept. Nests. Synchronous only: `fn` must not return a promise (ops after an await
+   * would record again), which throws a TypeError once fn has returned it.
+   */
+  noGrad<T>(fn: () => T): T {
+    checkFunction(fn, 'noGrad');
+    const was = this._gradEnabled;
+    this._gradEnabled = false;
+    let r: T;
+    try {
+      r = fn();
+    } finally {
+      this._gradEnabled = was;
+    }
+    if (isThenable(r)) throw new TypeError('noGrad: fn returned a promise; noGrad covers synchronous code only (ops after an await would record a graph): await outside it and wrap the synchronous forward');
+    return r;
+  }
 
   /** @internal a new zero tensor of a checked shape, yours to dispose. */
   _make(shape: readonly number[], size: number): Tensor {

@@ -43,10 +43,12 @@ export * as prior from './linear/prior.js';
 export type { PriorOptions } from './linear/prior.js';
 export { fit } from './train/fit.js';
 export { fitText } from './train/fit-text.js';
+export { predict } from './train/predict.js';
+export type { PredictModel, PredictOptions } from './train/predict.js';
 export { saveGPT, loadGPT, saveCheckpoint, resumeCheckpoint, GPT_METADATA_KEY } from './io/checkpoint.js';
 export type { CheckpointState } from './io/checkpoint.js';
 export type { FitTextOptions, FitTextResult, TextData, TextStepLog, TextEvalLog } from './train/fit-text.js';
-export type { FitModel, FitData, FitOptions, FitResult, EpochLog, EarlyStoppingOptions } from './train/fit.js';
+export type { FitModel, FitData, FitOptions, FitResult, EpochLog, BatchLog, EarlyStoppingOptions } from './train/fit.js';
 
 export interface LoadOptions {
   /**

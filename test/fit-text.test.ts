@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mulberry32, WarmupCosineLR, fitText, getBatch, nn, textCorpus, type Backend } from '../src/index.js';
-import { loadBoth } from './helpers.js';
+import { loadBoth, pageFrames } from './helpers.js';
 
 let wasm: Backend, js: Backend;
 beforeAll(async () => { ({ wasm, js } = await loadBoth()); });
@@ -61,18 +61,32 @@ describe('fitText', () => {
     const a = setup(wasm);
     const ctl = new AbortController();
     const logs: number[] = [];
-    let timerRan = -1;
-    setTimeout(() => { timerRan = logs.length; }, 0);
+    const seen: number[] = [];
+    const page = pageFrames(); // ticks once per yield (test/helpers.ts)
     const r = await fitText(a.gpt, corpus, {
-      optimizer: a.opt, steps: 50, batchSize: 2, yieldMs: 0, signal: ctl.signal,
-      onStep: (log) => { logs.push(log.step); expect(log.lr).toBe(a.opt.paramGroups[0]!.lr); if (log.step === 4) ctl.abort(); },
-    });
+      optimizer: a.opt, steps: 50, batchSize: 2, yieldEvery: 0, signal: ctl.signal,
+      onStep: (log) => { logs.push(log.step); seen.push(page.ticks); expect(log.lr).toBe(a.opt.paramGroups[0]!.lr); if (log.step === 4) ctl.abort(); },
+    }).finally(() => page.stop());
     expect(r.stopReason).toBe('aborted');
     expect(r.step).toBe(4);
     expect(logs).toEqual([1, 2, 3, 4]);
-    expect(timerRan).toBeGreaterThanOrEqual(1); // a timer set before training ran during it
-    expect(timerRan).toBeLessThan(4);
+    expect(seen).toEqual([0, 1, 2, 3]); // yieldEvery 0: the page had a frame after every step
     a.done();
+  });
+
+  it('a Stop clicked at a frame ends training before the next step; yieldMs is yieldEvery\'s former name', async () => {
+    for (const o of [{ yieldEvery: 0 }, { yieldMs: 0 }]) {
+      const a = setup(js);
+      const ctl = new AbortController();
+      let steps = 0, atAbort = -1;
+      const page = pageFrames(() => { if (steps >= 3 && atAbort < 0) { atAbort = steps; ctl.abort(); } });
+      const r = await fitText(a.gpt, corpus, { optimizer: a.opt, steps: 50, batchSize: 2, signal: ctl.signal, ...o, onStep: () => { steps++; } })
+        .finally(() => page.stop());
+      expect(atAbort).toBe(3);
+      expect(r.stopReason).toBe('aborted');
+      expect(r.step).toBe(3);
+      a.done();
+    }
   });
 
   it('stops on a non-finite loss without stepping on it', async () => {
@@ -99,6 +113,9 @@ describe('fitText', () => {
       [{ train: corpus.train }, { ...base, evalEvery: 2 }, /evalEvery needs data.val/],
       [{ train: corpus.train.subarray(0, 10) }, base, /getBatch: the stream has 10 tokens, shorter than one window of blockSize \+ 1 = 17/],
       [corpus, { ...base, onStep: 3 }, /onStep: expected a function/],
+      [corpus, { ...base, yieldEvery: -1 }, /fitText: options\.yieldEvery \(milliseconds between yields\): expected a number ≥ 0, got -1/],
+      [corpus, { ...base, yieldMs: NaN }, /fitText: options\.yieldMs \(milliseconds between yields\): expected a finite number, got NaN/],
+      [corpus, { ...base, yieldEvery: 5, yieldMs: 5 }, /give options\.yieldEvery or its former name yieldMs, not both/],
       [corpus, { ...base, signal: {} }, /options.signal: expected an AbortSignal/],
       [corpus, { ...base, sampler: 5 }, /options.sampler: expected a Mulberry32/],
       [corpus, { ...base, scheduler: new WarmupCosineLR(setup(js).opt, { warmupIters: 1, decayIters: 3, minLr: 0 }) }, /scheduler: expected a schedule made for options.optimizer/],

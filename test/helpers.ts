@@ -73,3 +73,21 @@ export function expectBits(got: Float32Array, want: Float32Array, what: string):
   const d = firstBitDiff(got, want);
   expect(d, d < 0 ? what : `${what}: element ${d} is ${got[d]}, expected ${want[d]}`).toBe(-1);
 }
+
+/**
+ * A page's frame loop, in Node: a macrotask that queues itself again each time it runs
+ * (setImmediate, the task kind the training loops' yields queue in Node, src/train/fit.ts), so it
+ * ticks exactly once per yield of a loop running meanwhile, as a page's frame or a Stop
+ * button's click gets its turn only when the loop yields. `onTick` runs at each tick.
+ */
+export function pageFrames(onTick?: () => void): { readonly ticks: number; stop(): void } {
+  let ticks = 0, running = true;
+  const tick = () => {
+    if (!running) return;
+    ticks++;
+    onTick?.();
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { get ticks() { return ticks; }, stop() { running = false; } };
+}

@@ -1,5 +1,5 @@
 /** The demo page: loads regula's backend for panels 1 and 2, and starts the workers of the training panels (3: MLP, 4: GPT). */
-import { loadBackend } from '../../src/index.js';
+import { fit, loadBackend, nn, optim, predict } from '../../src/index.js';
 import { initGeometry } from './geometry-panel.js';
 import { initDropout } from './dropout-panel.js';
 import { initTraining } from './train-panel.js';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   threads.textContent = String(info.threads);
   threads.title = info.reason ?? `kernels split over ${info.threads} threads (cross-origin isolated page, shared memory)`;
   // for the console (and the browser tests): the library itself and what this page loaded
-  Object.assign(window, { regula: { loadBackend }, regulaInfo: info });
+  Object.assign(window, { regula: { loadBackend, fit, predict, nn, optim }, regulaInfo: info });
   initGeometry(be);
   initDropout(be);
   document.body.dataset['ready'] = 'true';

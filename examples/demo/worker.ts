@@ -1,7 +1,9 @@
 /**
  * The training worker: regula runs here, so the page never waits on a training step.
- * fit() yields to the event loop after every epoch; that is when 'stop', 'update' and a new
- * 'start' are read, so an epoch (13 steps of batch 32) is the longest a stop waits.
+ * fit() yields to the event loop every 20 ms at a batch boundary (its yieldEvery); that is
+ * when 'stop', 'update', 'save' and a new 'start' are read, so a stop waits 20 ms and a step
+ * at most, mid-epoch. 'save' writes the weights of the last completed epoch, the one whose
+ * figures the page shows, never those of a part-done epoch.
  */
 import { nn, optim, fit, safetensors, type LoadedTensor } from '../../src/index.js';
 import { buildMlp, digitsSplit, evaluate, makeOptimizer } from '../experiments/digits.js';
@@ -39,14 +41,20 @@ function weightStats(model: nn.Sequential): { zeros: number; weights: number; hi
 
 interface Run { id: number; settings: TrainSettings; abort: AbortController; done: Promise<void>; opt: optim.Adam | optim.AdamW | null }
 let current: Run | null = null;
-/** The model of the latest run, kept after it stops (for 'save'), and its completed epochs. */
-let latest: { model: nn.Sequential; epochs: number } | null = null;
+/** The weights of a model as they are now (copies), with their shapes: what safetensors.save writes. */
+type Weights = Record<string, { shape: readonly number[]; data: Float32Array }>;
+function weightsOf(model: nn.Sequential): Weights {
+  return Object.fromEntries(model.stateEntries().map(([k, p]) => [k, { shape: p.shape, data: p.toFloat32Array() }]));
+}
+
+/** The model of the latest run, kept after it stops (for 'save'), its completed epochs and their weights. */
+let latest: { model: nn.Sequential; epochs: number; weights: Weights } | null = null;
 /** Weights loaded from a dropped file: the next run starts from them. */
 let startFrom: Record<string, LoadedTensor> | null = null;
 
 function keepLatest(model: nn.Sequential): void {
   if (latest !== null && latest.model !== model) latest.model.dispose();
-  latest = { model, epochs: 0 };
+  latest = { model, epochs: 0, weights: weightsOf(model) };
 }
 
 /** The dropout of a file's architecture ('regula.model', examples/torch/architecture.ts): it decides the layer names. */
@@ -106,7 +114,7 @@ async function train(run: Run): Promise<void> {
       validationData: { x: data.xVal, y: data.yVal, n: data.nVal, d: 64 },
       signal: run.abort.signal,
       onEpoch: (log) => {
-        if (latest?.model === model) latest.epochs = log.epoch + 1;
+        if (latest?.model === model) { latest.epochs = log.epoch + 1; latest.weights = weightsOf(model); }
         post({
           type: 'epoch', run: run.id, backend: be.kind, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!,
           accuracy: log.accuracy!, valAccuracy: log.valAccuracy!, stepsPerSecond: log.stepsPerSecond, ...weightStats(model),
@@ -146,8 +154,8 @@ scope.onmessage = (e) => {
   else if (m.type === 'stop') queue = queue.then(stop);
   else if (m.type === 'load') queue = queue.then(stop).then(() => load(m.bytes, m.backend));
   else if (m.type === 'save' && latest !== null) {
-    // messages are read between epochs (fit yields there), so the weights are never half-updated
-    const bytes = safetensors.save(latest.model, { metadata: { 'regula.model': architectureOf(latest.model), 'regula.epochs': String(latest.epochs), source: 'regula demo: digits MLP' } });
+    // fit yields mid-epoch too: the file holds the last completed epoch's weights, as the page shows it
+    const bytes = safetensors.save(latest.weights, { metadata: { 'regula.model': architectureOf(latest.model), 'regula.epochs': String(latest.epochs), source: 'regula demo: digits MLP' } });
     scope.postMessage({ type: 'weights', bytes, epochs: latest.epochs }, [bytes.buffer]);
   }
   else if (m.type === 'update' && current !== null && current.id === m.run && current.opt !== null) {

@@ -36,7 +36,7 @@ export function backward(be: Core, root: Tensor): void {
       'compute the loss again (a new forward) for another backward()');
   }
   if (!root.requiresGrad) {
-    throw new TypeError(`backward(): the tensor${root._op ? ` (from ${root._op})` : ''} does not require grad: no parameter took part in computing it`);
+    throw new TypeError(`backward(): the tensor${root._op ? ` (from ${root._op})` : ''} does not require grad: no parameter took part in computing it, or it was computed inside be.noGrad()`);
   }
   // Topological order (inputs before outputs), iteratively; every node checked live first,
   // so a failure changes nothing.

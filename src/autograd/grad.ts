@@ -64,10 +64,16 @@ export function scalarOf(g: Tensor): number {
   return g.data[0]!;
 }
 
-/** A new op result of `shape`; records the graph when an input requires grad. */
+/** Whether an op should record t's graph: t requires grad and recording is on (not inside be.noGrad). */
+export function tracked(be: Core, t: Tensor): boolean {
+  return t.requiresGrad && be._gradEnabled;
+}
+
+/** A new op result of `shape`; records the graph when an input requires grad (and not inside be.noGrad). */
 export function result(be: Core, shape: readonly number[], size: number, op: string, prev: Tensor[]): Tensor {
   const out = be._steps.result(shape, size);
   out._op = op;
+  if (!be._gradEnabled) return out;
   for (let i = 0; i < prev.length; i++) {
     if (prev[i]!.requiresGrad) {
       out.requiresGrad = true;

@@ -45,7 +45,7 @@ import type { Rng, Tensor } from '../core/tensor.js';
 import type { Core } from '../core/core.js';
 import { checkDropout, checkLabels, checkTensor, dims2, matmulDims } from '../rules/checks.js';
 import { checkKeys, checkNumber, optionalBool, sameShape } from '../rules/validate.js';
-import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult } from './grad.js';
+import { addConstant, addMatmul, addScaled, addWritten, grad, result, scalarOf, scalarResult, tracked } from './grad.js';
 import { backward } from './backward.js';
 
 /** Options of the autograd matmul: the transposes of a and b. */
@@ -226,7 +226,7 @@ export abstract class Ops {
     checkTensor(be, logits, 'crossEntropy logits');
     const [rows] = checkLabels(logits, labels, 'crossEntropy');
     const trusted = be._trusted;
-    if (!logits.requiresGrad) return scalarResult(be, trusted.crossEntropy(logits, labels, null), 'crossEntropy', [logits]);
+    if (!tracked(be, logits)) return scalarResult(be, trusted.crossEntropy(logits, labels, null), 'crossEntropy', [logits]);
     // The forward keeps its exps (an op result, freed at the step boundary) so the backward
     // needs no exp of its own: the same bits as crossEntropyBackward on these logits.
     const exps = be._steps.result(logits.shape, logits.size);

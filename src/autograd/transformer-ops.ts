@@ -8,7 +8,7 @@ import { ShapeError, describe, fmtShape } from '../rules/errors.js';
 import { Rng, Tensor } from '../core/tensor.js';
 import type { Core } from '../core/core.js';
 import { Ops } from './ops.js';
-import { addWritten as into, grad, result } from './grad.js';
+import { addWritten as into, grad, result, tracked } from './grad.js';
 import { checkDropout, checkIds, checkTensor, colVec, dims2 } from '../rules/checks.js';
 import { checkKeys, checkNumber } from '../rules/validate.js';
 
@@ -136,7 +136,7 @@ function causalAttention(be: Core, qkv: Tensor, B: number, T: number, nHead: num
   let used = prob, mask: Tensor | null = null;
   if (p > 0) {
     used = be._steps.result([Z, T, T], Z * T * T);
-    mask = qkv.requiresGrad ? be._steps.result([Z, T, T], Z * T * T) : null;
+    mask = tracked(be, qkv) ? be._steps.result([Z, T, T], Z * T * T) : null;
     trusted.dropout(used, prob, p, dropout!.rng, mask);
   }
   const y = result(be, [rows, C], rows * C, 'causalAttention', [qkv]);

@@ -21,4 +21,6 @@ export interface Core extends TensorOwner {
   _make(shape: readonly number[], size: number): Tensor;
   /** Called before an op draws from `rng` (see Backend._keepRngsOnFailure). */
   _noteRng(rng: Rng): void;
+  /** False inside Backend.noGrad(): op results record no graph. */
+  readonly _gradEnabled: boolean;
 }

@@ -13,6 +13,9 @@ import type { Tensor } from './tensor.js';
 import type { AnyStorage } from '../backend/storage.js';
 import type { F32Handle } from '../backend/raw.js';
 
+/** A position in a step's op results (StepMemory.mark). */
+export interface StepMark { readonly list: readonly Tensor[]; readonly from: number }
+
 /** The spare buffers and the current step's op results of one backend. */
 export class StepMemory {
   /** Idle buffers by element count. */
@@ -58,6 +61,26 @@ export class StepMemory {
         t.dispose();
       }
     }
+  }
+
+  /** Where the current step's op results end now: freeSince(mark) frees only the ones made after. */
+  mark(): StepMark {
+    return { list: this.results, from: this.results.length };
+  }
+
+  /**
+   * Frees the op results made since `m` (kept ones excepted) and leaves the older ones as they
+   * are: a scope inside the caller's step (predict) that ends its own memory and nothing of
+   * the caller's. `why` becomes the DisposedError's explanation.
+   */
+  freeSince(m: StepMark, why: string): void {
+    const list = this.results;
+    const from = list === m.list ? m.from : 0; // a boundary inside the scope freed the older ones already
+    for (let i = from; i < list.length; i++) {
+      const t = list[i]!;
+      if (t._managed && !t.disposed) { t._freedBy = why; t.dispose(); }
+    }
+    list.length = from;
   }
 
   /** Returns the spare buffers to the heap. */

@@ -70,6 +70,23 @@ export function checkNumber(v: unknown, what: string, opts: { min?: number; max?
   return v;
 }
 
+/** An integer count or size: a safe integer ≥ min. */
+export function checkInt(v: unknown, what: string, min = 0): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
+  return v;
+}
+
+/** A function (a callback or a body to run). */
+export function checkFunction(v: unknown, what: string): (...args: never[]) => unknown {
+  if (typeof v !== 'function') throw new TypeError(`${what}: expected a function, got ${describe(v)}`);
+  return v as (...args: never[]) => unknown;
+}
+
+/** Whether a callback returned a promise (something with a then method) to await. */
+export function isThenable(r: unknown): r is PromiseLike<unknown> {
+  return r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as PromiseLike<unknown>).then === 'function';
+}
+
 /** true or false. */
 export function checkBool(v: unknown, what: string): boolean {
   if (typeof v !== 'boolean') throw new TypeError(`${what}: expected true or false, got ${describe(v)}`);

@@ -8,9 +8,9 @@
  * `sampler` (a Mulberry32; its state and the step count are what a checkpoint adds to the
  * optimizer's and scheduler's states to resume bit for bit, src/io/checkpoint.ts).
  *
- * Between steps the loop checks the AbortSignal and, once `yieldMs` have passed since it
- * last did, yields to the event loop (a timer), so a page running it on its main thread
- * keeps answering input; the numbers do not depend on when it yields.
+ * Between steps the loop checks the AbortSignal and, once `yieldEvery` ms have passed since
+ * it last did, yields to the event loop (fit()'s Pace: one macrotask), so a page running it
+ * on its main thread keeps answering input; the numbers do not depend on when it yields.
  */
 import { describe } from '../rules/errors.js';
 import type { GPT } from '../nn/gpt.js';
@@ -18,8 +18,8 @@ import type { Optimizer } from '../optim/optimizers.js';
 import type { LRScheduler } from '../optim/schedule.js';
 import { Mulberry32 } from '../core/rng.js';
 import { estimateLoss, getBatch } from './text.js';
-import { checkCallback, checkClip, checkOptimizer, checkScheduler, checkSignal, trainStep, yieldToEventLoop } from './fit.js';
-import { checkKeys, checkSeed } from '../rules/validate.js';
+import { Pace, checkCallback, checkClip, checkOptimizer, checkScheduler, checkSignal, checkYieldEvery, trainStep } from './fit.js';
+import { checkInt, checkKeys, checkSeed, isThenable } from '../rules/validate.js';
 
 /** What fitText trains on: token streams (textCorpus's train and val). */
 export interface TextData {
@@ -52,7 +52,12 @@ export interface FitTextOptions {
   onEval?: (log: TextEvalLog) => void | Promise<void>;
   /** Stops training before the next step; the result says 'aborted'. */
   signal?: AbortSignal;
-  /** Yield to the event loop once this many milliseconds have passed since the last yield (default 20). */
+  /**
+   * Milliseconds between yields to the event loop, checked after every step (default 20;
+   * 0: after every step), as fit()'s option of that name (a macrotask, not a timer).
+   */
+  yieldEvery?: number;
+  /** @deprecated The former name of yieldEvery (give one of them). */
   yieldMs?: number;
 }
 
@@ -91,12 +96,11 @@ export interface FitTextResult {
 
 const FIT_TEXT_KEYS: Record<keyof FitTextOptions, true> = {
   optimizer: true, steps: true, batchSize: true, scheduler: true, clipGradNorm: true, evalEvery: true, seed: true, sampler: true,
-  startStep: true, onStep: true, onEval: true, signal: true, yieldMs: true,
+  startStep: true, onStep: true, onEval: true, signal: true, yieldEvery: true, yieldMs: true,
 };
 
 function int(v: unknown, what: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`fitText: ${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
-  return v;
+  return checkInt(v, `fitText: ${what}`, min);
 }
 
 /** Trains `gpt` on `data.train` (see the module comment); every option is checked before the first step. */
@@ -115,8 +119,8 @@ export async function fitText(gpt: GPT, data: TextData, options: FitTextOptions)
   const B = int(options.batchSize ?? 12, 'options.batchSize', 1);
   const evalEvery = options.evalEvery === undefined ? 0 : int(options.evalEvery, 'options.evalEvery', 1);
   const startStep = int(options.startStep ?? 0, 'options.startStep', 0);
-  const yieldMs = options.yieldMs ?? 20;
-  if (typeof yieldMs !== 'number' || !(yieldMs >= 0)) throw new RangeError(`fitText: options.yieldMs: expected a number ≥ 0, got ${describe(yieldMs)}`);
+  if (options.yieldEvery !== undefined && options.yieldMs !== undefined) throw new TypeError('fitText: give options.yieldEvery or its former name yieldMs, not both');
+  const yieldEvery = options.yieldMs === undefined ? checkYieldEvery(options.yieldEvery, 'fitText: options.yieldEvery') : checkYieldEvery(options.yieldMs, 'fitText: options.yieldMs');
   let sampler: Mulberry32;
   if (options.sampler !== undefined) {
     if (!(options.sampler instanceof Mulberry32)) throw new TypeError(`fitText: options.sampler: expected a Mulberry32, got ${describe(options.sampler)}`);
@@ -139,7 +143,8 @@ export async function fitText(gpt: GPT, data: TextData, options: FitTextOptions)
 
   const history: TextEvalLog[] = [];
   const t0 = performance.now();
-  let lastYield = t0, trainMs = 0, taken = 0, lastLoss = NaN;
+  const pace = new Pace(signal, yieldEvery, t0);
+  let trainMs = 0, taken = 0, lastLoss = NaN;
   let stopReason: FitTextResult['stopReason'] = 'steps';
   const evaluate = async (step: number) => {
     const log = { step, valLoss: estimateLoss(gpt, data.val!) };
@@ -151,9 +156,9 @@ export async function fitText(gpt: GPT, data: TextData, options: FitTextOptions)
   gpt.train();
   for (let i = 0; i < steps; i++) {
     const it = startStep + i;
-    if (signal?.aborted) { stopReason = 'aborted'; break; }
+    if (pace.aborted()) { stopReason = 'aborted'; break; }
     if (evalEvery > 0 && it % evalEvery === 0) await evaluate(it);
-    if (signal?.aborted) { stopReason = 'aborted'; break; }
+    if (pace.aborted()) { stopReason = 'aborted'; break; }
     const lr = optimizer.paramGroups[0]?.lr ?? NaN;
     const s0 = performance.now();
     getBatch(data.train, T, B, next, { x, y });
@@ -162,11 +167,11 @@ export async function fitText(gpt: GPT, data: TextData, options: FitTextOptions)
     scheduler?.step();
     trainMs += performance.now() - s0;
     taken++;
-    if (options.onStep !== undefined) await options.onStep({ step: it + 1, loss: lastLoss, lr, tokensPerSecond: tps(), elapsedMs: performance.now() - t0 });
-    if (performance.now() - lastYield >= yieldMs) {
-      await yieldToEventLoop();
-      lastYield = performance.now();
+    if (options.onStep !== undefined) {
+      const r = options.onStep({ step: it + 1, loss: lastLoss, lr, tokensPerSecond: tps(), elapsedMs: performance.now() - t0 });
+      if (isThenable(r)) await r;
     }
+    if (pace.due()) await pace.yield();
   }
   const end = startStep + taken;
   if (stopReason === 'steps' && evalEvery > 0 && (history.length === 0 || history[history.length - 1]!.step !== end)) await evaluate(end);

@@ -19,8 +19,9 @@ import type { LRScheduler } from '../optim/schedule.js';
 import { Optimizer } from '../optim/optimizers.js';
 import { mulberry32, shuffleInPlace } from '../core/rng.js';
 import { takeRows } from '../data/index.js';
-import { checkKeys, checkNumber, checkSeed } from '../rules/validate.js';
+import { checkFunction, checkInt, checkKeys, checkNumber, checkSeed, isThenable } from '../rules/validate.js';
 import { clipGradNorm } from '../nn/clip.js';
+import { argmax } from './predict.js';
 
 /** What fit() needs of a model. */
 export interface FitModel {
@@ -92,14 +93,47 @@ export interface FitOptions {
   schedulerInterval?: 'epoch' | 'batch';
   /** Called after each epoch; may return a promise, which is awaited. */
   onEpoch?: (log: EpochLog) => void | Promise<void>;
-  /** Stops training at the next batch boundary; the result says 'aborted'. */
+  /**
+   * Called after each batch's optimizer step (not for a batch whose loss diverged, which
+   * takes no step); may return a promise, which is awaited before the next batch.
+   */
+  onBatch?: (log: BatchLog) => void | Promise<void>;
+  /**
+   * Stops training at the next batch boundary (checked before every batch, so the model
+   * holds whole optimizer steps only); the result says 'aborted'. An abort from a timer or
+   * an event (a Stop button) is seen once fit yields to the event loop: see yieldEvery.
+   */
   signal?: AbortSignal;
+  /**
+   * Milliseconds between yields to the event loop, checked after every batch: once this
+   * many have passed since the last yield, fit lets timers, events, a page's input and
+   * repaint, and an AbortSignal run before the next batch (default 20, a page's frame or
+   * so; 0 yields after every batch). A yield is a macrotask (setImmediate in Node, a
+   * MessageChannel message in browsers and workers), not a timer: it costs microseconds,
+   * not the 1–4 ms a setTimeout(0) waits. The numbers do not depend on when fit yields.
+   */
+  yieldEvery?: number;
   /** Clips the gradients' total 2-norm to this before each step (nn.utils.clipGradNorm; default: no clipping). */
   clipGradNorm?: number;
 }
 
+/** The figures of one batch, given to onBatch. */
+export interface BatchLog {
+  /** 0-based. */
+  epoch: number;
+  /** 0-based index of the batch within its epoch. */
+  batch: number;
+  /** The batch's mean loss (train mode), before its optimizer step. */
+  loss: number;
+}
+
 export interface FitResult {
   history: EpochLog[];
+  /**
+   * Optimizer steps taken, over all epochs. After an abort the model holds exactly these
+   * steps (unless restoreBest put back the best epoch); an aborted epoch is not in history.
+   */
+  steps: number;
   /** The best epoch by the monitored figure (−1 if no epoch finished). */
   bestEpoch: number;
   /**
@@ -113,8 +147,7 @@ export interface FitResult {
 
 
 function int(v: unknown, what: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`fit: ${what}: expected an integer ≥ ${min}, got ${describe(v)}`);
-  return v;
+  return checkInt(v, `fit: ${what}`, min);
 }
 
 interface Checked { x: Float32Array | Tensor; y: Int32Array | Float32Array; n: number; d: number; k: number }
@@ -189,11 +222,7 @@ class BatchPool {
 /** Number of rows whose argmax (first maximum) equals the label. */
 function countCorrect(logits: Float32Array, labels: Int32Array, rows: number, cols: number): number {
   let ok = 0;
-  for (let i = 0; i < rows; i++) {
-    let best = 0, bv = logits[i * cols]!;
-    for (let j = 1; j < cols; j++) { const v = logits[i * cols + j]!; if (v > bv) { bv = v; best = j; } }
-    if (best === labels[i]) ok++;
-  }
+  for (let i = 0; i < rows; i++) if (argmax(logits, i * cols, cols) === labels[i]) ok++;
   return ok;
 }
 
@@ -207,14 +236,16 @@ function lossFn(be: Backend, loss: 'crossEntropy' | 'mse'): LossFn {
 
 const FIT_KEYS: Record<keyof FitOptions, true> = {
   optimizer: true, loss: true, epochs: true, batchSize: true, seed: true, shuffle: true, validationData: true, validationSplit: true,
-  earlyStopping: true, scheduler: true, schedulerInterval: true, onEpoch: true, signal: true, clipGradNorm: true,
+  earlyStopping: true, scheduler: true, schedulerInterval: true, onEpoch: true, onBatch: true, signal: true, yieldEvery: true,
+  clipGradNorm: true,
 };
 const EARLY_STOPPING_KEYS: Record<keyof EarlyStoppingOptions, true> = { patience: true, minDelta: true, restoreBest: true, monitor: true };
 
 /**
  * Trains `model` on `data` with `options.optimizer` for `options.epochs` epochs and returns
- * the per-epoch history and the best epoch. Yields to the event loop after each epoch, so
- * a page can repaint and an AbortSignal can fire.
+ * the per-epoch history and the best epoch. Yields to the event loop every
+ * `options.yieldEvery` milliseconds (at a batch boundary), so a page can repaint and an
+ * AbortSignal can fire; the signal is checked before every batch.
  */
 export async function fit(model: FitModel, data: FitData, options: FitOptions): Promise<FitResult> {
   if (model === null || typeof model !== 'object' || typeof model.forward !== 'function' || typeof model.parameters !== 'function'
@@ -235,7 +266,9 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
   if (interval !== 'epoch' && interval !== 'batch') throw new TypeError(`fit: options.schedulerInterval: expected 'epoch' or 'batch', got ${describe(interval)}`);
   const scheduler = checkScheduler(options.scheduler, optimizer, 'fit');
   checkCallback(options.onEpoch, 'fit: options.onEpoch');
+  checkCallback(options.onBatch, 'fit: options.onBatch');
   const signal = checkSignal(options.signal, 'fit');
+  const yieldEvery = checkYieldEvery(options.yieldEvery, 'fit: options.yieldEvery');
   const clip = checkClip(options.clipGradNorm, 'fit');
 
   const params = model.parameters();
@@ -289,17 +322,18 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
   let bestWeights: Record<string, Float32Array> | null = null;
   let stopReason: FitResult['stopReason'] = 'epochs';
   const t0 = performance.now();
-  let classesChecked = false;
+  const pace = new Pace(signal, yieldEvery, t0);
+  let classesChecked = false, totalSteps = 0;
 
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
-      if (signal?.aborted) { stopReason = 'aborted'; break; }
+      if (pace.aborted()) { stopReason = 'aborted'; break; }
       if (shuffle) shuffleInPlace(order, rand);
       model.train();
       let lossSum = 0, correct = 0, steps = 0, seen = 0;
       const te = performance.now();
-      for (let from = 0; from < train.n; from += batchSize) {
-        if (signal?.aborted) { stopReason = 'aborted'; break; }
+      for (let from = 0, b = 0; from < train.n; from += batchSize, b++) {
+        if (pace.aborted()) { stopReason = 'aborted'; break; }
         const to = Math.min(train.n, from + batchSize);
         const batch = pool.load(train, order, from, to);
         const v = trainStep(be, optimizer, clip === null ? null : { params, maxNorm: clip }, () => {
@@ -312,7 +346,10 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
         seen = to;
         if (!Number.isFinite(v)) { stopReason = 'diverged'; break; }
         steps++;
+        totalSteps++;
         if (scheduler !== undefined && interval === 'batch') scheduler.step();
+        if (options.onBatch !== undefined) { const r = options.onBatch({ epoch, batch: b, loss: v }); if (isThenable(r)) await r; } // a plain return is not awaited: no microtask per batch
+        if (pace.due()) await pace.yield();
       }
       if (stopReason === 'aborted') break;
       const seconds = (performance.now() - te) / 1000;
@@ -338,8 +375,6 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
       if (options.onEpoch !== undefined) await options.onEpoch(log);
       if (stopReason === 'diverged') break;
       if (wait >= patience) { stopReason = 'earlyStopping'; break; }
-      // Let timers, events and an AbortSignal run between epochs.
-      await yieldToEventLoop();
     }
   } finally {
     pool.dispose();
@@ -349,7 +384,7 @@ export async function fit(model: FitModel, data: FitData, options: FitOptions): 
     model.loadStateDict(bestWeights);
     restoredBest = true;
   }
-  return { history, bestEpoch, stopReason, restoredBest };
+  return { history, steps: totalSteps, bestEpoch, stopReason, restoredBest };
 }
 
 /** Labels against the model's output width, before the first loss, naming the data set and row. */
@@ -414,7 +449,7 @@ export function checkScheduler(s: unknown, optimizer: Optimizer<{ lr?: number }>
 
 /** @internal An optional callback option. */
 export function checkCallback(f: unknown, what: string): void {
-  if (f !== undefined && typeof f !== 'function') throw new TypeError(`${what}: expected a function, got ${describe(f)}`);
+  if (f !== undefined) checkFunction(f, what);
 }
 
 /** @internal The signal option: undefined or an AbortSignal. */
@@ -429,9 +464,65 @@ export function checkClip(v: unknown, who: string): number | null {
   return checkNumber(v, `${who}: options.clipGradNorm`, { min: 0 });
 }
 
-/** @internal Lets timers, events, a page's input and an AbortSignal run. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((r) => setTimeout(r, 0));
+/** @internal The yieldEvery option (milliseconds ≥ 0; default 20). */
+export function checkYieldEvery(v: unknown, what: string): number {
+  return v === undefined ? DEFAULT_YIELD_MS : checkNumber(v, `${what} (milliseconds between yields)`, { min: 0 });
+}
+
+/** Milliseconds between yields to the event loop when the options give none: about a page's frame. */
+const DEFAULT_YIELD_MS = 20;
+
+/**
+ * @internal How to queue `f` as a macrotask that runs as soon as what is already queued has
+ * run, from what the host `g` has: setImmediate where it exists (Node, Bun, Deno), else a
+ * MessageChannel message (browsers, workers: no 4 ms clamp as nested setTimeout(0) has),
+ * else setTimeout.
+ */
+export function taskQueue(g: { setImmediate?: unknown; MessageChannel?: unknown }): (f: () => void) => void {
+  if (typeof g.setImmediate === 'function') { const si = g.setImmediate as (f: () => void) => unknown; return (f) => { si(f); }; }
+  if (typeof g.MessageChannel === 'function') {
+    const Channel = g.MessageChannel as typeof MessageChannel;
+    const waiting: (() => void)[] = [];
+    let channel: MessageChannel | null = null;
+    return (f) => {
+      if (channel === null) {
+        channel = new Channel();
+        channel.port1.onmessage = () => { waiting.shift()?.(); };
+      }
+      waiting.push(f);
+      channel.port2.postMessage(null);
+    };
+  }
+  return (f) => { setTimeout(f, 0); };
+}
+
+const queueTask = taskQueue(globalThis as { setImmediate?: unknown; MessageChannel?: unknown });
+
+/** Lets timers, events, a page's input and repaint, and an AbortSignal run (one macrotask). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((r) => queueTask(r));
+}
+
+
+/**
+ * @internal The batch boundaries of a training loop (fit, fitText): `aborted()` before each
+ * step; after one, `if (pace.due()) await pace.yield()`: a yield to the event loop once
+ * `yieldEvery` ms have passed since the last one (or since `start`).
+ */
+export class Pace {
+  private last: number;
+  constructor(private readonly signal: AbortSignal | undefined, private readonly yieldEvery: number, start: number) {
+    this.last = start;
+  }
+
+  aborted(): boolean { return this.signal?.aborted === true; }
+
+  due(): boolean { return performance.now() - this.last >= this.yieldEvery; }
+
+  async yield(): Promise<void> {
+    await yieldToEventLoop();
+    this.last = performance.now();
+  }
 }
 
 /**

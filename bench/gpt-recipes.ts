@@ -11,11 +11,8 @@
  *   (shakespeare_char), T 64, batch 12, 4 layers, 4 heads, nEmbd 128, no bias, tied
  *   lm_head, dropout 0; train.py's AdamW (configure_optimizers: weight decay 0.1 on every
  *   parameter of dimension ≥ 2, embeddings included, 0 on the rest; lr 1e-3, betas (0.9,
- *   0.99) from the config) and gradient clipping at 1.0 (torch.nn.utils.clip_grad_norm_).
- *   Until nn.utils.clipGradNorm lands (branch nanogpt), regula's clip is written out here
- *   from the kernels: the global L2 norm as √(Σ over tensors of be.kernels.sumSquares(grad)),
- *   then every gradient scaled by maxNorm / (norm + 1e-6) (be.kernels.scale) when that is
- *   below 1 (clip_grad_norm_'s rule).
+ *   0.99) from the config) and gradient clipping at 1.0 (torch.nn.utils.clip_grad_norm_;
+ *   regula: the library's nn.utils.clipGradNorm, so the bench times what a user runs).
  *
  * One fixed batch for both: token i of the B·T stream is (17i + 5⌊i/4⌋ + 3) mod 65, its
  * target (3·token + 1) mod 65 (bench/torch_gpt.py uses the same).
@@ -58,16 +55,6 @@ export function stepFlops(r: Recipe): number {
   return B * T * (6 * n + 12 * L * C * T);
 }
 
-/** Global-norm gradient clip as clip_grad_norm_(params, maxNorm) (see the file note). */
-export function clipGrads(be: Backend, params: readonly Tensor[], maxNorm: number): number {
-  let s = 0;
-  for (const p of params) if (p.grad !== null) s += be.kernels.sumSquares(p.grad);
-  const norm = Math.sqrt(s);
-  const coef = maxNorm / (norm + 1e-6);
-  if (coef < 1) for (const p of params) if (p.grad !== null) be.kernels.scale(p.grad, p.grad, coef);
-  return norm;
-}
-
 export interface GptTrainer {
   step: () => number;
   dispose: () => void;
@@ -92,7 +79,7 @@ export function gptTrainer(reg: Regula, be: Backend, r: Recipe, seed = 1): GptTr
       opt.zeroGrad();
       const loss = be.crossEntropy(model.forward(tokens, [r.B, r.T]), targets);
       loss.backward();
-      if (r.clip > 0) clipGrads(be, params, r.clip);
+      if (r.clip > 0) reg.nn.utils.clipGradNorm(params, r.clip);
       opt.step();
       return loss.item();
     },

@@ -2,8 +2,7 @@
  * nanoGPT's CPU recipe (bench/gpt-recipes.ts): vocab 65, T 64, batch 12 (768 tokens), 4
  * layers, 4 heads, nEmbd 128, no bias, tied lm_head, dropout 0; AdamW lr 1e-3, betas
  * (0.9, 0.99), weight decay 0.1 on every ≥ 2-D parameter (train.py's configure_optimizers);
- * gradient clip 1.0 (regula: written out in gpt-recipes.ts from sumSquares and scale until
- * nn.utils.clipGradNorm lands; PyTorch: clip_grad_norm_). Unit FLOP: nanoGPT's estimate
+ * gradient clip 1.0 (regula: nn.utils.clipGradNorm; PyTorch: clip_grad_norm_). Unit FLOP: nanoGPT's estimate
  * (6N + 12·L·T·C per token), so the rate is the step's useful GFLOP/s.
  *
  * Cases: regula wasm on 1 and 2 threads, PyTorch 1.13 on 1 and 2 threads (bench/torch_gpt.py,

@@ -23,6 +23,15 @@ const [t1, t2, t3, js] = await Promise.all([
 const matmulCalls = (k: number) => 1 + Math.ceil(k / 256);
 const ALL = [['wasm 1 thread', t1], ['wasm 2 threads', t2], ['wasm 3 threads', t3], ['js', js]] as const;
 
+/** out = a·b (a m×k, b k×n, as Float32Arrays) on `be`, returned as a copy; the tensors are disposed. */
+function matmulOn(be: Backend, m: number, n: number, k: number, a: Float32Array, b: Float32Array): Float32Array {
+  const A = be.tensor([m, k], a), B = be.tensor([k, n], b), out = be.zeros([m, n]);
+  be.kernels.matmul(out, A, B);
+  const r = out.data.slice();
+  for (const x of [A, B, out]) x.dispose();
+  return r;
+}
+
 const pool = threadPool;
 // These tests check which calls take the threaded path: no backing off on this busy machine.
 pool(t2).adaptive = false;
@@ -314,6 +323,31 @@ describe('the pool passes arguments exactly', () => {
   });
 });
 
+describe('how long the threads poll before they block', () => {
+  it('workers that block after every job and a caller that blocks at once give the same bits; spinMs is checked and read back', async () => {
+    const be = await loadBackend('wasm', { threads: 2 });
+    try {
+      const p = pool(be);
+      p.adaptive = false;
+      expect(p.spinMs).toBeGreaterThan(0);
+      for (const bad of [-1, 1001, NaN]) expect(() => { p.spinMs = bad; }).toThrow(/spinMs must be in \[0, 1000\]/);
+      p.spinMs = 0.25;
+      expect(p.spinMs).toBe(0.25);
+      p.spinMs = 0; p.callerSpinMs = 0;
+      const m = 96, n = 200, k = 300, a = randomF32(m * k, 21), b = randomF32(k * n, 22);
+      const mm = (x: Backend) => matmulOn(x, m, n, k, a, b);
+      const want = mm(js), calls = p.parallelCalls;
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 2)); // the worker is blocked in Atomics.wait by now
+        expect(firstBitDiff(mm(be), want)).toBe(-1);
+      }
+      expect(p.parallelCalls - calls).toBe(5 * matmulCalls(k));
+    } finally {
+      be.dispose();
+    }
+  });
+});
+
 describe('backing off on a busy machine', () => {
   it('waits beyond two of the caller\'s chunks (a preempted worker) send the next calls to the caller alone; a normal tail wait does not', async () => {
     const be = await loadBackend('wasm', { threads: 2 });
@@ -353,13 +387,7 @@ const bad = (mode: 'exit' | 'idle' | 'hang' | 'late', ms = 0) => `data:text/java
 describe('a worker that dies or stops answering', () => {
   const m = 256, n = 256, k = 200; // threaded, one K block: every part can be rerun by the caller
   const a = randomF32(m * k, 11), b = randomF32(k * n, 12);
-  const mm = (be: Backend) => {
-    const A = be.tensor([m, k], a), B = be.tensor([k, n], b), out = be.zeros([m, n]);
-    be.kernels.matmul(out, A, B);
-    const r = out.data.slice();
-    for (const x of [A, B, out]) x.dispose();
-    return r;
-  };
+  const mm = (be: Backend) => matmulOn(be, m, n, k, a, b);
   const want = mm(js);
 
   for (const mode of ['exit', 'idle'] as const) {

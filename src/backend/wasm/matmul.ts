@@ -4,8 +4,8 @@ import { chunkSize, type RangeCall } from './threads.js';
 
 type K = RawKernels<number, number, number>;
 
-/** Rows per block that threads claim from the shared counter (at most). */
-const ROW_BLOCK = 64;
+/** Rows per block that threads claim from the shared counter (at most). @internal mutable for bench/ab-pool.ts's paired runs. */
+export const MATMUL_TUNING = { rowBlock: 64 };
 
 /** The exports the thread pool runs for this file. */
 export const MATMUL_THREADED: readonly string[] = ['matmulPackB', 'matmulBlockPacked', 'matmulBatched'];
@@ -81,7 +81,7 @@ export function matmulKernels(ctx: WasmContext): Pick<K, 'matmul' | 'matmulBatch
         pa[0] = packed; pa[1] = b; pa[2] = n; pa[3] = k; pa[4] = transB ? 1 : 0;
         pool.run(pack);
         // Part 2, for each K block in order: row blocks (multiples of the 4-row tile, at most 64).
-        rows.fn = pool.fn('matmulBlockPacked'); rows.end = m; rows.step = chunkSize(m, T, 4, 4, ROW_BLOCK);
+        rows.fn = pool.fn('matmulBlockPacked'); rows.end = m; rows.step = chunkSize(m, T, 4, 4, MATMUL_TUNING.rowBlock);
         rowThread[12] = stride; rowThread[13] = stride;
         const blocks = Math.ceil(k / KC), kb = Math.ceil(k / blocks);
         for (let pc = 0; pc < k; pc += kb) {

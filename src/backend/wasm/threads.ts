@@ -56,6 +56,7 @@
  *   [0] job generation (workers wait on it), [1] claim word: (generation mod 2^20) << 11 |
  *   next chunk, [2] chunks done, [3] failed worker (0: none), [4] export id (−1: exit),
  *   [5] chunk count, [6] caller is blocked on [2] (workers notify), [7] end, [8] step,
+ *   [9] how long workers poll for the next job before blocking (µs; ThreadPool.spinMs),
  *   [16 + w] the last generation worker w took (its ack);
  *   f64 from byte 512: base, start, len, thread coefficients of the 16 arguments (4 × 16);
  *   int32 from byte 1024: one done flag per chunk (MAX_CHUNKS).
@@ -65,7 +66,7 @@ import type { WorkerInit } from './worker.js';
 import { spawn, type AnyWorker, type WorkerSource } from './host.js';
 
 // Control block layout (int32 words from ctrl/4, byte offsets for the f64 and status areas); mirrored in worker.ts.
-const GEN = 0, CLAIM = 1, DONE = 2, ERROR = 3, FN = 4, NCHUNKS = 5, WAITING = 6, END = 7, STEP = 8, ACK = 16;
+const GEN = 0, CLAIM = 1, DONE = 2, ERROR = 3, FN = 4, NCHUNKS = 5, WAITING = 6, END = 7, STEP = 8, SPIN = 9, ACK = 16;
 const ARGS_BYTE = 512, STATUS_BYTE = 1024, MAX_ARGS = 16, EXIT = -1;
 /** The claim word while no job is open: its tag bits (all ones, negative) match no generation's tag. */
 const CLOSED = -1;
@@ -111,11 +112,15 @@ export class ThreadPool {
   /**
    * Over the pool's life: chunks the calling thread ran and chunks workers ran; calls in
    * which the caller waited for a worker's claimed chunk, and the milliseconds it waited;
-   * waits that hit the bound; calls run on the caller alone while backing off.
+   * waits that hit the bound; calls run on the caller alone while backing off; parallel
+   * calls in which no worker took a chunk (all asleep or descheduled until the caller had
+   * run every chunk itself).
    */
-  readonly stats = { callerChunks: 0, workerChunks: 0, waits: 0, waitMs: 0, timeouts: 0, soloCalls: 0 };
+  readonly stats = { callerChunks: 0, workerChunks: 0, waits: 0, waitMs: 0, timeouts: 0, soloCalls: 0, missed: 0 };
   /** How long the caller waits for a claimed chunk, and for a worker to take a job, before taking it for dead (ms). */
   boundMs = BOUND_MS;
+  /** How long the caller polls for a worker's claimed chunk before it blocks (ms). */
+  callerSpinMs = CALLER_SPIN_MS;
   /**
    * Whether the pool backs off to the calling thread alone while waits for preempted
    * workers cost more than they save (see judge()); tests that must exercise the workers
@@ -126,6 +131,16 @@ export class ThreadPool {
   private busy = 0;
   private soloLeft = 0;
   private soloNext = SOLO_MIN;
+  /**
+   * How long a worker polls for the next job after its last one before it blocks in
+   * Atomics.wait (ms, kept in the control block as whole µs; workers read it before each
+   * wait, so a change applies from their next idle spell).
+   */
+  get spinMs(): number { return Atomics.load(this.i32, this.head + SPIN) / 1000; }
+  set spinMs(ms: number) {
+    if (!(ms >= 0 && ms <= 1000)) throw new RangeError(`regula thread pool: spinMs must be in [0, 1000], got ${ms}`);
+    Atomics.store(this.i32, this.head + SPIN, Math.round(ms * 1000));
+  }
   /** Called once when the pool degrades (the storage drops to one thread and reports why). */
   onDegrade: ((why: string) => void) | null = null;
 
@@ -158,13 +173,15 @@ export class ThreadPool {
    */
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrl: number, workers: number,
     names: readonly string[], fns: ((...a: number[]) => unknown)[], src?: WorkerSource): Promise<ThreadPool> {
-    new Int32Array(memory.buffer, ctrl, ThreadPool.ctrlBytes(workers) >> 2).fill(0);
+    const words = new Int32Array(memory.buffer, ctrl, ThreadPool.ctrlBytes(workers) >> 2);
+    words.fill(0);
+    Atomics.store(words, SPIN, Math.round(WORKER_SPIN_MS * 1000));
     const started: (AnyWorker & { onReady: Promise<void> })[] = [];
     try {
       for (let w = 1; w <= workers; w++) {
         const wk = spawn(src);
         started.push(wk);
-        const init: WorkerInit = { module, memory, ctrl, slot: w, names: [...names], spinMs: WORKER_SPIN_MS };
+        const init: WorkerInit = { module, memory, ctrl, slot: w, names: [...names] };
         wk.postMessage(init);
       }
       await Promise.all(started.map((w) => w.onReady));
@@ -243,6 +260,7 @@ export class ThreadPool {
       mine++;
     }
     this.stats.callerChunks += mine;
+    if (mine === n) this.stats.missed++;
     this.stats.workerChunks += n - mine;
     let waited = 0;
     if (Atomics.load(i32, h + DONE) < n) {
@@ -281,7 +299,7 @@ export class ThreadPool {
     const i32 = this.i32, at = this.head + DONE, t0 = performance.now();
     let v = Atomics.load(i32, at);
     // A claimed chunk is running now: poll briefly, then block so a preempted worker gets this core.
-    while (v < n && performance.now() - t0 < CALLER_SPIN_MS) {
+    while (v < n && performance.now() - t0 < this.callerSpinMs) {
       for (let s = 0; s < 200 && v < n; s++) v = Atomics.load(i32, at);
     }
     if (v < n && this.canBlock) {
@@ -386,12 +404,15 @@ export interface RangeCall {
   rerunnable: boolean;
 }
 
+/** @internal The default chunks per thread of chunkSize (mutable for bench/ab-pool.ts's paired runs). */
+export const POOL_TUNING = { perThread: 4 };
+
 /**
  * The chunk length for a range of n: about `perThread` chunks per thread (threads that run
  * at uneven speed balance, and a late worker leaves whole chunks to the others), a multiple
  * of `align`, at least `min`, at most `max` unless the control block's chunk count needs more.
  */
-export function chunkSize(n: number, threads: number, align: number, min: number, max = Infinity, perThread = 4): number {
+export function chunkSize(n: number, threads: number, align: number, min: number, max = Infinity, perThread = POOL_TUNING.perThread): number {
   const up = (v: number) => Math.ceil(v / align) * align;
   const want = Math.min(Math.max(up(n / (threads * perThread)), up(min), align), max);
   return Math.max(want, up(n / MAX_CHUNKS));

@@ -23,12 +23,10 @@ export interface WorkerInit {
   slot: number;
   /** Export names, indexed by the function id written into a slot. */
   names: string[];
-  /** Milliseconds to poll the job generation after a job before blocking in Atomics.wait. */
-  spinMs: number;
 }
 
 // Control block layout (int32 words from ctrl/4, byte offsets for the f64 and status areas); mirrored in threads.ts.
-const GEN = 0, CLAIM = 1, DONE = 2, ERROR = 3, FN = 4, NCHUNKS = 5, WAITING = 6, END = 7, STEP = 8, ACK = 16;
+const GEN = 0, CLAIM = 1, DONE = 2, ERROR = 3, FN = 4, NCHUNKS = 5, WAITING = 6, END = 7, STEP = 8, SPIN = 9, ACK = 16;
 const ARGS_BYTE = 512, STATUS_BYTE = 1024, MAX_ARGS = 16, EXIT = -1;
 const CHUNK_BITS = 11, CHUNK_MASK = (1 << CHUNK_BITS) - 1, TAG_MASK = (1 << 20) - 1;
 
@@ -63,7 +61,7 @@ async function run(init: WorkerInit, post: (m: unknown) => void): Promise<void> 
     // Atomics.wait costs tens of µs or more), but not long: a busy machine needs the core.
     while (g === seen) {
       for (let s = 0; s < 200 && g === seen; s++) g = Atomics.load(i32, h + GEN);
-      if (g === seen && performance.now() - last > init.spinMs) break;
+      if (g === seen && performance.now() - last > Atomics.load(i32, h + SPIN) / 1000) break;
     }
     if (g === seen) {
       Atomics.wait(i32, h + GEN, seen);
